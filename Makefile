@@ -1,0 +1,78 @@
+# somed: developer and CI entry points. GNU make; Debian 12, Python 3.11.
+#   make demo    run the daemon against the bundled Facebook emulator (./demo-data)
+#   make test    install what the suite needs, then ruff + pytest
+#   make lint    ruff only
+#   make bench   archive throughput benchmark
+#   make clean   remove the venv, demo data and caches
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+# Shell snippet: install the Debian packages named in $$missing (as root), or
+# say what is missing (not root). apt-get update runs only when needed.
+APT_INSTALL = \
+	if [ -z "$$missing" ]; then :; \
+	elif [ "$$(id -u)" -eq 0 ]; then \
+		echo "make: installing Debian packages:$$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -q; \
+		apt-get install -y -q $$missing; \
+	else \
+		echo "make: not root, not installing; please run: sudo apt-get install$$missing" >&2; \
+	fi
+
+.PHONY: help venv demo test lint bench clean sysdeps
+
+help:
+	@sed -n '2,7s/^# \{0,1\}//p' Makefile
+
+# --- virtualenv -----------------------------------------------------------
+venv: $(STAMP)
+
+# Re-installs only when pyproject.toml changed (or the venv is new).
+$(STAMP): pyproject.toml
+	@missing=""; \
+	if [ ! -x $(BIN)/python ] && ! $(PYTHON) -c 'import ensurepip' >/dev/null 2>&1; then \
+		missing=" python3-venv"; \
+	fi; \
+	$(APT_INSTALL)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+# --- system packages the test suite needs ---------------------------------
+# chromium: page screenshots (Playwright drives the Debian build).
+# systemd:  provides systemd-analyze, used by tests/test_systemd_unit.py.
+sysdeps:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v systemd-analyze >/dev/null 2>&1 || missing="$$missing systemd"; \
+	$(APT_INSTALL)
+
+# --- targets --------------------------------------------------------------
+demo: venv
+	$(BIN)/somed demo --dir demo-data
+
+lint: venv
+	$(BIN)/ruff check .
+
+# pytest exit code 5 means "no tests collected": that is a failure here.
+test: sysdeps venv
+	$(BIN)/ruff check .
+	@rc=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make: pytest collected no tests" >&2; exit 1; fi; \
+	exit $$rc
+
+bench: venv
+	$(BIN)/python bench/archive_throughput.py
+
+clean:
+	rm -rf $(VENV) demo-data .pytest_cache .ruff_cache build bench/out *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""Platform connectors: they know the platforms and nothing about storage."""

@@ -1,0 +1,165 @@
+"""The Connector base class, the typed errors connectors raise, and what they are built from."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+import requests
+
+from connectors.model import Batch, ItemRef, MediaRef
+
+Clock = Callable[[], datetime]
+
+
+class Secret:
+    """A credential that never shows itself in repr, str, logs or tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """Return the secret value, for the one place that sends it to the platform."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class AccountSpec:
+    """What a connector needs to know about one configured account."""
+
+    key: str
+    platform: str
+    platform_id: str
+    token: Secret
+    url: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlatformSettings:
+    """Per-platform settings from `[platforms.NAME]`."""
+
+    api_version: str | None = None
+    endpoint: str | None = None
+    page_size: int = 100
+    timeout_seconds: float = 30.0
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """A stream a connector offers: its cursor kind and its default polling interval."""
+
+    name: str
+    cursor: str  # "timestamp", "id" or "none"
+    default_interval: timedelta
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What `check()` learned: who the token is, and which streams it may read."""
+
+    identity: str
+    allowed_streams: tuple[str, ...]
+    denied: dict[str, str] = field(default_factory=dict)
+
+
+# --- typed errors ---------------------------------------------------------------------------
+
+
+class ConnectorError(Exception):
+    """Base of every error a connector raises; the message is safe to log (no secrets)."""
+
+
+class AuthError(ConnectorError):
+    """The credentials are invalid or expired: pause the account and tell people."""
+
+
+class RateLimited(ConnectorError):
+    """The platform asks us to slow down; `retry_after` is its hint in seconds, if any."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TransientError(ConnectorError):
+    """A passing fault (5xx, timeout, malformed body): the runner retries with backoff."""
+
+
+class PermissionDenied(ConnectorError):
+    """The token may not read this stream: skip it and report it."""
+
+    def __init__(self, stream: str, message: str) -> None:
+        super().__init__(message)
+        self.stream = stream
+
+
+class FatalError(ConnectorError):
+    """Something retrying cannot fix (bad account id, unsupported API version)."""
+
+
+# --- the base class ---------------------------------------------------------------------------
+
+
+class Connector:
+    """Base class: one instance serves one account for one run."""
+
+    platform: ClassVar[str]
+    streams: ClassVar[tuple[StreamSpec, ...]]
+
+    def __init__(
+        self,
+        account: AccountSpec,
+        settings: PlatformSettings,
+        session: requests.Session,
+        clock: Clock,
+    ) -> None:
+        self.account = account
+        self.settings = settings
+        self.session = session
+        self.clock = clock
+
+    @classmethod
+    def stream_names(cls) -> tuple[str, ...]:
+        """Return the names of the streams this connector offers."""
+        return tuple(s.name for s in cls.streams)
+
+    def check(self) -> CheckResult:
+        """Validate the credentials and say which streams they allow."""
+        raise NotImplementedError
+
+    def fetch(self, stream: str, cursor: str | None, resume: str | None = None) -> Iterator[Batch]:
+        """Yield batches of a stream walk from `cursor` (None: everything), resuming at `resume`."""
+        raise NotImplementedError
+
+    def refetch(self, refs: Sequence[ItemRef]) -> Iterator[Batch]:
+        """Read stored items again; yield current records, and tombstones for those gone."""
+        raise NotImplementedError
+
+    def download(self, media: MediaRef) -> tuple[bytes, str | None]:
+        """Download one attachment; return its bytes and the MIME type the server gave."""
+        raise NotImplementedError
+
+    refetch_chunk_size: ClassVar[int] = 50
+
+    def request_count(self) -> int:
+        """Return how many HTTP requests this connector has made so far."""
+        return 0
+
+    def pause_hint(self) -> float:
+        """Seconds the runner should wait before the next request, from usage headers (0: none)."""
+        return 0.0
+
+    def close(self) -> None:
+        """Release the HTTP session."""
+        self.session.close()

@@ -1,0 +1,1 @@
+"""Facebook pages: the Graph API client, normalisation, connector and emulator."""

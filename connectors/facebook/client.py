@@ -1,0 +1,270 @@
+"""Talks to the Graph API through facebook-sdk and turns its failures into typed errors."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import facebook
+import requests
+
+from connectors.base import (
+    AuthError,
+    ConnectorError,
+    FatalError,
+    PermissionDenied,
+    RateLimited,
+    TransientError,
+)
+from connectors.http import scrub
+
+THROTTLE_CODES = frozenset({4, 17, 32, 613, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80009, 80014})
+PERMISSION_CODES = frozenset({10, *range(200, 300)})
+OBJECT_MISSING_CODES = frozenset({100, 33})
+TOKEN_SUBCODES = {
+    463: "the token has expired",
+    460: "the token was invalidated because the password changed",
+    493: "the token was not used for 90 days",
+    458: "the app was removed from the account",
+    467: "the token is no longer valid",
+}
+BATCH_LIMIT = 50
+
+
+class TooMuchData(TransientError):
+    """Graph error code 1: ask for less (smaller `limit`) and try again."""
+
+
+class ObjectMissing(ConnectorError):
+    """Graph error 100/33: the object does not exist (deleted) or is no longer visible."""
+
+
+@dataclass(frozen=True)
+class GraphFailure:
+    """The parts of a Graph error envelope that decide what to do."""
+
+    code: int | None
+    subcode: int | None
+    message: str
+    http_status: int | None
+    transient: bool = False
+
+
+@dataclass
+class Usage:
+    """What the latest usage headers said: the highest percentage, and the regain hint."""
+
+    percent: float = 0.0
+    regain_seconds: float = 0.0
+
+
+def parse_usage(headers: requests.structures.CaseInsensitiveDict[str] | dict[str, str]) -> Usage:
+    """Read X-App-Usage and X-Business-Use-Case-Usage into one `Usage`."""
+    usage = Usage()
+    for name in ("X-App-Usage", "X-Page-Usage", "X-Business-Use-Case-Usage"):
+        text = headers.get(name)
+        if not text:
+            continue
+        try:
+            payload = json.loads(text)
+        except ValueError:
+            continue
+        entries: list[dict[str, Any]] = []
+        if name == "X-Business-Use-Case-Usage" and isinstance(payload, dict):
+            for value in payload.values():
+                entries.extend(v for v in value if isinstance(v, dict))
+        elif isinstance(payload, dict):
+            entries.append(payload)
+        for entry in entries:
+            for key in ("call_count", "total_cputime", "total_time"):
+                value = entry.get(key)
+                if isinstance(value, int | float):
+                    usage.percent = max(usage.percent, float(value))
+            regain = entry.get("estimated_time_to_regain_access")
+            if isinstance(regain, int | float):
+                usage.regain_seconds = max(usage.regain_seconds, float(regain) * 60.0)
+    return usage
+
+
+def failure_from_envelope(body: Any, http_status: int | None) -> GraphFailure:
+    """Pull code, subcode and message out of a Graph error body (or whatever came instead)."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return GraphFailure(
+            code=_as_int(error.get("code")),
+            subcode=_as_int(error.get("error_subcode")),
+            message=scrub(str(error.get("message", "")))[:300],
+            http_status=http_status,
+            transient=bool(error.get("is_transient")),
+        )
+    return GraphFailure(None, None, scrub(str(body))[:300], http_status)
+
+
+def _as_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def classify(failure: GraphFailure, *, stream: str = "", usage: Usage | None = None) -> ConnectorError:
+    """Map a Graph failure to the typed error the runner acts on."""
+    code, text = failure.code, failure.message
+    if code == 190 or (code == 102):
+        why = TOKEN_SUBCODES.get(failure.subcode or 0, "the token is invalid")
+        return AuthError(f"Facebook rejected the access token: {why} (code {code}"
+                         f"{'/' + str(failure.subcode) if failure.subcode else ''}): renew it")
+    if code in THROTTLE_CODES:
+        retry = usage.regain_seconds if usage and usage.regain_seconds > 0 else None
+        return RateLimited(f"Facebook throttling (code {code}): {text}", retry_after=retry)
+    if code == 1 and "reduce the amount of data" in text.lower():
+        return TooMuchData(f"Facebook asks for less data per request (code 1): {text}")
+    if code in PERMISSION_CODES:
+        return PermissionDenied(stream, f"the token lacks a permission (code {code}): {text}")
+    if code in OBJECT_MISSING_CODES and failure.subcode == 33:
+        return ObjectMissing(text)
+    if code == 2635 or code == 12:
+        return FatalError(f"Graph API version not accepted (code {code}): {text}")
+    if failure.transient or code in (1, 2) or (failure.http_status or 0) >= 500 or code is None:
+        status = f"HTTP {failure.http_status}" if failure.http_status else "no status"
+        return TransientError(f"Facebook had a passing fault ({status}, code {code}): {text}")
+    return FatalError(f"Facebook refused the request (code {code}): {text}")
+
+
+class GraphClient:
+    """facebook-sdk's GraphAPI on our session, with a current API version and typed errors."""
+
+    def __init__(self, token: str, session: requests.Session, *, version: str, timeout: float) -> None:
+        self.graph = facebook.GraphAPI(access_token=token, timeout=timeout, session=session)
+        # facebook-sdk 3.1.0 only accepts versions up to 3.1 in its constructor; the attribute is
+        # read on every call, so a current version set here is what the requests carry.
+        self.graph.version = version
+        self.session = session
+        self.version = version
+        self.requests_made = 0
+        self.usage = Usage()
+        self._local = threading.local()
+        session.hooks["response"].append(self._on_response)
+
+    def _on_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self.requests_made += 1
+        self._local.status = response.status_code
+        self.usage = parse_usage(response.headers)
+
+    def _last_status(self) -> int | None:
+        return getattr(self._local, "status", None)
+
+    def request(
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        post: dict[str, Any] | None = None,
+        stream: str = "",
+    ) -> Any:
+        """Call the Graph API at `path` (relative, without version) and return the parsed JSON."""
+        self._local.status = None
+        full = path if path.startswith(self.version) else f"{self.version}/{path.lstrip('/')}"
+        try:
+            result = self.graph.request(full, args=dict(params or {}), post_args=post)
+        except facebook.GraphAPIError as exc:
+            raise classify(failure_from_envelope(exc.result, self._last_status()),
+                           stream=stream, usage=self.usage) from None
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise TransientError(f"network problem talking to Facebook: {scrub(str(exc))}") from None
+        except (ValueError, KeyError) as exc:  # malformed JSON, or no content-type header
+            raise TransientError(
+                f"malformed response from Facebook (HTTP {self._last_status()}): "
+                f"{scrub(type(exc).__name__)}") from None
+        except requests.RequestException as exc:
+            raise TransientError(f"HTTP problem talking to Facebook: {scrub(str(exc))}") from None
+        status = self._last_status() or 200
+        if status >= 500:
+            raise TransientError(f"Facebook answered HTTP {status}")
+        if not isinstance(result, dict | list):
+            raise TransientError("unexpected response type from Facebook")
+        return result
+
+    def pages(self, path: str, params: dict[str, Any], *, stream: str = "") -> Iterator[Page]:
+        """Walk an edge page by page, guarding against loops, stalls and repeats."""
+        seen_after: set[str] = set()
+        empty_in_a_row = 0
+        while True:
+            body = self.request(path, params, stream=stream)
+            page = Page.from_body(body)
+            yield page
+            if page.next_params is None:
+                return
+            after = page.next_params.get("after", "")
+            if after in seen_after:
+                raise FatalError(f"paging loop on {path}: the cursor did not advance")
+            seen_after.add(after)
+            empty_in_a_row = empty_in_a_row + 1 if not page.data else 0
+            if empty_in_a_row > 20:
+                raise FatalError(f"paging stalled on {path}: 20 empty pages in a row")
+            params = {**params, **page.next_params}
+
+    def batch(self, relative_urls: Sequence[str]) -> list[tuple[int, Any]]:
+        """Send up to 50 GET reads as one Graph batch request; return (status, body) per read."""
+        if len(relative_urls) > BATCH_LIMIT:
+            raise ValueError(f"a Graph batch takes at most {BATCH_LIMIT} requests")
+        calls = [{"method": "GET", "relative_url": url} for url in relative_urls]
+        result = self.request(self.version, post={"batch": json.dumps(calls), "include_headers": "false"})
+        if not isinstance(result, list) or len(result) != len(calls):
+            raise TransientError("malformed batch response from Facebook")
+        answers: list[tuple[int, Any]] = []
+        for entry in result:
+            if entry is None:  # Facebook leaves a null where a sub-request timed out
+                answers.append((503, None))
+                continue
+            try:
+                body = json.loads(entry.get("body") or "null")
+            except (ValueError, AttributeError):
+                raise TransientError("malformed body inside a batch response") from None
+            answers.append((int(entry.get("code", 500)), body))
+        return answers
+
+    def download(self, url: str) -> tuple[bytes, str | None]:
+        """Fetch a media file through the same session (so endpoint redirection applies)."""
+        try:
+            response = self.session.get(url, timeout=self.graph.timeout)
+        except requests.RequestException as exc:
+            raise TransientError(f"media download failed: {scrub(str(exc))}") from None
+        if response.status_code in (403, 404, 410):
+            raise ObjectMissing(f"media gone (HTTP {response.status_code})")
+        if response.status_code >= 400:
+            raise TransientError(f"media download failed: HTTP {response.status_code}")
+        mime = (response.headers.get("Content-Type") or "").split(";")[0].strip() or None
+        return response.content, mime
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of an edge: its items and the query parameters of the next page, if any."""
+
+    data: list[dict[str, Any]]
+    next_params: dict[str, str] | None
+    summary: dict[str, Any] | None = None
+
+    @classmethod
+    def from_body(cls, body: Any) -> Page:
+        """Build from an edge body `{"data": [...], "paging": {...}}` (nested edges too)."""
+        if not isinstance(body, dict) or not isinstance(body.get("data", []), list):
+            raise TransientError("malformed page from Facebook: no data list")
+        paging = body.get("paging") or {}
+        next_url = paging.get("next")
+        next_params = None
+        if next_url:
+            query = dict(parse_qsl(urlsplit(next_url).query))
+            for own in ("access_token", "fields", "limit"):
+                query.pop(own, None)
+            after = (paging.get("cursors") or {}).get("after")
+            if after and "after" not in query:
+                query["after"] = after
+            next_params = query
+        return cls([d for d in body.get("data", []) if isinstance(d, dict)], next_params,
+                   body.get("summary"))

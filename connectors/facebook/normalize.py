@@ -1,0 +1,203 @@
+"""Pure functions: Graph API JSON in, somed records out. No I/O, tested on fixtures."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from connectors.model import Author, MediaRef, Record, parse_utc
+
+PLATFORM = "facebook"
+
+PROFILE_FIELDS = (
+    "id,name,username,about,description,link,website,category,fan_count,followers_count,"
+    "emails,phone,single_line_address,picture{url},cover{source}"
+)
+COMMENT_FIELDS = (
+    "id,message,created_time,from,parent{id},permalink_url,attachment,is_hidden,message_tags"
+)
+ATTACHMENT_FIELDS = "attachments{media_type,type,url,target,media,description,subattachments}"
+POST_BASE_FIELDS = (
+    f"id,message,story,created_time,updated_time,permalink_url,from,status_type,is_hidden,"
+    f"{ATTACHMENT_FIELDS}"
+)
+MESSAGE_FIELDS = "id,message,created_time,from,to,attachments"
+
+
+def post_fields(comment_limit: int) -> str:
+    """Fields for posts with their comments and replies expanded in the same response."""
+    return (
+        f"{POST_BASE_FIELDS},comments.filter(stream).order(chronological)"
+        f".limit({comment_limit}).summary(true){{{COMMENT_FIELDS}}}"
+    )
+
+
+def conversation_fields(message_limit: int = 20) -> str:
+    """Fields for Messenger conversations with their newest messages expanded."""
+    return (
+        f"id,updated_time,link,message_count,participants,"
+        f"messages.limit({message_limit}){{{MESSAGE_FIELDS}}}"
+    )
+
+
+def _author(raw: Any) -> Author:
+    if not isinstance(raw, dict):
+        return Author(None, None)
+    ident = raw.get("id")
+    return Author(str(ident) if ident is not None else None, raw.get("name"))
+
+
+def _direction(author: Author, page_id: str) -> str:
+    return "own" if author.id == page_id else "incoming"
+
+
+def _stable_key(url: str) -> str:
+    """A key for a CDN URL that survives re-signing: host-free path without the query."""
+    return "fb:path:" + urlsplit(url).path
+
+
+def _media_from_attachment(att: dict[str, Any]) -> list[MediaRef]:
+    refs: list[MediaRef] = []
+    image = ((att.get("media") or {}).get("image") or {}) if isinstance(att.get("media"), dict) else {}
+    src = image.get("src")
+    if src:
+        target = att.get("target") or {}
+        key = f"fb:{target['id']}" if isinstance(target, dict) and target.get("id") else _stable_key(src)
+        kind = "video" if str(att.get("media_type", att.get("type", ""))).startswith("video") else "image"
+        refs.append(MediaRef(key=key, source_url=src, kind="image" if kind == "image" else "video_thumbnail"))
+    for sub in ((att.get("subattachments") or {}).get("data") or []):
+        if isinstance(sub, dict):
+            refs.extend(_media_from_attachment(sub))
+    return refs
+
+
+def post_media(raw: dict[str, Any]) -> tuple[MediaRef, ...]:
+    """Attachments of a post (photos, album subattachments, video thumbnails) as media refs."""
+    refs: list[MediaRef] = []
+    for att in ((raw.get("attachments") or {}).get("data") or []):
+        if isinstance(att, dict):
+            refs.extend(_media_from_attachment(att))
+    unique = {r.key: r for r in refs}
+    return tuple(unique.values())
+
+
+def normalize_post(raw: dict[str, Any], *, page_id: str, account: str) -> Record:
+    """A page post (without its comments) as a record."""
+    author = _author(raw.get("from")) if raw.get("from") else Author(page_id, None)
+    body = {k: v for k, v in raw.items() if k != "comments"}
+    extra: dict[str, Any] = {}
+    for key in ("story", "status_type", "is_hidden"):
+        if raw.get(key) is not None:
+            extra[key] = raw[key]
+    return Record(
+        platform=PLATFORM,
+        account=account,
+        kind="post",
+        id=str(raw["id"]),
+        parent_id=None,
+        thread_id=str(raw["id"]),
+        direction=_direction(author, page_id),
+        author=author,
+        text=raw.get("message"),
+        created_at=parse_utc(raw.get("created_time")),
+        url=raw.get("permalink_url"),
+        media=post_media(raw),
+        extra=extra,
+        raw=body,
+    )
+
+
+def normalize_comment(raw: dict[str, Any], *, post_id: str, page_id: str, account: str) -> Record:
+    """A comment or reply under a post as a record (`reply` when it has a parent comment)."""
+    author = _author(raw.get("from"))
+    parent = raw.get("parent") if isinstance(raw.get("parent"), dict) else None
+    parent_id = str(parent["id"]) if parent and parent.get("id") else None
+    media: tuple[MediaRef, ...] = ()
+    if isinstance(raw.get("attachment"), dict):
+        media = tuple(_media_from_attachment(raw["attachment"]))
+    extra: dict[str, Any] = {}
+    if raw.get("is_hidden") is not None:
+        extra["is_hidden"] = raw["is_hidden"]
+    return Record(
+        platform=PLATFORM,
+        account=account,
+        kind="reply" if parent_id else "comment",
+        id=str(raw["id"]),
+        parent_id=parent_id or post_id,
+        thread_id=post_id,
+        direction=_direction(author, page_id),
+        author=author,
+        text=raw.get("message"),
+        created_at=parse_utc(raw.get("created_time")),
+        url=raw.get("permalink_url"),
+        media=media,
+        extra=extra,
+        raw=raw,
+    )
+
+
+def normalize_message(raw: dict[str, Any], *, conversation: dict[str, Any], page_id: str,
+                      account: str) -> Record:
+    """A Messenger message in a conversation with the page as a record."""
+    author = _author(raw.get("from"))
+    media: list[MediaRef] = []
+    for att in ((raw.get("attachments") or {}).get("data") or []):
+        if not isinstance(att, dict):
+            continue
+        url = (att.get("image_data") or {}).get("url") or (att.get("file_url"))
+        if url:
+            key = f"fb:{att['id']}" if att.get("id") else _stable_key(url)
+            media.append(MediaRef(key=key, source_url=url, kind="attachment",
+                                  mime_type=att.get("mime_type")))
+    conversation_id = str(conversation["id"])
+    return Record(
+        platform=PLATFORM,
+        account=account,
+        kind="message",
+        id=str(raw["id"]),
+        parent_id=conversation_id,
+        thread_id=conversation_id,
+        direction=_direction(author, page_id),
+        author=author,
+        text=raw.get("message"),
+        created_at=parse_utc(raw.get("created_time")),
+        url=f"https://www.facebook.com{conversation['link']}" if str(
+            conversation.get("link", "")).startswith("/") else conversation.get("link"),
+        media=tuple(media),
+        raw=raw,
+    )
+
+
+def normalize_profile(raw: dict[str, Any], *, account: str) -> Record:
+    """The page's public profile (name, description, links, pictures) as a record."""
+    extra = {
+        key: raw.get(key)
+        for key in ("name", "username", "about", "description", "link", "website", "category",
+                    "emails", "phone", "single_line_address")
+        if raw.get(key) is not None
+    }
+    media: list[MediaRef] = []
+    picture = ((raw.get("picture") or {}).get("data") or {}).get("url")
+    if picture:
+        media.append(MediaRef(key=_stable_key(picture), source_url=picture, kind="profile_picture"))
+    cover = (raw.get("cover") or {}).get("source")
+    if cover:
+        media.append(MediaRef(key=_stable_key(cover), source_url=cover, kind="cover_photo"))
+    page_id = str(raw["id"])
+    texts = [raw.get("about"), raw.get("description")]
+    return Record(
+        platform=PLATFORM,
+        account=account,
+        kind="profile",
+        id=page_id,
+        parent_id=None,
+        thread_id=None,
+        direction="own",
+        author=Author(page_id, raw.get("name")),
+        text="\n\n".join(t for t in texts if t) or None,
+        created_at=None,
+        url=raw.get("link"),
+        media=tuple(media),
+        extra=extra,
+        raw=raw,
+    )

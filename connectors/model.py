@@ -1,0 +1,148 @@
+"""The shared record types every connector yields and storage consumes (standard library only)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+Kind = Literal["profile", "post", "comment", "reply", "message", "video"]
+Direction = Literal["own", "incoming"]
+
+KINDS: tuple[str, ...] = ("profile", "post", "comment", "reply", "message", "video")
+DIRECTIONS: tuple[str, ...] = ("own", "incoming")
+
+
+def utc_iso(moment: datetime | None) -> str | None:
+    """Format an aware datetime as UTC ISO 8601 with a trailing Z (seconds precision)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: somed only handles timezone-aware datetimes")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_utc(text: str | None) -> datetime | None:
+    """Parse an ISO 8601 timestamp (Z, +0000 or +00:00 offsets) into an aware UTC datetime."""
+    if not text:
+        return None
+    value = text.strip()
+    if value.endswith("Z"):
+        value = value[:-1] + "+00:00"
+    elif len(value) >= 5 and value[-5] in "+-" and value[-4:].isdigit():
+        value = f"{value[:-2]}:{value[-2:]}"
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError(f"timestamp without a timezone: {text!r}")
+    return moment.astimezone(UTC)
+
+
+def canonical_json(value: Any) -> str:
+    """Serialise a value as canonical JSON: sorted keys, no spaces, UTF-8 text kept as is."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who wrote an item, as the platform names them."""
+
+    id: str | None
+    name: str | None
+
+    def as_dict(self) -> dict[str, str | None]:
+        """Return the record-contract form `{"id", "name"}`."""
+        return {"id": self.id, "name": self.name}
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """An attachment to download: `key` is stable across fetches, `source_url` may be signed and expire."""
+
+    key: str
+    source_url: str
+    kind: str = "image"
+    mime_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Record:
+    """One archived thing as the platform shows it now, normalised; `raw` keeps the platform JSON."""
+
+    platform: str
+    account: str
+    kind: str
+    id: str
+    parent_id: str | None
+    thread_id: str | None
+    direction: str
+    author: Author
+    text: str | None
+    created_at: datetime | None
+    edited_at: datetime | None = None
+    url: str | None = None
+    media: tuple[MediaRef, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown kind {self.kind!r}")
+        if self.direction not in DIRECTIONS:
+            raise ValueError(f"unknown direction {self.direction!r}")
+
+    def content(self) -> dict[str, Any]:
+        """Return what identifies this version's content (no fetch times, no signed URLs)."""
+        return {
+            "platform": self.platform,
+            "kind": self.kind,
+            "id": self.id,
+            "parent_id": self.parent_id,
+            "thread_id": self.thread_id,
+            "direction": self.direction,
+            "author": self.author.as_dict(),
+            "text": self.text,
+            "created_at": utc_iso(self.created_at),
+            "edited_at": utc_iso(self.edited_at),
+            "url": self.url,
+            "media": sorted(m.key for m in self.media),
+            "extra": self.extra,
+        }
+
+    def content_sha256(self) -> str:
+        """Return the SHA-256 of the canonical JSON of `content()`."""
+        return hashlib.sha256(canonical_json(self.content()).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Tombstone:
+    """The platform says this item is gone (deleted, or hidden from the token for good)."""
+
+    platform: str
+    account: str
+    kind: str
+    id: str
+    reason: str = "gone"
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    """A stored item the connector is asked to read again (for edits and deletions)."""
+
+    kind: str
+    id: str
+    parent_id: str | None = None
+    thread_id: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass
+class Batch:
+    """What `fetch` and `refetch` yield: records and tombstones, a resume token, and on the
+    last batch of a complete walk the new high-water mark (`final=True`)."""
+
+    records: list[Record | Tombstone]
+    resume: str | None = None
+    high_water: str | None = None
+    final: bool = False

@@ -1,0 +1,33 @@
+"""Built-in connectors plus any registered under the `somed.connectors` entry-point group."""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import entry_points
+
+from connectors.base import Connector
+
+BUILTIN: dict[str, str] = {
+    "facebook": "connectors.facebook.connector:FacebookConnector",
+}
+
+
+def _load(target: str) -> type[Connector]:
+    module_name, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def available() -> dict[str, str]:
+    """Return platform name -> import target for every connector somed can load."""
+    found = dict(BUILTIN)
+    for entry in entry_points(group="somed.connectors"):
+        found.setdefault(entry.name, entry.value)
+    return found
+
+
+def connector_class(platform: str) -> type[Connector]:
+    """Return the connector class for a platform, or raise KeyError naming the known ones."""
+    targets = available()
+    if platform not in targets:
+        raise KeyError(f"no connector for platform {platform!r} (known: {', '.join(sorted(targets))})")
+    return _load(targets[platform])

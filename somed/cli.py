@@ -1,0 +1,238 @@
+"""The `somed` command line: run, archive, status, export, demo."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+
+from somed import __version__
+from somed.config import Config, ConfigError, default_config_path, load_config
+from somed.i18n import Translator
+from somed.logs import setup_logging
+from somed.runner import RunOutcome, Runner
+
+LOCAL_TZ = ZoneInfo("Europe/Stockholm")
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class State:
+    """What the group options decided, shared with the verbs."""
+
+    def __init__(self, config_path: Path | None, lang: str | None) -> None:
+        self.config_path = config_path
+        self.lang = lang
+        self._config: Config | None = None
+
+    def config(self) -> Config:
+        """Load and validate the config once, or stop with exit code 2 and one line."""
+        if self._config is None:
+            path = self.config_path or default_config_path(None)
+            try:
+                self._config = load_config(path)
+            except ConfigError as exc:
+                fail_usage(str(exc))
+        assert self._config is not None
+        return self._config
+
+    def t(self) -> Translator:
+        """The translator for user-facing text (config `[ui] language` unless --lang)."""
+        language = self.lang
+        if language is None and self._config is not None:
+            language = self._config.ui.language
+        return Translator(language)
+
+
+def fail_usage(message: str) -> None:
+    """Print one error line and exit with code 2 (bad usage or bad config)."""
+    click.echo(f"somed: error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def parse_when(value: str | None, option: str) -> datetime | None:
+    """A date (Swedish local midnight) or an ISO 8601 time, as an aware UTC datetime."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            day = datetime.strptime(value, "%Y-%m-%d").date()
+            return datetime.combine(day, time(0), LOCAL_TZ).astimezone(UTC)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        fail_usage(f"{option} {value!r}: not a date (use YYYY-MM-DD or an ISO 8601 time)")
+        raise  # unreachable
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=LOCAL_TZ)
+    return moment.astimezone(UTC)
+
+
+def check_accounts(config: Config, keys: Sequence[str]) -> list[str]:
+    """The requested account keys (default: all enabled), or exit 2 naming an unknown one."""
+    known = [a.key for a in config.accounts]
+    for key in keys:
+        if key not in known:
+            fail_usage(f"--account {key!r}: no such account in {config.path} "
+                       f"(known: {', '.join(known) or 'none'})")
+    return list(keys) or [a.key for a in config.enabled_accounts()]
+
+
+def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """Align columns for a terminal; wide text in the last column is left as it is."""
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers) - 1)]
+    lines = []
+    for row in cells:
+        lead = "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:-1]))
+        lines.append(f"{lead}  {row[-1]}".rstrip())
+    lines.insert(1, "-" * min(100, max(len(line) for line in lines)))
+    return "\n".join(lines)
+
+
+def token_place(config: Config, key: str) -> str:
+    """Where an account's token is read from, in words (never the token itself)."""
+    account = config.account(key)
+    if account.token_env:
+        return f"${account.token_env}"
+    return str(account.token_file)
+
+
+def outcome_note(config: Config, t: Translator, outcome: RunOutcome) -> str:
+    """A plain-words note for a run outcome."""
+    if outcome.status == "auth_failed":
+        return t("note.auth_failed", detail=outcome.message, where=token_place(config, outcome.account))
+    if outcome.status == "busy":
+        return t("note.busy")
+    notes = [t("note.permission", stream=s, detail="") .rstrip(": ")
+             for s, v in outcome.streams.items() if v == "permission_denied"]
+    if outcome.message:
+        notes.append(outcome.message)
+    return "; ".join(notes)
+
+
+def print_outcomes(config: Config, t: Translator, outcomes: Sequence[RunOutcome]) -> None:
+    """The per-account summary table of an archive pass."""
+    headers = [t("col.account"), t("col.platform"), t("col.status"), t("col.new"),
+               t("col.changed"), t("col.deleted"), t("col.requests"), t("col.duration"),
+               t("col.note")]
+    rows = [[o.account, o.platform, t(f"status.{o.status}"), o.new, o.changed, o.deleted,
+             o.requests, f"{o.duration:.1f}s", outcome_note(config, t, o)] for o in outcomes]
+    click.echo(render_table(headers, rows))
+    failed = [o for o in outcomes if o.failed]
+    click.echo()
+    click.echo(t("summary.failed", count=len(failed), total=len(outcomes)) if failed
+               else t("summary.ok", total=len(outcomes)))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
+              envvar="SOMED_CONFIG", default=None,
+              help="Config file (default: $SOMED_CONFIG, then /etc/somed/config.toml).")
+@click.option("--lang", type=click.Choice(["sv", "en"]), envvar="SOMED_LANG", default=None,
+              help="Language of tables and notes (default: the config's [ui] language, sv).")
+@click.version_option(__version__, prog_name="somed")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None, lang: str | None) -> None:
+    """Archive and monitor a public body's official social media accounts."""
+    ctx.obj = State(config_path, lang)
+
+
+@cli.command()
+@click.pass_obj
+def run(state: State) -> None:
+    """Run the daemon: poll every account on its interval until SIGTERM."""
+    from somed.daemon import Daemon
+
+    config = state.config()
+    setup_logging(config.logging.format, config.logging.level, secrets=config.secret_values())
+    sys.exit(Daemon(config).run())
+
+
+@cli.command()
+@click.option("--account", "accounts", multiple=True, metavar="KEY",
+              help="Archive only this account (repeatable). Default: every enabled account.")
+@click.option("--wait", type=click.FloatRange(min=0), default=0, show_default=True,
+              help="Seconds to wait when another process is archiving the same account.")
+@click.pass_obj
+def archive(state: State, accounts: tuple[str, ...], wait: float) -> None:
+    """Archive now (safe while the daemon runs); exit 1 if any account failed."""
+    config = state.config()
+    keys = check_accounts(config, accounts)
+    setup_logging(config.logging.format, "warning", secrets=config.secret_values(),
+                  stream=sys.stderr)
+    from somed.daemon import prepare_archive
+
+    prepare_archive(config)
+    outcomes = Runner(config).run_accounts(keys, trigger="manual", wait=wait)
+    print_outcomes(config, state.t(), outcomes)
+    sys.exit(EXIT_FAILED if any(o.failed for o in outcomes) else 0)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def status(state: State, as_json: bool) -> None:
+    """Show each account's health, last run and archive counts."""
+    from somed.status import account_status, print_status
+
+    config = state.config()
+    rows = account_status(config)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+        return
+    print_status(config, state.t(), rows)
+
+
+@cli.command()
+@click.option("--account", "accounts", multiple=True, metavar="KEY",
+              help="Only this account (repeatable). Default: all.")
+@click.option("--since", metavar="DATE", help="Created at or after (YYYY-MM-DD, Swedish time).")
+@click.option("--until", metavar="DATE", help="Created before (YYYY-MM-DD, Swedish time).")
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write to this file instead of standard output.")
+@click.pass_obj
+def export(state: State, accounts: tuple[str, ...], since: str | None, until: str | None,
+           output: Path | None) -> None:
+    """Export archived items as JSON Lines (the record contract)."""
+    from storage import queries
+    from storage.db import connect
+
+    config = state.config()
+    since_at, until_at = parse_when(since, "--since"), parse_when(until, "--until")
+    keys = check_accounts(config, accounts) if accounts else [None]
+    if not config.db_path.exists():
+        fail_usage(state.t()("status.no_archive", path=config.db_path))
+    db = connect(config.db_path)
+    sink = output.open("w", encoding="utf-8") if output else sys.stdout
+    try:
+        for key in keys:
+            for item in queries.export_items(db, account=key, since=since_at, until=until_at):
+                sink.write(json.dumps(item, ensure_ascii=False) + "\n")
+    finally:
+        if output:
+            sink.close()
+        db.close()
+
+
+@cli.command()
+@click.option("--dir", "directory", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("demo-data"), show_default=True, help="Where the demo archive goes.")
+@click.option("--once", is_flag=True, help="Archive once and exit instead of running the daemon.")
+@click.option("--port", type=int, default=0, help="Emulator port (default: any free port).")
+@click.pass_obj
+def demo(state: State, directory: Path, once: bool, port: int) -> None:
+    """Start the bundled Facebook emulator with two demo pages and archive them."""
+    from somed.demo import run_demo
+
+    sys.exit(run_demo(directory, once=once, port=port, lang=state.lang))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="somed")

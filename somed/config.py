@@ -1,0 +1,689 @@
+"""Read somed's TOML configuration, validate it into typed objects and resolve the tokens.
+
+Every problem becomes one `ConfigError` line: `<file>: <key.path>: <what is wrong> (<how to fix>)`.
+Tokens come only from environment variables or files, and never appear in errors, reprs or dumps.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+import types
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from connectors.base import AccountSpec, PlatformSettings, Secret
+
+KNOWN_PLATFORMS: tuple[str, ...] = ("facebook", "instagram", "x", "youtube")
+DEFAULT_API_VERSIONS: dict[str, str] = {"facebook": "v21.0"}
+API_VERSION_PATTERNS: dict[str, str] = {"facebook": r"^v\d+\.\d+$"}
+DEFAULT_CONFIG_PATH = Path("/etc/somed/config.toml")
+CONFIG_ENV = "SOMED_CONFIG"
+# Keys that would put a credential into the TOML file itself; refused wherever they appear.
+SECRET_KEYS = frozenset(
+    {"token", "access_token", "secret", "password", "app_secret", "client_secret", "api_key"}
+)
+
+_ACCOUNT_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_DOCS = "see docs/configuration.md"
+
+
+class ConfigError(Exception):
+    """A configuration problem as one line: file, key path, what is wrong and how to fix it."""
+
+    def __init__(self, file: Path | str, key: str | None, problem: str, fix: str | None = None):
+        self.file = str(file)
+        self.key = key
+        self.problem = problem
+        self.fix = fix
+        parts = [self.file, key, problem] if key else [self.file, problem]
+        line = ": ".join(" ".join(str(p).split()) for p in parts)
+        if fix:
+            line += f" ({' '.join(fix.split())})"
+        super().__init__(line)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.file, self.key, self.problem, self.fix))
+
+
+def _invalid(problem: str, fix: str, at: str | None = None) -> PydanticCustomError:
+    """Build a validation error that `load_config` turns into a ConfigError line as written."""
+    ctx: dict[str, Any] = {"problem": problem, "fix": fix}
+    if at:
+        ctx["at"] = at
+    return PydanticCustomError("somed", "{problem} ({fix})", ctx)
+
+
+def _check_url(value: str, *, base: bool) -> str:
+    """Return `value` if it is an http(s) URL with a host (a base URL: no query, no credentials)."""
+    example = "e.g. http://127.0.0.1:8710" if base else "e.g. https://www.facebook.com/morakommun"
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise _invalid("not a valid URL", example) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or re.search(r"\s", value):
+        raise _invalid("not an http(s) URL with a host", example)
+    if base and (parts.username or parts.password):
+        raise _invalid("credentials do not belong in the URL", "use token_env or token_file")
+    if base and (parts.query or parts.fragment):
+        raise _invalid("a base URL takes no query or fragment", example)
+    return value
+
+
+def _suggest(word: str, choices: tuple[str, ...] | list[str]) -> str | None:
+    """Return the closest of `choices` to `word`, if any is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _check_platform(name: str) -> str:
+    """Return `name` if it is a known platform, else raise a validation error with a suggestion."""
+    if name in KNOWN_PLATFORMS:
+        return name
+    known = ", ".join(KNOWN_PLATFORMS)
+    close = _suggest(name, KNOWN_PLATFORMS)
+    fix = f"did you mean {close!r}? known: {known}" if close else f"known platforms: {known}"
+    raise _invalid(f"unknown platform {name!r}", fix)
+
+
+LoosePath = Annotated[Path, Field(strict=False)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(strict=True, frozen=True, extra="forbid", allow_inf_nan=False)
+
+
+class StorageConfig(_Model):
+    """`[storage]`: where the database, media, screenshots and bundles live."""
+
+    dir: LoosePath
+
+    @field_validator("dir", mode="before")
+    @classmethod
+    def _dir_not_empty(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise _invalid("must not be empty", 'give a folder, e.g. dir = "/var/lib/somed"')
+        return value
+
+
+class LoggingConfig(_Model):
+    """`[logging]`: log line format and level."""
+
+    format: Literal["plain", "json"] = "plain"
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class UiConfig(_Model):
+    """`[ui]`: the language people read reports and the web interface in."""
+
+    language: Literal["sv", "en"] = "sv"
+
+
+class DaemonConfig(_Model):
+    """`[daemon]`: how `somed run` schedules and stops work."""
+
+    workers: int = Field(4, ge=1, le=32)
+    stop_timeout_seconds: float = Field(8.0, gt=0, le=3600)
+    jitter_seconds: int = Field(60, ge=0, le=3600)
+    misfire_grace_seconds: int = Field(3600, ge=1)
+
+
+class RunnerConfig(_Model):
+    """`[runner]`: retries, backoff and pacing of one account's run."""
+
+    max_attempts: int = Field(8, ge=1, le=100)
+    backoff_base_seconds: float = Field(2.0, ge=0)
+    backoff_max_seconds: float = Field(300.0, ge=0)
+    max_wait_seconds: float = Field(900.0, ge=0)
+    slow_down_at_percent: int = Field(80, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _backoff_order(self) -> RunnerConfig:
+        if self.backoff_max_seconds < self.backoff_base_seconds:
+            raise _invalid(
+                "must not be smaller than backoff_base_seconds",
+                "raise it, or lower backoff_base_seconds",
+                at="backoff_max_seconds",
+            )
+        return self
+
+
+class PlatformConfig(_Model):
+    """`[platforms.NAME]`: settings shared by every account on one platform."""
+
+    api_version: str | None = None
+    endpoint: str | None = None
+    page_size: int = Field(100, ge=1, le=100)
+    timeout_seconds: float = Field(30.0, gt=0, le=600)
+
+    @field_validator("api_version")
+    @classmethod
+    def _api_version_not_empty(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise _invalid("must not be empty", "leave it out to use the default")
+        return value
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint_url(cls, value: str | None) -> str | None:
+        return None if value is None else _check_url(value, base=True).rstrip("/")
+
+
+class AccountConfig(_Model):
+    """`[[accounts]]`: one archived account, who answers for it and how often it is read."""
+
+    key: str
+    platform: str
+    id: str
+    url: str | None = None
+    token_env: str | None = None
+    token_file: LoosePath | None = None
+    owner: str | None = None
+    editor: str | None = None
+    substitute: str | None = None
+    purpose: str | None = None
+    audience: str | None = None
+    interval_minutes: int = Field(15, ge=1, le=1440)
+    refetch_window_days: int = Field(90, ge=0, le=3650)
+    streams: list[str] | None = None
+    enabled: bool = True
+    sender_text: str | None = None
+    min_posts_per_week: float | None = Field(None, ge=0)
+    answer_within_hours: float | None = Field(None, gt=0)
+
+    @field_validator("key")
+    @classmethod
+    def _key_format(cls, value: str) -> str:
+        if not _ACCOUNT_KEY.match(value):
+            raise _invalid(
+                f"{value[:70]!r} is not a valid account key",
+                "use 1-63 lower-case letters, digits, '-' or '_', starting with a letter or digit",
+            )
+        return value
+
+    @field_validator("platform")
+    @classmethod
+    def _platform_known(cls, value: str) -> str:
+        return _check_platform(value)
+
+    @field_validator("id")
+    @classmethod
+    def _id_not_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise _invalid("must not be empty", "give the platform's id or handle of the account")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url_format(cls, value: str | None) -> str | None:
+        return None if value is None else _check_url(value, base=False)
+
+    @field_validator("token_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.match(value):
+            raise _invalid(
+                "not a valid environment variable name",
+                "give the variable's name, e.g. SOMED_MORA_FB_TOKEN, never the token itself",
+            )
+        return value
+
+    @field_validator("token_file", mode="before")
+    @classmethod
+    def _file_not_empty(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise _invalid("must not be empty", "give the path of the file holding the token")
+        return value
+
+    @field_validator("streams")
+    @classmethod
+    def _streams_list(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        if not value:
+            raise _invalid("must not be empty", "leave streams out to read every stream")
+        for i, name in enumerate(value):
+            if not name.strip():
+                raise _invalid("must not be empty", 'name a stream, e.g. "posts"', at=f"[{i}]")
+            if name in value[:i]:
+                raise _invalid(f"stream {name!r} is listed twice", "list it once", at=f"[{i}]")
+        return value
+
+    @model_validator(mode="after")
+    def _one_token_source(self) -> AccountConfig:
+        if self.token_env and self.token_file:
+            problem = f"account {self.key!r} sets both token_env and token_file"
+            raise _invalid(problem, "keep only one of them")
+        if not self.token_env and not self.token_file:
+            problem = f"account {self.key!r} has no token source"
+            raise _invalid(problem, "set token_env or token_file")
+        return self
+
+
+class Config(_Model):
+    """The whole validated configuration, with the account tokens resolved beside it."""
+
+    path: LoosePath
+    storage: StorageConfig
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    ui: UiConfig = Field(default_factory=UiConfig)
+    daemon: DaemonConfig = Field(default_factory=DaemonConfig)
+    runner: RunnerConfig = Field(default_factory=RunnerConfig)
+    platforms: dict[str, PlatformConfig] = Field(default_factory=dict)
+    accounts: list[AccountConfig] = Field(default_factory=list)
+
+    # Tokens live here, never in a field, so no repr or model dump can show them.
+    _tokens: dict[str, Secret] = PrivateAttr(default_factory=dict)
+    _env: Mapping[str, str] | None = PrivateAttr(default=None)
+
+    @field_validator("path")
+    @classmethod
+    def _absolute_path(cls, value: Path) -> Path:
+        return value.absolute()
+
+    @field_validator("storage")
+    @classmethod
+    def _storage_relative_to_file(cls, value: StorageConfig, info: ValidationInfo) -> StorageConfig:
+        path = info.data.get("path")
+        if path is None or value.dir.is_absolute():
+            return value
+        return value.model_copy(update={"dir": path.parent / value.dir})
+
+    @field_validator("platforms", mode="before")
+    @classmethod
+    def _platform_names(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            for name in value:
+                try:
+                    _check_platform(name)
+                except PydanticCustomError as exc:
+                    raise _invalid(exc.context["problem"], exc.context["fix"], at=name) from None
+        return value
+
+    @field_validator("platforms")
+    @classmethod
+    def _platform_versions(cls, value: dict[str, PlatformConfig]) -> dict[str, PlatformConfig]:
+        result = dict(value)
+        for name, settings in value.items():
+            if settings.api_version is None and name in DEFAULT_API_VERSIONS:
+                update = {"api_version": DEFAULT_API_VERSIONS[name]}
+                result[name] = settings.model_copy(update=update)
+            pattern = API_VERSION_PATTERNS.get(name)
+            version = settings.api_version
+            if pattern and version is not None and not re.match(pattern, version):
+                raise _invalid(
+                    f"{version[:40]!r} is not a {name} API version",
+                    f"write it like {DEFAULT_API_VERSIONS.get(name, 'v21.0')!r}",
+                    at=f"{name}.api_version",
+                )
+        return result
+
+    @field_validator("accounts")
+    @classmethod
+    def _unique_keys(cls, value: list[AccountConfig]) -> list[AccountConfig]:
+        seen: set[str] = set()
+        for i, account in enumerate(value):
+            if account.key in seen:
+                raise _invalid(
+                    f"duplicate account key {account.key!r}",
+                    "each account needs its own key",
+                    at=f"[{i}].key",
+                )
+            seen.add(account.key)
+        return value
+
+    @property
+    def storage_dir(self) -> Path:
+        """Return the folder holding the database, media, screenshots and bundles."""
+        return self.storage.dir
+
+    @property
+    def db_path(self) -> Path:
+        """Return the path of the SQLite database."""
+        return self.storage.dir / "somed.db"
+
+    def account(self, key: str) -> AccountConfig:
+        """Return the account with this key; raise KeyError if there is none."""
+        for account in self.accounts:
+            if account.key == key:
+                return account
+        raise KeyError(f"no account {key!r} in {self.path}")
+
+    def enabled_accounts(self) -> list[AccountConfig]:
+        """Return the accounts that are not switched off with `enabled = false`."""
+        return [account for account in self.accounts if account.enabled]
+
+    def token(self, key: str) -> Secret:
+        """Return the account's token (resolved at load; a disabled account's on first use)."""
+        account = self.account(key)
+        secret = self._tokens.get(key)
+        if secret is None:
+            env = os.environ if self._env is None else self._env
+            secret = _resolve_token(self, self.accounts.index(account), account, env)
+            self._tokens[key] = secret
+        return secret
+
+    def secret_values(self) -> list[str]:
+        """Return every resolved token, so the log filter can redact them."""
+        return [secret.reveal() for secret in self._tokens.values()]
+
+    def account_spec(self, key: str) -> AccountSpec:
+        """Return what a connector needs to know about the account with this key."""
+        account = self.account(key)
+        streams = None if account.streams is None else list(account.streams)
+        return AccountSpec(
+            key=account.key,
+            platform=account.platform,
+            platform_id=account.id,
+            token=self.token(key),
+            url=account.url,
+            options={"refetch_window_days": account.refetch_window_days, "streams": streams},
+        )
+
+    def platform_settings(self, platform: str) -> PlatformSettings:
+        """Return the `[platforms.NAME]` settings, or the defaults when the table is missing."""
+        settings = self.platforms.get(platform) or PlatformConfig()
+        return PlatformSettings(
+            api_version=settings.api_version or DEFAULT_API_VERSIONS.get(platform),
+            endpoint=settings.endpoint,
+            page_size=settings.page_size,
+            timeout_seconds=float(settings.timeout_seconds),
+            options={"slow_down_at_percent": self.runner.slow_down_at_percent},
+        )
+
+
+def default_config_path(env: Mapping[str, str] | None = None) -> Path:
+    """Return `$SOMED_CONFIG` if set, else /etc/somed/config.toml."""
+    env = os.environ if env is None else env
+    value = env.get(CONFIG_ENV, "").strip()
+    return Path(value) if value else DEFAULT_CONFIG_PATH
+
+
+def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
+    """Read, validate and resolve the config file; raise ConfigError on any problem."""
+    env = os.environ if env is None else env
+    path = Path(path)
+    raw = _read_toml(path)
+    _reject_secrets(path, raw, ())
+    if "path" in raw:
+        raise _unknown_key(path, ("path",))
+    try:
+        config = Config.model_validate({**raw, "path": path})
+    except ValidationError as exc:
+        raise _from_validation_error(path, exc) from None
+    config._env = env
+    for account in config.enabled_accounts():
+        config.token(account.key)
+    return config
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """Return the parsed TOML file, or raise ConfigError saying why it cannot be read."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        fix = "create it from config.example.toml, or give its path with --config or $SOMED_CONFIG"
+        raise ConfigError(path, None, "config file not found", fix) from None
+    except IsADirectoryError:
+        fix = "give the path of the TOML file itself"
+        raise ConfigError(path, None, "is a directory, not a config file", fix) from None
+    except PermissionError:
+        fix = "make it readable by the user somed runs as"
+        raise ConfigError(path, None, "permission denied reading the config file", fix) from None
+    except OSError as exc:
+        problem = f"cannot read the config file: {exc.strerror}"
+        raise ConfigError(path, None, problem, "check the path") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problem = f"not UTF-8 text (bad byte at offset {exc.start})"
+        raise ConfigError(path, None, problem, "save the file as UTF-8") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        where = "end of file" if "(at end of document)" in message else None
+        match = re.search(r"\(at line (\d+), column (\d+)\)", message)
+        if match:
+            where = f"line {match.group(1)}, column {match.group(2)}"
+        problem = re.sub(r"\s*\(at [^)]*\)\s*$", "", message) or "syntax error"
+        raise ConfigError(path, where, f"invalid TOML: {problem}", "fix the syntax there") from None
+
+
+def _reject_secrets(path: Path, data: Any, loc: tuple[str | int, ...]) -> None:
+    """Raise ConfigError if a key anywhere in the TOML looks like it holds a secret."""
+    if isinstance(data, dict):
+        for name, value in data.items():
+            if name.lower() in SECRET_KEYS:
+                problem = "secrets are not read from the config file"
+                raise ConfigError(
+                    path, _format_loc((*loc, name)), problem, "use token_env or token_file"
+                )
+            _reject_secrets(path, value, (*loc, name))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            _reject_secrets(path, value, (*loc, i))
+
+
+def _resolve_token(
+    config: Config, index: int, account: AccountConfig, env: Mapping[str, str]
+) -> Secret:
+    """Read one account's token from its environment variable or file."""
+    if account.token_env:
+        key = f"accounts[{index}].token_env"
+        value = env.get(account.token_env, "").strip()
+        if not value:
+            state = "is empty" if account.token_env in env else "is not set"
+            problem = f"environment variable {account.token_env} {state}"
+            raise ConfigError(config.path, key, problem, "export it, or use token_file")
+        if "\n" in value:
+            problem = f"environment variable {account.token_env} holds more than one line"
+            raise ConfigError(config.path, key, problem, "put only the token in it")
+        return Secret(value)
+    assert account.token_file is not None  # the model guarantees one source
+    key = f"accounts[{index}].token_file"
+    file = account.token_file
+    if not file.is_absolute():
+        credentials = env.get("CREDENTIALS_DIRECTORY")
+        file = (Path(credentials) if credentials else config.path.parent) / file
+    try:
+        text = file.read_bytes().decode("utf-8").strip()
+    except FileNotFoundError:
+        fix = "check it; a relative path starts at $CREDENTIALS_DIRECTORY, else the config folder"
+        raise ConfigError(config.path, key, f"token file {file} does not exist", fix) from None
+    except IsADirectoryError:
+        problem = f"token file {file} is a directory"
+        raise ConfigError(config.path, key, problem, "name the file holding the token") from None
+    except PermissionError:
+        problem = f"token file {file} is not readable: permission denied"
+        fix = "let the user somed runs as read it, or pass it with systemd LoadCredential"
+        raise ConfigError(config.path, key, problem, fix) from None
+    except OSError as exc:
+        problem = f"token file {file} cannot be read: {exc.strerror}"
+        raise ConfigError(config.path, key, problem, "check the file") from None
+    except UnicodeDecodeError:
+        problem = f"token file {file} is not UTF-8 text"
+        raise ConfigError(config.path, key, problem, "write only the token into it") from None
+    if not text:
+        raise ConfigError(
+            config.path, key, f"token file {file} is empty", "write the token into it"
+        )
+    if "\n" in text:
+        problem = f"token file {file} holds more than one line"
+        raise ConfigError(config.path, key, problem, "put only the token in it")
+    return Secret(text)
+
+
+# --- turning pydantic errors into one plain line --------------------------------------------
+
+_EXPECTED = {
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "a string",
+    "path_type": "a path (a string)",
+    "list_type": "an array",
+    "dict_type": "a table",
+    "model_type": "a table",
+    "model_attributes_type": "a table",
+}
+_TYPE_FIXES = {
+    "int_type": "write a whole number without quotes",
+    "int_parsing": "write a whole number without quotes",
+    "int_from_float": "write a whole number without quotes",
+    "float_type": "write a number without quotes",
+    "float_parsing": "write a number without quotes",
+    "bool_type": "write true or false without quotes",
+    "bool_parsing": "write true or false without quotes",
+    "string_type": "put the value in double quotes",
+    "path_type": "put the path in double quotes",
+}
+
+
+def _format_loc(loc: tuple[str | int, ...] | list[str | int]) -> str:
+    """Return a key path like `accounts[0].token_env` for a location tuple."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Return X for `X | None`, else the annotation itself."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return annotation
+
+
+def _lookup(loc: tuple[str | int, ...]) -> tuple[Any, Any]:
+    """Return (annotation, FieldInfo or None) of the config value at `loc`, or (None, None)."""
+    annotation: Any = Config
+    info = None
+    for part in loc:
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            info = annotation.model_fields.get(part) if isinstance(part, str) else None
+            if info is None:
+                return None, None
+            annotation = info.annotation
+        elif get_origin(annotation) in (list, dict):
+            annotation, info = get_args(annotation)[-1], None
+        else:
+            return None, None
+    return annotation, info
+
+
+def _toml_type(value: Any) -> str:
+    """Name the TOML type of a parsed value, for messages that must not echo the value."""
+    for kind, name in (
+        (bool, "a boolean"), (int, "an integer"), (float, "a decimal number"), (str, "a string"),
+        (list, "an array"), (dict, "a table"), (datetime, "a date-time"), (date, "a date"),
+        (time, "a time"),
+    ):  # fmt: skip
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
+
+
+def _unknown_key(path: Path, loc: tuple[str | int, ...]) -> ConfigError:
+    """Return the error for a key the schema does not have, suggesting the closest one."""
+    model, _ = _lookup(loc[:-1])
+    model = _unwrap(model)
+    allowed: list[str] = []
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        allowed = [name for name in model.model_fields if not (model is Config and name == "path")]
+    close = _suggest(str(loc[-1]), allowed)
+    if close:
+        fix = f"did you mean {close!r}?"
+    else:
+        fix = f"allowed keys: {', '.join(allowed)}" if allowed else _DOCS
+    return ConfigError(path, _format_loc(loc), "unknown key", fix)
+
+
+def _range_fix(info: Any) -> str:
+    """Describe the allowed range of a numeric field from its constraints."""
+    bounds: dict[str, Any] = {}
+    for item in getattr(info, "metadata", []):
+        for name in ("ge", "gt", "le", "lt"):
+            if getattr(item, name, None) is not None:
+                bounds[name] = getattr(item, name)
+    low = f"at least {bounds['ge']}" if "ge" in bounds else None
+    low = f"greater than {bounds['gt']}" if "gt" in bounds else low
+    high = f"at most {bounds['le']}" if "le" in bounds else None
+    high = f"less than {bounds['lt']}" if "lt" in bounds else high
+    if "ge" in bounds and "le" in bounds:
+        return f"use a value from {bounds['ge']} to {bounds['le']}"
+    return "use a value " + " and ".join(p for p in (low, high) if p)
+
+
+def _from_validation_error(path: Path, exc: ValidationError) -> ConfigError:
+    """Turn the first pydantic error into a one-line ConfigError naming the key path."""
+    error = exc.errors(include_url=False)[0]
+    loc = tuple(error["loc"])
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    value = error.get("input")
+    key = _format_loc(loc)
+    if kind == "somed":
+        at = ctx.get("at")
+        if at:
+            key = key + at if at.startswith("[") or not key else f"{key}.{at}"
+        return ConfigError(path, key or None, ctx["problem"], ctx["fix"])
+    if kind == "extra_forbidden":
+        return _unknown_key(path, loc)
+    annotation, info = _lookup(loc)
+    if kind == "missing":
+        model = _unwrap(annotation)
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            return ConfigError(path, key, "required table is missing", f"add a [{key}] table")
+        return ConfigError(path, key, "required key is missing", f"add it; {_DOCS}")
+    if kind == "list_type" and isinstance(value, dict) and key == "accounts":
+        fix = "write [[accounts]] with double brackets, once per account"
+        return ConfigError(path, key, "expected an array of tables, got a table", fix)
+    if kind in _EXPECTED:
+        expected = _EXPECTED[kind]
+        fix = _TYPE_FIXES.get(kind, f"write {expected}")
+        default = getattr(info, "default", None)
+        if kind.startswith(("int", "float")) and isinstance(default, int | float):
+            fix = f"{fix}, e.g. {loc[-1]} = {default}"
+        elif kind in ("model_type", "dict_type"):
+            fix = f"write it as a [{key}] table"
+        return ConfigError(path, key, f"expected {expected}, got {_toml_type(value)}", fix)
+    if kind == "literal_error":
+        got = f"{value[:40]!r}" if isinstance(value, str) else _toml_type(value)
+        return ConfigError(path, key, f"{got} is not allowed", f"use {ctx.get('expected')}")
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        return ConfigError(path, key, f"{value} is out of range", _range_fix(info))
+    if kind == "finite_number":
+        return ConfigError(path, key, f"{value} is not allowed", "write a finite number")
+    if kind in ("too_short", "string_too_short"):
+        return ConfigError(path, key, "must not be empty", _DOCS)
+    return ConfigError(path, key or None, str(error["msg"]), _DOCS)

@@ -1,0 +1,183 @@
+"""`somed run`: polling jobs per account, systemd notify and watchdog, SIGTERM and SIGHUP."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Mapping
+from types import FrameType
+
+import sdnotify
+
+from somed.config import Config, ConfigError, load_config
+from somed.runner import RunOutcome, Runner, utc_now
+from somed.scheduler import Scheduler, staggered
+from storage.db import connect
+from storage.writer import ArchiveWriter
+
+log = logging.getLogger("somed.daemon")
+
+
+def account_register_rows(config: Config) -> list[dict[str, object]]:
+    """The non-secret facts of each configured account, for the register of accounts."""
+    rows: list[dict[str, object]] = []
+    for account in config.accounts:
+        rows.append({
+            "key": account.key, "platform": account.platform, "platform_id": account.id,
+            "url": account.url, "owner": account.owner, "editor": account.editor,
+            "substitute": account.substitute,
+            "config": account.model_dump(mode="json", exclude={"token_env", "token_file"}),
+        })
+    return rows
+
+
+def prepare_archive(config: Config) -> None:
+    """Open (and migrate) the archive, record the account register, close stale runs."""
+    db = connect(config.db_path)
+    try:
+        writer = ArchiveWriter(db, utc_now)
+        writer.sync_accounts(account_register_rows(config))
+        writer.mark_interrupted_runs()
+    finally:
+        db.close()
+
+
+class Daemon:
+    """Runs the scheduler until SIGTERM; reloads the config on SIGHUP."""
+
+    def __init__(self, config: Config, *, env: Mapping[str, str] | None = None) -> None:
+        self.config = config
+        self.env = dict(env if env is not None else os.environ)
+        self.stop = threading.Event()
+        self.reload_requested = threading.Event()
+        self.notifier = sdnotify.SystemdNotifier()
+        self.runner = Runner(config, stop=self.stop)
+        self.scheduler = Scheduler(workers=config.daemon.workers,
+                                   misfire_grace_seconds=config.daemon.misfire_grace_seconds)
+        self.active: dict[str, threading.Thread] = {}
+        self.last: dict[str, RunOutcome] = {}
+        self._lock = threading.Lock()
+
+    # --- signals -----------------------------------------------------------------------------
+
+    def _on_term(self, signum: int, frame: FrameType | None) -> None:
+        self.stop.set()
+
+    def _on_hup(self, signum: int, frame: FrameType | None) -> None:
+        self.reload_requested.set()
+
+    # --- jobs --------------------------------------------------------------------------------
+
+    def _poll(self, key: str) -> None:
+        if self.stop.is_set():
+            return
+        with self._lock:
+            self.active[key] = threading.current_thread()
+        try:
+            outcome = self.runner.run_account(key, trigger="scheduled", wait=0)
+            with self._lock:
+                self.last[key] = outcome
+        finally:
+            with self._lock:
+                self.active.pop(key, None)
+            self._notify(f"STATUS={self.status_line()}")
+
+    def _schedule(self) -> None:
+        self.scheduler.remove_all()
+        accounts = self.config.enabled_accounts()
+        for index, account in enumerate(accounts):
+            self.scheduler.every(f"poll:{account.key}", self._poll, args=(account.key,),
+                                 minutes=account.interval_minutes,
+                                 jitter_seconds=self.config.daemon.jitter_seconds,
+                                 first_run=staggered(index))
+        if not accounts:
+            log.warning("no enabled accounts in %s: nothing to archive", self.config.path)
+
+    def status_line(self) -> str:
+        """One plain ASCII line for systemd's STATUS: accounts and how their last runs went."""
+        with self._lock:
+            outcomes = list(self.last.values())
+            busy = sorted(self.active)
+        total = len(self.config.enabled_accounts())
+        counts: dict[str, int] = {}
+        for outcome in outcomes:
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        parts = [f"{total} accounts"]
+        parts += [f"{n} {status}" for status, n in sorted(counts.items())]
+        if busy:
+            parts.append("archiving " + ",".join(busy))
+        return "; ".join(parts)
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def _notify(self, message: str) -> None:
+        self.notifier.notify(message)
+
+    def _reload(self) -> None:
+        self.reload_requested.clear()
+        try:
+            fresh = load_config(self.config.path, self.env_for_reload())
+        except ConfigError as exc:
+            log.error("config reload failed, keeping the running config: %s", exc,
+                      extra={"event": "reload_failed"})
+            return
+        self.config = fresh
+        self.runner = Runner(fresh, stop=self.stop)
+        prepare_archive(fresh)
+        self._schedule()
+        log.info("config reloaded from %s: %d accounts", fresh.path,
+                 len(fresh.enabled_accounts()), extra={"event": "reloaded"})
+
+    def env_for_reload(self) -> dict[str, str]:
+        """The environment a reload reads tokens from (the process's current one)."""
+        return dict(os.environ)
+
+    def run(self) -> int:
+        """Serve until SIGTERM/SIGINT; return the process exit code."""
+        signal.signal(signal.SIGTERM, self._on_term)
+        signal.signal(signal.SIGINT, self._on_term)
+        signal.signal(signal.SIGHUP, self._on_hup)
+        prepare_archive(self.config)
+        self._schedule()
+        self.scheduler.start()
+        log.info("somed daemon started: %d accounts, archive %s",
+                 len(self.config.enabled_accounts()), self.config.db_path,
+                 extra={"event": "started"})
+        self._notify("READY=1")
+        self._notify(f"STATUS={self.status_line()}")
+        watchdog_usec = int(self.env.get("WATCHDOG_USEC", "0") or 0)
+        tick = min(5.0, watchdog_usec / 2_000_000) if watchdog_usec else 5.0
+        while not self.stop.is_set():
+            if watchdog_usec:
+                self._notify("WATCHDOG=1")
+            if self.reload_requested.is_set():
+                self._notify("RELOADING=1")
+                self._reload()
+                self._notify("READY=1")
+            self.stop.wait(tick)
+        return self._shutdown()
+
+    def _shutdown(self) -> int:
+        self._notify("STOPPING=1")
+        log.info("stopping: finishing the current batches", extra={"event": "stopping"})
+        self.scheduler.shutdown()
+        deadline = time.monotonic() + self.config.daemon.stop_timeout_seconds
+        while time.monotonic() < deadline:
+            with self._lock:
+                running = [t for t in self.active.values() if t.is_alive()]
+            if not running:
+                break
+            time.sleep(0.05)
+        with self._lock:
+            still = sorted(self.active)
+        if still:
+            log.warning("stopped while %s still waited on the network; the run is marked "
+                        "interrupted and resumes next start", ", ".join(still),
+                        extra={"event": "stopped"})
+            logging.shutdown()
+            os._exit(0)  # worker threads are blocked in I/O; SQLite keeps the archive consistent
+        log.info("stopped", extra={"event": "stopped"})
+        return 0

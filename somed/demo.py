@@ -1,0 +1,122 @@
+"""`somed demo`: the Facebook emulator with two demo pages, archived into a local folder."""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from connectors.facebook.emulator import FacebookEmulator, demo_pages
+from somed.config import load_config
+from somed.i18n import Translator
+from somed.logs import setup_logging
+
+DEMO_TOKENS = {"SOMED_DEMO_MORA_TOKEN": "demo-token-mora",
+               "SOMED_DEMO_FRITID_TOKEN": "demo-token-fritid"}
+DEMO_INTERVAL_MINUTES = 1
+
+CONFIG_TEMPLATE = """\
+# Written by `somed demo`: the two demo pages on the bundled Facebook emulator.
+[storage]
+dir = "{storage}"
+
+[logging]
+format = "plain"
+level = "info"
+
+[ui]
+language = "{lang}"
+
+[runner]
+backoff_base_seconds = 0.5
+backoff_max_seconds = 5.0
+
+[platforms.facebook]
+api_version = "v21.0"
+endpoint = "{endpoint}"
+
+[[accounts]]
+key = "mora-fb"
+platform = "facebook"
+id = "100200300"
+url = "https://www.facebook.com/morakommun.demo"
+token_env = "SOMED_DEMO_MORA_TOKEN"
+owner = "Kommunledningskontoret"
+editor = "Anna Andersson"
+substitute = "Erik Eriksson"
+interval_minutes = {interval}
+
+[[accounts]]
+key = "fritidsgarden-fb"
+platform = "facebook"
+id = "100200400"
+url = "https://www.facebook.com/fritidsgardenmora.demo"
+token_env = "SOMED_DEMO_FRITID_TOKEN"
+owner = "Kultur- och fritidsförvaltningen"
+editor = "Sara Lind"
+substitute = "Johan Berg"
+interval_minutes = {interval}
+"""
+
+VISITOR_QUESTIONS = (
+    "Hej! Vilka tider har återvinningscentralen i helgen?",
+    "Varför är gatubelysningen släckt på Vasagatan?",
+    "Tack för informationen om skolvalet!",
+    "Kommer det att plogas på Hemulsvägen i dag?",
+)
+
+
+def _live_activity(emulator: FacebookEmulator, stop: threading.Event) -> None:
+    """Now and then a visitor comments on the newest post, so the daemon has news to find."""
+    rng = random.Random(7)
+    while not stop.wait(45):
+        post_id = emulator.newest_post_id("100200300")
+        if post_id:
+            emulator.add_comment(post_id, rng.choice(VISITOR_QUESTIONS))
+
+
+def run_demo(directory: Path, *, once: bool, port: int, lang: str | None) -> int:
+    """Start the emulator, write a config, archive both pages, then run the daemon."""
+    from somed.cli import print_outcomes
+    from somed.daemon import Daemon, prepare_archive
+    from somed.runner import Runner
+    from somed.status import account_status, print_status
+
+    directory = directory.resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    pages, tokens = demo_pages(datetime.now(UTC))
+    emulator = FacebookEmulator(pages, tokens=tokens, port=port)
+    base_url = emulator.start()
+    os.environ.update(DEMO_TOKENS)
+    t = Translator(lang)
+    config_path = directory / "somed-demo.toml"
+    config_path.write_text(CONFIG_TEMPLATE.format(storage=directory, endpoint=base_url,
+                                                  interval=DEMO_INTERVAL_MINUTES,
+                                                  lang=t.language), encoding="utf-8")
+    config = load_config(config_path)
+    click.echo(t("demo.banner", url=base_url, dir=directory))
+    click.echo(t("demo.config", path=config_path))
+    click.echo()
+    setup_logging("plain", "warning", secrets=config.secret_values())
+    prepare_archive(config)
+    outcomes = Runner(config).run_accounts([a.key for a in config.accounts], trigger="demo")
+    print_outcomes(config, t, outcomes)
+    click.echo()
+    print_status(config, t, account_status(config))
+    if once:
+        emulator.stop()
+        return 1 if any(o.failed for o in outcomes) else 0
+    click.echo()
+    click.echo(t("demo.daemon", minutes=DEMO_INTERVAL_MINUTES))
+    setup_logging("plain", "info", secrets=config.secret_values())
+    stop = threading.Event()
+    threading.Thread(target=_live_activity, args=(emulator, stop), daemon=True).start()
+    try:
+        return Daemon(config).run()
+    finally:
+        stop.set()
+        emulator.stop()

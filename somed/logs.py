@@ -1,0 +1,69 @@
+"""Logging: one line per event on stdout (plain or JSON), with secrets redacted."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Iterable
+from typing import IO
+
+from pythonjsonlogger.json import JsonFormatter
+
+REDACTED = "***"
+
+
+class RedactingFilter(logging.Filter):
+    """Replace every known secret in a log record's text with ***, as a last line of defence."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+
+    def _clean(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message (and traceback text) without secrets."""
+        if not self.secrets:
+            return True
+        record.msg = self._clean(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            record.exc_text = self._clean(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+class UtcFormatter(logging.Formatter):
+    """Plain text lines with UTC ISO timestamps: `2026-11-22T10:00:00Z INFO somed.runner: ...`."""
+
+    converter = time.gmtime
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%SZ")
+
+
+def setup_logging(fmt: str = "plain", level: str = "info", *, secrets: Iterable[str] = (),
+                  stream: IO[str] | None = None) -> None:
+    """Send somed's log lines to `stream` (stdout by default), one line per event."""
+    handler = logging.StreamHandler(stream or sys.stdout)
+    if fmt == "json":
+        formatter: logging.Formatter = JsonFormatter(
+            "{asctime}{levelname}{name}{message}", style="{",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            datefmt="%Y-%m-%dT%H:%M:%SZ")
+        formatter.converter = time.gmtime  # type: ignore[attr-defined]
+    else:
+        formatter = UtcFormatter()
+    handler.setFormatter(formatter)
+    handler.addFilter(RedactingFilter(secrets))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    for noisy in ("apscheduler", "urllib3", "filelock", "werkzeug"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

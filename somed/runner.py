@@ -1,0 +1,396 @@
+"""Runs one archive pass for one account: retries, backoff, cursors, sweep, run log, health."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import filelock
+
+from connectors.base import (
+    AuthError,
+    Connector,
+    ConnectorError,
+    FatalError,
+    PermissionDenied,
+    RateLimited,
+    TransientError,
+)
+from connectors.http import RedirectingSession
+from connectors.model import Batch, ItemRef, MediaRef, Record
+from connectors.registry import connector_class
+from somed.config import Config
+from storage import queries
+from storage.db import connect
+from storage.media import MediaStore, StoredMedia
+from storage.writer import ArchiveWriter, WriteStats
+
+log = logging.getLogger("somed.runner")
+
+PERMISSION_RECHECK = timedelta(hours=24)
+MEDIA_ATTEMPTS = 3
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class Interrupted(Exception):
+    """The daemon is stopping: the current batch was stored, the run ends here."""
+
+
+class RunRateLimited(Exception):
+    """The platform asked for a longer pause than a run may wait."""
+
+
+class StreamFailed(Exception):
+    """A stream could not be completed in this run (retries spent, or a fatal error)."""
+
+
+@dataclass
+class RunOutcome:
+    """What one account's run did, for the CLI summary and the daemon's status line."""
+
+    account: str
+    platform: str
+    status: str
+    new: int = 0
+    changed: int = 0
+    deleted: int = 0
+    requests: int = 0
+    duration: float = 0.0
+    message: str | None = None
+    streams: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> bool:
+        """True when the run did not do its work (busy counts as not done)."""
+        return self.status not in ("ok",)
+
+
+def backoff_seconds(attempt: int, base: float, cap: float, rng: random.Random) -> float:
+    """Capped exponential backoff with equal jitter: half fixed, half random."""
+    ceiling = min(cap, base * (2 ** max(0, attempt - 1)))
+    return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+class Runner:
+    """Archives accounts from a validated config into the archive under `[storage] dir`."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        stop: threading.Event | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.stop = stop or threading.Event()
+        self.rng = rng or random.Random()
+        self.media_store = MediaStore(config.storage_dir)
+
+    # --- public ------------------------------------------------------------------------------
+
+    def lock_path(self, key: str) -> Path:
+        """The per-account lock file that keeps two processes from polling one account."""
+        return self.config.storage_dir / "locks" / f"{key}.lock"
+
+    def run_account(self, key: str, *, trigger: str = "manual", wait: float = 0.0) -> RunOutcome:
+        """Archive one account once; never raises for platform or network trouble."""
+        account = self.config.account(key)
+        lock_file = self.lock_path(key)
+        lock_file.parent.mkdir(parents=True, exist_ok=True)
+        lock = filelock.FileLock(str(lock_file))
+        try:
+            lock.acquire(timeout=wait)
+        except filelock.Timeout:
+            message = "another process is archiving this account right now"
+            log.info("%s: skipped, %s", key, message, extra={"account": key, "event": "busy"})
+            return RunOutcome(key, account.platform, "busy", message=message)
+        try:
+            return _AccountRun(self, key).run(trigger)
+        finally:
+            lock.release()
+
+    def run_accounts(self, keys: Sequence[str], *, trigger: str = "manual",
+                     wait: float = 0.0) -> list[RunOutcome]:
+        """Archive several accounts one after another."""
+        return [self.run_account(k, trigger=trigger, wait=wait) for k in keys]
+
+    # --- shared helpers for _AccountRun --------------------------------------------------------
+
+    def sleep(self, seconds: float) -> None:
+        """Wait, but wake at once when the daemon is stopping."""
+        if seconds > 0 and self.stop.wait(seconds):
+            raise Interrupted()
+        if self.stop.is_set():
+            raise Interrupted()
+
+
+class _AccountRun:
+    """The state of one account's run: connector, writer, counters."""
+
+    def __init__(self, runner: Runner, key: str) -> None:
+        self.runner = runner
+        self.config = runner.config
+        self.key = key
+        self.account = self.config.account(key)
+        self.settings = self.config.platform_settings(self.account.platform)
+        self.stats = WriteStats(0, 0, 0, 0)
+        self.stream_status: dict[str, str] = {}
+        self.batches_stored = 0
+
+    def run(self, trigger: str) -> RunOutcome:
+        started = time.monotonic()
+        db = connect(self.config.db_path)
+        writer = ArchiveWriter(db, self.runner.clock)
+        self.writer = writer
+        self.db = db
+        run_id = writer.start_run(self.key, self.account.platform, trigger)
+        log.info("%s: run started (%s)", self.key, trigger,
+                 extra={"account": self.key, "event": "run_started", "run_id": run_id})
+        status, message = "ok", None
+        connector: Connector | None = None
+        try:
+            cls = connector_class(self.account.platform)
+            connector = cls(self.config.account_spec(self.key), self.settings,
+                            RedirectingSession(self.settings.endpoint), self.runner.clock)
+            self.connector = connector
+            status, message = self._work(cls.stream_names())
+        except AuthError as exc:
+            status, message = "auth_failed", str(exc)
+        except RunRateLimited as exc:
+            status, message = "rate_limited", str(exc)
+        except Interrupted:
+            status, message = "interrupted", "the daemon was stopping"
+        except (ConnectorError, KeyError) as exc:
+            status, message = "failed", str(exc)
+        except Exception as exc:  # a bug must not kill the daemon; it is logged with its trace
+            log.exception("%s: unexpected error", self.key, extra={"account": self.key})
+            status, message = "failed", f"internal error: {type(exc).__name__}: {exc}"
+        finally:
+            requests_made = connector.request_count() if connector else 0
+            if connector:
+                connector.close()
+        duration = time.monotonic() - started
+        writer.finish_run(run_id, status, new=self.stats.new, changed=self.stats.changed,
+                          deleted=self.stats.deleted, requests=requests_made, message=message)
+        self._update_health(status, message, run_id)
+        outcome = RunOutcome(self.key, self.account.platform, status, self.stats.new,
+                             self.stats.changed, self.stats.deleted, requests_made, duration,
+                             message, dict(self.stream_status))
+        log.info("%s: run finished status=%s new=%d changed=%d deleted=%d requests=%d in %.1fs%s",
+                 self.key, status, outcome.new, outcome.changed, outcome.deleted, requests_made,
+                 duration, f" ({message})" if message else "",
+                 extra={"account": self.key, "event": "run_finished", "status": status,
+                        "new": outcome.new, "changed": outcome.changed, "deleted": outcome.deleted,
+                        "requests": requests_made, "duration": round(duration, 3)})
+        db.close()
+        return outcome
+
+    # --- the work ----------------------------------------------------------------------------
+
+    def _work(self, offered: Sequence[str]) -> tuple[str, str | None]:
+        wanted = self.account.streams or list(offered)
+        problems: list[str] = []
+        for stream in wanted:
+            if stream not in offered:
+                raise FatalError(f"unknown stream {stream!r} (this platform offers "
+                                 f"{', '.join(offered)})")
+            if self._permission_recently_denied(stream):
+                self.stream_status[stream] = "permission_denied"
+                continue
+            try:
+                self._walk(stream)
+                self.stream_status[stream] = "ok"
+                self.writer.set_stream_state(self.key, stream, "ok")
+            except PermissionDenied as exc:
+                self.stream_status[stream] = "permission_denied"
+                self.writer.set_stream_state(self.key, stream, "permission_denied", str(exc))
+                log.warning("%s: stream %s skipped: %s", self.key, stream, exc,
+                            extra={"account": self.key, "event": "permission_denied",
+                                   "stream": stream})
+            except StreamFailed as exc:
+                self.stream_status[stream] = "failed"
+                self.writer.set_stream_state(self.key, stream, "failed", str(exc))
+                problems.append(f"{stream}: {exc}")
+        window = int(self.account.refetch_window_days)
+        if window > 0 and "posts" in self.stream_status:
+            try:
+                self._sweep(self.runner.clock() - timedelta(days=window))
+                self.stream_status["sweep"] = "ok"
+            except StreamFailed as exc:
+                self.stream_status["sweep"] = "failed"
+                problems.append(f"re-read: {exc}")
+        if problems:
+            return "partial", "; ".join(problems)
+        return "ok", None
+
+    def _permission_recently_denied(self, stream: str) -> bool:
+        state = queries.stream_state(self.db, self.key, stream)
+        if not state or state.get("status") != "permission_denied":
+            return False
+        since = datetime.fromisoformat(str(state["updated_at"]).replace("Z", "+00:00"))
+        return self.runner.clock() - since < PERMISSION_RECHECK
+
+    def _retrying(self, what: str, attempt_walk: Callable[[], None]) -> None:
+        """Run `attempt_walk` until it completes, retrying typed transient failures."""
+        cfg = self.config.runner
+        attempt = 0
+        while True:
+            stored_before = self.batches_stored
+            try:
+                attempt_walk()
+                return
+            except RateLimited as exc:
+                # a walk that stored something since the last failure starts counting afresh
+                attempt = 1 if self.batches_stored > stored_before else attempt + 1
+                wait = max(exc.retry_after or 0.0,
+                           backoff_seconds(attempt, cfg.backoff_base_seconds,
+                                           cfg.backoff_max_seconds, self.runner.rng))
+                if (exc.retry_after or 0) > cfg.max_wait_seconds:
+                    raise RunRateLimited(f"{exc} (asked to wait {exc.retry_after:.0f} s)") from None
+                if attempt >= cfg.max_attempts:
+                    raise RunRateLimited(f"{exc} ({attempt} attempts)") from None
+                self._log_retry(what, exc, wait, attempt)
+                self.runner.sleep(min(wait, cfg.max_wait_seconds))
+            except TransientError as exc:
+                attempt = 1 if self.batches_stored > stored_before else attempt + 1
+                if attempt >= cfg.max_attempts:
+                    raise StreamFailed(f"{exc} (gave up after {attempt} attempts)") from None
+                wait = backoff_seconds(attempt, cfg.backoff_base_seconds,
+                                       cfg.backoff_max_seconds, self.runner.rng)
+                self._log_retry(what, exc, wait, attempt)
+                self.runner.sleep(wait)
+            except FatalError as exc:
+                raise StreamFailed(str(exc)) from None
+
+    def _log_retry(self, what: str, exc: Exception, wait: float, attempt: int) -> None:
+        log.info("%s: %s: %s; retry %d in %.1fs", self.key, what, exc, attempt, wait,
+                 extra={"account": self.key, "event": "retry", "attempt": attempt,
+                        "wait": round(wait, 2)})
+
+    def _walk(self, stream: str) -> None:
+        """Walk a stream to its end, resuming after failures where the last stored batch ended."""
+        cursor = queries.get_cursor(self.db, self.key, stream)
+        state: dict[str, str | None] = {"resume": None}
+
+        def attempt() -> None:
+            for batch in self.connector.fetch(stream, cursor, state["resume"]):
+                final_mark = batch.high_water if batch.final else None
+                self._store(batch, (stream, final_mark) if final_mark else None)
+                state["resume"] = batch.resume
+                self._after_batch()
+
+        self._retrying(stream, attempt)
+
+    def _after_batch(self) -> None:
+        pause = self.connector.pause_hint()
+        if pause > 0:
+            self.runner.sleep(min(pause, self.config.runner.max_wait_seconds))
+        elif self.runner.stop.is_set():
+            raise Interrupted()
+
+    def _sweep(self, since: datetime) -> None:
+        """Re-read the recent window for edits, deletions and new comments on older posts."""
+        refs = queries.refetch_refs(self.db, self.key, since=since)
+        for chunk in _chunks_by_thread(refs, self.connector.refetch_chunk_size):
+            self._retrying("re-read", lambda c=chunk: self._refetch_chunk(c))
+
+    def _refetch_chunk(self, chunk: list[ItemRef]) -> None:
+        for batch in self.connector.refetch(chunk):
+            self._store(batch, None)
+            self._after_batch()
+
+    # --- storing -----------------------------------------------------------------------------
+
+    def _store(self, batch: Batch, cursor: tuple[str, str] | None) -> None:
+        media = self._download_media(batch.records)
+        self.stats = self.stats + self.writer.write_batch(self.key, batch.records, media=media,
+                                                           cursor=cursor)
+        self.batches_stored += 1
+
+    def _download_media(self, entries: Sequence[object]) -> dict[str, StoredMedia]:
+        refs: dict[str, MediaRef] = {}
+        for entry in entries:
+            if isinstance(entry, Record):
+                for ref in entry.media:
+                    refs.setdefault(ref.key, ref)
+        if not refs:
+            return {}
+        have = queries.downloaded_media_keys(self.db, self.account.platform, refs)
+        stored: dict[str, StoredMedia] = {}
+        for key, ref in refs.items():
+            if key in have:
+                continue
+            data = self._download_one(ref)
+            if data is not None:
+                stored[key] = self.runner.media_store.put(data[0], data[1] or ref.mime_type)
+        return stored
+
+    def _download_one(self, ref: MediaRef) -> tuple[bytes, str | None] | None:
+        for attempt in range(1, MEDIA_ATTEMPTS + 1):
+            try:
+                return self.connector.download(ref)
+            except (TransientError, RateLimited) as exc:
+                if attempt == MEDIA_ATTEMPTS:
+                    log.warning("%s: media %s not downloaded: %s (next run tries again)",
+                                self.key, ref.key, exc, extra={"account": self.key})
+                    return None
+                self.runner.sleep(backoff_seconds(attempt, self.config.runner.backoff_base_seconds,
+                                                  self.config.runner.backoff_max_seconds,
+                                                  self.runner.rng))
+            except ConnectorError as exc:
+                if isinstance(exc, AuthError):
+                    raise
+                log.warning("%s: media %s not downloaded: %s", self.key, ref.key, exc,
+                            extra={"account": self.key})
+                return None
+        return None
+
+    # --- health ------------------------------------------------------------------------------
+
+    def _update_health(self, status: str, message: str | None, run_id: int) -> None:
+        if status == "interrupted":
+            return
+        health = {"ok": "ok", "auth_failed": "auth_failed"}.get(status, "failing")
+        previous = self.writer.set_health(self.key, health, message, run_id=run_id)
+        if previous is not None:
+            level = logging.INFO if health == "ok" else logging.WARNING
+            word = "recovered" if health == "ok" else health
+            log.log(level, "%s: health %s -> %s%s", self.key, previous, word,
+                    f": {message}" if message else "",
+                    extra={"account": self.key, "event": "health_changed", "health": health})
+
+
+def _chunks_by_thread(refs: Sequence[ItemRef], size: int) -> Iterator[list[ItemRef]]:
+    """Group refs so each chunk holds at most `size` posts, each with all its comments."""
+    by_thread: dict[str, list[ItemRef]] = {}
+    orphans: list[ItemRef] = []
+    for ref in refs:
+        if ref.kind == "post":
+            by_thread.setdefault(ref.id, []).insert(0, ref)
+        elif ref.thread_id:
+            by_thread.setdefault(ref.thread_id, []).append(ref)
+        else:
+            orphans.append(ref)
+    chunk: list[ItemRef] = []
+    posts_in_chunk = 0
+    for group in by_thread.values():
+        if posts_in_chunk >= size:
+            yield chunk
+            chunk, posts_in_chunk = [], 0
+        chunk.extend(group)
+        posts_in_chunk += 1
+    chunk.extend(orphans)
+    if chunk:
+        yield chunk

@@ -1,0 +1,113 @@
+"""A content-addressed folder of downloaded media: `media/ab/cd/<sha256>.<ext>` under the root."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import mimetypes
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+MEDIA_DIR = "media"
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class StoredMedia:
+    """A file in the media store: its hash, size, type and path relative to the storage root."""
+
+    sha256: str
+    size: int
+    mime_type: str | None
+    path: str
+
+
+def extension_for(mime_type: str | None) -> str:
+    """Return a file extension (with dot) for a MIME type, or ".bin" when unknown."""
+    if not mime_type:
+        return ".bin"
+    base = mime_type.split(";", 1)[0].strip().lower()
+    return mimetypes.guess_extension(base, strict=False) or ".bin"
+
+
+class MediaStore:
+    """Content-addressed, write-once storage of media files under `root/"media"`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def put(self, data: bytes, mime_type: str | None) -> StoredMedia:
+        """Store `data` atomically (once per content) and return where it lives."""
+        digest = hashlib.sha256(data).hexdigest()
+        mime = mime_type.split(";", 1)[0].strip().lower() if mime_type else None
+        folder = self.root / MEDIA_DIR / digest[:2] / digest[2:4]
+        existing = self._existing(folder, digest, len(data))
+        if existing is not None:
+            return StoredMedia(digest, len(data), mime, self._relative(existing))
+        target = folder / f"{digest}{extension_for(mime)}"
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp_name, 0o644)
+            os.replace(tmp_name, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp_name)
+            raise
+        _fsync_dir(folder)
+        return StoredMedia(digest, len(data), mime, self._relative(target))
+
+    def path_of(self, stored_path: str) -> Path:
+        """Return the absolute path of a stored relative path, refusing paths outside the root."""
+        root = self.root.resolve()
+        full = (root / stored_path).resolve()
+        if full != root and root not in full.parents:
+            raise ValueError(f"path outside the storage root: {stored_path!r}")
+        return full
+
+    def verify(self, stored_path: str, sha256: str) -> bool:
+        """Return True when the stored file exists and its content hashes to `sha256`."""
+        try:
+            path = self.path_of(stored_path)
+            digest = hashlib.sha256()
+            with path.open("rb") as handle:
+                while chunk := handle.read(_CHUNK):
+                    digest.update(chunk)
+        except (OSError, ValueError):
+            return False
+        return digest.hexdigest() == sha256.lower()
+
+    def _existing(self, folder: Path, digest: str, size: int) -> Path | None:
+        """Return a complete file already stored for `digest` (any extension), if there is one."""
+        if not folder.is_dir():
+            return None
+        for candidate in sorted(folder.glob(f"{digest}*")):
+            if candidate.name.startswith(".tmp-"):
+                continue
+            with contextlib.suppress(OSError):
+                if candidate.stat().st_size == size:
+                    return candidate
+        return None
+
+    def _relative(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename durable by syncing its directory (no-op where unsupported)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,194 @@
+"""Numbered, named, append-only schema migrations, recorded in `_sqlite_migrations`.
+
+Never edit or reorder a migration that has shipped: add `m002_...` and onwards instead.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATIONS = Migrations("somed")
+
+
+def _append_only(table: str) -> str:
+    """Return triggers that make `table` reject UPDATE and DELETE (history is never rewritten)."""
+    return f"""
+        CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
+        BEGIN SELECT RAISE(ABORT, '{table} is append-only: rows cannot be updated'); END;
+        CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
+        BEGIN SELECT RAISE(ABORT, '{table} is append-only: rows cannot be deleted'); END;
+    """
+
+
+@MIGRATIONS()
+def m001_initial(db: Database) -> None:
+    """Create items with versions, media, cursors, runs, health, flags, audit log and accounts."""
+    db.executescript(
+        """
+        CREATE TABLE items (
+            platform TEXT NOT NULL,
+            id TEXT NOT NULL,
+            account TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            parent_id TEXT,
+            thread_id TEXT,
+            direction TEXT NOT NULL,
+            author_id TEXT,
+            author_name TEXT,
+            text TEXT,
+            created_at TEXT,
+            edited_at TEXT,
+            url TEXT,
+            first_seen_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            deleted_at TEXT,
+            sha256 TEXT NOT NULL,
+            version_count INTEGER NOT NULL DEFAULT 1,
+            extra TEXT,
+            raw TEXT,
+            PRIMARY KEY (platform, id)
+        );
+        CREATE INDEX idx_items_account_created_at ON items (account, created_at);
+        CREATE INDEX idx_items_thread_id ON items (thread_id);
+        CREATE INDEX idx_items_platform_kind_deleted_at ON items (platform, kind, deleted_at);
+
+        CREATE TABLE item_versions (
+            platform TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            seen_at TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            text TEXT,
+            edited_at TEXT,
+            media TEXT NOT NULL DEFAULT '[]',
+            extra TEXT,
+            raw TEXT,
+            PRIMARY KEY (platform, item_id, version),
+            FOREIGN KEY (platform, item_id) REFERENCES items (platform, id)
+        );
+
+        CREATE TABLE media (
+            sha256 TEXT PRIMARY KEY,
+            mime_type TEXT,
+            size INTEGER NOT NULL,
+            path TEXT NOT NULL,
+            first_seen_at TEXT NOT NULL
+        );
+
+        CREATE TABLE item_media (
+            platform TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            media_key TEXT NOT NULL,
+            source_url TEXT,
+            kind TEXT,
+            sha256 TEXT REFERENCES media (sha256),
+            position INTEGER,
+            last_error TEXT,
+            PRIMARY KEY (platform, item_id, media_key),
+            FOREIGN KEY (platform, item_id) REFERENCES items (platform, id)
+        );
+        CREATE INDEX idx_item_media_media_key ON item_media (media_key);
+        CREATE INDEX idx_item_media_sha256 ON item_media (sha256);
+
+        CREATE TABLE cursors (
+            account TEXT NOT NULL,
+            stream TEXT NOT NULL,
+            value TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (account, stream)
+        );
+
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            account TEXT NOT NULL,
+            platform TEXT NOT NULL,
+            trigger TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,
+            new INTEGER NOT NULL DEFAULT 0,
+            changed INTEGER NOT NULL DEFAULT 0,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            requests INTEGER NOT NULL DEFAULT 0,
+            duration_seconds REAL,
+            message TEXT,
+            pid INTEGER
+        );
+        CREATE INDEX idx_runs_account_id ON runs (account, id);
+        CREATE INDEX idx_runs_status ON runs (status);
+
+        CREATE TABLE stream_state (
+            account TEXT NOT NULL,
+            stream TEXT NOT NULL,
+            status TEXT NOT NULL,
+            message TEXT,
+            updated_at TEXT NOT NULL,
+            last_ok_at TEXT,
+            PRIMARY KEY (account, stream)
+        );
+
+        CREATE TABLE account_health (
+            account TEXT PRIMARY KEY,
+            status TEXT NOT NULL,
+            since TEXT NOT NULL,
+            message TEXT,
+            last_ok_at TEXT,
+            last_run_id INTEGER REFERENCES runs (id)
+        );
+
+        CREATE TABLE flags (
+            id INTEGER PRIMARY KEY,
+            platform TEXT,
+            item_id TEXT,
+            account TEXT NOT NULL,
+            flag TEXT NOT NULL,
+            reason TEXT,
+            details TEXT,
+            created_at TEXT NOT NULL,
+            created_by TEXT,
+            resolved_at TEXT,
+            resolved_by TEXT
+        );
+        CREATE INDEX idx_flags_item ON flags (platform, item_id);
+        CREATE INDEX idx_flags_account_flag ON flags (account, flag);
+
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT,
+            reason TEXT,
+            details TEXT
+        );
+        CREATE INDEX idx_audit_log_target ON audit_log (target);
+
+        CREATE TABLE accounts (
+            key TEXT PRIMARY KEY,
+            platform TEXT NOT NULL,
+            platform_id TEXT,
+            url TEXT,
+            owner TEXT,
+            editor TEXT,
+            substitute TEXT,
+            config TEXT,
+            added_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        """
+        + _append_only("item_versions")
+        + _append_only("audit_log")
+    )
+    db["items"].enable_fts(["text"], fts_version="FTS5", create_triggers=True)
+    # Re-index only when the text itself changes: the default trigger fires on every UPDATE,
+    # and most updates only move last_seen_at or deleted_at.
+    db.executescript(
+        """
+        DROP TRIGGER items_au;
+        CREATE TRIGGER items_au AFTER UPDATE OF text ON items BEGIN
+          INSERT INTO items_fts (items_fts, rowid, text) VALUES('delete', old.rowid, old.text);
+          INSERT INTO items_fts (rowid, text) VALUES (new.rowid, new.text);
+        END;
+        """
+    )

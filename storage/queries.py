@@ -1,0 +1,286 @@
+"""The read side: cursors, refetch candidates, exports in the record contract, and overviews."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from connectors.model import ItemRef, parse_utc, utc_iso
+
+POST_KINDS = ("post", "video")
+THREAD_KINDS = ("comment", "reply")
+EXPORT_CHUNK = 500
+
+
+def get_cursor(db: Database, account: str, stream: str) -> str | None:
+    """Return the stored cursor of an account's stream, or None before its first complete walk."""
+    row = db.execute(
+        "SELECT value FROM cursors WHERE account = ? AND stream = ?", [account, stream]
+    ).fetchone()
+    return row[0] if row else None
+
+
+def refetch_refs(db: Database, account: str, *, since: datetime) -> list[ItemRef]:
+    """Return the account's live posts created since `since` and the live comments under them."""
+    cutoff = utc_iso(since)
+    rows = db.execute(
+        f"""
+        WITH recent AS (
+            SELECT id FROM items
+            WHERE account = :account AND kind IN {_in(POST_KINDS)}
+              AND deleted_at IS NULL AND created_at >= :since
+        )
+        SELECT kind, id, parent_id, thread_id, created_at FROM items
+        WHERE account = :account AND deleted_at IS NULL AND (
+            id IN (SELECT id FROM recent)
+            OR (kind IN {_in(THREAD_KINDS)} AND thread_id IN (SELECT id FROM recent))
+        )
+        ORDER BY created_at, id
+        """,
+        {"account": account, "since": cutoff},
+    )
+    return [
+        ItemRef(kind=kind, id=item_id, parent_id=parent, thread_id=thread,
+                created_at=parse_utc(created))
+        for kind, item_id, parent, thread, created in rows
+    ]  # fmt: skip
+
+
+def downloaded_media_keys(db: Database, platform: str, keys: Iterable[str]) -> set[str]:
+    """Return those of `keys` whose file has already been downloaded on `platform`."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return set()
+    rows = db.execute(
+        "SELECT DISTINCT media_key FROM item_media WHERE platform = ? AND sha256 IS NOT NULL"
+        " AND media_key IN (SELECT value FROM json_each(?))",
+        [platform, json.dumps(wanted)],
+    )
+    return {row[0] for row in rows}
+
+
+def item_count(db: Database, account: str | None = None) -> int:
+    """Return how many items are archived (deleted ones included), for one account or all."""
+    if account is None:
+        return int(db.execute("SELECT count(*) FROM items").fetchone()[0])
+    sql = "SELECT count(*) FROM items WHERE account = ?"
+    return int(db.execute(sql, [account]).fetchone()[0])
+
+
+def last_runs(db: Database, account: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+    """Return the newest runs first, for one account or all."""
+    where, params = ("WHERE account = ?", [account]) if account is not None else ("", [])
+    return _dicts(db, f"SELECT * FROM runs {where} ORDER BY id DESC LIMIT ?", [*params, limit])
+
+
+def account_overview(db: Database) -> list[dict[str, Any]]:
+    """Return, per registered account, its health, last run, item counts and stream states."""
+    overview = []
+    for account in _dicts(db, "SELECT * FROM accounts ORDER BY key"):
+        key = account["key"]
+        health = _dicts(db, "SELECT * FROM account_health WHERE account = ?", [key])
+        runs = last_runs(db, key, limit=1)
+        kinds = dict(
+            db.execute(
+                "SELECT kind, count(*) FROM items WHERE account = ? GROUP BY kind ORDER BY kind",
+                [key],
+            ).fetchall()
+        )
+        deleted, newest = db.execute(
+            f"SELECT (SELECT count(*) FROM items WHERE account = :a AND deleted_at IS NOT NULL),"
+            f" (SELECT max(created_at) FROM items WHERE account = :a AND direction = 'own'"
+            f"  AND kind IN {_in(POST_KINDS)})",
+            {"a": key},
+        ).fetchone()
+        overview.append(
+            {
+                "key": key,
+                "platform": account["platform"],
+                "platform_id": account["platform_id"],
+                "url": account["url"],
+                "owner": account["owner"],
+                "editor": account["editor"],
+                "substitute": account["substitute"],
+                "health": {
+                    "status": health[0]["status"] if health else None,
+                    "message": health[0]["message"] if health else None,
+                    "since": health[0]["since"] if health else None,
+                },
+                "last_ok_at": health[0]["last_ok_at"] if health else None,
+                "last_run": runs[0] if runs else None,
+                "items": kinds,
+                "item_total": sum(kinds.values()),
+                "deleted": deleted,
+                "newest_own_post_at": newest,
+                "streams": _dicts(
+                    db,
+                    "SELECT stream, status, message, updated_at, last_ok_at FROM stream_state"
+                    " WHERE account = ? ORDER BY stream",
+                    [key],
+                ),
+            }
+        )
+    return overview
+
+
+def export_items(
+    db: Database,
+    *,
+    account: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    kinds: Sequence[str] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Yield items as record-contract dicts, ordered by created_at then id, streamed in chunks."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if account is not None:
+        clauses.append("account = ?")
+        params.append(account)
+    if since is not None:
+        clauses.append("created_at >= ?")
+        params.append(_ceil_iso(since))
+    if until is not None:
+        clauses.append("created_at < ?")
+        params.append(_ceil_iso(until))
+    if kinds is not None:
+        clauses.append("kind IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(list(kinds)))
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    cursor = db.conn.execute(
+        "SELECT platform, account, kind, id, parent_id, thread_id, direction, author_id,"
+        " author_name, text, created_at, edited_at, url, first_seen_at, last_seen_at, deleted_at,"
+        f" sha256, version_count, extra FROM items {where} ORDER BY created_at, id",
+        params,
+    )
+    columns = [d[0] for d in cursor.description]
+    try:
+        while chunk := cursor.fetchmany(EXPORT_CHUNK):
+            yield from _assemble(db, [dict(zip(columns, row, strict=True)) for row in chunk])
+    finally:
+        cursor.close()
+
+
+def _assemble(db: Database, items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Attach versions, media and flags to a chunk of item rows (three queries per chunk)."""
+    keys = json.dumps([[item["platform"], item["id"]] for item in items])
+    versions: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in _dicts(
+        db,
+        "SELECT platform, item_id, version, seen_at, sha256, text, edited_at, media"
+        f" FROM item_versions WHERE {_pairs_in('platform', 'item_id')}"
+        " ORDER BY platform, item_id, version",
+        [keys],
+    ):
+        versions.setdefault((row["platform"], row["item_id"]), []).append(row)
+    media: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    for row in _dicts(
+        db,
+        "SELECT l.platform, l.item_id, l.media_key, l.kind, l.source_url, l.sha256,"
+        " m.mime_type, m.size, m.path FROM item_media AS l"
+        " LEFT JOIN media AS m ON m.sha256 = l.sha256"
+        f" WHERE {_pairs_in('l.platform', 'l.item_id')}",
+        [keys],
+    ):
+        media.setdefault((row["platform"], row["item_id"]), {})[row["media_key"]] = {
+            "key": row["media_key"],
+            "kind": row["kind"],
+            "sha256": row["sha256"],
+            "mime_type": row["mime_type"],
+            "size": row["size"],
+            "source_url": row["source_url"],
+            "path": row["path"],
+        }
+    flags: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in _dicts(
+        db,
+        "SELECT platform, item_id, flag, reason, created_at, resolved_at FROM flags"
+        f" WHERE {_pairs_in('platform', 'item_id')} ORDER BY created_at, id",
+        [keys],
+    ):
+        key = (row.pop("platform"), row.pop("item_id"))
+        flags.setdefault(key, []).append(row)
+    for item in items:
+        key = (item["platform"], item["id"])
+        item_versions = versions.get(key, [])
+        links = media.get(key, {})
+        current = item_versions[-1] if item_versions else None
+        yield {
+            "platform": item["platform"],
+            "account": item["account"],
+            "kind": item["kind"],
+            "id": item["id"],
+            "parent_id": item["parent_id"],
+            "thread_id": item["thread_id"],
+            "direction": item["direction"],
+            "author": {"id": item["author_id"], "name": item["author_name"]},
+            "text": item["text"],
+            "created_at": item["created_at"],
+            "edited_at": item["edited_at"],
+            "url": item["url"],
+            "first_seen_at": item["first_seen_at"],
+            "last_seen_at": item["last_seen_at"],
+            "deleted_at": item["deleted_at"],
+            "versions": [
+                {
+                    "version": v["version"],
+                    "seen_at": v["seen_at"],
+                    "text": v["text"],
+                    "edited_at": v["edited_at"],
+                    "media": _media_of(v, links),
+                    "sha256": v["sha256"],
+                }
+                for v in item_versions[:-1]
+            ],
+            "media": _media_of(current, links) if current else list(links.values()),
+            "flags": flags.get(key, []),
+            "extra": json.loads(item["extra"]) if item["extra"] else {},
+            "sha256": item["sha256"],
+        }
+
+
+def _media_of(version: dict[str, Any], links: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Resolve a version's media keys to the media objects of the record contract."""
+    keys = json.loads(version["media"] or "[]")
+    return [links.get(key) or {"key": key, "sha256": None, "mime_type": None, "size": None,
+                               "source_url": None, "path": None} for key in keys]  # fmt: skip
+
+
+def _ceil_iso(moment: datetime) -> str:
+    """Format `moment` rounded up to whole seconds, to compare with seconds-precision columns."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: somed only handles timezone-aware datetimes")
+    if moment.microsecond:
+        moment = moment.replace(microsecond=0) + timedelta(seconds=1)
+    text = utc_iso(moment)
+    assert text is not None
+    return text
+
+
+def _pairs_in(platform_column: str, id_column: str) -> str:
+    """Return an SQL test that (platform, id) is one of the pairs in a JSON array parameter."""
+    return (
+        f"({platform_column}, {id_column}) IN (SELECT json_extract(value, '$[0]'),"
+        " json_extract(value, '$[1]') FROM json_each(?))"
+    )
+
+
+def _in(values: Sequence[str]) -> str:
+    """Render a constant tuple of strings as an SQL list (only for module constants)."""
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+def _dicts(db: Database, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+    cursor = db.execute(sql, params)
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def stream_state(db: Database, account: str, stream: str) -> dict[str, Any] | None:
+    """Return the stored state of one account's stream (status, message, updated_at), if any."""
+    rows = _dicts(db, "SELECT * FROM stream_state WHERE account = ? AND stream = ?", [account, stream])
+    return rows[0] if rows else None

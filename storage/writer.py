@@ -1,0 +1,500 @@
+"""The write side: records, versions, tombstones, media and cursors, one transaction per batch."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlite_utils import Database
+
+from connectors.model import Record, Tombstone, canonical_json, parse_utc, utc_iso
+from storage.db import insert_rows, transaction
+from storage.media import StoredMedia
+
+Row = dict[str, Any]
+
+SYSTEM_ACTOR = "somed"
+RUN_TRIGGERS = ("scheduled", "manual", "demo")
+RUN_STATUSES = ("running", "ok", "partial", "auth_failed", "rate_limited", "failed", "interrupted")
+STREAM_STATUSES = ("ok", "permission_denied", "failed")
+HEALTH_STATUSES = ("ok", "failing", "auth_failed")
+ACCOUNT_FIELDS = ("platform", "platform_id", "url", "owner", "editor", "substitute", "config")
+
+# the item columns a new version rewrites, and all columns of a new item
+_CONTENT_COLUMNS = (
+    "kind", "parent_id", "thread_id", "direction", "author_id", "author_name", "text",
+    "created_at", "edited_at", "url", "sha256", "extra", "raw",
+)  # fmt: skip
+_ITEM_COLUMNS = ("platform", "id", "account", *_CONTENT_COLUMNS, "first_seen_at", "last_seen_at",
+                 "deleted_at", "version_count")  # fmt: skip
+_VERSION_COLUMNS = ("platform", "item_id", "version", "seen_at", "sha256", "text", "edited_at",
+                    "media", "extra", "raw")  # fmt: skip
+
+
+@dataclass
+class WriteStats:
+    """What one or more `write_batch` calls did, counted per entry."""
+
+    new: int = 0
+    changed: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: WriteStats) -> WriteStats:
+        if not isinstance(other, WriteStats):
+            return NotImplemented
+        return WriteStats(
+            self.new + other.new,
+            self.changed + other.changed,
+            self.deleted + other.deleted,
+            self.unchanged + other.unchanged,
+        )
+
+
+@dataclass
+class _State:
+    """An item's stored state, tracked while a batch is classified."""
+
+    sha256: str
+    deleted_at: str | None
+    version_count: int
+    is_new: bool = False
+    content: dict[str, Any] | None = None  # latest projection when the content changed
+    seen: bool = False
+    tombstoned: bool = False
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def _json(value: Any) -> str:
+    """Serialise compactly, keeping key order (for raw payloads) and non-ASCII text."""
+    return _ENCODER.encode(value)
+
+
+def _prepare(record: Record) -> dict[str, Any]:
+    """Return the item's content columns for `record` (pure; raises on naive datetimes)."""
+    return {
+        "kind": record.kind, "parent_id": record.parent_id, "thread_id": record.thread_id,
+        "direction": record.direction, "author_id": record.author.id,
+        "author_name": record.author.name, "text": record.text,
+        "created_at": utc_iso(record.created_at), "edited_at": utc_iso(record.edited_at),
+        "url": record.url, "sha256": record.content_sha256(),
+        "extra": canonical_json(record.extra) if record.extra else "{}",
+        "raw": _json(record.raw), "media": _json([m.key for m in record.media]) if record.media
+        else "[]",
+    }  # fmt: skip
+
+
+class ArchiveWriter:
+    """Writes what connectors found, and the bookkeeping around it, to the somed database."""
+
+    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
+        self.db = db
+        self.clock = clock
+        self._run_started: dict[int, datetime] = {}
+
+    def _now(self) -> str:
+        """Return the clock's time as stored (UTC ISO 8601 with Z)."""
+        now = utc_iso(self.clock())
+        assert now is not None
+        return now
+
+    # --- records ---------------------------------------------------------------------------
+
+    def write_batch(
+        self,
+        account: str,
+        entries: Sequence[Record | Tombstone],
+        *,
+        media: Mapping[str, StoredMedia] | None = None,
+        cursor: tuple[str, str] | None = None,
+    ) -> WriteStats:
+        """Store records and tombstones, downloaded media and the cursor in one transaction."""
+        now = self._now()
+        prepared: list[tuple[Record | Tombstone, dict[str, Any] | None]] = []
+        for entry in entries:
+            if not isinstance(entry, Record | Tombstone):
+                raise TypeError(f"not a Record or Tombstone: {type(entry).__name__}")
+            if entry.account != account:
+                raise ValueError(f"{entry.id!r} belongs to {entry.account!r}, not {account!r}")
+            prepared.append((entry, _prepare(entry) if isinstance(entry, Record) else None))
+        with transaction(self.db):
+            states = self._load_states(prepared)
+            stats, versions, links, audits = _classify(account, prepared, states, now)
+            self._apply(states, versions, now)
+            if links:
+                self.db["item_media"].upsert_all(
+                    list(links.values()), pk=("platform", "item_id", "media_key")
+                )
+                self._reuse_downloads(links)
+            if media:
+                self._link_media(account, media, now)
+            if audits:
+                self.db["audit_log"].insert_all(audits)
+            if cursor is not None:
+                self.db["cursors"].upsert(
+                    {"account": account, "stream": cursor[0], "value": cursor[1],
+                     "updated_at": now},
+                    pk=("account", "stream"),
+                )  # fmt: skip
+        return stats
+
+    def _load_states(
+        self, prepared: Sequence[tuple[Record | Tombstone, Any]]
+    ) -> dict[tuple[str, str], _State]:
+        """Read the stored sha256, deleted_at and version_count of the batch's items at once."""
+        ids: dict[str, set[str]] = {}
+        for entry, _ in prepared:
+            ids.setdefault(entry.platform, set()).add(entry.id)
+        states: dict[tuple[str, str], _State] = {}
+        for platform, platform_ids in ids.items():
+            rows = self.db.execute(
+                "SELECT id, sha256, deleted_at, version_count FROM items"
+                " WHERE platform = ? AND id IN (SELECT value FROM json_each(?))",
+                [platform, _json(sorted(platform_ids))],
+            )
+            for item_id, sha, deleted_at, count in rows:
+                states[(platform, item_id)] = _State(sha, deleted_at, count)
+        return states
+
+    def _apply(
+        self, states: Mapping[tuple[str, str], _State], versions: list[tuple[Any, ...]], now: str
+    ) -> None:
+        """Turn the classified batch into a few executemany statements."""
+        inserts: list[tuple[Any, ...]] = []
+        content_updates: list[tuple[Any, ...]] = []
+        seen_updates: list[tuple[Any, ...]] = []
+        deleted_updates: list[tuple[Any, ...]] = []
+        for (platform, item_id), state in states.items():
+            if state.is_new:
+                row = {
+                    **(state.content or {}), "platform": platform, "id": item_id,
+                    "first_seen_at": now, "last_seen_at": now, "deleted_at": state.deleted_at,
+                    "version_count": state.version_count,
+                }  # fmt: skip
+                inserts.append(tuple(row[c] for c in _ITEM_COLUMNS))
+            elif state.content is not None:
+                values = tuple(state.content[c] for c in _CONTENT_COLUMNS)
+                content_updates.append(
+                    (*values, state.version_count, now, state.deleted_at, platform, item_id)
+                )
+            elif state.seen:
+                seen_updates.append((now, state.deleted_at, platform, item_id))
+            elif state.tombstoned:
+                deleted_updates.append((state.deleted_at, platform, item_id))
+        run = self.db.conn.executemany
+        insert_rows(self.db, "items", _ITEM_COLUMNS, inserts)
+        if content_updates:
+            assignments = ", ".join(f"{c} = ?" for c in _CONTENT_COLUMNS)
+            run(
+                f"UPDATE items SET {assignments}, version_count = ?, last_seen_at = ?,"
+                " deleted_at = ? WHERE platform = ? AND id = ?",
+                content_updates,
+            )
+        if seen_updates:
+            run(
+                "UPDATE items SET last_seen_at = ?, deleted_at = ? WHERE platform = ? AND id = ?",
+                seen_updates,
+            )
+        if deleted_updates:
+            run("UPDATE items SET deleted_at = ? WHERE platform = ? AND id = ?", deleted_updates)
+        insert_rows(self.db, "item_versions", _VERSION_COLUMNS, versions)
+
+    def _reuse_downloads(self, links: Mapping[tuple[str, ...], Any]) -> None:
+        """Give new links the file already downloaded for the same media key on that platform."""
+        self.db.execute(
+            "UPDATE item_media SET sha256 = (SELECT m.sha256 FROM item_media AS m"
+            "  WHERE m.platform = item_media.platform AND m.media_key = item_media.media_key"
+            "  AND m.sha256 IS NOT NULL LIMIT 1)"
+            " WHERE sha256 IS NULL AND (platform, item_id, media_key) IN (SELECT"
+            "  json_extract(value, '$[0]'), json_extract(value, '$[1]'),"
+            "  json_extract(value, '$[2]') FROM json_each(?))"
+            " AND EXISTS (SELECT 1 FROM item_media AS m WHERE m.platform = item_media.platform"
+            "  AND m.media_key = item_media.media_key AND m.sha256 IS NOT NULL)",
+            [_json([list(k) for k in links])],
+        )
+
+    def _link_media(self, account: str, media: Mapping[str, StoredMedia], now: str) -> None:
+        """Record downloaded files and attach them to this account's items that lack a file."""
+        rows = {
+            m.sha256: {"sha256": m.sha256, "mime_type": m.mime_type, "size": m.size,
+                       "path": m.path, "first_seen_at": now}
+            for m in media.values()
+        }  # fmt: skip
+        self.db["media"].insert_all(list(rows.values()), ignore=True)
+        self.db.conn.executemany(
+            "UPDATE item_media SET sha256 = ?, last_error = NULL"
+            " WHERE media_key = ? AND sha256 IS NULL AND EXISTS (SELECT 1 FROM items"
+            " WHERE items.platform = item_media.platform AND items.id = item_media.item_id"
+            " AND items.account = ?)",
+            [(stored.sha256, key, account) for key, stored in media.items()],
+        )
+
+    def set_media_error(self, account: str, media_key: str, message: str) -> None:
+        """Note why a media file could not be downloaded (kept until a download succeeds)."""
+        with transaction(self.db):
+            self.db.execute(
+                "UPDATE item_media SET last_error = ? WHERE media_key = ? AND sha256 IS NULL"
+                " AND EXISTS (SELECT 1 FROM items WHERE items.platform = item_media.platform"
+                " AND items.id = item_media.item_id AND items.account = ?)",
+                [message, media_key, account],
+            )
+
+    # --- runs, streams, health -------------------------------------------------------------
+
+    def start_run(self, account: str, platform: str, trigger: str) -> int:
+        """Open a run in the run log (status "running", this process's pid) and return its id."""
+        _check("trigger", trigger, RUN_TRIGGERS)
+        started = self.clock()
+        with transaction(self.db):
+            cursor = self.db.execute(
+                "INSERT INTO runs (account, platform, trigger, started_at, status, pid)"
+                " VALUES (?, ?, ?, ?, 'running', ?)",
+                [account, platform, trigger, utc_iso(started), os.getpid()],
+            )
+            run_id = int(cursor.lastrowid or 0)
+        self._run_started[run_id] = started
+        return run_id
+
+    def finish_run(
+        self,
+        run_id: int,
+        status: str,
+        *,
+        new: int,
+        changed: int,
+        deleted: int,
+        requests: int,
+        message: str | None = None,
+    ) -> None:
+        """Close a run: its outcome, counts, finished_at and duration_seconds."""
+        _check("run status", status, RUN_STATUSES)
+        finished = self.clock()
+        with transaction(self.db):
+            row = self.db.execute("SELECT started_at FROM runs WHERE id = ?", [run_id]).fetchone()
+            if row is None:
+                raise LookupError(f"no run with id {run_id}")
+            started = self._run_started.pop(run_id, None) or parse_utc(row[0])
+            duration = max(0.0, (finished - started).total_seconds()) if started else None
+            self.db.execute(
+                "UPDATE runs SET status = ?, finished_at = ?, duration_seconds = ?, new = ?,"
+                " changed = ?, deleted = ?, requests = ?, message = ? WHERE id = ?",
+                [status, utc_iso(finished), duration, new, changed, deleted, requests, message,
+                 run_id],
+            )  # fmt: skip
+
+    def mark_interrupted_runs(self, account: str | None = None) -> int:
+        """Mark runs left "running" by a process that no longer exists as "interrupted"."""
+        now = self._now()
+        with transaction(self.db):
+            sql = "SELECT id, pid FROM runs WHERE status = 'running'"
+            params: list[Any] = []
+            if account is not None:
+                sql += " AND account = ?"
+                params.append(account)
+            dead = [run_id for run_id, pid in self.db.execute(sql, params) if not _alive(pid)]
+            self.db.conn.executemany(
+                "UPDATE runs SET status = 'interrupted', finished_at = ?,"
+                " message = COALESCE(message, 'the process running it ended unexpectedly')"
+                " WHERE id = ?",
+                [(now, run_id) for run_id in dead],
+            )
+        return len(dead)
+
+    def set_stream_state(
+        self, account: str, stream: str, status: str, message: str | None = None
+    ) -> None:
+        """Record how a stream fared on its last attempt ("ok" also sets last_ok_at)."""
+        _check("stream status", status, STREAM_STATUSES)
+        now = self._now()
+        with transaction(self.db):
+            self.db.execute(
+                "INSERT INTO stream_state (account, stream, status, message, updated_at,"
+                " last_ok_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account, stream) DO UPDATE SET"
+                " status = excluded.status, message = excluded.message,"
+                " updated_at = excluded.updated_at,"
+                " last_ok_at = COALESCE(excluded.last_ok_at, stream_state.last_ok_at)",
+                [account, stream, status, message, now, now if status == "ok" else None],
+            )
+
+    def set_health(
+        self, account: str, status: str, message: str | None = None, *, run_id: int | None = None
+    ) -> str | None:
+        """Set an account's health; return the previous status when it changed, else None.
+
+        An account seen for the first time counts as previously "unknown" unless it is "ok".
+        """
+        _check("health status", status, HEALTH_STATUSES)
+        now = self._now()
+        with transaction(self.db):
+            row = self.db.execute(
+                "SELECT status, since, last_ok_at, last_run_id FROM account_health"
+                " WHERE account = ?",
+                [account],
+            ).fetchone()
+            previous, since, last_ok_at, last_run_id = row if row else (None, None, None, None)
+            changed = previous != status
+            self.db["account_health"].upsert(
+                {"account": account, "status": status, "since": now if changed else since,
+                 "message": message, "last_ok_at": now if status == "ok" else last_ok_at,
+                 "last_run_id": run_id if run_id is not None else last_run_id},
+                pk="account",
+            )  # fmt: skip
+        if previous is None:
+            return None if status == "ok" else "unknown"
+        return previous if changed else None
+
+    # --- audit log and account register ----------------------------------------------------
+
+    def audit(
+        self,
+        actor: str,
+        action: str,
+        target: str,
+        *,
+        reason: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Append one entry to the audit log."""
+        with transaction(self.db):
+            self.db["audit_log"].insert(
+                _audit_row(self._now(), actor, action, target, reason, details)
+            )
+
+    def sync_accounts(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Upsert the account register from config; audit added and changed accounts."""
+        now = self._now()
+        with transaction(self.db):
+            stored = {row["key"]: row for row in self.db["accounts"].rows}
+            audits: list[dict[str, Any]] = []
+            for given in rows:
+                key = str(given["key"])
+                row = {f: None if given.get(f) is None else str(given[f]) for f in ACCOUNT_FIELDS}
+                row["config"] = canonical_json(dict(given.get("config") or {}))
+                old = stored.get(key)
+                target = _account_target(key)
+                if old is None:
+                    self.db["accounts"].insert({"key": key, **row, "added_at": now,
+                                                "updated_at": now})  # fmt: skip
+                    details = {f: row[f] for f in ACCOUNT_FIELDS if f != "config"}
+                    audits.append(
+                        _audit_row(now, SYSTEM_ACTOR, "account_added", target, None, details)
+                    )
+                    continue
+                diff = {f: [old[f], row[f]] for f in ACCOUNT_FIELDS if old[f] != row[f]}
+                if diff:
+                    self.db["accounts"].update(key, {**row, "updated_at": now})
+                    audits.append(
+                        _audit_row(now, SYSTEM_ACTOR, "account_updated", target, None, diff)
+                    )
+            if audits:
+                self.db["audit_log"].insert_all(audits)
+
+
+def _classify(
+    account: str,
+    prepared: Sequence[tuple[Record | Tombstone, dict[str, Any] | None]],
+    states: dict[tuple[str, str], _State],
+    now: str,
+) -> tuple[WriteStats, list[tuple[Any, ...]], dict[tuple[str, ...], dict[str, Any]], list[Row]]:
+    """Decide, entry by entry, what is new, changed, unchanged or deleted (updates `states`)."""
+    stats = WriteStats()
+    versions: list[tuple[Any, ...]] = []
+    links: dict[tuple[str, ...], Row] = {}
+    audits: list[Row] = []
+    for entry, content in prepared:
+        key = (entry.platform, entry.id)
+        state = states.get(key)
+        if content is None:  # a tombstone
+            if state is not None and state.deleted_at is None:
+                state.deleted_at, state.tombstoned = now, True
+                stats.deleted += 1
+            continue
+        if state is not None and state.tombstoned:  # gone and back in one batch: latest wins
+            state.deleted_at, state.tombstoned = None, False
+            stats.deleted -= 1
+        if state is None:
+            state = states[key] = _State(content["sha256"], None, 1, is_new=True)
+            state.content = {**content, "account": account}
+            versions.append(_version_row(key, 1, content, now))
+            stats.new += 1
+        else:
+            reappeared = state.deleted_at is not None
+            if reappeared:
+                details = {"deleted_at": state.deleted_at}
+                audits.append(_audit_row(now, SYSTEM_ACTOR, "reappeared", _item_target(*key),
+                                         None, details))  # fmt: skip
+                state.deleted_at = None
+            if state.sha256 == content["sha256"]:
+                stats.changed += reappeared
+                stats.unchanged += not reappeared
+            else:
+                state.sha256 = content["sha256"]
+                state.version_count += 1
+                state.content = {**(state.content or {}), **content}
+                versions.append(_version_row(key, state.version_count, content, now))
+                stats.changed += 1
+        state.seen = True
+        for position, ref in enumerate(cast(Record, entry).media):
+            links[(*key, ref.key)] = {
+                "platform": key[0], "item_id": key[1], "media_key": ref.key,
+                "source_url": ref.source_url, "kind": ref.kind, "position": position,
+            }  # fmt: skip
+    return stats, versions, links, audits
+
+
+def _version_row(
+    key: tuple[str, str], number: int, content: Mapping[str, Any], now: str
+) -> tuple[Any, ...]:
+    """Return an item_versions row (in `_VERSION_COLUMNS` order) for one content version."""
+    return (*key, number, now, content["sha256"], content["text"], content["edited_at"],
+            content["media"], content["extra"], content["raw"])  # fmt: skip
+
+
+def _audit_row(
+    at: str,
+    actor: str,
+    action: str,
+    target: str,
+    reason: str | None,
+    details: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """Return an audit_log row."""
+    return {
+        "at": at, "actor": actor, "action": action, "target": target, "reason": reason,
+        "details": canonical_json(dict(details)) if details is not None else None,
+    }  # fmt: skip
+
+
+def _check(what: str, value: str, allowed: Sequence[str]) -> None:
+    """Raise ValueError unless `value` is one of `allowed`."""
+    if value not in allowed:
+        raise ValueError(f"unknown {what} {value!r}; expected one of {', '.join(allowed)}")
+
+
+def _item_target(platform: str, item_id: str) -> str:
+    """Return the audit-log target naming an item."""
+    return f"item:{platform}:{item_id}"
+
+
+def _account_target(key: str) -> str:
+    """Return the audit-log target naming an account."""
+    return f"account:{key}"
+
+
+def _alive(pid: int | None) -> bool:
+    """Return True when a process with this pid exists on this machine."""
+    if not pid or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except PermissionError:  # exists, owned by someone else
+        return True
+    except OSError:
+        return False
+    return True
