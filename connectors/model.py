@@ -58,7 +58,7 @@ class Author:
 
 @dataclass(frozen=True)
 class MediaRef:
-    """An attachment to download: `key` is stable across fetches, `source_url` may be signed and expire."""
+    """An attachment to download; `key` is stable across fetches, `source_url` may expire."""
 
     key: str
     source_url: str
@@ -68,7 +68,7 @@ class MediaRef:
 
 @dataclass(frozen=True)
 class Record:
-    """One archived thing as the platform shows it now, normalised; `raw` keeps the platform JSON."""
+    """One archived thing as the platform shows it now; `raw` keeps the platform JSON."""
 
     platform: str
     account: str

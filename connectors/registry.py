@@ -29,5 +29,7 @@ def connector_class(platform: str) -> type[Connector]:
     """Return the connector class for a platform, or raise KeyError naming the known ones."""
     targets = available()
     if platform not in targets:
-        raise KeyError(f"no connector for platform {platform!r} (known: {', '.join(sorted(targets))})")
+        raise KeyError(
+            f"no connector for platform {platform!r} (known: {', '.join(sorted(targets))})"
+        )
     return _load(targets[platform])

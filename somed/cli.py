@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +16,7 @@ from somed import __version__
 from somed.config import Config, ConfigError, default_config_path, load_config
 from somed.i18n import Translator
 from somed.logs import setup_logging
-from somed.runner import RunOutcome, Runner
+from somed.runner import Runner, RunOutcome
 
 LOCAL_TZ = ZoneInfo("Europe/Stockholm")
 EXIT_FAILED = 1
@@ -62,7 +62,7 @@ def parse_when(value: str | None, option: str) -> datetime | None:
         return None
     try:
         if len(value) == 10:
-            day = datetime.strptime(value, "%Y-%m-%d").date()
+            day = date.fromisoformat(value)
             return datetime.combine(day, time(0), LOCAL_TZ).astimezone(UTC)
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -78,8 +78,10 @@ def check_accounts(config: Config, keys: Sequence[str]) -> list[str]:
     known = [a.key for a in config.accounts]
     for key in keys:
         if key not in known:
-            fail_usage(f"--account {key!r}: no such account in {config.path} "
-                       f"(known: {', '.join(known) or 'none'})")
+            fail_usage(
+                f"--account {key!r}: no such account in {config.path} "
+                f"(known: {', '.join(known) or 'none'})"
+            )
     return list(keys) or [a.key for a in config.enabled_accounts()]
 
 
@@ -106,11 +108,16 @@ def token_place(config: Config, key: str) -> str:
 def outcome_note(config: Config, t: Translator, outcome: RunOutcome) -> str:
     """A plain-words note for a run outcome."""
     if outcome.status == "auth_failed":
-        return t("note.auth_failed", detail=outcome.message, where=token_place(config, outcome.account))
+        return t(
+            "note.auth_failed", detail=outcome.message, where=token_place(config, outcome.account)
+        )
     if outcome.status == "busy":
         return t("note.busy")
-    notes = [t("note.permission", stream=s, detail="") .rstrip(": ")
-             for s, v in outcome.streams.items() if v == "permission_denied"]
+    notes = [
+        t("note.permission", stream=s, detail="").rstrip(": ")
+        for s, v in outcome.streams.items()
+        if v == "permission_denied"
+    ]
     if outcome.message:
         notes.append(outcome.message)
     return "; ".join(notes)
@@ -118,24 +125,57 @@ def outcome_note(config: Config, t: Translator, outcome: RunOutcome) -> str:
 
 def print_outcomes(config: Config, t: Translator, outcomes: Sequence[RunOutcome]) -> None:
     """The per-account summary table of an archive pass."""
-    headers = [t("col.account"), t("col.platform"), t("col.status"), t("col.new"),
-               t("col.changed"), t("col.deleted"), t("col.requests"), t("col.duration"),
-               t("col.note")]
-    rows = [[o.account, o.platform, t(f"status.{o.status}"), o.new, o.changed, o.deleted,
-             o.requests, f"{o.duration:.1f}s", outcome_note(config, t, o)] for o in outcomes]
+    headers = [
+        t("col.account"),
+        t("col.platform"),
+        t("col.status"),
+        t("col.new"),
+        t("col.changed"),
+        t("col.deleted"),
+        t("col.requests"),
+        t("col.duration"),
+        t("col.note"),
+    ]
+    rows = [
+        [
+            o.account,
+            o.platform,
+            t(f"status.{o.status}"),
+            o.new,
+            o.changed,
+            o.deleted,
+            o.requests,
+            f"{o.duration:.1f}s",
+            outcome_note(config, t, o),
+        ]
+        for o in outcomes
+    ]
     click.echo(render_table(headers, rows))
     failed = [o for o in outcomes if o.failed]
     click.echo()
-    click.echo(t("summary.failed", count=len(failed), total=len(outcomes)) if failed
-               else t("summary.ok", total=len(outcomes)))
+    click.echo(
+        t("summary.failed", count=len(failed), total=len(outcomes))
+        if failed
+        else t("summary.ok", total=len(outcomes))
+    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
-              envvar="SOMED_CONFIG", default=None,
-              help="Config file (default: $SOMED_CONFIG, then /etc/somed/config.toml).")
-@click.option("--lang", type=click.Choice(["sv", "en"]), envvar="SOMED_LANG", default=None,
-              help="Language of tables and notes (default: the config's [ui] language, sv).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="SOMED_CONFIG",
+    default=None,
+    help="Config file (default: $SOMED_CONFIG, then /etc/somed/config.toml).",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["sv", "en"]),
+    envvar="SOMED_LANG",
+    default=None,
+    help="Language of tables and notes (default: the config's [ui] language, sv).",
+)
 @click.version_option(__version__, prog_name="somed")
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path | None, lang: str | None) -> None:
@@ -155,17 +195,28 @@ def run(state: State) -> None:
 
 
 @cli.command()
-@click.option("--account", "accounts", multiple=True, metavar="KEY",
-              help="Archive only this account (repeatable). Default: every enabled account.")
-@click.option("--wait", type=click.FloatRange(min=0), default=0, show_default=True,
-              help="Seconds to wait when another process is archiving the same account.")
+@click.option(
+    "--account",
+    "accounts",
+    multiple=True,
+    metavar="KEY",
+    help="Archive only this account (repeatable). Default: every enabled account.",
+)
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seconds to wait when another process is archiving the same account.",
+)
 @click.pass_obj
 def archive(state: State, accounts: tuple[str, ...], wait: float) -> None:
     """Archive now (safe while the daemon runs); exit 1 if any account failed."""
     config = state.config()
     keys = check_accounts(config, accounts)
-    setup_logging(config.logging.format, "warning", secrets=config.secret_values(),
-                  stream=sys.stderr)
+    setup_logging(
+        config.logging.format, "warning", secrets=config.secret_values(), stream=sys.stderr
+    )
     from somed.daemon import prepare_archive
 
     prepare_archive(config)
@@ -190,15 +241,30 @@ def status(state: State, as_json: bool) -> None:
 
 
 @cli.command()
-@click.option("--account", "accounts", multiple=True, metavar="KEY",
-              help="Only this account (repeatable). Default: all.")
+@click.option(
+    "--account",
+    "accounts",
+    multiple=True,
+    metavar="KEY",
+    help="Only this account (repeatable). Default: all.",
+)
 @click.option("--since", metavar="DATE", help="Created at or after (YYYY-MM-DD, Swedish time).")
 @click.option("--until", metavar="DATE", help="Created before (YYYY-MM-DD, Swedish time).")
-@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Write to this file instead of standard output.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write to this file instead of standard output.",
+)
 @click.pass_obj
-def export(state: State, accounts: tuple[str, ...], since: str | None, until: str | None,
-           output: Path | None) -> None:
+def export(
+    state: State,
+    accounts: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    output: Path | None,
+) -> None:
     """Export archived items as JSON Lines (the record contract)."""
     from storage import queries
     from storage.db import connect
@@ -221,8 +287,14 @@ def export(state: State, accounts: tuple[str, ...], since: str | None, until: st
 
 
 @cli.command()
-@click.option("--dir", "directory", type=click.Path(path_type=Path, file_okay=False),
-              default=Path("demo-data"), show_default=True, help="Where the demo archive goes.")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("demo-data"),
+    show_default=True,
+    help="Where the demo archive goes.",
+)
 @click.option("--once", is_flag=True, help="Archive once and exit instead of running the daemon.")
 @click.option("--port", type=int, default=0, help="Emulator port (default: any free port).")
 @click.pass_obj

@@ -2,19 +2,16 @@
 
 Every problem becomes one `ConfigError` line: `<file>: <key.path>: <what is wrong> (<how to fix>)`.
 Tokens come only from environment variables or files, and never appear in errors, reprs or dumps.
+The error lines are built in `somed.config_errors`, tokens read in `somed.config_tokens`.
 """
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
-import tomllib
-import types
 from collections.abc import Mapping
-from datetime import date, datetime, time
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -30,46 +27,45 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from connectors.base import AccountSpec, PlatformSettings, Secret
+from somed.config_errors import (
+    ConfigError,
+    _from_validation_error,
+    _invalid,
+    _read_toml,
+    _suggest,
+    _unknown_key,
+)
+from somed.config_tokens import SECRET_KEYS, _reject_secrets, _resolve_token
+
+__all__ = [
+    "API_VERSION_PATTERNS",
+    "CONFIG_ENV",
+    "DEFAULT_API_VERSIONS",
+    "DEFAULT_CONFIG_PATH",
+    "KNOWN_PLATFORMS",
+    "SECRET_KEYS",
+    "AccountConfig",
+    "Config",
+    "ConfigError",
+    "DaemonConfig",
+    "LoggingConfig",
+    "LoosePath",
+    "PlatformConfig",
+    "RunnerConfig",
+    "StorageConfig",
+    "UiConfig",
+    "default_config_path",
+    "load_config",
+]
 
 KNOWN_PLATFORMS: tuple[str, ...] = ("facebook", "instagram", "x", "youtube")
 DEFAULT_API_VERSIONS: dict[str, str] = {"facebook": "v21.0"}
 API_VERSION_PATTERNS: dict[str, str] = {"facebook": r"^v\d+\.\d+$"}
 DEFAULT_CONFIG_PATH = Path("/etc/somed/config.toml")
 CONFIG_ENV = "SOMED_CONFIG"
-# Keys that would put a credential into the TOML file itself; refused wherever they appear.
-SECRET_KEYS = frozenset(
-    {"token", "access_token", "secret", "password", "app_secret", "client_secret", "api_key"}
-)
 
 _ACCOUNT_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_DOCS = "see docs/configuration.md"
-
-
-class ConfigError(Exception):
-    """A configuration problem as one line: file, key path, what is wrong and how to fix it."""
-
-    def __init__(self, file: Path | str, key: str | None, problem: str, fix: str | None = None):
-        self.file = str(file)
-        self.key = key
-        self.problem = problem
-        self.fix = fix
-        parts = [self.file, key, problem] if key else [self.file, problem]
-        line = ": ".join(" ".join(str(p).split()) for p in parts)
-        if fix:
-            line += f" ({' '.join(fix.split())})"
-        super().__init__(line)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.file, self.key, self.problem, self.fix))
-
-
-def _invalid(problem: str, fix: str, at: str | None = None) -> PydanticCustomError:
-    """Build a validation error that `load_config` turns into a ConfigError line as written."""
-    ctx: dict[str, Any] = {"problem": problem, "fix": fix}
-    if at:
-        ctx["at"] = at
-    return PydanticCustomError("somed", "{problem} ({fix})", ctx)
 
 
 def _check_url(value: str, *, base: bool) -> str:
@@ -87,12 +83,6 @@ def _check_url(value: str, *, base: bool) -> str:
     if base and (parts.query or parts.fragment):
         raise _invalid("a base URL takes no query or fragment", example)
     return value
-
-
-def _suggest(word: str, choices: tuple[str, ...] | list[str]) -> str | None:
-    """Return the closest of `choices` to `word`, if any is close."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return close[0] if close else None
 
 
 def _check_platform(name: str) -> str:
@@ -425,265 +415,12 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
     raw = _read_toml(path)
     _reject_secrets(path, raw, ())
     if "path" in raw:
-        raise _unknown_key(path, ("path",))
+        raise _unknown_key(path, ("path",), Config)
     try:
         config = Config.model_validate({**raw, "path": path})
     except ValidationError as exc:
-        raise _from_validation_error(path, exc) from None
+        raise _from_validation_error(path, exc, Config) from None
     config._env = env
     for account in config.enabled_accounts():
         config.token(account.key)
     return config
-
-
-# --- reading ---------------------------------------------------------------------------------
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    """Return the parsed TOML file, or raise ConfigError saying why it cannot be read."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        fix = "create it from config.example.toml, or give its path with --config or $SOMED_CONFIG"
-        raise ConfigError(path, None, "config file not found", fix) from None
-    except IsADirectoryError:
-        fix = "give the path of the TOML file itself"
-        raise ConfigError(path, None, "is a directory, not a config file", fix) from None
-    except PermissionError:
-        fix = "make it readable by the user somed runs as"
-        raise ConfigError(path, None, "permission denied reading the config file", fix) from None
-    except OSError as exc:
-        problem = f"cannot read the config file: {exc.strerror}"
-        raise ConfigError(path, None, problem, "check the path") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        problem = f"not UTF-8 text (bad byte at offset {exc.start})"
-        raise ConfigError(path, None, problem, "save the file as UTF-8") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        where = "end of file" if "(at end of document)" in message else None
-        match = re.search(r"\(at line (\d+), column (\d+)\)", message)
-        if match:
-            where = f"line {match.group(1)}, column {match.group(2)}"
-        problem = re.sub(r"\s*\(at [^)]*\)\s*$", "", message) or "syntax error"
-        raise ConfigError(path, where, f"invalid TOML: {problem}", "fix the syntax there") from None
-
-
-def _reject_secrets(path: Path, data: Any, loc: tuple[str | int, ...]) -> None:
-    """Raise ConfigError if a key anywhere in the TOML looks like it holds a secret."""
-    if isinstance(data, dict):
-        for name, value in data.items():
-            if name.lower() in SECRET_KEYS:
-                problem = "secrets are not read from the config file"
-                raise ConfigError(
-                    path, _format_loc((*loc, name)), problem, "use token_env or token_file"
-                )
-            _reject_secrets(path, value, (*loc, name))
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            _reject_secrets(path, value, (*loc, i))
-
-
-def _resolve_token(
-    config: Config, index: int, account: AccountConfig, env: Mapping[str, str]
-) -> Secret:
-    """Read one account's token from its environment variable or file."""
-    if account.token_env:
-        key = f"accounts[{index}].token_env"
-        value = env.get(account.token_env, "").strip()
-        if not value:
-            state = "is empty" if account.token_env in env else "is not set"
-            problem = f"environment variable {account.token_env} {state}"
-            raise ConfigError(config.path, key, problem, "export it, or use token_file")
-        if "\n" in value:
-            problem = f"environment variable {account.token_env} holds more than one line"
-            raise ConfigError(config.path, key, problem, "put only the token in it")
-        return Secret(value)
-    assert account.token_file is not None  # the model guarantees one source
-    key = f"accounts[{index}].token_file"
-    file = account.token_file
-    if not file.is_absolute():
-        credentials = env.get("CREDENTIALS_DIRECTORY")
-        file = (Path(credentials) if credentials else config.path.parent) / file
-    try:
-        text = file.read_bytes().decode("utf-8").strip()
-    except FileNotFoundError:
-        fix = "check it; a relative path starts at $CREDENTIALS_DIRECTORY, else the config folder"
-        raise ConfigError(config.path, key, f"token file {file} does not exist", fix) from None
-    except IsADirectoryError:
-        problem = f"token file {file} is a directory"
-        raise ConfigError(config.path, key, problem, "name the file holding the token") from None
-    except PermissionError:
-        problem = f"token file {file} is not readable: permission denied"
-        fix = "let the user somed runs as read it, or pass it with systemd LoadCredential"
-        raise ConfigError(config.path, key, problem, fix) from None
-    except OSError as exc:
-        problem = f"token file {file} cannot be read: {exc.strerror}"
-        raise ConfigError(config.path, key, problem, "check the file") from None
-    except UnicodeDecodeError:
-        problem = f"token file {file} is not UTF-8 text"
-        raise ConfigError(config.path, key, problem, "write only the token into it") from None
-    if not text:
-        raise ConfigError(
-            config.path, key, f"token file {file} is empty", "write the token into it"
-        )
-    if "\n" in text:
-        problem = f"token file {file} holds more than one line"
-        raise ConfigError(config.path, key, problem, "put only the token in it")
-    return Secret(text)
-
-
-# --- turning pydantic errors into one plain line --------------------------------------------
-
-_EXPECTED = {
-    "int_type": "an integer",
-    "int_parsing": "an integer",
-    "int_from_float": "a whole number",
-    "float_type": "a number",
-    "float_parsing": "a number",
-    "bool_type": "true or false",
-    "bool_parsing": "true or false",
-    "string_type": "a string",
-    "path_type": "a path (a string)",
-    "list_type": "an array",
-    "dict_type": "a table",
-    "model_type": "a table",
-    "model_attributes_type": "a table",
-}
-_TYPE_FIXES = {
-    "int_type": "write a whole number without quotes",
-    "int_parsing": "write a whole number without quotes",
-    "int_from_float": "write a whole number without quotes",
-    "float_type": "write a number without quotes",
-    "float_parsing": "write a number without quotes",
-    "bool_type": "write true or false without quotes",
-    "bool_parsing": "write true or false without quotes",
-    "string_type": "put the value in double quotes",
-    "path_type": "put the path in double quotes",
-}
-
-
-def _format_loc(loc: tuple[str | int, ...] | list[str | int]) -> str:
-    """Return a key path like `accounts[0].token_env` for a location tuple."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _unwrap(annotation: Any) -> Any:
-    """Return X for `X | None`, else the annotation itself."""
-    if get_origin(annotation) in (Union, types.UnionType):
-        args = [a for a in get_args(annotation) if a is not type(None)]
-        if len(args) == 1:
-            return args[0]
-    return annotation
-
-
-def _lookup(loc: tuple[str | int, ...]) -> tuple[Any, Any]:
-    """Return (annotation, FieldInfo or None) of the config value at `loc`, or (None, None)."""
-    annotation: Any = Config
-    info = None
-    for part in loc:
-        annotation = _unwrap(annotation)
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            info = annotation.model_fields.get(part) if isinstance(part, str) else None
-            if info is None:
-                return None, None
-            annotation = info.annotation
-        elif get_origin(annotation) in (list, dict):
-            annotation, info = get_args(annotation)[-1], None
-        else:
-            return None, None
-    return annotation, info
-
-
-def _toml_type(value: Any) -> str:
-    """Name the TOML type of a parsed value, for messages that must not echo the value."""
-    for kind, name in (
-        (bool, "a boolean"), (int, "an integer"), (float, "a decimal number"), (str, "a string"),
-        (list, "an array"), (dict, "a table"), (datetime, "a date-time"), (date, "a date"),
-        (time, "a time"),
-    ):  # fmt: skip
-        if isinstance(value, kind):
-            return name
-    return type(value).__name__
-
-
-def _unknown_key(path: Path, loc: tuple[str | int, ...]) -> ConfigError:
-    """Return the error for a key the schema does not have, suggesting the closest one."""
-    model, _ = _lookup(loc[:-1])
-    model = _unwrap(model)
-    allowed: list[str] = []
-    if isinstance(model, type) and issubclass(model, BaseModel):
-        allowed = [name for name in model.model_fields if not (model is Config and name == "path")]
-    close = _suggest(str(loc[-1]), allowed)
-    if close:
-        fix = f"did you mean {close!r}?"
-    else:
-        fix = f"allowed keys: {', '.join(allowed)}" if allowed else _DOCS
-    return ConfigError(path, _format_loc(loc), "unknown key", fix)
-
-
-def _range_fix(info: Any) -> str:
-    """Describe the allowed range of a numeric field from its constraints."""
-    bounds: dict[str, Any] = {}
-    for item in getattr(info, "metadata", []):
-        for name in ("ge", "gt", "le", "lt"):
-            if getattr(item, name, None) is not None:
-                bounds[name] = getattr(item, name)
-    low = f"at least {bounds['ge']}" if "ge" in bounds else None
-    low = f"greater than {bounds['gt']}" if "gt" in bounds else low
-    high = f"at most {bounds['le']}" if "le" in bounds else None
-    high = f"less than {bounds['lt']}" if "lt" in bounds else high
-    if "ge" in bounds and "le" in bounds:
-        return f"use a value from {bounds['ge']} to {bounds['le']}"
-    return "use a value " + " and ".join(p for p in (low, high) if p)
-
-
-def _from_validation_error(path: Path, exc: ValidationError) -> ConfigError:
-    """Turn the first pydantic error into a one-line ConfigError naming the key path."""
-    error = exc.errors(include_url=False)[0]
-    loc = tuple(error["loc"])
-    kind = error["type"]
-    ctx = error.get("ctx") or {}
-    value = error.get("input")
-    key = _format_loc(loc)
-    if kind == "somed":
-        at = ctx.get("at")
-        if at:
-            key = key + at if at.startswith("[") or not key else f"{key}.{at}"
-        return ConfigError(path, key or None, ctx["problem"], ctx["fix"])
-    if kind == "extra_forbidden":
-        return _unknown_key(path, loc)
-    annotation, info = _lookup(loc)
-    if kind == "missing":
-        model = _unwrap(annotation)
-        if isinstance(model, type) and issubclass(model, BaseModel):
-            return ConfigError(path, key, "required table is missing", f"add a [{key}] table")
-        return ConfigError(path, key, "required key is missing", f"add it; {_DOCS}")
-    if kind == "list_type" and isinstance(value, dict) and key == "accounts":
-        fix = "write [[accounts]] with double brackets, once per account"
-        return ConfigError(path, key, "expected an array of tables, got a table", fix)
-    if kind in _EXPECTED:
-        expected = _EXPECTED[kind]
-        fix = _TYPE_FIXES.get(kind, f"write {expected}")
-        default = getattr(info, "default", None)
-        if kind.startswith(("int", "float")) and isinstance(default, int | float):
-            fix = f"{fix}, e.g. {loc[-1]} = {default}"
-        elif kind in ("model_type", "dict_type"):
-            fix = f"write it as a [{key}] table"
-        return ConfigError(path, key, f"expected {expected}, got {_toml_type(value)}", fix)
-    if kind == "literal_error":
-        got = f"{value[:40]!r}" if isinstance(value, str) else _toml_type(value)
-        return ConfigError(path, key, f"{got} is not allowed", f"use {ctx.get('expected')}")
-    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        return ConfigError(path, key, f"{value} is out of range", _range_fix(info))
-    if kind == "finite_number":
-        return ConfigError(path, key, f"{value} is not allowed", "write a finite number")
-    if kind in ("too_short", "string_too_short"):
-        return ConfigError(path, key, "must not be empty", _DOCS)
-    return ConfigError(path, key or None, str(error["msg"]), _DOCS)

@@ -13,7 +13,7 @@ from types import FrameType
 import sdnotify
 
 from somed.config import Config, ConfigError, load_config
-from somed.runner import RunOutcome, Runner, utc_now
+from somed.runner import Runner, RunOutcome, utc_now
 from somed.scheduler import Scheduler, staggered
 from storage.db import connect
 from storage.writer import ArchiveWriter
@@ -25,12 +25,18 @@ def account_register_rows(config: Config) -> list[dict[str, object]]:
     """The non-secret facts of each configured account, for the register of accounts."""
     rows: list[dict[str, object]] = []
     for account in config.accounts:
-        rows.append({
-            "key": account.key, "platform": account.platform, "platform_id": account.id,
-            "url": account.url, "owner": account.owner, "editor": account.editor,
-            "substitute": account.substitute,
-            "config": account.model_dump(mode="json", exclude={"token_env", "token_file"}),
-        })
+        rows.append(
+            {
+                "key": account.key,
+                "platform": account.platform,
+                "platform_id": account.id,
+                "url": account.url,
+                "owner": account.owner,
+                "editor": account.editor,
+                "substitute": account.substitute,
+                "config": account.model_dump(mode="json", exclude={"token_env", "token_file"}),
+            }
+        )
     return rows
 
 
@@ -55,8 +61,9 @@ class Daemon:
         self.reload_requested = threading.Event()
         self.notifier = sdnotify.SystemdNotifier()
         self.runner = Runner(config, stop=self.stop)
-        self.scheduler = Scheduler(workers=config.daemon.workers,
-                                   misfire_grace_seconds=config.daemon.misfire_grace_seconds)
+        self.scheduler = Scheduler(
+            workers=config.daemon.workers, misfire_grace_seconds=config.daemon.misfire_grace_seconds
+        )
         self.active: dict[str, threading.Thread] = {}
         self.last: dict[str, RunOutcome] = {}
         self._lock = threading.Lock()
@@ -89,10 +96,14 @@ class Daemon:
         self.scheduler.remove_all()
         accounts = self.config.enabled_accounts()
         for index, account in enumerate(accounts):
-            self.scheduler.every(f"poll:{account.key}", self._poll, args=(account.key,),
-                                 minutes=account.interval_minutes,
-                                 jitter_seconds=self.config.daemon.jitter_seconds,
-                                 first_run=staggered(index))
+            self.scheduler.every(
+                f"poll:{account.key}",
+                self._poll,
+                args=(account.key,),
+                minutes=account.interval_minutes,
+                jitter_seconds=self.config.daemon.jitter_seconds,
+                first_run=staggered(index),
+            )
         if not accounts:
             log.warning("no enabled accounts in %s: nothing to archive", self.config.path)
 
@@ -121,15 +132,22 @@ class Daemon:
         try:
             fresh = load_config(self.config.path, self.env_for_reload())
         except ConfigError as exc:
-            log.error("config reload failed, keeping the running config: %s", exc,
-                      extra={"event": "reload_failed"})
+            log.error(
+                "config reload failed, keeping the running config: %s",
+                exc,
+                extra={"event": "reload_failed"},
+            )
             return
         self.config = fresh
         self.runner = Runner(fresh, stop=self.stop)
         prepare_archive(fresh)
         self._schedule()
-        log.info("config reloaded from %s: %d accounts", fresh.path,
-                 len(fresh.enabled_accounts()), extra={"event": "reloaded"})
+        log.info(
+            "config reloaded from %s: %d accounts",
+            fresh.path,
+            len(fresh.enabled_accounts()),
+            extra={"event": "reloaded"},
+        )
 
     def env_for_reload(self) -> dict[str, str]:
         """The environment a reload reads tokens from (the process's current one)."""
@@ -143,9 +161,12 @@ class Daemon:
         prepare_archive(self.config)
         self._schedule()
         self.scheduler.start()
-        log.info("somed daemon started: %d accounts, archive %s",
-                 len(self.config.enabled_accounts()), self.config.db_path,
-                 extra={"event": "started"})
+        log.info(
+            "somed daemon started: %d accounts, archive %s",
+            len(self.config.enabled_accounts()),
+            self.config.db_path,
+            extra={"event": "started"},
+        )
         self._notify("READY=1")
         self._notify(f"STATUS={self.status_line()}")
         watchdog_usec = int(self.env.get("WATCHDOG_USEC", "0") or 0)
@@ -174,9 +195,12 @@ class Daemon:
         with self._lock:
             still = sorted(self.active)
         if still:
-            log.warning("stopped while %s still waited on the network; the run is marked "
-                        "interrupted and resumes next start", ", ".join(still),
-                        extra={"event": "stopped"})
+            log.warning(
+                "stopped while %s still waited on the network; the run is marked "
+                "interrupted and resumes next start",
+                ", ".join(still),
+                extra={"event": "stopped"},
+            )
             logging.shutdown()
             os._exit(0)  # worker threads are blocked in I/O; SQLite keeps the archive consistent
         log.info("stopped", extra={"event": "stopped"})

@@ -15,8 +15,10 @@ from somed.config import load_config
 from somed.i18n import Translator
 from somed.logs import setup_logging
 
-DEMO_TOKENS = {"SOMED_DEMO_MORA_TOKEN": "demo-token-mora",
-               "SOMED_DEMO_FRITID_TOKEN": "demo-token-fritid"}
+DEMO_TOKENS = {
+    "SOMED_DEMO_MORA_TOKEN": "demo-token-mora",
+    "SOMED_DEMO_FRITID_TOKEN": "demo-token-fritid",
+}
 DEMO_INTERVAL_MINUTES = 1
 
 CONFIG_TEMPLATE = """\
@@ -94,9 +96,12 @@ def run_demo(directory: Path, *, once: bool, port: int, lang: str | None) -> int
     os.environ.update(DEMO_TOKENS)
     t = Translator(lang)
     config_path = directory / "somed-demo.toml"
-    config_path.write_text(CONFIG_TEMPLATE.format(storage=directory, endpoint=base_url,
-                                                  interval=DEMO_INTERVAL_MINUTES,
-                                                  lang=t.language), encoding="utf-8")
+    config_path.write_text(
+        CONFIG_TEMPLATE.format(
+            storage=directory, endpoint=base_url, interval=DEMO_INTERVAL_MINUTES, lang=t.language
+        ),
+        encoding="utf-8",
+    )
     config = load_config(config_path)
     click.echo(t("demo.banner", url=base_url, dir=directory))
     click.echo(t("demo.config", path=config_path))

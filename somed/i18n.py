@@ -34,10 +34,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "health.auth_failed": "token måste förnyas",
         "health.unknown": "ej körd",
         "note.auth_failed": "Åtkomsttoken avvisades ({detail}). Förnya token och lägg in den "
-                            "i {where}; nästa körning fortsätter där arkivet slutade.",
+        "i {where}; nästa körning fortsätter där arkivet slutade.",
         "note.permission": "Strömmen {stream} saknar behörighet: {detail}",
         "note.busy": "En annan process arkiverar kontot just nu; försök igen om en stund "
-                     "eller använd --wait.",
+        "eller använd --wait.",
         "note.failing": "Senaste körningen misslyckades: {detail}",
         "note.never_run": "Inte arkiverat ännu.",
         "summary.failed": "{count} av {total} konton kunde inte arkiveras helt.",
@@ -75,10 +75,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "health.auth_failed": "token must be renewed",
         "health.unknown": "not run",
         "note.auth_failed": "The access token was rejected ({detail}). Renew the token and put "
-                            "it in {where}; the next run continues where the archive stopped.",
+        "it in {where}; the next run continues where the archive stopped.",
         "note.permission": "Stream {stream} lacks permission: {detail}",
         "note.busy": "Another process is archiving this account right now; try again shortly "
-                     "or use --wait.",
+        "or use --wait.",
         "note.failing": "The last run failed: {detail}",
         "note.never_run": "Not archived yet.",
         "summary.failed": "{count} of {total} accounts could not be archived completely.",

@@ -46,15 +46,22 @@ class UtcFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%SZ")
 
 
-def setup_logging(fmt: str = "plain", level: str = "info", *, secrets: Iterable[str] = (),
-                  stream: IO[str] | None = None) -> None:
+def setup_logging(
+    fmt: str = "plain",
+    level: str = "info",
+    *,
+    secrets: Iterable[str] = (),
+    stream: IO[str] | None = None,
+) -> None:
     """Send somed's log lines to `stream` (stdout by default), one line per event."""
     handler = logging.StreamHandler(stream or sys.stdout)
     if fmt == "json":
         formatter: logging.Formatter = JsonFormatter(
-            "{asctime}{levelname}{name}{message}", style="{",
+            "{asctime}{levelname}{name}{message}",
+            style="{",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-            datefmt="%Y-%m-%dT%H:%M:%SZ")
+            datefmt="%Y-%m-%dT%H:%M:%SZ",
+        )
         formatter.converter = time.gmtime  # type: ignore[attr-defined]
     else:
         formatter = UtcFormatter()

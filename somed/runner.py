@@ -121,8 +121,9 @@ class Runner:
         finally:
             lock.release()
 
-    def run_accounts(self, keys: Sequence[str], *, trigger: str = "manual",
-                     wait: float = 0.0) -> list[RunOutcome]:
+    def run_accounts(
+        self, keys: Sequence[str], *, trigger: str = "manual", wait: float = 0.0
+    ) -> list[RunOutcome]:
         """Archive several accounts one after another."""
         return [self.run_account(k, trigger=trigger, wait=wait) for k in keys]
 
@@ -156,14 +157,22 @@ class _AccountRun:
         self.writer = writer
         self.db = db
         run_id = writer.start_run(self.key, self.account.platform, trigger)
-        log.info("%s: run started (%s)", self.key, trigger,
-                 extra={"account": self.key, "event": "run_started", "run_id": run_id})
+        log.info(
+            "%s: run started (%s)",
+            self.key,
+            trigger,
+            extra={"account": self.key, "event": "run_started", "run_id": run_id},
+        )
         status, message = "ok", None
         connector: Connector | None = None
         try:
             cls = connector_class(self.account.platform)
-            connector = cls(self.config.account_spec(self.key), self.settings,
-                            RedirectingSession(self.settings.endpoint), self.runner.clock)
+            connector = cls(
+                self.config.account_spec(self.key),
+                self.settings,
+                RedirectingSession(self.settings.endpoint),
+                self.runner.clock,
+            )
             self.connector = connector
             status, message = self._work(cls.stream_names())
         except AuthError as exc:
@@ -182,18 +191,49 @@ class _AccountRun:
             if connector:
                 connector.close()
         duration = time.monotonic() - started
-        writer.finish_run(run_id, status, new=self.stats.new, changed=self.stats.changed,
-                          deleted=self.stats.deleted, requests=requests_made, message=message)
+        writer.finish_run(
+            run_id,
+            status,
+            new=self.stats.new,
+            changed=self.stats.changed,
+            deleted=self.stats.deleted,
+            requests=requests_made,
+            message=message,
+        )
         self._update_health(status, message, run_id)
-        outcome = RunOutcome(self.key, self.account.platform, status, self.stats.new,
-                             self.stats.changed, self.stats.deleted, requests_made, duration,
-                             message, dict(self.stream_status))
-        log.info("%s: run finished status=%s new=%d changed=%d deleted=%d requests=%d in %.1fs%s",
-                 self.key, status, outcome.new, outcome.changed, outcome.deleted, requests_made,
-                 duration, f" ({message})" if message else "",
-                 extra={"account": self.key, "event": "run_finished", "status": status,
-                        "new": outcome.new, "changed": outcome.changed, "deleted": outcome.deleted,
-                        "requests": requests_made, "duration": round(duration, 3)})
+        outcome = RunOutcome(
+            self.key,
+            self.account.platform,
+            status,
+            self.stats.new,
+            self.stats.changed,
+            self.stats.deleted,
+            requests_made,
+            duration,
+            message,
+            dict(self.stream_status),
+        )
+        log.info(
+            "%s: run finished status=%s new=%d changed=%d deleted=%d requests=%d in %.1fs%s",
+            self.key,
+            status,
+            outcome.new,
+            outcome.changed,
+            outcome.deleted,
+            requests_made,
+            duration,
+            f" ({message})" if message else "",
+            extra={
+                "account": self.key,
+                "event": "run_finished",
+                "status": status,
+                "new": outcome.new,
+                "changed": outcome.changed,
+                "deleted": outcome.deleted,
+                "requests": requests_made,
+                "duration": round(duration, 3),
+            },
+        )
         db.close()
         return outcome
 
@@ -204,8 +244,9 @@ class _AccountRun:
         problems: list[str] = []
         for stream in wanted:
             if stream not in offered:
-                raise FatalError(f"unknown stream {stream!r} (this platform offers "
-                                 f"{', '.join(offered)})")
+                raise FatalError(
+                    f"unknown stream {stream!r} (this platform offers {', '.join(offered)})"
+                )
             if self._permission_recently_denied(stream):
                 self.stream_status[stream] = "permission_denied"
                 continue
@@ -216,12 +257,18 @@ class _AccountRun:
             except PermissionDenied as exc:
                 self.stream_status[stream] = "permission_denied"
                 self.writer.set_stream_state(self.key, stream, "permission_denied", str(exc))
-                log.warning("%s: stream %s skipped: %s", self.key, stream, exc,
-                            extra={"account": self.key, "event": "permission_denied",
-                                   "stream": stream})
+                log.warning(
+                    "%s: stream %s skipped: %s",
+                    self.key,
+                    stream,
+                    exc,
+                    extra={"account": self.key, "event": "permission_denied", "stream": stream},
+                )
             except StreamFailed as exc:
                 self.stream_status[stream] = "failed"
                 self.writer.set_stream_state(self.key, stream, "failed", str(exc))
+                if stream == "profile":  # the account itself cannot be read: stop here
+                    return "failed", str(exc)
                 problems.append(f"{stream}: {exc}")
         window = int(self.account.refetch_window_days)
         if window > 0 and "posts" in self.stream_status:
@@ -232,7 +279,8 @@ class _AccountRun:
                 self.stream_status["sweep"] = "failed"
                 problems.append(f"re-read: {exc}")
         if problems:
-            return "partial", "; ".join(problems)
+            nothing_worked = all(v == "failed" for v in self.stream_status.values())
+            return ("failed" if nothing_worked else "partial"), "; ".join(problems)
         return "ok", None
 
     def _permission_recently_denied(self, stream: str) -> bool:
@@ -254,9 +302,12 @@ class _AccountRun:
             except RateLimited as exc:
                 # a walk that stored something since the last failure starts counting afresh
                 attempt = 1 if self.batches_stored > stored_before else attempt + 1
-                wait = max(exc.retry_after or 0.0,
-                           backoff_seconds(attempt, cfg.backoff_base_seconds,
-                                           cfg.backoff_max_seconds, self.runner.rng))
+                wait = max(
+                    exc.retry_after or 0.0,
+                    backoff_seconds(
+                        attempt, cfg.backoff_base_seconds, cfg.backoff_max_seconds, self.runner.rng
+                    ),
+                )
                 if (exc.retry_after or 0) > cfg.max_wait_seconds:
                     raise RunRateLimited(f"{exc} (asked to wait {exc.retry_after:.0f} s)") from None
                 if attempt >= cfg.max_attempts:
@@ -267,17 +318,31 @@ class _AccountRun:
                 attempt = 1 if self.batches_stored > stored_before else attempt + 1
                 if attempt >= cfg.max_attempts:
                     raise StreamFailed(f"{exc} (gave up after {attempt} attempts)") from None
-                wait = backoff_seconds(attempt, cfg.backoff_base_seconds,
-                                       cfg.backoff_max_seconds, self.runner.rng)
+                wait = backoff_seconds(
+                    attempt, cfg.backoff_base_seconds, cfg.backoff_max_seconds, self.runner.rng
+                )
                 self._log_retry(what, exc, wait, attempt)
                 self.runner.sleep(wait)
-            except FatalError as exc:
+            except (AuthError, PermissionDenied):
+                raise
+            except ConnectorError as exc:  # FatalError, or an error the connector left untyped
                 raise StreamFailed(str(exc)) from None
 
     def _log_retry(self, what: str, exc: Exception, wait: float, attempt: int) -> None:
-        log.info("%s: %s: %s; retry %d in %.1fs", self.key, what, exc, attempt, wait,
-                 extra={"account": self.key, "event": "retry", "attempt": attempt,
-                        "wait": round(wait, 2)})
+        log.info(
+            "%s: %s: %s; retry %d in %.1fs",
+            self.key,
+            what,
+            exc,
+            attempt,
+            wait,
+            extra={
+                "account": self.key,
+                "event": "retry",
+                "attempt": attempt,
+                "wait": round(wait, 2),
+            },
+        )
 
     def _walk(self, stream: str) -> None:
         """Walk a stream to its end, resuming after failures where the last stored batch ended."""
@@ -315,8 +380,9 @@ class _AccountRun:
 
     def _store(self, batch: Batch, cursor: tuple[str, str] | None) -> None:
         media = self._download_media(batch.records)
-        self.stats = self.stats + self.writer.write_batch(self.key, batch.records, media=media,
-                                                           cursor=cursor)
+        self.stats = self.stats + self.writer.write_batch(
+            self.key, batch.records, media=media, cursor=cursor
+        )
         self.batches_stored += 1
 
     def _download_media(self, entries: Sequence[object]) -> dict[str, StoredMedia]:
@@ -343,17 +409,32 @@ class _AccountRun:
                 return self.connector.download(ref)
             except (TransientError, RateLimited) as exc:
                 if attempt == MEDIA_ATTEMPTS:
-                    log.warning("%s: media %s not downloaded: %s (next run tries again)",
-                                self.key, ref.key, exc, extra={"account": self.key})
+                    log.warning(
+                        "%s: media %s not downloaded: %s (next run tries again)",
+                        self.key,
+                        ref.key,
+                        exc,
+                        extra={"account": self.key},
+                    )
                     return None
-                self.runner.sleep(backoff_seconds(attempt, self.config.runner.backoff_base_seconds,
-                                                  self.config.runner.backoff_max_seconds,
-                                                  self.runner.rng))
+                self.runner.sleep(
+                    backoff_seconds(
+                        attempt,
+                        self.config.runner.backoff_base_seconds,
+                        self.config.runner.backoff_max_seconds,
+                        self.runner.rng,
+                    )
+                )
             except ConnectorError as exc:
                 if isinstance(exc, AuthError):
                     raise
-                log.warning("%s: media %s not downloaded: %s", self.key, ref.key, exc,
-                            extra={"account": self.key})
+                log.warning(
+                    "%s: media %s not downloaded: %s",
+                    self.key,
+                    ref.key,
+                    exc,
+                    extra={"account": self.key},
+                )
                 return None
         return None
 
@@ -367,9 +448,15 @@ class _AccountRun:
         if previous is not None:
             level = logging.INFO if health == "ok" else logging.WARNING
             word = "recovered" if health == "ok" else health
-            log.log(level, "%s: health %s -> %s%s", self.key, previous, word,
-                    f": {message}" if message else "",
-                    extra={"account": self.key, "event": "health_changed", "health": health})
+            log.log(
+                level,
+                "%s: health %s -> %s%s",
+                self.key,
+                previous,
+                word,
+                f": {message}" if message else "",
+                extra={"account": self.key, "event": "health_changed", "health": health},
+            )
 
 
 def _chunks_by_thread(refs: Sequence[ItemRef], size: int) -> Iterator[list[ItemRef]]:

@@ -25,12 +25,26 @@ class Scheduler:
             timezone=UTC,  # store and compute in UTC; people see Europe/Stockholm elsewhere
         )
 
-    def every(self, job_id: str, func: Callable[..., Any], *, minutes: int, jitter_seconds: int,
-              first_run: datetime | None = None, args: tuple[Any, ...] = ()) -> None:
+    def every(
+        self,
+        job_id: str,
+        func: Callable[..., Any],
+        *,
+        minutes: int,
+        jitter_seconds: int,
+        first_run: datetime | None = None,
+        args: tuple[Any, ...] = (),
+    ) -> None:
         """Run `func(*args)` every `minutes`, starting at `first_run` (default: now)."""
         trigger = IntervalTrigger(minutes=minutes, jitter=jitter_seconds or None, timezone=UTC)
-        self._scheduler.add_job(func, trigger, id=job_id, args=args, replace_existing=True,
-                                next_run_time=first_run or datetime.now(UTC))
+        self._scheduler.add_job(
+            func,
+            trigger,
+            id=job_id,
+            args=args,
+            replace_existing=True,
+            next_run_time=first_run or datetime.now(UTC),
+        )
 
     def remove_all(self) -> None:
         """Drop every job (before adding the jobs of a reloaded config)."""

@@ -36,12 +36,21 @@ def account_status(config: Config) -> list[dict[str, Any]]:
     rows = []
     for account in config.accounts:
         row = known.get(account.key) or {
-            "key": account.key, "platform": account.platform, "platform_id": account.id,
-            "health": {"status": None, "message": None, "since": None}, "last_run": None,
-            "items": {}, "item_total": 0, "deleted": 0, "newest_own_post_at": None, "streams": [],
+            "key": account.key,
+            "platform": account.platform,
+            "platform_id": account.id,
+            "health": {"status": None, "message": None, "since": None},
+            "last_run": None,
+            "items": {},
+            "item_total": 0,
+            "deleted": 0,
+            "newest_own_post_at": None,
+            "streams": [],
         }
         row["enabled"] = account.enabled
-        row["token_source"] = f"${account.token_env}" if account.token_env else str(account.token_file)
+        row["token_source"] = (
+            f"${account.token_env}" if account.token_env else str(account.token_file)
+        )
         rows.append(row)
     return rows
 
@@ -70,8 +79,15 @@ def print_status(config: Config, t: Translator, rows: list[dict[str, Any]]) -> N
     if not config.db_path.exists():
         click.echo(t("status.no_archive", path=config.db_path))
     now = datetime.now(UTC)
-    headers = [t("col.account"), t("col.platform"), t("col.health"), t("col.last_run"),
-               t("col.items"), t("col.deleted"), t("col.last_own_post")]
+    headers = [
+        t("col.account"),
+        t("col.platform"),
+        t("col.health"),
+        t("col.last_run"),
+        t("col.items"),
+        t("col.deleted"),
+        t("col.last_own_post"),
+    ]
     table = []
     for row in rows:
         run = row["last_run"] or {}
@@ -80,13 +96,27 @@ def print_status(config: Config, t: Translator, rows: list[dict[str, Any]]) -> N
         if newest:
             days = (now - datetime.fromisoformat(newest.replace("Z", "+00:00"))).days
             age = f"{local_time(newest)} ({t('days_ago', days=days)})"
-        last = f"{local_time(run.get('finished_at') or run.get('started_at'))} " \
-               f"{t('status.' + run['status']) if run else ''}".strip()
-        table.append([row["key"], row["platform"], t(f"health.{row['health']['status'] or 'unknown'}"),
-                      last, row["item_total"], row["deleted"], age or "-"])
+        last = (
+            f"{local_time(run.get('finished_at') or run.get('started_at'))} "
+            f"{t('status.' + run['status']) if run else ''}".strip()
+        )
+        table.append(
+            [
+                row["key"],
+                row["platform"],
+                t(f"health.{row['health']['status'] or 'unknown'}"),
+                last,
+                row["item_total"],
+                row["deleted"],
+                age or "-",
+            ]
+        )
     click.echo(render_table(headers, table))
     for row in rows:
         note = health_note(t, row)
-        if note and row["health"]["status"] != "ok" or any(
-                s["status"] == "permission_denied" for s in row["streams"]):
+        if (
+            note
+            and row["health"]["status"] != "ok"
+            or any(s["status"] == "permission_denied" for s in row["streams"])
+        ):
             click.echo(f"\n{row['key']}: {note}")

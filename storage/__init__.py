@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from storage.db import connect, integrity_ok, transaction
 from storage.media import MediaStore, StoredMedia
+from storage.runlog import RunLog
 from storage.writer import ArchiveWriter, WriteStats
 
 __all__ = [
     "ArchiveWriter",
     "MediaStore",
+    "RunLog",
     "StoredMedia",
     "WriteStats",
     "connect",

@@ -282,5 +282,7 @@ def _dicts(db: Database, sql: str, params: Any = ()) -> list[dict[str, Any]]:
 
 def stream_state(db: Database, account: str, stream: str) -> dict[str, Any] | None:
     """Return the stored state of one account's stream (status, message, updated_at), if any."""
-    rows = _dicts(db, "SELECT * FROM stream_state WHERE account = ? AND stream = ?", [account, stream])
+    rows = _dicts(
+        db, "SELECT * FROM stream_state WHERE account = ? AND stream = ?", [account, stream]
+    )
     return rows[0] if rows else None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,18 +10,33 @@ from typing import Any, cast
 
 from sqlite_utils import Database
 
-from connectors.model import Record, Tombstone, canonical_json, parse_utc, utc_iso
+from connectors.model import Record, Tombstone, canonical_json, utc_iso
 from storage.db import insert_rows, transaction
 from storage.media import StoredMedia
+from storage.runlog import (
+    ACCOUNT_FIELDS,
+    HEALTH_STATUSES,
+    RUN_STATUSES,
+    RUN_TRIGGERS,
+    STREAM_STATUSES,
+    SYSTEM_ACTOR,
+    RunLog,
+    audit_row,
+)
+
+__all__ = [
+    "ACCOUNT_FIELDS",
+    "HEALTH_STATUSES",
+    "RUN_STATUSES",
+    "RUN_TRIGGERS",
+    "STREAM_STATUSES",
+    "SYSTEM_ACTOR",
+    "ArchiveWriter",
+    "RunLog",
+    "WriteStats",
+]
 
 Row = dict[str, Any]
-
-SYSTEM_ACTOR = "somed"
-RUN_TRIGGERS = ("scheduled", "manual", "demo")
-RUN_STATUSES = ("running", "ok", "partial", "auth_failed", "rate_limited", "failed", "interrupted")
-STREAM_STATUSES = ("ok", "permission_denied", "failed")
-HEALTH_STATUSES = ("ok", "failing", "auth_failed")
-ACCOUNT_FIELDS = ("platform", "platform_id", "url", "owner", "editor", "substitute", "config")
 
 # the item columns a new version rewrites, and all columns of a new item
 _CONTENT_COLUMNS = (
@@ -96,7 +110,7 @@ class ArchiveWriter:
     def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
         self.db = db
         self.clock = clock
-        self._run_started: dict[int, datetime] = {}
+        self.runlog = RunLog(db, clock)
 
     def _now(self) -> str:
         """Return the clock's time as stored (UTC ISO 8601 with Z)."""
@@ -235,31 +249,15 @@ class ArchiveWriter:
             [(stored.sha256, key, account) for key, stored in media.items()],
         )
 
-    def set_media_error(self, account: str, media_key: str, message: str) -> None:
-        """Note why a media file could not be downloaded (kept until a download succeeds)."""
-        with transaction(self.db):
-            self.db.execute(
-                "UPDATE item_media SET last_error = ? WHERE media_key = ? AND sha256 IS NULL"
-                " AND EXISTS (SELECT 1 FROM items WHERE items.platform = item_media.platform"
-                " AND items.id = item_media.item_id AND items.account = ?)",
-                [message, media_key, account],
-            )
+    # --- bookkeeping, kept in the run log (storage.runlog) ---------------------------------
 
-    # --- runs, streams, health -------------------------------------------------------------
+    def set_media_error(self, account: str, media_key: str, message: str) -> None:
+        """Note why a media file could not be downloaded; see `RunLog.set_media_error`."""
+        self.runlog.set_media_error(account, media_key, message)
 
     def start_run(self, account: str, platform: str, trigger: str) -> int:
-        """Open a run in the run log (status "running", this process's pid) and return its id."""
-        _check("trigger", trigger, RUN_TRIGGERS)
-        started = self.clock()
-        with transaction(self.db):
-            cursor = self.db.execute(
-                "INSERT INTO runs (account, platform, trigger, started_at, status, pid)"
-                " VALUES (?, ?, ?, ?, 'running', ?)",
-                [account, platform, trigger, utc_iso(started), os.getpid()],
-            )
-            run_id = int(cursor.lastrowid or 0)
-        self._run_started[run_id] = started
-        return run_id
+        """Open a run and return its id; see `RunLog.start_run`."""
+        return self.runlog.start_run(account, platform, trigger)
 
     def finish_run(
         self,
@@ -272,84 +270,27 @@ class ArchiveWriter:
         requests: int,
         message: str | None = None,
     ) -> None:
-        """Close a run: its outcome, counts, finished_at and duration_seconds."""
-        _check("run status", status, RUN_STATUSES)
-        finished = self.clock()
-        with transaction(self.db):
-            row = self.db.execute("SELECT started_at FROM runs WHERE id = ?", [run_id]).fetchone()
-            if row is None:
-                raise LookupError(f"no run with id {run_id}")
-            started = self._run_started.pop(run_id, None) or parse_utc(row[0])
-            duration = max(0.0, (finished - started).total_seconds()) if started else None
-            self.db.execute(
-                "UPDATE runs SET status = ?, finished_at = ?, duration_seconds = ?, new = ?,"
-                " changed = ?, deleted = ?, requests = ?, message = ? WHERE id = ?",
-                [status, utc_iso(finished), duration, new, changed, deleted, requests, message,
-                 run_id],
-            )  # fmt: skip
+        """Close a run with its outcome and counts; see `RunLog.finish_run`."""
+        self.runlog.finish_run(
+            run_id, status, new=new, changed=changed, deleted=deleted, requests=requests,
+            message=message,
+        )  # fmt: skip
 
     def mark_interrupted_runs(self, account: str | None = None) -> int:
-        """Mark runs left "running" by a process that no longer exists as "interrupted"."""
-        now = self._now()
-        with transaction(self.db):
-            sql = "SELECT id, pid FROM runs WHERE status = 'running'"
-            params: list[Any] = []
-            if account is not None:
-                sql += " AND account = ?"
-                params.append(account)
-            dead = [run_id for run_id, pid in self.db.execute(sql, params) if not _alive(pid)]
-            self.db.conn.executemany(
-                "UPDATE runs SET status = 'interrupted', finished_at = ?,"
-                " message = COALESCE(message, 'the process running it ended unexpectedly')"
-                " WHERE id = ?",
-                [(now, run_id) for run_id in dead],
-            )
-        return len(dead)
+        """Mark runs whose process is gone as "interrupted"; see `RunLog.mark_interrupted_runs`."""
+        return self.runlog.mark_interrupted_runs(account)
 
     def set_stream_state(
         self, account: str, stream: str, status: str, message: str | None = None
     ) -> None:
-        """Record how a stream fared on its last attempt ("ok" also sets last_ok_at)."""
-        _check("stream status", status, STREAM_STATUSES)
-        now = self._now()
-        with transaction(self.db):
-            self.db.execute(
-                "INSERT INTO stream_state (account, stream, status, message, updated_at,"
-                " last_ok_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account, stream) DO UPDATE SET"
-                " status = excluded.status, message = excluded.message,"
-                " updated_at = excluded.updated_at,"
-                " last_ok_at = COALESCE(excluded.last_ok_at, stream_state.last_ok_at)",
-                [account, stream, status, message, now, now if status == "ok" else None],
-            )
+        """Record how a stream fared on its last attempt; see `RunLog.set_stream_state`."""
+        self.runlog.set_stream_state(account, stream, status, message)
 
     def set_health(
         self, account: str, status: str, message: str | None = None, *, run_id: int | None = None
     ) -> str | None:
-        """Set an account's health; return the previous status when it changed, else None.
-
-        An account seen for the first time counts as previously "unknown" unless it is "ok".
-        """
-        _check("health status", status, HEALTH_STATUSES)
-        now = self._now()
-        with transaction(self.db):
-            row = self.db.execute(
-                "SELECT status, since, last_ok_at, last_run_id FROM account_health"
-                " WHERE account = ?",
-                [account],
-            ).fetchone()
-            previous, since, last_ok_at, last_run_id = row if row else (None, None, None, None)
-            changed = previous != status
-            self.db["account_health"].upsert(
-                {"account": account, "status": status, "since": now if changed else since,
-                 "message": message, "last_ok_at": now if status == "ok" else last_ok_at,
-                 "last_run_id": run_id if run_id is not None else last_run_id},
-                pk="account",
-            )  # fmt: skip
-        if previous is None:
-            return None if status == "ok" else "unknown"
-        return previous if changed else None
-
-    # --- audit log and account register ----------------------------------------------------
+        """Set an account's health, returning the previous status on change; see `RunLog`."""
+        return self.runlog.set_health(account, status, message, run_id=run_id)
 
     def audit(
         self,
@@ -360,40 +301,12 @@ class ArchiveWriter:
         reason: str | None = None,
         details: Mapping[str, Any] | None = None,
     ) -> None:
-        """Append one entry to the audit log."""
-        with transaction(self.db):
-            self.db["audit_log"].insert(
-                _audit_row(self._now(), actor, action, target, reason, details)
-            )
+        """Append one entry to the audit log; see `RunLog.audit`."""
+        self.runlog.audit(actor, action, target, reason=reason, details=details)
 
     def sync_accounts(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Upsert the account register from config; audit added and changed accounts."""
-        now = self._now()
-        with transaction(self.db):
-            stored = {row["key"]: row for row in self.db["accounts"].rows}
-            audits: list[dict[str, Any]] = []
-            for given in rows:
-                key = str(given["key"])
-                row = {f: None if given.get(f) is None else str(given[f]) for f in ACCOUNT_FIELDS}
-                row["config"] = canonical_json(dict(given.get("config") or {}))
-                old = stored.get(key)
-                target = _account_target(key)
-                if old is None:
-                    self.db["accounts"].insert({"key": key, **row, "added_at": now,
-                                                "updated_at": now})  # fmt: skip
-                    details = {f: row[f] for f in ACCOUNT_FIELDS if f != "config"}
-                    audits.append(
-                        _audit_row(now, SYSTEM_ACTOR, "account_added", target, None, details)
-                    )
-                    continue
-                diff = {f: [old[f], row[f]] for f in ACCOUNT_FIELDS if old[f] != row[f]}
-                if diff:
-                    self.db["accounts"].update(key, {**row, "updated_at": now})
-                    audits.append(
-                        _audit_row(now, SYSTEM_ACTOR, "account_updated", target, None, diff)
-                    )
-            if audits:
-                self.db["audit_log"].insert_all(audits)
+        """Upsert the account register from config, auditing changes; see `RunLog`."""
+        self.runlog.sync_accounts(rows)
 
 
 def _classify(
@@ -427,7 +340,7 @@ def _classify(
             reappeared = state.deleted_at is not None
             if reappeared:
                 details = {"deleted_at": state.deleted_at}
-                audits.append(_audit_row(now, SYSTEM_ACTOR, "reappeared", _item_target(*key),
+                audits.append(audit_row(now, SYSTEM_ACTOR, "reappeared", _item_target(*key),
                                          None, details))  # fmt: skip
                 state.deleted_at = None
             if state.sha256 == content["sha256"]:
@@ -456,45 +369,6 @@ def _version_row(
             content["media"], content["extra"], content["raw"])  # fmt: skip
 
 
-def _audit_row(
-    at: str,
-    actor: str,
-    action: str,
-    target: str,
-    reason: str | None,
-    details: Mapping[str, Any] | None,
-) -> dict[str, Any]:
-    """Return an audit_log row."""
-    return {
-        "at": at, "actor": actor, "action": action, "target": target, "reason": reason,
-        "details": canonical_json(dict(details)) if details is not None else None,
-    }  # fmt: skip
-
-
-def _check(what: str, value: str, allowed: Sequence[str]) -> None:
-    """Raise ValueError unless `value` is one of `allowed`."""
-    if value not in allowed:
-        raise ValueError(f"unknown {what} {value!r}; expected one of {', '.join(allowed)}")
-
-
 def _item_target(platform: str, item_id: str) -> str:
     """Return the audit-log target naming an item."""
     return f"item:{platform}:{item_id}"
-
-
-def _account_target(key: str) -> str:
-    """Return the audit-log target naming an account."""
-    return f"account:{key}"
-
-
-def _alive(pid: int | None) -> bool:
-    """Return True when a process with this pid exists on this machine."""
-    if not pid or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except PermissionError:  # exists, owned by someone else
-        return True
-    except OSError:
-        return False
-    return True

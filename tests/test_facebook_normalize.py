@@ -8,9 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from connectors.facebook.client import Page, classify, failure_from_envelope, parse_usage
 from connectors.base import AuthError, PermissionDenied, RateLimited, TransientError
-from connectors.facebook.client import ObjectMissing, TooMuchData
+from connectors.facebook.client import (
+    ObjectMissing,
+    Page,
+    TooMuchData,
+    classify,
+    failure_from_envelope,
+    parse_usage,
+)
 from connectors.facebook.normalize import (
     normalize_comment,
     normalize_message,
@@ -37,10 +43,16 @@ def test_post_is_own_with_utc_time_and_album_photos():
 
 def test_comments_replies_directions_and_hidden_flag():
     raw = load("post_with_comments.json")
-    records = [normalize_comment(c, post_id=raw["id"], page_id=PAGE, account="mora-fb")
-               for c in raw["comments"]["data"]]
+    records = [
+        normalize_comment(c, post_id=raw["id"], page_id=PAGE, account="mora-fb")
+        for c in raw["comments"]["data"]
+    ]
     question, answer, hidden = records
-    assert (question.kind, question.direction, question.parent_id) == ("comment", "incoming", raw["id"])
+    assert (question.kind, question.direction, question.parent_id) == (
+        "comment",
+        "incoming",
+        raw["id"],
+    )
     assert (answer.kind, answer.direction, answer.parent_id) == ("reply", "own", "5551_801")
     assert answer.thread_id == raw["id"]
     assert hidden.extra == {"is_hidden": True}
@@ -51,9 +63,15 @@ def test_content_hash_ignores_resigned_media_urls_but_sees_text_edits():
     raw = load("post_with_comments.json")
     first = normalize_post(raw, page_id=PAGE, account="mora-fb")
     resigned = json.loads(json.dumps(raw).replace("oh=aa", "oh=zz"))
-    assert normalize_post(resigned, page_id=PAGE, account="mora-fb").content_sha256() == first.content_sha256()
+    assert (
+        normalize_post(resigned, page_id=PAGE, account="mora-fb").content_sha256()
+        == first.content_sha256()
+    )
     edited = {**raw, "message": raw["message"] + " (ändrat)"}
-    assert normalize_post(edited, page_id=PAGE, account="mora-fb").content_sha256() != first.content_sha256()
+    assert (
+        normalize_post(edited, page_id=PAGE, account="mora-fb").content_sha256()
+        != first.content_sha256()
+    )
 
 
 def test_profile_keeps_sender_fields_and_pictures():
@@ -67,47 +85,84 @@ def test_profile_keeps_sender_fields_and_pictures():
 
 def test_messages_direction_thread_and_attachment():
     conversation = load("conversation.json")
-    own, incoming = (normalize_message(m, conversation=conversation, page_id=PAGE, account="mora-fb")
-                     for m in conversation["messages"]["data"])
+    own, incoming = (
+        normalize_message(m, conversation=conversation, page_id=PAGE, account="mora-fb")
+        for m in conversation["messages"]["data"]
+    )
     assert own.direction == "own" and incoming.direction == "incoming"
     assert own.thread_id == own.parent_id == "t_1234567"
     assert incoming.media[0].key == "fb:att_1"
     assert incoming.url == "https://www.facebook.com/morakommun/inbox/1234567/"
 
 
-@pytest.mark.parametrize(("body", "status", "expected"), [
-    ({"error": {"code": 190, "error_subcode": 463, "message": "Session has expired"}}, 400, AuthError),
-    ({"error": {"code": 4, "message": "(#4) Application request limit reached"}}, 403, RateLimited),
-    ({"error": {"code": 80001, "message": "too many calls"}}, 400, RateLimited),
-    ({"error": {"code": 1, "message": "Please reduce the amount of data you're asking for"}}, 500, TooMuchData),
-    ({"error": {"code": 200, "message": "(#200) Requires pages_messaging permission"}}, 403, PermissionDenied),
-    ({"error": {"code": 100, "error_subcode": 33, "message": "Object does not exist"}}, 400, ObjectMissing),
-    ({"error": {"code": 2, "message": "unexpected", "is_transient": True}}, 500, TransientError),
-    ("Maintype was not text, image, or querystring", 502, TransientError),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "expected"),
+    [
+        (
+            {"error": {"code": 190, "error_subcode": 463, "message": "Session has expired"}},
+            400,
+            AuthError,
+        ),
+        (
+            {"error": {"code": 4, "message": "(#4) Application request limit reached"}},
+            403,
+            RateLimited,
+        ),
+        ({"error": {"code": 80001, "message": "too many calls"}}, 400, RateLimited),
+        (
+            {"error": {"code": 1, "message": "Please reduce the amount of data you're asking for"}},
+            500,
+            TooMuchData,
+        ),
+        (
+            {"error": {"code": 200, "message": "(#200) Requires pages_messaging permission"}},
+            403,
+            PermissionDenied,
+        ),
+        (
+            {"error": {"code": 100, "error_subcode": 33, "message": "Object does not exist"}},
+            400,
+            ObjectMissing,
+        ),
+        (
+            {"error": {"code": 2, "message": "unexpected", "is_transient": True}},
+            500,
+            TransientError,
+        ),
+        ("Maintype was not text, image, or querystring", 502, TransientError),
+    ],
+)
 def test_graph_errors_map_to_typed_errors(body, status, expected):
     assert isinstance(classify(failure_from_envelope(body, status)), expected)
 
 
 def test_expired_token_message_says_what_to_do():
-    error = classify(failure_from_envelope(
-        {"error": {"code": 190, "error_subcode": 463, "message": "x"}}, 400))
+    error = classify(
+        failure_from_envelope({"error": {"code": 190, "error_subcode": 463, "message": "x"}}, 400)
+    )
     assert "expired" in str(error) and "renew" in str(error)
 
 
 def test_usage_headers_give_percent_and_regain_time():
-    usage = parse_usage({
-        "X-App-Usage": '{"call_count":41,"total_cputime":12,"total_time":30}',
-        "X-Business-Use-Case-Usage":
-            '{"100200300":[{"type":"pages","call_count":96,"total_cputime":5,"total_time":5,'
+    usage = parse_usage(
+        {
+            "X-App-Usage": '{"call_count":41,"total_cputime":12,"total_time":30}',
+            "X-Business-Use-Case-Usage": '{"100200300":[{"type":"pages","call_count":96,"total_cputime":5,"total_time":5,'
             '"estimated_time_to_regain_access":2}]}',
-    })
+        }
+    )
     assert usage.percent == 96 and usage.regain_seconds == 120
 
 
 def test_page_next_params_keep_only_the_paging_position():
-    page = Page.from_body({"data": [{"id": "1"}], "paging": {
-        "cursors": {"after": "QUZ"},
-        "next": "https://graph.facebook.com/v21.0/1/published_posts?access_token=SECRET&limit=100&fields=id&after=QUZ"}})
+    page = Page.from_body(
+        {
+            "data": [{"id": "1"}],
+            "paging": {
+                "cursors": {"after": "QUZ"},
+                "next": "https://graph.facebook.com/v21.0/1/published_posts?access_token=SECRET&limit=100&fields=id&after=QUZ",
+            },
+        }
+    )
     assert page.next_params == {"after": "QUZ"}
     assert Page.from_body({"data": [], "paging": {"cursors": {"after": "x"}}}).next_params is None

@@ -22,7 +22,9 @@ from connectors.base import (
 )
 from connectors.http import scrub
 
-THROTTLE_CODES = frozenset({4, 17, 32, 613, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80009, 80014})
+THROTTLE_CODES = frozenset(
+    {4, 17, 32, 613, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80009, 80014}
+)
 PERMISSION_CODES = frozenset({10, *range(200, 300)})
 OBJECT_MISSING_CODES = frozenset({100, 33})
 TOKEN_SUBCODES = {
@@ -37,6 +39,10 @@ BATCH_LIMIT = 50
 
 class TooMuchData(TransientError):
     """Graph error code 1: ask for less (smaller `limit`) and try again."""
+
+
+class CursorExpired(TransientError):
+    """Graph error 2642: a paging cursor died (its item was deleted); start the walk again."""
 
 
 class ObjectMissing(ConnectorError):
@@ -111,13 +117,19 @@ def _as_int(value: Any) -> int | None:
         return None
 
 
-def classify(failure: GraphFailure, *, stream: str = "", usage: Usage | None = None) -> ConnectorError:
+def classify(
+    failure: GraphFailure, *, stream: str = "", usage: Usage | None = None
+) -> ConnectorError:
     """Map a Graph failure to the typed error the runner acts on."""
     code, text = failure.code, failure.message
     if code == 190 or (code == 102):
         why = TOKEN_SUBCODES.get(failure.subcode or 0, "the token is invalid")
-        return AuthError(f"Facebook rejected the access token: {why} (code {code}"
-                         f"{'/' + str(failure.subcode) if failure.subcode else ''}): renew it")
+        return AuthError(
+            f"Facebook rejected the access token: {why} (code {code}"
+            f"{'/' + str(failure.subcode) if failure.subcode else ''}): renew it"
+        )
+    if code == 2642:
+        return CursorExpired(f"a paging cursor expired (code 2642): {text}")
     if code in THROTTLE_CODES:
         retry = usage.regain_seconds if usage and usage.regain_seconds > 0 else None
         return RateLimited(f"Facebook throttling (code {code}): {text}", retry_after=retry)
@@ -138,7 +150,9 @@ def classify(failure: GraphFailure, *, stream: str = "", usage: Usage | None = N
 class GraphClient:
     """facebook-sdk's GraphAPI on our session, with a current API version and typed errors."""
 
-    def __init__(self, token: str, session: requests.Session, *, version: str, timeout: float) -> None:
+    def __init__(
+        self, token: str, session: requests.Session, *, version: str, timeout: float
+    ) -> None:
         self.graph = facebook.GraphAPI(access_token=token, timeout=timeout, session=session)
         # facebook-sdk 3.1.0 only accepts versions up to 3.1 in its constructor; the attribute is
         # read on every call, so a current version set here is what the requests carry.
@@ -172,14 +186,20 @@ class GraphClient:
         try:
             result = self.graph.request(full, args=dict(params or {}), post_args=post)
         except facebook.GraphAPIError as exc:
-            raise classify(failure_from_envelope(exc.result, self._last_status()),
-                           stream=stream, usage=self.usage) from None
+            raise classify(
+                failure_from_envelope(exc.result, self._last_status()),
+                stream=stream,
+                usage=self.usage,
+            ) from None
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise TransientError(f"network problem talking to Facebook: {scrub(str(exc))}") from None
+            raise TransientError(
+                f"network problem talking to Facebook: {scrub(str(exc))}"
+            ) from None
         except (ValueError, KeyError) as exc:  # malformed JSON, or no content-type header
             raise TransientError(
                 f"malformed response from Facebook (HTTP {self._last_status()}): "
-                f"{scrub(type(exc).__name__)}") from None
+                f"{scrub(type(exc).__name__)}"
+            ) from None
         except requests.RequestException as exc:
             raise TransientError(f"HTTP problem talking to Facebook: {scrub(str(exc))}") from None
         status = self._last_status() or 200
@@ -213,7 +233,9 @@ class GraphClient:
         if len(relative_urls) > BATCH_LIMIT:
             raise ValueError(f"a Graph batch takes at most {BATCH_LIMIT} requests")
         calls = [{"method": "GET", "relative_url": url} for url in relative_urls]
-        result = self.request(self.version, post={"batch": json.dumps(calls), "include_headers": "false"})
+        result = self.request(
+            self.version, post={"batch": json.dumps(calls), "include_headers": "false"}
+        )
         if not isinstance(result, list) or len(result) != len(calls):
             raise TransientError("malformed batch response from Facebook")
         answers: list[tuple[int, Any]] = []
@@ -266,5 +288,8 @@ class Page:
             if after and "after" not in query:
                 query["after"] = after
             next_params = query
-        return cls([d for d in body.get("data", []) if isinstance(d, dict)], next_params,
-                   body.get("summary"))
+        return cls(
+            [d for d in body.get("data", []) if isinstance(d, dict)],
+            next_params,
+            body.get("summary"),
+        )

@@ -22,6 +22,7 @@ from connectors.base import (
 )
 from connectors.facebook.client import (
     BATCH_LIMIT,
+    CursorExpired,
     GraphClient,
     ObjectMissing,
     TooMuchData,
@@ -63,16 +64,24 @@ class FacebookConnector(Connector):
     )
     refetch_chunk_size: ClassVar[int] = BATCH_LIMIT
 
-    def __init__(self, account: AccountSpec, settings: PlatformSettings,
-                 session: requests.Session, clock: Clock) -> None:
+    def __init__(
+        self,
+        account: AccountSpec,
+        settings: PlatformSettings,
+        session: requests.Session,
+        clock: Clock,
+    ) -> None:
         super().__init__(account, settings, session, clock)
         self.page_id = account.platform_id
         self.page_size = max(MIN_PAGE_SIZE, min(100, settings.page_size))
         self.comment_limit = self.page_size
         self.slow_down_at = float(settings.options.get("slow_down_at_percent", 80))
-        self.client = GraphClient(account.token.reveal(), session,
-                                  version=settings.api_version or DEFAULT_API_VERSION,
-                                  timeout=settings.timeout_seconds)
+        self.client = GraphClient(
+            account.token.reveal(),
+            session,
+            version=settings.api_version or DEFAULT_API_VERSION,
+            timeout=settings.timeout_seconds,
+        )
 
     # --- bookkeeping -------------------------------------------------------------------------
 
@@ -101,17 +110,30 @@ class FacebookConnector(Connector):
         allowed = ["profile", "posts", "messages"]
         denied: dict[str, str] = {}
         try:
-            self.client.request(f"{self.page_id}/conversations",
-                                {"platform": "messenger", "limit": 1, "fields": "id"},
-                                stream="messages")
+            self.client.request(
+                f"{self.page_id}/conversations",
+                {"platform": "messenger", "limit": 1, "fields": "id"},
+                stream="messages",
+            )
         except PermissionDenied as exc:
             allowed.remove("messages")
             denied["messages"] = str(exc)
-        return CheckResult(identity=f"{page.get('name')} ({page.get('id')})",
-                           allowed_streams=tuple(allowed), denied=denied)
+        return CheckResult(
+            identity=f"{page.get('name')} ({page.get('id')})",
+            allowed_streams=tuple(allowed),
+            denied=denied,
+        )
 
     def fetch(self, stream: str, cursor: str | None, resume: str | None = None) -> Iterator[Batch]:
-        """Yield batches of one stream's walk; see the stream methods for cursors."""
+        """Yield batches of one stream's walk; a resume point whose cursor died restarts it."""
+        try:
+            yield from self._fetch(stream, cursor, resume)
+        except CursorExpired:
+            if resume is None:
+                raise
+            yield from self._fetch(stream, cursor, None)
+
+    def _fetch(self, stream: str, cursor: str | None, resume: str | None) -> Iterator[Batch]:
         try:
             if stream == "profile":
                 yield from self._fetch_profile()
@@ -140,13 +162,22 @@ class FacebookConnector(Connector):
     # --- streams -----------------------------------------------------------------------------
 
     def _fetch_profile(self) -> Iterator[Batch]:
-        raw = self.client.request(self.page_id, {"fields": PROFILE_FIELDS}, stream="profile")
+        try:
+            raw = self.client.request(self.page_id, {"fields": PROFILE_FIELDS}, stream="profile")
+        except ObjectMissing:
+            raise FatalError(
+                f"page {self.page_id} does not exist or this token cannot see it "
+                f"(check the account's id, and that the token belongs to that page)"
+            ) from None
         yield Batch([normalize_profile(raw, account=self.account.key)], final=True)
 
     def _fetch_posts(self, cursor: str | None, resume: str | None) -> Iterator[Batch]:
         """Posts newest first, each with all comments and replies; cursor = newest created_time."""
         state: dict[str, Any] = json.loads(resume) if resume else {}
-        params: dict[str, Any] = {"fields": post_fields(self.comment_limit), "limit": self.page_size}
+        params: dict[str, Any] = {
+            "fields": post_fields(self.comment_limit),
+            "limit": self.page_size,
+        }
         since = parse_utc(cursor)
         if since is not None:
             params["since"] = int(since.timestamp())
@@ -165,8 +196,13 @@ class FacebookConnector(Connector):
                 records.extend(self._comments_of(raw, post.id))
                 high = _later(high, utc_iso(post.created_at))
             last = page.next_params is None
-            resume_token = None if last else json.dumps({"after": page.next_params["after"]
-                                                        if page.next_params else None, "hw": high})
+            resume_token = (
+                None
+                if last
+                else json.dumps(
+                    {"after": page.next_params["after"] if page.next_params else None, "hw": high}
+                )
+            )
             yield Batch(records, resume=resume_token, high_water=high if last else None, final=last)
 
     def _comments_of(self, raw_post: dict[str, Any], post_id: str) -> list[Record]:
@@ -181,25 +217,40 @@ class FacebookConnector(Connector):
             for item in items:
                 if item.get("id") is not None and str(item["id"]) not in seen:
                     seen.add(str(item["id"]))
-                    records.append(normalize_comment(item, post_id=post_id, page_id=self.page_id,
-                                                     account=self.account.key))
+                    records.append(
+                        normalize_comment(
+                            item, post_id=post_id, page_id=self.page_id, account=self.account.key
+                        )
+                    )
 
         first = nested.get("data") or []
         take([c for c in first if isinstance(c, dict)])
         paging = nested.get("paging") or {}
         after = (paging.get("cursors") or {}).get("after")
         if paging.get("next") and after:
-            params = {"filter": "stream", "order": "chronological", "fields": COMMENT_FIELDS,
-                      "limit": self.page_size, "after": after}
-            for page in self.client.pages(f"{post_id}/comments", params, stream="posts"):
-                take(page.data)
+            params = {
+                "filter": "stream",
+                "order": "chronological",
+                "fields": COMMENT_FIELDS,
+                "limit": self.page_size,
+            }
+            path = f"{post_id}/comments"
+            try:
+                for page in self.client.pages(path, {**params, "after": after}, stream="posts"):
+                    take(page.data)
+            except CursorExpired:  # a comment was deleted under us: list them all again
+                for page in self.client.pages(path, params, stream="posts"):
+                    take(page.data)
         return records
 
     def _fetch_messages(self, cursor: str | None, resume: str | None) -> Iterator[Batch]:
         """Conversations by newest activity, stopping at the cursor (newest updated_time seen)."""
         state: dict[str, Any] = json.loads(resume) if resume else {}
-        params: dict[str, Any] = {"platform": "messenger", "limit": min(25, self.page_size),
-                                  "fields": conversation_fields(MESSENGER_DETAIL_LIMIT)}
+        params: dict[str, Any] = {
+            "platform": "messenger",
+            "limit": min(25, self.page_size),
+            "fields": conversation_fields(MESSENGER_DETAIL_LIMIT),
+        }
         if state.get("after"):
             params["after"] = state["after"]
         high: str | None = _later(state.get("hw"), cursor)
@@ -211,15 +262,25 @@ class FacebookConnector(Connector):
                 if cursor and updated and updated < cursor:
                     reached_cursor = True
                     break
-                for raw in ((conversation.get("messages") or {}).get("data") or []):
+                for raw in (conversation.get("messages") or {}).get("data") or []:
                     if isinstance(raw, dict) and raw.get("id"):
-                        records.append(normalize_message(raw, conversation=conversation,
-                                                         page_id=self.page_id,
-                                                         account=self.account.key))
+                        records.append(
+                            normalize_message(
+                                raw,
+                                conversation=conversation,
+                                page_id=self.page_id,
+                                account=self.account.key,
+                            )
+                        )
                 high = _later(high, updated)
             last = reached_cursor or page.next_params is None
-            resume_token = None if last else json.dumps(
-                {"after": page.next_params["after"] if page.next_params else None, "hw": high})
+            resume_token = (
+                None
+                if last
+                else json.dumps(
+                    {"after": page.next_params["after"] if page.next_params else None, "hw": high}
+                )
+            )
             yield Batch(records, resume=resume_token, high_water=high if last else None, final=last)
             if last:
                 return
@@ -238,7 +299,7 @@ class FacebookConnector(Connector):
         fields = post_fields(self.comment_limit)
         version = self.client.version
         for start in range(0, len(posts), BATCH_LIMIT):
-            chunk = posts[start:start + BATCH_LIMIT]
+            chunk = posts[start : start + BATCH_LIMIT]
             answers = self.client.batch([f"{version}/{p.id}?fields={fields}" for p in chunk])
             for ref, (status, body) in zip(chunk, answers, strict=True):
                 if status == 200 and isinstance(body, dict) and body.get("id"):
@@ -247,7 +308,9 @@ class FacebookConnector(Connector):
                     records.append(post)
                     records.extend(current)
                     present = {c.id for c in current}
-                    to_confirm.extend(c for cid, c in comments[ref.id].items() if cid not in present)
+                    to_confirm.extend(
+                        c for cid, c in comments[ref.id].items() if cid not in present
+                    )
                     continue
                 error = classify(failure_from_envelope(body, status), stream="posts")
                 if not isinstance(error, ObjectMissing):
@@ -265,12 +328,20 @@ class FacebookConnector(Connector):
         results: list[Record | Tombstone] = []
         version = self.client.version
         for start in range(0, len(refs), BATCH_LIMIT):
-            chunk = refs[start:start + BATCH_LIMIT]
-            answers = self.client.batch([f"{version}/{r.id}?fields={COMMENT_FIELDS}" for r in chunk])
+            chunk = refs[start : start + BATCH_LIMIT]
+            answers = self.client.batch(
+                [f"{version}/{r.id}?fields={COMMENT_FIELDS}" for r in chunk]
+            )
             for ref, (status, body) in zip(chunk, answers, strict=True):
                 if status == 200 and isinstance(body, dict) and body.get("id"):
-                    results.append(normalize_comment(body, post_id=ref.thread_id or "",
-                                                     page_id=self.page_id, account=self.account.key))
+                    results.append(
+                        normalize_comment(
+                            body,
+                            post_id=ref.thread_id or "",
+                            page_id=self.page_id,
+                            account=self.account.key,
+                        )
+                    )
                     continue
                 error = classify(failure_from_envelope(body, status), stream="posts")
                 if not isinstance(error, ObjectMissing):

@@ -646,6 +646,12 @@ class FacebookEmulator:
             self._index[post_id] = _Entry("post", post, page_id)
             return post_id
 
+    def newest_post_id(self, page_id: str) -> str | None:
+        """Return the id of the page's newest post (None when it has none)."""
+        with self._lock:
+            posts = self._pages[page_id].page.posts
+            return posts[0].id if posts else None
+
     def edit_post(self, post_id: str, message: str) -> None:
         """Change a post's text; its updated_time moves to now."""
         with self._lock:
@@ -834,7 +840,8 @@ class FacebookEmulator:
         usage = {"call_count": calls, "total_cputime": cpu, "total_time": total}
         buc = {} if page_id is None else {page_id: [{
             "type": "pages", **usage, "estimated_time_to_regain_access": regain}]}
-        return {"X-App-Usage": json.dumps(usage), "X-Business-Use-Case-Usage": json.dumps(buc)}
+        return {"X-App-Usage": json.dumps(usage, separators=(",", ":")),
+                "X-Business-Use-Case-Usage": json.dumps(buc, separators=(",", ":"))}
 
     def _trace(self) -> str:
         self._serial += 1
@@ -885,7 +892,7 @@ class FacebookEmulator:
                             headers=self._usage_headers(page_id))
         elif kind == "reduce_data":
             error = _GraphError(500, "Please reduce the amount of data you're asking for, then "
-                                "retry your request", 1, transient=True)
+                                "retry your request", 1)
         elif kind == "expired_token":
             error = _GraphError(400, _expired_message(self._now()), 190, subcode=463)
         else:  # permission
@@ -1056,6 +1063,14 @@ class FacebookEmulator:
         user, own = entry.conversation.user, self._own(entry)
         return (own, user) if entry.obj.from_page else (user, own)
 
+    def _story(self, entry: _Entry) -> str | None:
+        """Return Facebook's generated line for photo posts ("X added 2 new photos.")."""
+        images = entry.obj.images
+        if not images:
+            return None
+        name = self._own(entry)[1]
+        return f"{name} added a new photo." if images == 1 else f"{name} added {images} new photos."
+
     def _attachments(self, post: PostData, ctx: _Ctx) -> dict[str, Any]:
         photos = [self._photo(f"photo_{post.id}_{i + 1}", ctx) for i in range(post.images)]
         if len(photos) == 1:
@@ -1101,6 +1116,8 @@ class FacebookEmulator:
         post: dict[str, Getter] = {
             "id": lambda e, c: e.obj.id,
             "message": lambda e, c: e.obj.message or None,
+            "story": lambda e, c: self._story(e),
+            "message_tags": lambda e, c: None,  # the emulator's texts tag nobody
             "created_time": lambda e, c: _fmt(e.obj.created_time),
             "updated_time": lambda e, c: _fmt(e.obj.updated_time or e.obj.created_time),
             "permalink_url": lambda e, c: (f"https://www.facebook.com/{e.page_id}/posts/"

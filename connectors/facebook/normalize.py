@@ -58,14 +58,28 @@ def _stable_key(url: str) -> str:
 
 def _media_from_attachment(att: dict[str, Any]) -> list[MediaRef]:
     refs: list[MediaRef] = []
-    image = ((att.get("media") or {}).get("image") or {}) if isinstance(att.get("media"), dict) else {}
+    image = (
+        ((att.get("media") or {}).get("image") or {}) if isinstance(att.get("media"), dict) else {}
+    )
     src = image.get("src")
     if src:
         target = att.get("target") or {}
-        key = f"fb:{target['id']}" if isinstance(target, dict) and target.get("id") else _stable_key(src)
-        kind = "video" if str(att.get("media_type", att.get("type", ""))).startswith("video") else "image"
-        refs.append(MediaRef(key=key, source_url=src, kind="image" if kind == "image" else "video_thumbnail"))
-    for sub in ((att.get("subattachments") or {}).get("data") or []):
+        key = (
+            f"fb:{target['id']}"
+            if isinstance(target, dict) and target.get("id")
+            else _stable_key(src)
+        )
+        kind = (
+            "video"
+            if str(att.get("media_type", att.get("type", ""))).startswith("video")
+            else "image"
+        )
+        refs.append(
+            MediaRef(
+                key=key, source_url=src, kind="image" if kind == "image" else "video_thumbnail"
+            )
+        )
+    for sub in (att.get("subattachments") or {}).get("data") or []:
         if isinstance(sub, dict):
             refs.extend(_media_from_attachment(sub))
     return refs
@@ -74,7 +88,7 @@ def _media_from_attachment(att: dict[str, Any]) -> list[MediaRef]:
 def post_media(raw: dict[str, Any]) -> tuple[MediaRef, ...]:
     """Attachments of a post (photos, album subattachments, video thumbnails) as media refs."""
     refs: list[MediaRef] = []
-    for att in ((raw.get("attachments") or {}).get("data") or []):
+    for att in (raw.get("attachments") or {}).get("data") or []:
         if isinstance(att, dict):
             refs.extend(_media_from_attachment(att))
     unique = {r.key: r for r in refs}
@@ -136,19 +150,21 @@ def normalize_comment(raw: dict[str, Any], *, post_id: str, page_id: str, accoun
     )
 
 
-def normalize_message(raw: dict[str, Any], *, conversation: dict[str, Any], page_id: str,
-                      account: str) -> Record:
+def normalize_message(
+    raw: dict[str, Any], *, conversation: dict[str, Any], page_id: str, account: str
+) -> Record:
     """A Messenger message in a conversation with the page as a record."""
     author = _author(raw.get("from"))
     media: list[MediaRef] = []
-    for att in ((raw.get("attachments") or {}).get("data") or []):
+    for att in (raw.get("attachments") or {}).get("data") or []:
         if not isinstance(att, dict):
             continue
         url = (att.get("image_data") or {}).get("url") or (att.get("file_url"))
         if url:
             key = f"fb:{att['id']}" if att.get("id") else _stable_key(url)
-            media.append(MediaRef(key=key, source_url=url, kind="attachment",
-                                  mime_type=att.get("mime_type")))
+            media.append(
+                MediaRef(key=key, source_url=url, kind="attachment", mime_type=att.get("mime_type"))
+            )
     conversation_id = str(conversation["id"])
     return Record(
         platform=PLATFORM,
@@ -161,8 +177,9 @@ def normalize_message(raw: dict[str, Any], *, conversation: dict[str, Any], page
         author=author,
         text=raw.get("message"),
         created_at=parse_utc(raw.get("created_time")),
-        url=f"https://www.facebook.com{conversation['link']}" if str(
-            conversation.get("link", "")).startswith("/") else conversation.get("link"),
+        url=f"https://www.facebook.com{conversation['link']}"
+        if str(conversation.get("link", "")).startswith("/")
+        else conversation.get("link"),
         media=tuple(media),
         raw=raw,
     )
@@ -172,8 +189,18 @@ def normalize_profile(raw: dict[str, Any], *, account: str) -> Record:
     """The page's public profile (name, description, links, pictures) as a record."""
     extra = {
         key: raw.get(key)
-        for key in ("name", "username", "about", "description", "link", "website", "category",
-                    "emails", "phone", "single_line_address")
+        for key in (
+            "name",
+            "username",
+            "about",
+            "description",
+            "link",
+            "website",
+            "category",
+            "emails",
+            "phone",
+            "single_line_address",
+        )
         if raw.get(key) is not None
     }
     media: list[MediaRef] = []

@@ -1,0 +1,234 @@
+"""The bookkeeping beside the archive: runs, stream state, health, audit log, account register."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from connectors.model import canonical_json, parse_utc, utc_iso
+from storage.db import transaction
+
+SYSTEM_ACTOR = "somed"
+RUN_TRIGGERS = ("scheduled", "manual", "demo")
+RUN_STATUSES = ("running", "ok", "partial", "auth_failed", "rate_limited", "failed", "interrupted")
+STREAM_STATUSES = ("ok", "permission_denied", "failed")
+HEALTH_STATUSES = ("ok", "failing", "auth_failed")
+ACCOUNT_FIELDS = ("platform", "platform_id", "url", "owner", "editor", "substitute", "config")
+
+
+class RunLog:
+    """Records runs, stream and health states, audit entries and the account register."""
+
+    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
+        self.db = db
+        self.clock = clock
+        self._run_started: dict[int, datetime] = {}
+
+    def _now(self) -> str:
+        """Return the clock's time as stored (UTC ISO 8601 with Z)."""
+        now = utc_iso(self.clock())
+        assert now is not None
+        return now
+
+    def set_media_error(self, account: str, media_key: str, message: str) -> None:
+        """Note why a media file could not be downloaded (kept until a download succeeds)."""
+        with transaction(self.db):
+            self.db.execute(
+                "UPDATE item_media SET last_error = ? WHERE media_key = ? AND sha256 IS NULL"
+                " AND EXISTS (SELECT 1 FROM items WHERE items.platform = item_media.platform"
+                " AND items.id = item_media.item_id AND items.account = ?)",
+                [message, media_key, account],
+            )
+
+    # --- runs, streams, health -------------------------------------------------------------
+
+    def start_run(self, account: str, platform: str, trigger: str) -> int:
+        """Open a run in the run log (status "running", this process's pid) and return its id."""
+        _check("trigger", trigger, RUN_TRIGGERS)
+        started = self.clock()
+        with transaction(self.db):
+            cursor = self.db.execute(
+                "INSERT INTO runs (account, platform, trigger, started_at, status, pid)"
+                " VALUES (?, ?, ?, ?, 'running', ?)",
+                [account, platform, trigger, utc_iso(started), os.getpid()],
+            )
+            run_id = int(cursor.lastrowid or 0)
+        self._run_started[run_id] = started
+        return run_id
+
+    def finish_run(
+        self,
+        run_id: int,
+        status: str,
+        *,
+        new: int,
+        changed: int,
+        deleted: int,
+        requests: int,
+        message: str | None = None,
+    ) -> None:
+        """Close a run: its outcome, counts, finished_at and duration_seconds."""
+        _check("run status", status, RUN_STATUSES)
+        finished = self.clock()
+        with transaction(self.db):
+            row = self.db.execute("SELECT started_at FROM runs WHERE id = ?", [run_id]).fetchone()
+            if row is None:
+                raise LookupError(f"no run with id {run_id}")
+            started = self._run_started.pop(run_id, None) or parse_utc(row[0])
+            duration = max(0.0, (finished - started).total_seconds()) if started else None
+            self.db.execute(
+                "UPDATE runs SET status = ?, finished_at = ?, duration_seconds = ?, new = ?,"
+                " changed = ?, deleted = ?, requests = ?, message = ? WHERE id = ?",
+                [status, utc_iso(finished), duration, new, changed, deleted, requests, message,
+                 run_id],
+            )  # fmt: skip
+
+    def mark_interrupted_runs(self, account: str | None = None) -> int:
+        """Mark runs left "running" by a process that no longer exists as "interrupted"."""
+        now = self._now()
+        with transaction(self.db):
+            sql = "SELECT id, pid FROM runs WHERE status = 'running'"
+            params: list[Any] = []
+            if account is not None:
+                sql += " AND account = ?"
+                params.append(account)
+            dead = [run_id for run_id, pid in self.db.execute(sql, params) if not _alive(pid)]
+            self.db.conn.executemany(
+                "UPDATE runs SET status = 'interrupted', finished_at = ?,"
+                " message = COALESCE(message, 'the process running it ended unexpectedly')"
+                " WHERE id = ?",
+                [(now, run_id) for run_id in dead],
+            )
+        return len(dead)
+
+    def set_stream_state(
+        self, account: str, stream: str, status: str, message: str | None = None
+    ) -> None:
+        """Record how a stream fared on its last attempt ("ok" also sets last_ok_at)."""
+        _check("stream status", status, STREAM_STATUSES)
+        now = self._now()
+        with transaction(self.db):
+            self.db.execute(
+                "INSERT INTO stream_state (account, stream, status, message, updated_at,"
+                " last_ok_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account, stream) DO UPDATE SET"
+                " status = excluded.status, message = excluded.message,"
+                " updated_at = excluded.updated_at,"
+                " last_ok_at = COALESCE(excluded.last_ok_at, stream_state.last_ok_at)",
+                [account, stream, status, message, now, now if status == "ok" else None],
+            )
+
+    def set_health(
+        self, account: str, status: str, message: str | None = None, *, run_id: int | None = None
+    ) -> str | None:
+        """Set an account's health; return the previous status when it changed, else None.
+
+        An account seen for the first time counts as previously "unknown" unless it is "ok".
+        """
+        _check("health status", status, HEALTH_STATUSES)
+        now = self._now()
+        with transaction(self.db):
+            row = self.db.execute(
+                "SELECT status, since, last_ok_at, last_run_id FROM account_health"
+                " WHERE account = ?",
+                [account],
+            ).fetchone()
+            previous, since, last_ok_at, last_run_id = row if row else (None, None, None, None)
+            changed = previous != status
+            self.db["account_health"].upsert(
+                {"account": account, "status": status, "since": now if changed else since,
+                 "message": message, "last_ok_at": now if status == "ok" else last_ok_at,
+                 "last_run_id": run_id if run_id is not None else last_run_id},
+                pk="account",
+            )  # fmt: skip
+        if previous is None:
+            return None if status == "ok" else "unknown"
+        return previous if changed else None
+
+    # --- audit log and account register ----------------------------------------------------
+
+    def audit(
+        self,
+        actor: str,
+        action: str,
+        target: str,
+        *,
+        reason: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Append one entry to the audit log."""
+        with transaction(self.db):
+            self.db["audit_log"].insert(
+                audit_row(self._now(), actor, action, target, reason, details)
+            )
+
+    def sync_accounts(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Upsert the account register from config; audit added and changed accounts."""
+        now = self._now()
+        with transaction(self.db):
+            stored = {row["key"]: row for row in self.db["accounts"].rows}
+            audits: list[dict[str, Any]] = []
+            for given in rows:
+                key = str(given["key"])
+                row = {f: None if given.get(f) is None else str(given[f]) for f in ACCOUNT_FIELDS}
+                row["config"] = canonical_json(dict(given.get("config") or {}))
+                old = stored.get(key)
+                target = _account_target(key)
+                if old is None:
+                    self.db["accounts"].insert({"key": key, **row, "added_at": now,
+                                                "updated_at": now})  # fmt: skip
+                    details = {f: row[f] for f in ACCOUNT_FIELDS if f != "config"}
+                    audits.append(
+                        audit_row(now, SYSTEM_ACTOR, "account_added", target, None, details)
+                    )
+                    continue
+                diff = {f: [old[f], row[f]] for f in ACCOUNT_FIELDS if old[f] != row[f]}
+                if diff:
+                    self.db["accounts"].update(key, {**row, "updated_at": now})
+                    audits.append(
+                        audit_row(now, SYSTEM_ACTOR, "account_updated", target, None, diff)
+                    )
+            if audits:
+                self.db["audit_log"].insert_all(audits)
+
+
+def audit_row(
+    at: str,
+    actor: str,
+    action: str,
+    target: str,
+    reason: str | None,
+    details: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """Return an audit_log row (shared with the writer, which audits reappeared items)."""
+    return {
+        "at": at, "actor": actor, "action": action, "target": target, "reason": reason,
+        "details": canonical_json(dict(details)) if details is not None else None,
+    }  # fmt: skip
+
+
+def _check(what: str, value: str, allowed: Sequence[str]) -> None:
+    """Raise ValueError unless `value` is one of `allowed`."""
+    if value not in allowed:
+        raise ValueError(f"unknown {what} {value!r}; expected one of {', '.join(allowed)}")
+
+
+def _account_target(key: str) -> str:
+    """Return the audit-log target naming an account."""
+    return f"account:{key}"
+
+
+def _alive(pid: int | None) -> bool:
+    """Return True when a process with this pid exists on this machine."""
+    if not pid or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except PermissionError:  # exists, owned by someone else
+        return True
+    except OSError:
+        return False
+    return True
