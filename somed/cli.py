@@ -114,7 +114,7 @@ def outcome_note(config: Config, t: Translator, outcome: RunOutcome) -> str:
     if outcome.status == "busy":
         return t("note.busy")
     notes = [
-        t("note.permission", stream=s, detail="").rstrip(": ")
+        t("note.permission", stream=t(f"stream.{s}"), detail="").rstrip(": ")
         for s, v in outcome.streams.items()
         if v == "permission_denied"
     ]

@@ -106,7 +106,7 @@ def run_demo(directory: Path, *, once: bool, port: int, lang: str | None) -> int
     click.echo(t("demo.banner", url=base_url, dir=directory))
     click.echo(t("demo.config", path=config_path))
     click.echo()
-    setup_logging("plain", "warning", secrets=config.secret_values())
+    setup_logging("plain", "error", secrets=config.secret_values())  # the tables say it all
     prepare_archive(config)
     outcomes = Runner(config).run_accounts([a.key for a in config.accounts], trigger="demo")
     print_outcomes(config, t, outcomes)

@@ -35,7 +35,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "health.unknown": "ej körd",
         "note.auth_failed": "Åtkomsttoken avvisades ({detail}). Förnya token och lägg in den "
         "i {where}; nästa körning fortsätter där arkivet slutade.",
-        "note.permission": "Strömmen {stream} saknar behörighet: {detail}",
+        "note.permission": "Behörighet saknas för {stream}: {detail}",
         "note.busy": "En annan process arkiverar kontot just nu; försök igen om en stund "
         "eller använd --wait.",
         "note.failing": "Senaste körningen misslyckades: {detail}",
@@ -47,6 +47,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "demo.daemon": "Demon kör nu och hämtar var {minutes}:e minut. Avsluta med Ctrl-C.",
         "demo.config": "Konfigurationen för demon: {path}",
         "days_ago": "för {days} dagar sedan",
+        "today": "i dag",
+        "stream.profile": "profil",
+        "stream.posts": "inlägg och kommentarer",
+        "stream.messages": "meddelanden (Messenger)",
     },
     "en": {
         "col.account": "Account",
@@ -76,7 +80,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "health.unknown": "not run",
         "note.auth_failed": "The access token was rejected ({detail}). Renew the token and put "
         "it in {where}; the next run continues where the archive stopped.",
-        "note.permission": "Stream {stream} lacks permission: {detail}",
+        "note.permission": "No permission for {stream}: {detail}",
         "note.busy": "Another process is archiving this account right now; try again shortly "
         "or use --wait.",
         "note.failing": "The last run failed: {detail}",
@@ -88,6 +92,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "demo.daemon": "The daemon now polls every {minutes} minute(s). Stop with Ctrl-C.",
         "demo.config": "The demo's configuration: {path}",
         "days_ago": "{days} days ago",
+        "today": "today",
+        "stream.profile": "profile",
+        "stream.posts": "posts and comments",
+        "stream.messages": "messages (Messenger)",
     },
 }
 

@@ -68,7 +68,13 @@ def health_note(t: Translator, row: dict[str, Any]) -> str:
         notes.append(t("note.never_run"))
     for stream in row["streams"]:
         if stream["status"] == "permission_denied":
-            notes.append(t("note.permission", stream=stream["stream"], detail=stream["message"]))
+            notes.append(
+                t(
+                    "note.permission",
+                    stream=t(f"stream.{stream['stream']}"),
+                    detail=stream["message"],
+                )
+            )
     return " ".join(notes)
 
 
@@ -95,7 +101,8 @@ def print_status(config: Config, t: Translator, rows: list[dict[str, Any]]) -> N
         age = ""
         if newest:
             days = (now - datetime.fromisoformat(newest.replace("Z", "+00:00"))).days
-            age = f"{local_time(newest)} ({t('days_ago', days=days)})"
+            ago = t("today") if days == 0 else t("days_ago", days=days)
+            age = f"{local_time(newest)} ({ago})"
         last = (
             f"{local_time(run.get('finished_at') or run.get('started_at'))} "
             f"{t('status.' + run['status']) if run else ''}".strip()

@@ -1,0 +1,5 @@
+"""`python -m somed` runs the command line."""
+
+from somed.cli import main
+
+main()

@@ -1,0 +1,171 @@
+"""The command line as an admin meets it: real subprocesses, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime
+from datetime import time as dt_time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import filelock
+import pytest
+from conftest import TOKEN, TOKEN_ENV
+
+from somed.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def somed(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "somed", *args], env=env, capture_output=True,
+                          text=True, timeout=timeout, cwd=ROOT)
+
+
+def config_text(tmp_path: Path, accounts: str) -> str:
+    return f'[storage]\ndir = "{tmp_path / "archive"}"\n{accounts}'
+
+
+GOOD_ACCOUNT = f'[[accounts]]\nkey = "mora-fb"\nplatform = "facebook"\nid = "1"\ntoken_env = "{TOKEN_ENV}"\n'
+
+BAD_CONFIGS = {
+    "unknown key": (GOOD_ACCOUNT.replace("token_env", "tokn_env"), "accounts[0].tokn_env"),
+    "duplicate key": (GOOD_ACCOUNT * 2, "accounts[1].key"),
+    "wrong type": (GOOD_ACCOUNT + "interval_minutes = \"15\"\n", "accounts[0].interval_minutes"),
+    "missing token": (GOOD_ACCOUNT.replace(TOKEN_ENV, "SOMED_NOT_SET_ANYWHERE"),
+                      "accounts[0].token_env"),
+    "syntax error": (GOOD_ACCOUNT + "key = = 3\n", "line"),
+    "token in file": (GOOD_ACCOUNT + 'access_token = "EAAB123"\n', "access_token"),
+    "unreadable token file": (GOOD_ACCOUNT.replace(f'token_env = "{TOKEN_ENV}"',
+                                                   'token_file = "/nonexistent/fb"'),
+                              "accounts[0].token_file"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CONFIGS))
+def test_bad_config_exits_2_with_one_line_naming_file_and_key(tmp_path, case):
+    body, key_path = BAD_CONFIGS[case]
+    path = tmp_path / "somed.toml"
+    path.write_text(config_text(tmp_path, body), encoding="utf-8")
+    env = {"PATH": "/usr/bin:/bin", TOKEN_ENV: TOKEN}
+    result = somed("--config", str(path), "archive", env=env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert str(path) in lines[0] and key_path in lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "EAAB123" not in result.stderr
+
+
+def test_missing_config_file_exits_2(tmp_path):
+    result = somed("--config", str(tmp_path / "nope.toml"), "status", env={"PATH": "/usr/bin"})
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "nope.toml" in result.stderr
+
+
+def test_unknown_account_and_bad_date_are_usage_errors(fb_setup):
+    setup = fb_setup()
+    result = somed("archive", "--account", "nope", env=setup.env)
+    assert result.returncode == 2 and "'nope'" in result.stderr and "test-fb" in result.stderr
+    result = somed("export", "--since", "igår", env=setup.env)
+    assert result.returncode == 2 and "--since" in result.stderr
+
+
+def test_archive_prints_a_summary_and_exit_code_follows_failures(fb_setup):
+    setup = fb_setup()
+    result = somed("--lang", "en", "archive", env=setup.env)
+    assert result.returncode == 0, result.stderr
+    assert "test-fb" in result.stdout and "All 1 accounts archived." in result.stdout
+    setup.emulator.expire_token(TOKEN)
+    result = somed("--lang", "en", "archive", env=setup.env)
+    assert result.returncode == 1
+    assert "token rejected" in result.stdout and f"${TOKEN_ENV}" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_status_says_in_plain_words_that_the_token_must_be_renewed(fb_setup):
+    setup = fb_setup()
+    somed("archive", env=setup.env)
+    setup.emulator.expire_token(TOKEN)
+    somed("archive", env=setup.env)
+    result = somed("--lang", "en", "status", env=setup.env)
+    assert result.returncode == 0
+    assert "token must be renewed" in result.stdout
+    assert "Renew the token" in result.stdout and f"${TOKEN_ENV}" in result.stdout
+    swedish = somed("--lang", "sv", "status", env=setup.env)
+    assert "token måste förnyas" in swedish.stdout
+    data = json.loads(somed("status", "--json", env=setup.env).stdout)
+    assert data[0]["health"]["status"] == "auth_failed" and data[0]["last_run"]["status"] == "auth_failed"
+
+
+def test_a_second_archive_of_the_same_account_waits_or_says_a_run_is_in_progress(fb_setup):
+    setup = fb_setup()
+    lock = filelock.FileLock(str(setup.config.storage_dir / "locks" / "test-fb.lock"))
+    (setup.config.storage_dir / "locks").mkdir(parents=True, exist_ok=True)
+    with lock:
+        result = somed("--lang", "en", "archive", env=setup.env)
+        assert result.returncode == 1 and "Another process is archiving" in result.stdout
+    lock.acquire()
+    waiter = subprocess.Popen([sys.executable, "-m", "somed", "archive", "--wait", "30"],
+                              env=setup.env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    lock.release()
+    out, _ = waiter.communicate(timeout=60)
+    assert waiter.returncode == 0, out
+
+
+def test_export_writes_json_lines_filtered_by_account_and_date(fb_setup):
+    setup = fb_setup()
+    somed("archive", env=setup.env)
+    everything = [json.loads(line) for line in somed("export", env=setup.env).stdout.splitlines()]
+    assert everything and {r["account"] for r in everything} == {"test-fb"}
+    dated = sorted(r["created_at"] for r in everything if r["created_at"])
+    day = dated[len(dated) // 2][:10]
+    boundary = datetime.combine(date.fromisoformat(day), dt_time(0), ZoneInfo("Europe/Stockholm"))
+    boundary_iso = boundary.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    later = [json.loads(line) for line in
+             somed("export", "--account", "test-fb", "--since", day, env=setup.env).stdout.splitlines()]
+    assert sorted(r["id"] for r in later) == sorted(
+        r["id"] for r in everything if r["created_at"] and r["created_at"] >= boundary_iso)
+    out = setup.config_path.parent / "export.jsonl"
+    assert somed("export", "--until", day, "--output", str(out), env=setup.env).returncode == 0
+    earlier = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert sorted(r["id"] for r in earlier) == sorted(
+        r["id"] for r in everything if r["created_at"] and r["created_at"] < boundary_iso)
+
+
+def test_secrets_never_reach_logs_database_exports_or_media(fb_setup, tmp_path):
+    setup = fb_setup(extra='[logging]\nformat = "json"\nlevel = "debug"')
+    outputs = [somed("archive", env=setup.env)]
+    setup.emulator.set_faults(None)
+    setup.emulator.fail_next(3, "server_error")
+    outputs.append(somed("archive", env=setup.env))
+    setup.emulator.expire_token(TOKEN)
+    outputs.append(somed("archive", env=setup.env))
+    outputs.append(somed("status", "--json", env=setup.env))
+    outputs.append(somed("export", env=setup.env))
+    texts = [o.stdout + o.stderr for o in outputs]
+    assert all(TOKEN not in text for text in texts)
+    for path in setup.config.storage_dir.rglob("*"):
+        if path.is_file():
+            assert TOKEN.encode() not in path.read_bytes(), path
+
+
+def test_every_cli_verb_and_option_is_documented():
+    docs = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name, command in cli.commands.items():
+        assert f"somed {name}" in docs, name
+        assert f"somed {name}" in readme or name == "demo", name
+        for param in command.params:
+            for opt in getattr(param, "opts", []):
+                if opt.startswith("--"):
+                    assert opt in docs, f"{name} {opt}"
+    for param in cli.params:
+        for opt in getattr(param, "opts", []):
+            if opt.startswith("--"):
+                assert opt in docs, opt
+
