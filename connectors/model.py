@@ -11,6 +11,27 @@ from typing import Any, Literal
 Kind = Literal["profile", "post", "comment", "reply", "message", "video"]
 Direction = Literal["own", "incoming"]
 
+RECORD_FIELDS: tuple[str, ...] = (
+    "platform",
+    "account",
+    "kind",
+    "id",
+    "parent_id",
+    "thread_id",
+    "direction",
+    "author",
+    "text",
+    "created_at",
+    "edited_at",
+    "url",
+    "first_seen_at",
+    "last_seen_at",
+    "deleted_at",
+    "versions",
+    "media",
+    "flags",
+    "sha256",
+)  # the record contract every export, bundle and API uses; fields may be added, never renamed
 KINDS: tuple[str, ...] = ("profile", "post", "comment", "reply", "message", "video")
 DIRECTIONS: tuple[str, ...] = ("own", "incoming")
 

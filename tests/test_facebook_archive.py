@@ -8,6 +8,7 @@ from datetime import timedelta
 from conftest import NOW, PAGE_ID, TOKEN, small_page
 
 from connectors.facebook.emulator import FaultPlan, TokenInfo, generate_page
+from connectors.model import RECORD_FIELDS
 from somed.daemon import prepare_archive
 from somed.runner import Runner
 from storage import queries
@@ -299,27 +300,7 @@ def test_export_is_json_lines_of_the_record_contract(fb_setup):
     setup = fb_setup()
     archive(setup)
     record = next(i for i in items(setup).values() if i["kind"] == "comment")
-    for field in (
-        "platform",
-        "account",
-        "kind",
-        "id",
-        "parent_id",
-        "thread_id",
-        "direction",
-        "author",
-        "text",
-        "created_at",
-        "edited_at",
-        "url",
-        "first_seen_at",
-        "last_seen_at",
-        "deleted_at",
-        "versions",
-        "media",
-        "flags",
-        "sha256",
-    ):
+    for field in RECORD_FIELDS:
         assert field in record
     assert set(record["author"]) == {"id", "name"}
     json.dumps(record)
@@ -331,8 +312,12 @@ def test_a_resume_cursor_that_died_restarts_the_walk(fb_setup):
 
     setup = fb_setup([small_page(posts=250)])
     settings = setup.config.platform_settings("facebook")
-    connector = FacebookConnector(setup.config.account_spec("test-fb"), settings,
-                                  RedirectingSession(settings.endpoint), lambda: NOW)
+    connector = FacebookConnector(
+        setup.config.account_spec("test-fb"),
+        settings,
+        RedirectingSession(settings.endpoint),
+        lambda: NOW,
+    )
     first = next(connector.fetch("posts", None))
     last_post_of_page = [r for r in first.records if r.kind == "post"][-1]
     setup.emulator.delete_post(last_post_of_page.id)  # the resume cursor now points at nothing

@@ -25,6 +25,7 @@ from connectors.facebook.client import (
     CursorExpired,
     GraphClient,
     ObjectMissing,
+    Page,
     TooMuchData,
     classify,
     failure_from_envelope,
@@ -51,6 +52,16 @@ def _later(a: str | None, b: str | None) -> str | None:
     if a is None or b is None:
         return a or b
     return max(a, b)
+
+
+def _page_batch(
+    records: list[Record | Tombstone], page: Page, high: str | None, *, last: bool
+) -> Batch:
+    """A walk's batch: resume after this page, and on the last page the new high-water mark."""
+    if last or page.next_params is None:
+        return Batch(records, high_water=high, final=True)
+    resume = json.dumps({"after": page.next_params.get("after"), "hw": high})
+    return Batch(records, resume=resume)
 
 
 class FacebookConnector(Connector):
@@ -195,15 +206,7 @@ class FacebookConnector(Connector):
                 records.append(post)
                 records.extend(self._comments_of(raw, post.id))
                 high = _later(high, utc_iso(post.created_at))
-            last = page.next_params is None
-            resume_token = (
-                None
-                if last
-                else json.dumps(
-                    {"after": page.next_params["after"] if page.next_params else None, "hw": high}
-                )
-            )
-            yield Batch(records, resume=resume_token, high_water=high if last else None, final=last)
+            yield _page_batch(records, page, high, last=page.next_params is None)
 
     def _comments_of(self, raw_post: dict[str, Any], post_id: str) -> list[Record]:
         """All comments and replies of a post: the expanded first page, then the rest."""
@@ -274,14 +277,7 @@ class FacebookConnector(Connector):
                         )
                 high = _later(high, updated)
             last = reached_cursor or page.next_params is None
-            resume_token = (
-                None
-                if last
-                else json.dumps(
-                    {"after": page.next_params["after"] if page.next_params else None, "hw": high}
-                )
-            )
-            yield Batch(records, resume=resume_token, high_water=high if last else None, final=last)
+            yield _page_batch(records, page, high, last=last)
             if last:
                 return
 
