@@ -20,6 +20,8 @@ from storage.writer import ArchiveWriter
 
 log = logging.getLogger("somed.daemon")
 
+LOOP_SECONDS = 0.1  # how soon the main loop notices a signal
+
 
 def account_register_rows(config: Config) -> list[dict[str, object]]:
     """The non-secret facts of each configured account, for the register of accounts."""
@@ -45,8 +47,8 @@ def prepare_archive(config: Config) -> None:
     db = connect(config.db_path)
     try:
         writer = ArchiveWriter(db, utc_now)
-        writer.sync_accounts(account_register_rows(config))
-        writer.mark_interrupted_runs()
+        writer.runlog.sync_accounts(account_register_rows(config))
+        writer.runlog.mark_interrupted_runs()
     finally:
         db.close()
 
@@ -58,7 +60,11 @@ class Daemon:
         self.config = config
         self.env = dict(env if env is not None else os.environ)
         self.stop = threading.Event()
-        self.reload_requested = threading.Event()
+        # set by the signal handlers, which must not take locks (a handler runs in the main
+        # thread, possibly inside Event.wait holding that Event's lock): plain flags only
+        self._term_signalled = False
+        self._hup_signalled = False
+        self.reload_error: str | None = None
         self.notifier = sdnotify.SystemdNotifier()
         self.runner = Runner(config, stop=self.stop)
         self.scheduler = Scheduler(
@@ -71,26 +77,44 @@ class Daemon:
     # --- signals -----------------------------------------------------------------------------
 
     def _on_term(self, signum: int, frame: FrameType | None) -> None:
-        self.stop.set()
+        self._term_signalled = True
 
     def _on_hup(self, signum: int, frame: FrameType | None) -> None:
-        self.reload_requested.set()
+        self._hup_signalled = True
 
     # --- jobs --------------------------------------------------------------------------------
 
     def _poll(self, key: str) -> None:
         if self.stop.is_set():
             return
+        runner = self.runner
+        if key not in {a.key for a in runner.config.enabled_accounts()}:
+            return  # removed or disabled by a reload after this run was queued
         with self._lock:
             self.active[key] = threading.current_thread()
         try:
-            outcome = self.runner.run_account(key, trigger="scheduled", wait=0)
+            try:
+                outcome = runner.run_account(key, trigger="scheduled", wait=0)
+            except Exception as exc:  # the run could not even start (storage, lock file, database)
+                outcome = self._not_started(runner, key, exc)
             with self._lock:
                 self.last[key] = outcome
         finally:
             with self._lock:
                 self.active.pop(key, None)
             self._notify(f"STATUS={self.status_line()}")
+
+    def _not_started(self, runner: Runner, key: str, exc: Exception) -> RunOutcome:
+        """Log, in one line, a run that failed before the run log could record it."""
+        message = " ".join(f"{type(exc).__name__}: {exc}".split())
+        log.error(
+            "%s: run could not start: %s",
+            key,
+            message,
+            extra={"account": key, "event": "run_not_started"},
+        )
+        log.debug("%s: run could not start", key, exc_info=True)
+        return RunOutcome(key, runner.config.account(key).platform, "failed", message=message)
 
     def _schedule(self) -> None:
         self.scheduler.remove_all()
@@ -120,6 +144,8 @@ class Daemon:
         parts += [f"{n} {status}" for status, n in sorted(counts.items())]
         if busy:
             parts.append("archiving " + ",".join(busy))
+        if self.reload_error:
+            parts.append("config reload failed, running the previous config")
         return "; ".join(parts)
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -128,19 +154,22 @@ class Daemon:
         self.notifier.notify(message)
 
     def _reload(self) -> None:
-        self.reload_requested.clear()
+        """Re-read the config; on any failure keep the running config and say so in one line."""
         try:
             fresh = load_config(self.config.path, self.env_for_reload())
-        except ConfigError as exc:
+            prepare_archive(fresh)  # before switching: a storage that cannot open fails here
+        except Exception as exc:
+            detail = str(exc) if isinstance(exc, ConfigError) else f"{type(exc).__name__}: {exc}"
+            self.reload_error = " ".join(detail.split())
             log.error(
                 "config reload failed, keeping the running config: %s",
-                exc,
+                self.reload_error,
                 extra={"event": "reload_failed"},
             )
             return
+        self.reload_error = None
         self.config = fresh
         self.runner = Runner(fresh, stop=self.stop)
-        prepare_archive(fresh)
         self._schedule()
         log.info(
             "config reloaded from %s: %d accounts",
@@ -169,17 +198,35 @@ class Daemon:
         )
         self._notify("READY=1")
         self._notify(f"STATUS={self.status_line()}")
-        watchdog_usec = int(self.env.get("WATCHDOG_USEC", "0") or 0)
-        tick = min(5.0, watchdog_usec / 2_000_000) if watchdog_usec else 5.0
+        watchdog_usec = self._watchdog_usec()
+        ping_every = min(5.0, watchdog_usec / 2_000_000)
+        next_ping = 0.0
         while not self.stop.is_set():
-            if watchdog_usec:
+            if self._term_signalled:
+                self.stop.set()  # wakes the runs' waits; set here, never in the handler
+                break
+            if watchdog_usec and time.monotonic() >= next_ping:
                 self._notify("WATCHDOG=1")
-            if self.reload_requested.is_set():
-                self._notify("RELOADING=1")
+                next_ping = time.monotonic() + ping_every
+            if self._hup_signalled:
+                self._hup_signalled = False
+                self._notify(f"RELOADING=1\nMONOTONIC_USEC={time.monotonic_ns() // 1000}")
                 self._reload()
                 self._notify("READY=1")
-            self.stop.wait(tick)
+                self._notify(f"STATUS={self.status_line()}")
+            time.sleep(LOOP_SECONDS)
         return self._shutdown()
+
+    def _watchdog_usec(self) -> int:
+        """The watchdog interval systemd asked for (0: none), as sd_watchdog_enabled(3) reads it."""
+        try:
+            usec = int(self.env.get("WATCHDOG_USEC", "0") or 0)
+            pid = int(self.env.get("WATCHDOG_PID", "0") or 0)
+        except ValueError:
+            return 0
+        if pid and pid != os.getpid():
+            return 0  # meant for another process
+        return max(0, usec)
 
     def _shutdown(self) -> int:
         self._notify("STOPPING=1")

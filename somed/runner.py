@@ -156,7 +156,7 @@ class _AccountRun:
         writer = ArchiveWriter(db, self.runner.clock)
         self.writer = writer
         self.db = db
-        run_id = writer.start_run(self.key, self.account.platform, trigger)
+        run_id = writer.runlog.start_run(self.key, self.account.platform, trigger)
         log.info(
             "%s: run started (%s)",
             self.key,
@@ -191,7 +191,7 @@ class _AccountRun:
             if connector:
                 connector.close()
         duration = time.monotonic() - started
-        writer.finish_run(
+        writer.runlog.finish_run(
             run_id,
             status,
             new=self.stats.new,
@@ -253,10 +253,10 @@ class _AccountRun:
             try:
                 self._walk(stream)
                 self.stream_status[stream] = "ok"
-                self.writer.set_stream_state(self.key, stream, "ok")
+                self.writer.runlog.set_stream_state(self.key, stream, "ok")
             except PermissionDenied as exc:
                 self.stream_status[stream] = "permission_denied"
-                self.writer.set_stream_state(self.key, stream, "permission_denied", str(exc))
+                self.writer.runlog.set_stream_state(self.key, stream, "permission_denied", str(exc))
                 log.warning(
                     "%s: stream %s skipped: %s",
                     self.key,
@@ -266,7 +266,7 @@ class _AccountRun:
                 )
             except StreamFailed as exc:
                 self.stream_status[stream] = "failed"
-                self.writer.set_stream_state(self.key, stream, "failed", str(exc))
+                self.writer.runlog.set_stream_state(self.key, stream, "failed", str(exc))
                 if stream == "profile":  # the account itself cannot be read: stop here
                     return "failed", str(exc)
                 problems.append(f"{stream}: {exc}")
@@ -444,7 +444,7 @@ class _AccountRun:
         if status == "interrupted":
             return
         health = {"ok": "ok", "auth_failed": "auth_failed"}.get(status, "failing")
-        previous = self.writer.set_health(self.key, health, message, run_id=run_id)
+        previous = self.writer.runlog.set_health(self.key, health, message, run_id=run_id)
         if previous is not None:
             level = logging.INFO if health == "ok" else logging.WARNING
             word = "recovered" if health == "ok" else health

@@ -251,63 +251,6 @@ class ArchiveWriter:
 
     # --- bookkeeping, kept in the run log (storage.runlog) ---------------------------------
 
-    def set_media_error(self, account: str, media_key: str, message: str) -> None:
-        """Note why a media file could not be downloaded; see `RunLog.set_media_error`."""
-        self.runlog.set_media_error(account, media_key, message)
-
-    def start_run(self, account: str, platform: str, trigger: str) -> int:
-        """Open a run and return its id; see `RunLog.start_run`."""
-        return self.runlog.start_run(account, platform, trigger)
-
-    def finish_run(
-        self,
-        run_id: int,
-        status: str,
-        *,
-        new: int,
-        changed: int,
-        deleted: int,
-        requests: int,
-        message: str | None = None,
-    ) -> None:
-        """Close a run with its outcome and counts; see `RunLog.finish_run`."""
-        self.runlog.finish_run(
-            run_id, status, new=new, changed=changed, deleted=deleted, requests=requests,
-            message=message,
-        )  # fmt: skip
-
-    def mark_interrupted_runs(self, account: str | None = None) -> int:
-        """Mark runs whose process is gone as "interrupted"; see `RunLog.mark_interrupted_runs`."""
-        return self.runlog.mark_interrupted_runs(account)
-
-    def set_stream_state(
-        self, account: str, stream: str, status: str, message: str | None = None
-    ) -> None:
-        """Record how a stream fared on its last attempt; see `RunLog.set_stream_state`."""
-        self.runlog.set_stream_state(account, stream, status, message)
-
-    def set_health(
-        self, account: str, status: str, message: str | None = None, *, run_id: int | None = None
-    ) -> str | None:
-        """Set an account's health, returning the previous status on change; see `RunLog`."""
-        return self.runlog.set_health(account, status, message, run_id=run_id)
-
-    def audit(
-        self,
-        actor: str,
-        action: str,
-        target: str,
-        *,
-        reason: str | None = None,
-        details: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Append one entry to the audit log; see `RunLog.audit`."""
-        self.runlog.audit(actor, action, target, reason=reason, details=details)
-
-    def sync_accounts(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Upsert the account register from config, auditing changes; see `RunLog`."""
-        self.runlog.sync_accounts(rows)
-
 
 def _classify(
     account: str,

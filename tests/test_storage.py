@@ -279,7 +279,7 @@ def test_records_and_cursor_share_one_transaction(db, writer: ArchiveWriter, mon
 
 def test_append_only_tables_reject_update_and_delete(db, writer: ArchiveWriter) -> None:
     writer.write_batch(ACCOUNT, [post("1")])
-    writer.audit("anna", "note", "account:mora-fb", reason="test", details={"a": 1})
+    writer.runlog.audit("anna", "note", "account:mora-fb", reason="test", details={"a": 1})
     for sql in (
         "UPDATE item_versions SET text = 'rewritten'",
         "DELETE FROM item_versions",
@@ -510,9 +510,9 @@ def test_refetch_refs(db, writer: ArchiveWriter) -> None:
 
 
 def test_runs_and_crash_recovery(db, writer: ArchiveWriter, clock: Clock) -> None:
-    run_id = writer.start_run(ACCOUNT, "facebook", "manual")
+    run_id = writer.runlog.start_run(ACCOUNT, "facebook", "manual")
     clock.advance(seconds=90)
-    writer.finish_run(run_id, "ok", new=3, changed=1, deleted=0, requests=7)
+    writer.runlog.finish_run(run_id, "ok", new=3, changed=1, deleted=0, requests=7)
     run = db["runs"].get(run_id)
     assert (run["status"], run["duration_seconds"], run["new"], run["requests"]) == (
         "ok",
@@ -522,22 +522,22 @@ def test_runs_and_crash_recovery(db, writer: ArchiveWriter, clock: Clock) -> Non
     )
     assert run["finished_at"] == "2024-03-01T12:01:30Z" and run["pid"] == os.getpid()
     with pytest.raises(ValueError):
-        writer.start_run(ACCOUNT, "facebook", "whenever")
+        writer.runlog.start_run(ACCOUNT, "facebook", "whenever")
 
     child = multiprocessing.get_context("fork").Process(target=os.getpid)
     child.start()
     child.join()
-    stale = writer.start_run(ACCOUNT, "facebook", "scheduled")
-    mine = writer.start_run(ACCOUNT, "facebook", "scheduled")
+    stale = writer.runlog.start_run(ACCOUNT, "facebook", "scheduled")
+    mine = writer.runlog.start_run(ACCOUNT, "facebook", "scheduled")
     db["runs"].update(stale, {"pid": child.pid})
-    assert writer.mark_interrupted_runs(ACCOUNT) == 1
+    assert writer.runlog.mark_interrupted_runs(ACCOUNT) == 1
     assert db["runs"].get(stale)["status"] == "interrupted"
     assert db["runs"].get(mine)["status"] == "running"
     assert [r["id"] for r in queries.last_runs(db, ACCOUNT, limit=2)] == [mine, stale]
 
 
 def test_health_stream_state_and_overview(db, writer: ArchiveWriter, clock: Clock) -> None:
-    writer.sync_accounts(
+    writer.runlog.sync_accounts(
         [
             {
                 "key": ACCOUNT,
@@ -551,18 +551,18 @@ def test_health_stream_state_and_overview(db, writer: ArchiveWriter, clock: Cloc
             }
         ]
     )
-    assert writer.set_health(ACCOUNT, "ok") is None
+    assert writer.runlog.set_health(ACCOUNT, "ok") is None
     clock.advance(hours=1)
-    assert writer.set_health(ACCOUNT, "ok") is None
-    assert writer.set_health(ACCOUNT, "failing", "HTTP 500") == "ok"
-    assert writer.set_health(ACCOUNT, "failing", "HTTP 502") is None
-    writer.set_stream_state(ACCOUNT, "posts", "ok")
+    assert writer.runlog.set_health(ACCOUNT, "ok") is None
+    assert writer.runlog.set_health(ACCOUNT, "failing", "HTTP 500") == "ok"
+    assert writer.runlog.set_health(ACCOUNT, "failing", "HTTP 502") is None
+    writer.runlog.set_stream_state(ACCOUNT, "posts", "ok")
     clock.advance(hours=1)
-    writer.set_stream_state(ACCOUNT, "messages", "permission_denied", "pages_messaging missing")
-    writer.set_stream_state(ACCOUNT, "posts", "failed", "timeout")
-    run_id = writer.start_run(ACCOUNT, "facebook", "scheduled")
-    writer.finish_run(run_id, "partial", new=2, changed=0, deleted=0, requests=4)
-    assert writer.set_health(ACCOUNT, "ok", run_id=run_id) == "failing"
+    writer.runlog.set_stream_state(ACCOUNT, "messages", "permission_denied", "pages_messaging missing")
+    writer.runlog.set_stream_state(ACCOUNT, "posts", "failed", "timeout")
+    run_id = writer.runlog.start_run(ACCOUNT, "facebook", "scheduled")
+    writer.runlog.finish_run(run_id, "partial", new=2, changed=0, deleted=0, requests=4)
+    assert writer.runlog.set_health(ACCOUNT, "ok", run_id=run_id) == "failing"
     writer.write_batch(ACCOUNT, [post("1", minutes=5), post("2", minutes=9), comment("3", "1")])
     writer.write_batch(ACCOUNT, [gone("3", "comment")])
     [view] = queries.account_overview(db)
@@ -580,7 +580,7 @@ def test_health_stream_state_and_overview(db, writer: ArchiveWriter, clock: Cloc
 
 
 def test_first_health_that_is_not_ok_is_a_change(writer: ArchiveWriter) -> None:
-    assert writer.set_health("new-acct", "auth_failed", "token expired") == "unknown"
+    assert writer.runlog.set_health("new-acct", "auth_failed", "token expired") == "unknown"
 
 
 def test_sync_accounts_audits_additions_and_changes(db, writer: ArchiveWriter, clock) -> None:
@@ -593,10 +593,10 @@ def test_sync_accounts_audits_additions_and_changes(db, writer: ArchiveWriter, c
         "substitute": "Erik",
         "config": {},
     }
-    writer.sync_accounts([row])
-    writer.sync_accounts([row])
+    writer.runlog.sync_accounts([row])
+    writer.runlog.sync_accounts([row])
     clock.advance(days=1)
-    writer.sync_accounts([row | {"editor": "Bo"}])
+    writer.runlog.sync_accounts([row | {"editor": "Bo"}])
     actions = [(r["action"], r["target"]) for r in db["audit_log"].rows]
     assert actions == [("account_added", "account:mora-fb"), ("account_updated", "account:mora-fb")]
     stored = db["accounts"].get(ACCOUNT)
