@@ -16,6 +16,7 @@ from somed.config import Config, ConfigError, load_config
 from somed.runner import Runner, RunOutcome, utc_now
 from somed.scheduler import Scheduler, staggered
 from storage.db import connect
+from storage.media import MediaStore
 from storage.writer import ArchiveWriter
 
 log = logging.getLogger("somed.daemon")
@@ -44,6 +45,7 @@ def account_register_rows(config: Config) -> list[dict[str, object]]:
 
 def prepare_archive(config: Config) -> None:
     """Open (and migrate) the archive, record the account register, close stale runs."""
+    MediaStore(config.storage_dir).remove_stale_temp()
     db = connect(config.db_path)
     try:
         writer = ArchiveWriter(db, utc_now)
@@ -140,7 +142,7 @@ class Daemon:
         counts: dict[str, int] = {}
         for outcome in outcomes:
             counts[outcome.status] = counts.get(outcome.status, 0) + 1
-        parts = [f"{total} accounts"]
+        parts = [f"{total} account{'' if total == 1 else 's'}"]
         parts += [f"{n} {status}" for status, n in sorted(counts.items())]
         if busy:
             parts.append("archiving " + ",".join(busy))

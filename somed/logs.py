@@ -38,12 +38,20 @@ class RedactingFilter(logging.Filter):
 
 
 class UtcFormatter(logging.Formatter):
-    """Plain text lines with UTC ISO timestamps: `2026-11-22T10:00:00Z INFO somed.runner: ...`."""
+    """Plain text lines with UTC ISO timestamps: `2026-11-22T10:00:00Z INFO somed.runner: ...`.
+
+    A traceback is folded onto the same line (` | ` between its lines), so journald keeps one
+    entry per event.
+    """
 
     converter = time.gmtime
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%SZ")
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Format the record as exactly one line."""
+        return " | ".join(line for line in super().format(record).splitlines() if line.strip())
 
 
 def setup_logging(

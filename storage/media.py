@@ -7,7 +7,9 @@ import hashlib
 import mimetypes
 import os
 import tempfile
+import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 MEDIA_DIR = "media"
@@ -54,7 +56,7 @@ class MediaStore:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.chmod(tmp_name, 0o644)
+            os.chmod(tmp_name, 0o640)  # like the service's UMask=0027: owner and group only
             os.replace(tmp_name, target)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
@@ -62,6 +64,21 @@ class MediaStore:
             raise
         _fsync_dir(folder)
         return StoredMedia(digest, len(data), mime, self._relative(target))
+
+    def remove_stale_temp(self, older_than: timedelta = timedelta(hours=1)) -> int:
+        """Delete half-written files left by a killed process; return how many went.
+
+        Only files older than `older_than` go, so a file another live process (the daemon beside
+        a manual `somed archive`) is writing right now is left alone.
+        """
+        cutoff = time.time() - older_than.total_seconds()
+        removed = 0
+        for leftover in (self.root / MEDIA_DIR).glob("*/*/.tmp-*.part"):
+            with contextlib.suppress(FileNotFoundError):
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
+                    removed += 1
+        return removed
 
     def path_of(self, stored_path: str) -> Path:
         """Return the absolute path of a stored relative path, refusing paths outside the root."""

@@ -622,3 +622,20 @@ def test_write_throughput(db, writer: ArchiveWriter, capsys) -> None:
     with capsys.disabled():
         print(f"\nwrite_batch: {new_rate:,.0f} new records/s, {unchanged_rate:,.0f} unchanged/s")
     assert queries.item_count(db) == 20_000
+
+
+def test_stale_temp_files_of_a_killed_write_are_removed_but_fresh_ones_kept(tmp_path):
+    import os
+    import time as _time
+
+    store = MediaStore(tmp_path)
+    stored = store.put(b"\x89PNG fake", "image/png")
+    folder = store.path_of(stored.path).parent
+    old = folder / ".tmp-old.part"
+    fresh = folder / ".tmp-fresh.part"
+    old.write_bytes(b"half")
+    fresh.write_bytes(b"half")
+    two_hours_ago = _time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    assert store.remove_stale_temp() == 1
+    assert not old.exists() and fresh.exists() and store.path_of(stored.path).exists()
