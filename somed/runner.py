@@ -23,9 +23,10 @@ from connectors.base import (
     TransientError,
 )
 from connectors.http import RedirectingSession
-from connectors.model import Batch, ItemRef, MediaRef, Record
+from connectors.model import Batch, ItemRef, Record, Tombstone
 from connectors.registry import connector_class
 from somed.config import Config
+from somed.media_fetch import MediaFetcher, media_refs
 from storage import queries
 from storage.db import connect
 from storage.media import MediaStore, StoredMedia
@@ -34,7 +35,6 @@ from storage.writer import ArchiveWriter, WriteStats
 log = logging.getLogger("somed.runner")
 
 PERMISSION_RECHECK = timedelta(hours=24)
-MEDIA_ATTEMPTS = 3
 
 
 def utc_now() -> datetime:
@@ -174,6 +174,13 @@ class _AccountRun:
                 self.runner.clock,
             )
             self.connector = connector
+            self.media = MediaFetcher(
+                connector,
+                self.runner.media_store,
+                account=self.key,
+                sleep=self.runner.sleep,
+                backoff=self._backoff,
+            )
             status, message = self._work(cls.stream_names())
         except AuthError as exc:
             status, message = "auth_failed", str(exc)
@@ -302,12 +309,7 @@ class _AccountRun:
             except RateLimited as exc:
                 # a walk that stored something since the last failure starts counting afresh
                 attempt = 1 if self.batches_stored > stored_before else attempt + 1
-                wait = max(
-                    exc.retry_after or 0.0,
-                    backoff_seconds(
-                        attempt, cfg.backoff_base_seconds, cfg.backoff_max_seconds, self.runner.rng
-                    ),
-                )
+                wait = max(exc.retry_after or 0.0, self._backoff(attempt))
                 if (exc.retry_after or 0) > cfg.max_wait_seconds:
                     raise RunRateLimited(f"{exc} (asked to wait {exc.retry_after:.0f} s)") from None
                 if attempt >= cfg.max_attempts:
@@ -318,15 +320,19 @@ class _AccountRun:
                 attempt = 1 if self.batches_stored > stored_before else attempt + 1
                 if attempt >= cfg.max_attempts:
                     raise StreamFailed(f"{exc} (gave up after {attempt} attempts)") from None
-                wait = backoff_seconds(
-                    attempt, cfg.backoff_base_seconds, cfg.backoff_max_seconds, self.runner.rng
-                )
+                wait = self._backoff(attempt)
                 self._log_retry(what, exc, wait, attempt)
                 self.runner.sleep(wait)
             except (AuthError, PermissionDenied):
                 raise
             except ConnectorError as exc:  # FatalError, or an error the connector left untyped
                 raise StreamFailed(str(exc)) from None
+
+    def _backoff(self, attempt: int) -> float:
+        cfg = self.config.runner
+        return backoff_seconds(
+            attempt, cfg.backoff_base_seconds, cfg.backoff_max_seconds, self.runner.rng
+        )
 
     def _log_retry(self, what: str, exc: Exception, wait: float, attempt: int) -> None:
         log.info(
@@ -385,58 +391,12 @@ class _AccountRun:
         )
         self.batches_stored += 1
 
-    def _download_media(self, entries: Sequence[object]) -> dict[str, StoredMedia]:
-        refs: dict[str, MediaRef] = {}
-        for entry in entries:
-            if isinstance(entry, Record):
-                for ref in entry.media:
-                    refs.setdefault(ref.key, ref)
+    def _download_media(self, entries: Sequence[Record | Tombstone]) -> dict[str, StoredMedia]:
+        refs = media_refs(entries)
         if not refs:
             return {}
         have = queries.downloaded_media_keys(self.db, self.account.platform, refs)
-        stored: dict[str, StoredMedia] = {}
-        for key, ref in refs.items():
-            if key in have:
-                continue
-            data = self._download_one(ref)
-            if data is not None:
-                stored[key] = self.runner.media_store.put(data[0], data[1] or ref.mime_type)
-        return stored
-
-    def _download_one(self, ref: MediaRef) -> tuple[bytes, str | None] | None:
-        for attempt in range(1, MEDIA_ATTEMPTS + 1):
-            try:
-                return self.connector.download(ref)
-            except (TransientError, RateLimited) as exc:
-                if attempt == MEDIA_ATTEMPTS:
-                    log.warning(
-                        "%s: media %s not downloaded: %s (next run tries again)",
-                        self.key,
-                        ref.key,
-                        exc,
-                        extra={"account": self.key},
-                    )
-                    return None
-                self.runner.sleep(
-                    backoff_seconds(
-                        attempt,
-                        self.config.runner.backoff_base_seconds,
-                        self.config.runner.backoff_max_seconds,
-                        self.runner.rng,
-                    )
-                )
-            except ConnectorError as exc:
-                if isinstance(exc, AuthError):
-                    raise
-                log.warning(
-                    "%s: media %s not downloaded: %s",
-                    self.key,
-                    ref.key,
-                    exc,
-                    extra={"account": self.key},
-                )
-                return None
-        return None
+        return self.media.fetch([ref for key, ref in refs.items() if key not in have])
 
     # --- health ------------------------------------------------------------------------------
 

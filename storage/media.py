@@ -45,10 +45,12 @@ class MediaStore:
         digest = hashlib.sha256(data).hexdigest()
         mime = mime_type.split(";", 1)[0].strip().lower() if mime_type else None
         folder = self.root / MEDIA_DIR / digest[:2] / digest[2:4]
-        existing = self._existing(folder, digest, len(data))
+        target = folder / f"{digest}{extension_for(mime)}"
+        existing = (
+            target if _has_size(target, len(data)) else self._existing(folder, digest, len(data))
+        )
         if existing is not None:
             return StoredMedia(digest, len(data), mime, self._relative(existing))
-        target = folder / f"{digest}{extension_for(mime)}"
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".part")
         try:
@@ -114,6 +116,14 @@ class MediaStore:
 
     def _relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
+
+
+def _has_size(path: Path, size: int) -> bool:
+    """True when `path` exists with exactly `size` bytes."""
+    try:
+        return path.stat().st_size == size
+    except OSError:
+        return False
 
 
 def _fsync_dir(folder: Path) -> None:

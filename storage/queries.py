@@ -35,10 +35,12 @@ def refetch_refs(db: Database, account: str, *, since: datetime) -> list[ItemRef
               AND deleted_at IS NULL AND created_at >= :since
         )
         SELECT kind, id, parent_id, thread_id, created_at FROM items
-        WHERE account = :account AND deleted_at IS NULL AND (
-            id IN (SELECT id FROM recent)
-            OR (kind IN {_in(THREAD_KINDS)} AND thread_id IN (SELECT id FROM recent))
-        )
+        WHERE id IN (SELECT id FROM recent) AND account = :account
+        UNION ALL
+        -- "+account" keeps SQLite on the thread_id index instead of scanning the account
+        SELECT kind, id, parent_id, thread_id, created_at FROM items
+        WHERE thread_id IN (SELECT id FROM recent) AND +account = :account
+          AND kind IN {_in(THREAD_KINDS)} AND deleted_at IS NULL
         ORDER BY created_at, id
         """,
         {"account": account, "since": cutoff},

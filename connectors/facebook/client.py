@@ -162,10 +162,12 @@ class GraphClient:
         self.requests_made = 0
         self.usage = Usage()
         self._local = threading.local()
+        self._count_lock = threading.Lock()
         session.hooks["response"].append(self._on_response)
 
     def _on_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        self.requests_made += 1
+        with self._count_lock:  # media downloads run in a few threads
+            self.requests_made += 1
         self._local.status = response.status_code
         self.usage = parse_usage(response.headers)
 

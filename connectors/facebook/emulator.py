@@ -49,9 +49,22 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 __all__ = [
-    "ALL_PERMISSIONS", "FAULT_KINDS", "CommentData", "ConversationData", "FacebookEmulator",
-    "FaultPlan", "FieldSpec", "LoggedRequest", "MessageData", "PageData", "PostData", "TokenInfo",
-    "demo_pages", "generate_page", "parse_fields", "png_image",
+    "ALL_PERMISSIONS",
+    "FAULT_KINDS",
+    "CommentData",
+    "ConversationData",
+    "FacebookEmulator",
+    "FaultPlan",
+    "FieldSpec",
+    "LoggedRequest",
+    "MessageData",
+    "PageData",
+    "PostData",
+    "TokenInfo",
+    "demo_pages",
+    "generate_page",
+    "parse_fields",
+    "png_image",
 ]
 
 _log = logging.getLogger(__name__)
@@ -134,12 +147,16 @@ class FacebookEmulator:
         """Start serving in a daemon thread and return the base URL."""
         with self._lock:
             if self._server is None:
-                self._server = make_server(self.host, self.port, self._wsgi, threaded=True,
-                                           request_handler=_QuietHandler)
+                self._server = make_server(
+                    self.host, self.port, self._wsgi, threaded=True, request_handler=_QuietHandler
+                )
                 self.base_url = f"http://{self.host}:{self._server.server_port}"
-                self._thread = threading.Thread(target=self._server.serve_forever,
-                                                kwargs={"poll_interval": 0.05},
-                                                name="facebook-emulator", daemon=True)
+                self._thread = threading.Thread(
+                    target=self._server.serve_forever,
+                    kwargs={"poll_interval": 0.05},
+                    name="facebook-emulator",
+                    daemon=True,
+                )
                 self._thread.start()
             return self.base_url
 
@@ -185,8 +202,9 @@ class FacebookEmulator:
         """Make `token` answer with code 190, subcode 463 (session expired)."""
         self._store.expire_token(token)
 
-    def add_post(self, page_id: str, message: str, *, created_time: datetime | None = None,
-                 images: int = 0) -> str:
+    def add_post(
+        self, page_id: str, message: str, *, created_time: datetime | None = None, images: int = 0
+    ) -> str:
         """Publish a post on the page (now, or at `created_time`) and return its id."""
         return self._store.add_post(page_id, message, created_time=created_time, images=images)
 
@@ -202,15 +220,23 @@ class FacebookEmulator:
         """Delete a post and all its comments."""
         self._store.delete_post(post_id)
 
-    def add_comment(self, object_id: str, message: str, *, author: tuple[str, str] | None = None,
-                    created_time: datetime | None = None, images: int = 0) -> str:
+    def add_comment(
+        self,
+        object_id: str,
+        message: str,
+        *,
+        author: tuple[str, str] | None = None,
+        created_time: datetime | None = None,
+        images: int = 0,
+    ) -> str:
         """Comment on a post, or reply to a comment (a reply to a reply joins its top comment).
 
         `author` is (id, name), by default a random member of the public; the page itself
         answers when the id is the page id. The post's updated_time moves forward.
         """
-        return self._store.add_comment(object_id, message, author=author,
-                                       created_time=created_time, images=images)
+        return self._store.add_comment(
+            object_id, message, author=author, created_time=created_time, images=images
+        )
 
     def edit_comment(self, comment_id: str, message: str) -> None:
         """Change a comment's text."""
@@ -220,11 +246,19 @@ class FacebookEmulator:
         """Delete a comment and its replies."""
         self._store.delete_comment(comment_id)
 
-    def add_message(self, page_id: str, user: tuple[str, str], message: str, *,
-                    from_page: bool = False, created_time: datetime | None = None) -> str:
+    def add_message(
+        self,
+        page_id: str,
+        user: tuple[str, str],
+        message: str,
+        *,
+        from_page: bool = False,
+        created_time: datetime | None = None,
+    ) -> str:
         """Add a Messenger message between the page and `user` (id, name); return its id."""
-        return self._store.add_message(page_id, user, message, from_page=from_page,
-                                       created_time=created_time)
+        return self._store.add_message(
+            page_id, user, message, from_page=from_page, created_time=created_time
+        )
 
     # --- faults and traps -------------------------------------------------------------------
 
@@ -255,9 +289,13 @@ class FacebookEmulator:
             response = self._dispatch(request)
         except Exception:  # a bug here must not leave the client hanging
             _log.exception("facebook emulator failed on %s", request.path)
-            response = Response(json.dumps({"error": {"message": "emulator failure", "code": 2,
-                                                      "type": "OAuthException"}}),
-                                status=500, content_type=JSON_TYPE)
+            response = Response(
+                json.dumps(
+                    {"error": {"message": "emulator failure", "code": 2, "type": "OAuthException"}}
+                ),
+                status=500,
+                content_type=JSON_TYPE,
+            )
         return response(environ, start_response)
 
     def _dispatch(self, request: Request) -> Response:
@@ -279,8 +317,9 @@ class FacebookEmulator:
             elif batch_text is not None:
                 response = self._batch(request.path, batch_text, params, token)
             else:
-                status, body, page_id = self._reader.call(request.method, request.path, params,
-                                                          token)
+                status, body, page_id = self._reader.call(
+                    request.method, request.path, params, token
+                )
                 response = self._json(status, body, page_id)
             logged.status = response.status_code
             return response
@@ -288,20 +327,30 @@ class FacebookEmulator:
     def _fault(self, kind: str, params: dict[str, Any], path: str, token: str | None) -> Response:
         page_id = self._store.token_page(token)
         answer = self._faults.answer(kind, params, path, self._store.now, self._reader.trace)
-        return Response(answer.body, status=answer.status, content_type=answer.content_type,
-                        headers=self._usage_headers(page_id, answer.throttled, answer.regain))
+        return Response(
+            answer.body,
+            status=answer.status,
+            content_type=answer.content_type,
+            headers=self._usage_headers(page_id, answer.throttled, answer.regain),
+        )
 
     def _media(self, request: Request) -> Response:
         name = request.path.rsplit("/", 1)[-1].removesuffix(".png")
         with self._lock:
-            self.request_log.append(LoggedRequest(request.method, request.path,
-                                                  request.args.to_dict(), status=200))
-        return Response(png_image(name), content_type="image/png",
-                        headers={"Cache-Control": "max-age=1209600"})
+            self.request_log.append(
+                LoggedRequest(request.method, request.path, request.args.to_dict(), status=200)
+            )
+        return Response(
+            png_image(name), content_type="image/png", headers={"Cache-Control": "max-age=1209600"}
+        )
 
     def _json(self, status: int, body: Any, page_id: str | None) -> Response:
-        return Response(compact_json(body), status=status,
-                        headers=self._usage_headers(page_id), content_type=JSON_TYPE)
+        return Response(
+            compact_json(body),
+            status=status,
+            headers=self._usage_headers(page_id),
+            content_type=JSON_TYPE,
+        )
 
     def _record_call(self) -> None:
         now = time.monotonic()
@@ -312,20 +361,24 @@ class FacebookEmulator:
     def _usage_percent(self) -> int:
         return len(self._calls) * 100 // max(1, self.usage_budget)
 
-    def _usage_headers(self, page_id: str | None, throttled: bool = False,
-                       regain: int = 0) -> dict[str, str]:
+    def _usage_headers(
+        self, page_id: str | None, throttled: bool = False, regain: int = 0
+    ) -> dict[str, str]:
         calls = 100 if throttled else self._usage_percent()
         cpu, total = (100, 100) if throttled else (calls // 4, calls // 2)
         usage = {"call_count": calls, "total_cputime": cpu, "total_time": total}
-        buc = {} if page_id is None else {page_id: [{
-            "type": "pages", **usage, "estimated_time_to_regain_access": regain}]}
-        return {"X-App-Usage": compact_json(usage),
-                "X-Business-Use-Case-Usage": compact_json(buc)}
+        buc = (
+            {}
+            if page_id is None
+            else {page_id: [{"type": "pages", **usage, "estimated_time_to_regain_access": regain}]}
+        )
+        return {"X-App-Usage": compact_json(usage), "X-Business-Use-Case-Usage": compact_json(buc)}
 
     # --- batch ------------------------------------------------------------------------------
 
-    def _batch(self, path: str, batch_text: str, params: dict[str, str],
-               token: str | None) -> Response:
+    def _batch(
+        self, path: str, batch_text: str, params: dict[str, str], token: str | None
+    ) -> Response:
         try:
             version, rest = self._reader.split_version([s for s in path.split("/") if s], None)
             if rest:
@@ -337,19 +390,22 @@ class FacebookEmulator:
             if not isinstance(items, list):
                 raise GraphError(400, "(#100) The parameter batch must be a JSON array", 100)
             if len(items) > MAX_BATCH:
-                raise GraphError(400, f"(#1) The batch is too large: at most {MAX_BATCH} "
-                                 "requests per batch", 1)
+                raise GraphError(
+                    400, f"(#1) The batch is too large: at most {MAX_BATCH} requests per batch", 1
+                )
             if token is not None:
                 self._reader.authenticate(token)
         except GraphError as error:
-            return self._json(error.status, error.envelope(self._reader.trace()),
-                              self._store.token_page(token))
+            return self._json(
+                error.status, error.envelope(self._reader.trace()), self._store.token_page(token)
+            )
         headers = params.get("include_headers", "true").lower() != "false"
         results = [self._batch_item(item, version, token, headers) for item in items]
         return self._json(200, results, self._store.token_page(token))
 
-    def _batch_item(self, item: Any, version: str, token: str | None,
-                    include_headers: bool) -> dict[str, Any]:
+    def _batch_item(
+        self, item: Any, version: str, token: str | None, include_headers: bool
+    ) -> dict[str, Any]:
         self._record_call()
         if isinstance(item, dict) and isinstance(item.get("relative_url"), str):
             split = urlsplit(item["relative_url"].lstrip("/"))
@@ -357,8 +413,9 @@ class FacebookEmulator:
             item_token = query.pop("access_token", None) or token
             method = str(item.get("method", "GET")).upper()
             logged = LoggedRequest(method, "/" + split.path, dict(query), batch=True)
-            status, body, page_id = self._reader.call(method, split.path, query, item_token,
-                                                      version)
+            status, body, page_id = self._reader.call(
+                method, split.path, query, item_token, version
+            )
         else:
             logged = LoggedRequest("GET", "", {}, batch=True)
             error = GraphError(400, "(#100) Each batch request needs a relative_url", 100)
@@ -367,8 +424,10 @@ class FacebookEmulator:
         self.request_log.append(logged)
         result: dict[str, Any] = {"code": status}
         if include_headers:
-            headers = {"Content-Type": "text/javascript; charset=UTF-8",
-                       **self._usage_headers(page_id)}
+            headers = {
+                "Content-Type": "text/javascript; charset=UTF-8",
+                **self._usage_headers(page_id),
+            }
             result["headers"] = [{"name": name, "value": value} for name, value in headers.items()]
         result["body"] = compact_json(body)
         return result

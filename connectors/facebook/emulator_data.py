@@ -260,8 +260,9 @@ class _Builder:
         siblings.sort(key=lambda c: (c.created_time, len(c.id), c.id))
         return comment
 
-    def conversation(self, user: tuple[str, str], texts: list[tuple[str, bool]],
-                     start: datetime) -> ConversationData:
+    def conversation(
+        self, user: tuple[str, str], texts: list[tuple[str, bool]], start: datetime
+    ) -> ConversationData:
         """Add a conversation with `texts` as (message, from_page), an hour or so apart."""
         number = len(self.page.conversations) + 1
         conversation = ConversationData(id=f"t_{self.page.id}{number:05d}", user=user)
@@ -284,8 +285,9 @@ class _Builder:
         for post in self.page.posts:
             newest = post.created_time
             for comment in post.comments:
-                newest = max(newest, comment.created_time,
-                             *(reply.created_time for reply in comment.replies))
+                newest = max(
+                    newest, comment.created_time, *(reply.created_time for reply in comment.replies)
+                )
             post.updated_time = newest
         return self.page
 
@@ -341,14 +343,16 @@ def generate_page(
         post = builder.post(rng.choice(MUNICIPAL_POSTS), newest - spacing * index, images)
         for c in range(comments_per_post):
             text = rng.choice(QUESTIONS if c % 2 == 0 else REMARKS)
-            comment = builder.comment(post, text, person(rng.randrange(1000)),
-                                      images=1 if c % 13 == 12 else 0)
+            comment = builder.comment(
+                post, text, person(rng.randrange(1000)), images=1 if c % 13 == 12 else 0
+            )
             for _ in range(replies_per_comment):
                 if rng.random() < 0.35:
                     builder.comment(post, rng.choice(PAGE_ANSWERS), page_author, comment)
                 else:
-                    builder.comment(post, rng.choice(PUBLIC_REPLIES),
-                                    person(rng.randrange(1000)), comment)
+                    builder.comment(
+                        post, rng.choice(PUBLIC_REPLIES), person(rng.randrange(1000)), comment
+                    )
     for index in range(conversations):
         texts = [
             (rng.choice(QUESTIONS if m % 2 == 0 else PAGE_ANSWERS), m % 2 == 1)
@@ -401,13 +405,18 @@ def _demo_mora(now: datetime) -> PageData:
         for _ in range(rng.randint(0, 5)):
             is_question = rng.random() < 0.5
             text = rng.choice(QUESTIONS if is_question else REMARKS)
-            comment = builder.comment(post, text, person(rng.randrange(len(PEOPLE))),
-                                      images=1 if rng.random() < 0.05 else 0)
+            comment = builder.comment(
+                post,
+                text,
+                person(rng.randrange(len(PEOPLE))),
+                images=1 if rng.random() < 0.05 else 0,
+            )
             if is_question and rng.random() < 0.7:
                 builder.comment(post, rng.choice(PAGE_ANSWERS), page_author, comment)
             elif rng.random() < 0.2:
-                builder.comment(post, rng.choice(PUBLIC_REPLIES),
-                                person(rng.randrange(len(PEOPLE))), comment)
+                builder.comment(
+                    post, rng.choice(PUBLIC_REPLIES), person(rng.randrange(len(PEOPLE))), comment
+                )
     for index, thread in enumerate(MESSENGER_THREADS):
         texts = [(text, m % 2 == 1) for m, text in enumerate(thread)]
         builder.conversation(person(10 + index), texts, now - timedelta(days=2 + 9 * index))
@@ -424,10 +433,16 @@ def _demo_youth_centre(now: datetime) -> PageData:
     newest = now - timedelta(days=240)
     for index in reversed(range(25)):
         text = YOUTH_CENTRE_POSTS[index % len(YOUTH_CENTRE_POSTS)]
-        post = builder.post(text, newest - timedelta(days=5 * index, hours=rng.randint(0, 8)),
-                            images=1 if index % 6 == 0 else 0)
+        post = builder.post(
+            text,
+            newest - timedelta(days=5 * index, hours=rng.randint(0, 8)),
+            images=1 if index % 6 == 0 else 0,
+        )
         for _ in range(rng.randint(0, 2)):
             builder.comment(post, rng.choice(REMARKS), person(rng.randrange(len(PEOPLE))))
-    builder.conversation(person(20), [("Är ni öppna i kväll?", False), ("Ja, kl. 18–22!", True)],
-                         newest - timedelta(days=3))
+    builder.conversation(
+        person(20),
+        [("Är ni öppna i kväll?", False), ("Ja, kl. 18–22!", True)],
+        newest - timedelta(days=3),
+    )
     return builder.finish()

@@ -20,7 +20,12 @@ from connectors.facebook.emulator_errors import (
 from connectors.facebook.emulator_store import encode_cursor
 
 FAULT_KINDS: tuple[str, ...] = (
-    "throttle", "server_error", "malformed", "reduce_data", "expired_token", "permission",
+    "throttle",
+    "server_error",
+    "malformed",
+    "reduce_data",
+    "expired_token",
+    "permission",
 )
 THROTTLE_MESSAGES: dict[int, str] = {
     4: "(#4) Application request limit reached",
@@ -90,41 +95,67 @@ class FaultInjector:
             return (self.rng.choice(plan.kinds), {})
         return None
 
-    def answer(self, kind: str, params: dict[str, Any], path: str, now: Callable[[], datetime],
-               trace: Callable[[], str]) -> FaultAnswer:
+    def answer(
+        self,
+        kind: str,
+        params: dict[str, Any],
+        path: str,
+        now: Callable[[], datetime],
+        trace: Callable[[], str],
+    ) -> FaultAnswer:
         """Return the response for a fault of `kind` on a request for `path`."""
         rng = self.rng
         if kind == "throttle":
             code = int(params.get("code") or rng.choice(sorted(THROTTLE_MESSAGES)))
             status = int(params.get("status") or rng.choice((400, 403)))
-            error = GraphError(status, THROTTLE_MESSAGES.get(code, f"(#{code}) Rate limited"),
-                               code, transient=True, subcode=2446079 if code == 80001 else None)
+            error = GraphError(
+                status,
+                THROTTLE_MESSAGES.get(code, f"(#{code}) Rate limited"),
+                code,
+                transient=True,
+                subcode=2446079 if code == 80001 else None,
+            )
             regain = int(params.get("regain", self.plan.regain_minutes if self.plan else 0))
-            return FaultAnswer(status, compact_json(error.envelope(trace())), throttled=True,
-                               regain=regain)
+            return FaultAnswer(
+                status, compact_json(error.envelope(trace())), throttled=True, regain=regain
+            )
         if kind == "server_error":
             status = int(params.get("status") or rng.choice((500, 502, 503)))
             html = params["html"] if "html" in params else rng.random() < 0.5
             if html:
                 return FaultAnswer(status, HTML_ERROR, "text/html; charset=utf-8")
-            error = GraphError(status, "An unexpected error has occurred. Please retry your "
-                               "request later.", 2, transient=True)
+            error = GraphError(
+                status,
+                "An unexpected error has occurred. Please retry your request later.",
+                2,
+                transient=True,
+            )
         elif kind == "malformed":
             object_id = next((s for s in path.split("/") if s and not VERSION.fullmatch(s)), "0")
-            item = {"id": f"{object_id}_1", "message": "Välkommen till kommunens sida",
-                    "created_time": "2024-03-01T12:00:00+0000"}
-            sample = json.dumps({"data": [item],
-                                 "paging": {"cursors": {"after": encode_cursor(object_id)}}})
+            item = {
+                "id": f"{object_id}_1",
+                "message": "Välkommen till kommunens sida",
+                "created_time": "2024-03-01T12:00:00+0000",
+            }
+            sample = json.dumps(
+                {"data": [item], "paging": {"cursors": {"after": encode_cursor(object_id)}}}
+            )
             return FaultAnswer(200, sample[: len(sample) // 2])
         elif kind == "reduce_data":
-            error = GraphError(500, "Please reduce the amount of data you're asking for, then "
-                               "retry your request", 1)
+            error = GraphError(
+                500,
+                "Please reduce the amount of data you're asking for, then retry your request",
+                1,
+            )
         elif kind == "expired_token":
             error = GraphError(400, expired_message(now()), 190, subcode=463)
         else:  # permission
             code = int(params.get("code", 200))
-            message = ("(#10) This endpoint requires the 'pages_read_engagement' permission or the "
-                       "'Page Public Content Access' feature." if code == 10
-                       else "(#200) Permissions error")
+            message = (
+                "(#10) This endpoint requires the 'pages_read_engagement' permission or the "
+                "'Page Public Content Access' feature."
+                if code == 10
+                else "(#200) Permissions error"
+            )
             error = GraphError(403, message, code)
         return FaultAnswer(error.status, compact_json(error.envelope(trace())))

@@ -53,8 +53,11 @@ class _FieldParser:
     def fail(self, expected: str) -> None:
         """Raise the Graph API syntax error for the current position."""
         found = self.text[self.pos] if self.pos < len(self.text) else "end of string"
-        raise GraphError(400, f'Syntax error "{expected} instead of "{found}"." at character '
-                         f"{self.pos}: {self.text}", 2500)
+        raise GraphError(
+            400,
+            f'Syntax error "{expected} instead of "{found}"." at character {self.pos}: {self.text}',
+            2500,
+        )
 
     def peek(self) -> str:
         """Return the next non-blank character ('' at the end)."""
@@ -71,7 +74,7 @@ class _FieldParser:
             self.pos += 1
         if start == self.pos:
             self.fail("Expected a field name")
-        return self.text[start:self.pos]
+        return self.text[start : self.pos]
 
     def parse_list(self) -> tuple[FieldSpec, ...]:
         """Parse comma-separated fields up to `}` or the end."""
@@ -82,7 +85,7 @@ class _FieldParser:
                 continue
             specs.append(self.parse_field())
             if self.peek() not in (",", "}", ""):
-                self.fail("Expected \",\"")
+                self.fail('Expected ","')
         return tuple(specs)
 
     def parse_field(self) -> FieldSpec:
@@ -97,7 +100,7 @@ class _FieldParser:
             end = self.text.find(")", self.pos)
             if end < 0:
                 self.fail('Expected ")"')
-            modifiers[key] = self.text[self.pos + 1:end].strip()
+            modifiers[key] = self.text[self.pos + 1 : end].strip()
             self.pos = end + 1
         children = None
         if self.peek() == "{":
@@ -112,9 +115,11 @@ class _FieldParser:
 DEFAULT_SPECS: dict[str, tuple[FieldSpec, ...]] = {
     kind: tuple(FieldSpec(name) for name in names)
     for kind, names in {
-        "page": ("name", "id"), "post": ("created_time", "message", "id"),
+        "page": ("name", "id"),
+        "post": ("created_time", "message", "id"),
         "comment": ("created_time", "from", "message", "id"),
-        "conversation": ("link", "updated_time", "id"), "message": ("id", "created_time"),
+        "conversation": ("link", "updated_time", "id"),
+        "message": ("id", "created_time"),
     }.items()
 }
 
@@ -130,5 +135,6 @@ def project(value: Any, children: tuple[FieldSpec, ...] | None) -> Any:
     if "data" in value and set(value) <= {"data", "paging", "summary"}:
         return {**value, "data": project(value["data"], children)}
     wanted = {spec.name: spec for spec in children}
-    return {key: project(item, wanted[key].children)
-            for key, item in value.items() if key in wanted}
+    return {
+        key: project(item, wanted[key].children) for key, item in value.items() if key in wanted
+    }

@@ -48,20 +48,27 @@ def png_image(name: str) -> bytes:
     """Return a small valid PNG whose pixels and text chunk are derived from `name`."""
     digest = hashlib.sha256(name.encode()).digest()
     width, height = 16, 12
-    colours = [digest[i:i + 3] for i in range(0, 12, 3)]
+    colours = [digest[i : i + 3] for i in range(0, 12, 3)]
     rows = b"".join(
         b"\x00" + b"".join(colours[((x // 4) + (y // 4)) % 4] for x in range(width))
         for y in range(height)
     )
 
     def chunk(tag: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + tag + data
-                + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(data))
+            + tag
+            + data
+            + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+        )
 
-    return (b"\x89PNG\r\n\x1a\n"
-            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"tEXt", b"Comment\x00" + digest.hex().encode())
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"tEXt", b"Comment\x00" + digest.hex().encode())
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 def cdn(name: str, ctx: Ctx) -> str:
@@ -74,9 +81,13 @@ def cdn(name: str, ctx: Ctx) -> str:
 def _photo(name: str, ctx: Ctx) -> dict[str, Any]:
     photo_id = numeric_id(name)
     link = f"https://www.facebook.com/photo.php?fbid={photo_id}"
-    return {"media": {"image": {"height": 540, "src": cdn(name, ctx), "width": 720}},
-            "target": {"id": photo_id, "url": link}, "type": "photo", "media_type": "photo",
-            "url": link}
+    return {
+        "media": {"image": {"height": 540, "src": cdn(name, ctx), "width": 720}},
+        "target": {"id": photo_id, "url": link},
+        "type": "photo",
+        "media_type": "photo",
+        "url": link,
+    }
 
 
 def _attachments(post: PostData, ctx: Ctx) -> dict[str, Any]:
@@ -85,9 +96,19 @@ def _attachments(post: PostData, ctx: Ctx) -> dict[str, Any]:
         return {"data": photos}
     album_id = numeric_id(f"album_{post.id}")
     link = f"https://www.facebook.com/media/set/?set=a.{album_id}"
-    return {"data": [{"media": photos[0]["media"], "target": {"id": album_id, "url": link},
-                      "title": "Foton", "type": "album", "media_type": "album", "url": link,
-                      "subattachments": {"data": photos}}]}
+    return {
+        "data": [
+            {
+                "media": photos[0]["media"],
+                "target": {"id": album_id, "url": link},
+                "title": "Foton",
+                "type": "album",
+                "media_type": "album",
+                "url": link,
+                "subattachments": {"data": photos},
+            }
+        ]
+    }
 
 
 def _comment_link(entry: Entry, ctx: Ctx) -> str:
@@ -134,19 +155,40 @@ def build_getters(store: GraphStore) -> dict[str, dict[str, Getter]]:
         name = own(entry)[1]
         return f"{name} added a new photo." if images == 1 else f"{name} added {images} new photos."
 
-    plain = ("id", "name", "username", "about", "description", "website", "category",
-             "fan_count", "followers_count", "phone", "single_line_address")
+    plain = (
+        "id",
+        "name",
+        "username",
+        "about",
+        "description",
+        "website",
+        "category",
+        "fan_count",
+        "followers_count",
+        "phone",
+        "single_line_address",
+    )
     page: dict[str, Getter] = {
         name: (lambda e, c, n=name: _present(getattr(e.obj, n))) for name in plain
     }
     page |= {
         "link": lambda e, c: f"https://www.facebook.com/{e.obj.username or e.obj.id}",
         "emails": lambda e, c: list(e.obj.emails) or None,
-        "picture": lambda e, c: {"data": {"height": 50, "is_silhouette": False, "width": 50,
-                                          "url": cdn(f"page_{e.id}_picture", c)}},
-        "cover": lambda e, c: {"cover_id": numeric_id(f"page_{e.id}_cover"), "offset_x": 50,
-                               "offset_y": 50, "source": cdn(f"page_{e.id}_cover", c),
-                               "id": numeric_id(f"page_{e.id}_cover")},
+        "picture": lambda e, c: {
+            "data": {
+                "height": 50,
+                "is_silhouette": False,
+                "width": 50,
+                "url": cdn(f"page_{e.id}_picture", c),
+            }
+        },
+        "cover": lambda e, c: {
+            "cover_id": numeric_id(f"page_{e.id}_cover"),
+            "offset_x": 50,
+            "offset_y": 50,
+            "source": cdn(f"page_{e.id}_cover", c),
+            "id": numeric_id(f"page_{e.id}_cover"),
+        },
     }
     post: dict[str, Getter] = {
         "id": lambda e, c: e.obj.id,
@@ -155,8 +197,9 @@ def build_getters(store: GraphStore) -> dict[str, dict[str, Getter]]:
         "message_tags": lambda e, c: None,  # the emulator's texts tag nobody
         "created_time": lambda e, c: fmt(e.obj.created_time),
         "updated_time": lambda e, c: fmt(e.obj.updated_time or e.obj.created_time),
-        "permalink_url": lambda e, c: (f"https://www.facebook.com/{e.page_id}/posts/"
-                                       f"{e.id.split('_', 1)[-1]}"),
+        "permalink_url": lambda e, c: (
+            f"https://www.facebook.com/{e.page_id}/posts/{e.id.split('_', 1)[-1]}"
+        ),
         "from": lambda e, c: dict(zip(("id", "name"), own(e), strict=True)),
         "status_type": lambda e, c: "added_photos" if e.obj.images else "mobile_status_update",
         "full_picture": lambda e, c: cdn(f"photo_{e.id}_1", c) if e.obj.images else None,
@@ -181,8 +224,9 @@ def build_getters(store: GraphStore) -> dict[str, dict[str, Getter]]:
     }
     conversation: dict[str, Getter] = {
         "id": lambda e, c: e.obj.id,
-        "updated_time": lambda e, c: (fmt(e.obj.messages[-1].created_time)
-                                      if e.obj.messages else None),
+        "updated_time": lambda e, c: (
+            fmt(e.obj.messages[-1].created_time) if e.obj.messages else None
+        ),
         "link": lambda e, c: f"/{store.pages[e.page_id].page.username}/inbox/{e.id[2:]}/",
         "message_count": lambda e, c: len(e.obj.messages),
         "unread_count": lambda e, c: 0,
@@ -198,5 +242,10 @@ def build_getters(store: GraphStore) -> dict[str, dict[str, Getter]]:
         "to": lambda e, c: {"data": [_party(parties(e)[1])]},
         "attachments": lambda e, c: None,  # the emulator's messages carry none
     }
-    return {"page": page, "post": post, "comment": comment, "conversation": conversation,
-            "message": message}
+    return {
+        "page": page,
+        "post": post,
+        "comment": comment,
+        "conversation": conversation,
+        "message": message,
+    }

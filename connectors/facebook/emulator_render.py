@@ -30,8 +30,12 @@ DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
 NEWEST_READABLE_MESSAGES = 20
 EDGES: dict[str, dict[str, str]] = {
-    "page": {"published_posts": "post", "posts": "post", "feed": "post",
-             "conversations": "conversation"},
+    "page": {
+        "published_posts": "post",
+        "posts": "post",
+        "feed": "post",
+        "conversations": "conversation",
+    },
     "post": {"comments": "comment"},
     "comment": {"comments": "comment"},
     "conversation": {"messages": "message"},
@@ -73,8 +77,14 @@ class Renderer:
 
     # --- requests ---------------------------------------------------------------------------
 
-    def call(self, method: str, path: str, params: dict[str, str], token: str | None,
-             default_version: str | None = None) -> tuple[int, Any, str | None]:
+    def call(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str],
+        token: str | None,
+        default_version: str | None = None,
+    ) -> tuple[int, Any, str | None]:
         """Answer one GET (an HTTP request or a batch item) as (status, body, page id)."""
         ctx = Ctx(serial=self.next_serial(), now=self.store.now())
         try:
@@ -88,9 +98,13 @@ class Renderer:
         """Split a leading `vN.N` off path segments (the default or newest version without)."""
         if segments and VERSION.fullmatch(segments[0]):
             if segments[0] not in self.supported_versions:
-                raise GraphError(400, f"(#2635) You are calling a deprecated or unknown version "
-                                 f"of the Graph API ({segments[0]}). Please update to the latest "
-                                 f"version: {self.supported_versions[-1]}.", 2635)
+                raise GraphError(
+                    400,
+                    f"(#2635) You are calling a deprecated or unknown version "
+                    f"of the Graph API ({segments[0]}). Please update to the latest "
+                    f"version: {self.supported_versions[-1]}.",
+                    2635,
+                )
             return segments[0], segments[1:]
         return default or self.supported_versions[-1], segments
 
@@ -103,13 +117,22 @@ class Renderer:
             raise GraphError(400, expired_message(self.store.now()), 190, subcode=463)
         return info
 
-    def _resolve(self, method: str, path: str, params: dict[str, str], token: str | None,
-                 default_version: str | None, ctx: Ctx) -> Any:
-        ctx.version, segments = self.split_version([s for s in path.split("/") if s],
-                                                   default_version)
+    def _resolve(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str],
+        token: str | None,
+        default_version: str | None,
+        ctx: Ctx,
+    ) -> Any:
+        ctx.version, segments = self.split_version(
+            [s for s in path.split("/") if s], default_version
+        )
         if method != "GET":
-            raise GraphError(400, "(#3) Application does not have the capability to make this "
-                             "API call.", 3)
+            raise GraphError(
+                400, "(#3) Application does not have the capability to make this API call.", 3
+            )
         ctx.info, ctx.token = self.authenticate(token), token
         if not segments:
             raise missing("")
@@ -132,27 +155,44 @@ class Renderer:
             raise missing(object_id)
         ctx.page_id = entry.page_id
         require(entry.kind, ctx.info)
-        if entry.kind == "message" and entry.conversation is not None and not any(
-            m is entry.obj for m in entry.conversation.messages[-NEWEST_READABLE_MESSAGES:]
+        if (
+            entry.kind == "message"
+            and entry.conversation is not None
+            and not any(
+                m is entry.obj for m in entry.conversation.messages[-NEWEST_READABLE_MESSAGES:]
+            )
         ):
-            raise GraphError(400, "(#100) Only the 20 most recent messages of a conversation "
-                             "can be read by id", 100)
+            raise GraphError(
+                400,
+                "(#100) Only the 20 most recent messages of a conversation can be read by id",
+                100,
+            )
         return entry
 
     def _debug_token(self, target: str, ctx: Ctx) -> dict[str, Any]:
         info = self.store.tokens.get(target)
         if info is None:
-            return {"data": {"error": {"code": 190, "message": "Invalid OAuth access token."},
-                             "is_valid": False, "scopes": []}}
+            return {
+                "data": {
+                    "error": {"code": 190, "message": "Invalid OAuth access token."},
+                    "is_valid": False,
+                    "scopes": [],
+                }
+            }
         now = int(ctx.now.timestamp())
         data: dict[str, Any] = {
-            "app_id": "100000000000001", "type": "PAGE", "application": "somed emulator",
-            "data_access_expires_at": now + 90 * 86400, "expires_at": 0,
-            "is_valid": not info.expired, "issued_at": now - 86400,
+            "app_id": "100000000000001",
+            "type": "PAGE",
+            "application": "somed emulator",
+            "data_access_expires_at": now + 90 * 86400,
+            "expires_at": 0,
+            "is_valid": not info.expired,
+            "issued_at": now - 86400,
             "profile_id": info.page_ids[0] if info.page_ids else None,
             "scopes": sorted(info.permissions),
-            "granular_scopes": [{"scope": p, "target_ids": list(info.page_ids)}
-                                for p in sorted(info.permissions)],
+            "granular_scopes": [
+                {"scope": p, "target_ids": list(info.page_ids)} for p in sorted(info.permissions)
+            ],
             "user_id": "100000000000042",
         }
         if info.expired:
@@ -166,8 +206,9 @@ class Renderer:
             if spec.name not in self._getters[kind] and spec.name not in EDGES[kind]:
                 raise nonexisting(spec.name, kind)
 
-    def render(self, entry: Entry, specs: tuple[FieldSpec, ...] | None, ctx: Ctx,
-               checked: bool = False) -> dict[str, Any]:
+    def render(
+        self, entry: Entry, specs: tuple[FieldSpec, ...] | None, ctx: Ctx, checked: bool = False
+    ) -> dict[str, Any]:
         """Render an object with the requested fields (`id` always included)."""
         kind = entry.kind
         specs = specs or DEFAULT_SPECS[kind]
@@ -178,8 +219,9 @@ class Renderer:
         for spec in specs:
             name = spec.name
             if name in edges:
-                value: Any = self.edge(entry, name, spec.modifiers, spec.children, ctx,
-                                       spec.children_text)
+                value: Any = self.edge(
+                    entry, name, spec.modifiers, spec.children, ctx, spec.children_text
+                )
             elif name == "parent" and kind == "comment":
                 if entry.parent is None:
                     continue
@@ -201,34 +243,54 @@ class Renderer:
         if entry.kind == "page" and edge == "conversations":
             platform = params.get("platform", "messenger").lower()
             if platform not in ("messenger", "instagram"):
-                raise GraphError(400, "(#100) param platform must be one of {MESSENGER, "
-                                 "INSTAGRAM}", 100)
+                raise GraphError(
+                    400, "(#100) param platform must be one of {MESSENGER, INSTAGRAM}", 100
+                )
             items = entry.obj.conversations if platform == "messenger" else []
-            return _Listing(items, _finder(items), 0, len(items),
-                            carry=_carry(params, ("platform",)))
+            return _Listing(
+                items, _finder(items), 0, len(items), carry=_carry(params, ("platform",))
+            )
         if entry.kind == "page":
             state = self.store.pages[entry.id]
-            lo, hi = state.window(_parse_time(params.get("since"), "since"),
-                                  _parse_time(params.get("until"), "until"))
-            return _Listing(state.page.posts, state.pos.get, lo, hi, {"total_count": hi - lo},
-                            _carry(params, ("since", "until", "summary")))
+            lo, hi = state.window(
+                _parse_time(params.get("since"), "since"), _parse_time(params.get("until"), "until")
+            )
+            return _Listing(
+                state.page.posts,
+                state.pos.get,
+                lo,
+                hi,
+                {"total_count": hi - lo},
+                _carry(params, ("since", "until", "summary")),
+            )
         if entry.kind == "conversation":
             items = entry.obj.messages[::-1]
             return _Listing(items, _finder(items), 0, len(items))
         mode = params.get("filter", "toplevel")
         order = params.get("order", "chronological")
         if mode not in ("toplevel", "stream"):
-            raise GraphError(400, "(#100) filter must be one of the following values: toplevel, "
-                             "stream", 100)
+            raise GraphError(
+                400, "(#100) filter must be one of the following values: toplevel, stream", 100
+            )
         if order not in ("chronological", "reverse_chronological", "ranked"):
-            raise GraphError(400, "(#100) order must be one of the following values: "
-                             "chronological, reverse_chronological, ranked", 100)
+            raise GraphError(
+                400,
+                "(#100) order must be one of the following values: "
+                "chronological, reverse_chronological, ranked",
+                100,
+            )
         items = self.store.comments(entry, mode == "stream")
         if order == "reverse_chronological":
             items = items[::-1]
         summary = {"order": order, "total_count": len(items), "can_comment": True}
-        return _Listing(items, _finder(items), 0, len(items), summary,
-                        _carry(params, ("filter", "order", "summary")))
+        return _Listing(
+            items,
+            _finder(items),
+            0,
+            len(items),
+            summary,
+            _carry(params, ("filter", "order", "summary")),
+        )
 
     def _window(self, listing: _Listing, params: dict[str, str], limit: int) -> tuple[int, int]:
         lo, hi = listing.lo, listing.hi
@@ -250,9 +312,16 @@ class Renderer:
             raise GraphError(400, "(#2642) Invalid cursors values", 2642)
         return index
 
-    def edge(self, entry: Entry, edge: str, params: dict[str, str],
-             children: tuple[FieldSpec, ...] | None, ctx: Ctx, fields: str | None,
-             top: bool = False) -> dict[str, Any]:
+    def edge(
+        self,
+        entry: Entry,
+        edge: str,
+        params: dict[str, str],
+        children: tuple[FieldSpec, ...] | None,
+        ctx: Ctx,
+        fields: str | None,
+        top: bool = False,
+    ) -> dict[str, Any]:
         """Render one page of an edge with cursors, `next`/`previous` links and summary."""
         child_kind = EDGES[entry.kind].get(edge)
         if child_kind is None:
@@ -276,8 +345,13 @@ class Renderer:
             self.empty_pages -= 1
             marker = listing.items[start - 1].id if start > 0 else ""
             cursor = encode_cursor(marker, self.next_serial())
-            result = {"data": [], "paging": {"cursors": {"before": cursor, "after": cursor},
-                                             "next": link("after", cursor)}}
+            result = {
+                "data": [],
+                "paging": {
+                    "cursors": {"before": cursor, "after": cursor},
+                    "next": link("after", cursor),
+                },
+            }
         else:
             items = listing.items[start:end]
             index, render = self.store.index, self.render
@@ -308,8 +382,9 @@ def _parse_time(text: str | None, name: str) -> float | None:
             moment = datetime.fromisoformat(text.strip()).replace(tzinfo=UTC)
         return moment.timestamp() if moment else None
     except ValueError:
-        raise GraphError(400, f"(#100) The parameter {name} must be a unix timestamp or an "
-                         "ISO 8601 date", 100) from None
+        raise GraphError(
+            400, f"(#100) The parameter {name} must be a unix timestamp or an ISO 8601 date", 100
+        ) from None
 
 
 def _parse_limit(text: str | None) -> int:

@@ -130,8 +130,7 @@ class PageState:
 class GraphStore:
     """Every page's objects indexed by id, plus the accepted tokens; changes hold `lock`."""
 
-    def __init__(self, tokens: dict[str, TokenInfo] | None,
-                 clock: Callable[[], datetime]) -> None:
+    def __init__(self, tokens: dict[str, TokenInfo] | None, clock: Callable[[], datetime]) -> None:
         self.lock = threading.RLock()
         self.index: dict[str, Entry] = {}
         self.pages: dict[str, PageState] = {}
@@ -167,8 +166,10 @@ class GraphStore:
                 entries[object_id] = entry
             for post in page.posts:
                 if post.updated_time is None:
-                    post.updated_time = max([post.created_time] + [
-                        comment.created_time for comment in walk(post.comments)])
+                    post.updated_time = max(
+                        [post.created_time]
+                        + [comment.created_time for comment in walk(post.comments)]
+                    )
             self.index.update(entries)
             self.pages[page.id] = PageState(page)
 
@@ -183,8 +184,9 @@ class GraphStore:
             for message in conversation.messages:
                 yield message.id, Entry("message", message, page.id, conversation=conversation)
 
-    def _comment_entries(self, page_id: str, post: PostData, comments: list[CommentData],
-                         parent: CommentData | None) -> Iterator[tuple[str, Entry]]:
+    def _comment_entries(
+        self, page_id: str, post: PostData, comments: list[CommentData], parent: CommentData | None
+    ) -> Iterator[tuple[str, Entry]]:
         comments.sort(key=comment_key)
         for comment in comments:
             yield comment.id, Entry("comment", comment, page_id, post=post, parent=parent)
@@ -208,8 +210,9 @@ class GraphStore:
 
     # --- posts ------------------------------------------------------------------------------
 
-    def add_post(self, page_id: str, message: str, *, created_time: datetime | None = None,
-                 images: int = 0) -> str:
+    def add_post(
+        self, page_id: str, message: str, *, created_time: datetime | None = None, images: int = 0
+    ) -> str:
         """Publish a post on the page (now, or at `created_time`) and return its id."""
         with self.lock:
             state = self.pages[page_id]
@@ -253,8 +256,15 @@ class GraphStore:
             self.index.pop(comment.id, None)
             self._forget_comments(comment.replies)
 
-    def add_comment(self, object_id: str, message: str, *, author: tuple[str, str] | None = None,
-                    created_time: datetime | None = None, images: int = 0) -> str:
+    def add_comment(
+        self,
+        object_id: str,
+        message: str,
+        *,
+        author: tuple[str, str] | None = None,
+        created_time: datetime | None = None,
+        images: int = 0,
+    ) -> str:
         """Comment on a post, or reply to a comment (a reply to a reply joins its top comment).
 
         `author` is (id, name), by default a random member of the public; the page itself
@@ -325,8 +335,15 @@ class GraphStore:
 
     # --- Messenger --------------------------------------------------------------------------
 
-    def add_message(self, page_id: str, user: tuple[str, str], message: str, *,
-                    from_page: bool = False, created_time: datetime | None = None) -> str:
+    def add_message(
+        self,
+        page_id: str,
+        user: tuple[str, str],
+        message: str,
+        *,
+        from_page: bool = False,
+        created_time: datetime | None = None,
+    ) -> str:
         """Add a Messenger message between the page and `user` (id, name); return its id."""
         with self.lock:
             state = self.pages[page_id]

@@ -57,32 +57,18 @@ def _stable_key(url: str) -> str:
 
 
 def _media_from_attachment(att: dict[str, Any]) -> list[MediaRef]:
-    refs: list[MediaRef] = []
-    image = (
-        ((att.get("media") or {}).get("image") or {}) if isinstance(att.get("media"), dict) else {}
-    )
-    src = image.get("src")
-    if src:
-        target = att.get("target") or {}
-        key = (
-            f"fb:{target['id']}"
-            if isinstance(target, dict) and target.get("id")
-            else _stable_key(src)
-        )
-        kind = (
-            "video"
-            if str(att.get("media_type", att.get("type", ""))).startswith("video")
-            else "image"
-        )
-        refs.append(
-            MediaRef(
-                key=key, source_url=src, kind="image" if kind == "image" else "video_thumbnail"
-            )
-        )
-    for sub in (att.get("subattachments") or {}).get("data") or []:
-        if isinstance(sub, dict):
-            refs.extend(_media_from_attachment(sub))
-    return refs
+    """Media refs of one attachment; an album yields its photos, not its cover (a repeat)."""
+    subs = [s for s in ((att.get("subattachments") or {}).get("data") or []) if isinstance(s, dict)]
+    if subs:
+        return [ref for sub in subs for ref in _media_from_attachment(sub)]
+    media = att.get("media") if isinstance(att.get("media"), dict) else {}
+    src = (media.get("image") or {}).get("src")
+    if not src:
+        return []
+    target = att.get("target") if isinstance(att.get("target"), dict) else {}
+    key = f"fb:{target['id']}" if target.get("id") else _stable_key(src)
+    is_video = str(att.get("media_type", att.get("type", ""))).startswith("video")
+    return [MediaRef(key=key, source_url=src, kind="video_thumbnail" if is_video else "image")]
 
 
 def post_media(raw: dict[str, Any]) -> tuple[MediaRef, ...]:
