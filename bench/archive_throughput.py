@@ -624,8 +624,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--images-every",
         type=int,
-        default=5,
-        help="photos on every Nth post, as the generator does (5; 0: none)",
+        default=0,
+        help="photos on every Nth post (0, the default: none, as the issue's workload; "
+        "5 adds photos like the generator's default)",
     )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--profile", metavar="FILE",

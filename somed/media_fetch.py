@@ -1,10 +1,10 @@
-"""Downloads the new attachments of a batch, a few at a time, into the media store."""
+"""Downloads attachments in the background, a few at a time, into the media store."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from connectors.base import AuthError, Connector, ConnectorError, RateLimited, TransientError
 from connectors.model import MediaRef, Record, Tombstone
@@ -27,7 +27,12 @@ def media_refs(entries: Iterable[Record | Tombstone]) -> dict[str, MediaRef]:
 
 
 class MediaFetcher:
-    """Fetch attachments through a connector (retrying passing faults) and store them."""
+    """Fetch attachments through a connector (retrying passing faults) and store them.
+
+    Downloads run beside the walk: records are written at once, and each finished download is
+    linked to its items in a later batch's transaction. A run that ends before a download is
+    linked leaves the link empty, and the next run fetches it again.
+    """
 
     def __init__(
         self,
@@ -43,14 +48,37 @@ class MediaFetcher:
         self.account = account
         self.sleep = sleep
         self.backoff = backoff
+        self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="somed-media")
+        self._pending: dict[str, Future[StoredMedia | None]] = {}
 
-    def fetch(self, refs: Sequence[MediaRef]) -> dict[str, StoredMedia]:
-        """Download and store `refs`; those that fail are left for the next run."""
-        if not refs:
-            return {}
-        with ThreadPoolExecutor(max_workers=min(WORKERS, len(refs))) as pool:
-            results = list(pool.map(self._fetch_one, refs))
-        return {ref.key: stored for ref, stored in zip(refs, results, strict=True) if stored}
+    def submit(self, refs: Iterable[MediaRef]) -> None:
+        """Start downloading `refs` in the background (each key once per run)."""
+        for ref in refs:
+            if ref.key not in self._pending:
+                self._pending[ref.key] = self._pool.submit(self._fetch_one, ref)
+
+    def ready(self) -> dict[str, StoredMedia]:
+        """Take the downloads finished so far; a failure that must end the run is raised here."""
+        done = [key for key, future in self._pending.items() if future.done()]
+        return self._take(done)
+
+    def drain(self) -> dict[str, StoredMedia]:
+        """Wait for every download still under way and take them all."""
+        wait(list(self._pending.values()))
+        return self._take(list(self._pending))
+
+    def close(self) -> None:
+        """Stop: cancel what has not started; started downloads finish and are dropped."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pending.clear()
+
+    def _take(self, keys: list[str]) -> dict[str, StoredMedia]:
+        taken: dict[str, StoredMedia] = {}
+        for key in keys:
+            stored = self._pending.pop(key).result()  # re-raises AuthError or Interrupted
+            if stored is not None:
+                taken[key] = stored
+        return taken
 
     def _fetch_one(self, ref: MediaRef) -> StoredMedia | None:
         for attempt in range(1, ATTEMPTS + 1):

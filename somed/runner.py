@@ -27,9 +27,10 @@ from connectors.model import Batch, ItemRef, Record, Tombstone
 from connectors.registry import connector_class
 from somed.config import Config
 from somed.media_fetch import MediaFetcher, media_refs
+from somed.prefetch import prefetched
 from storage import queries
 from storage.db import connect
-from storage.media import MediaStore, StoredMedia
+from storage.media import MediaStore
 from storage.writer import ArchiveWriter, WriteStats
 
 log = logging.getLogger("somed.runner")
@@ -165,6 +166,7 @@ class _AccountRun:
         )
         status, message = "ok", None
         connector: Connector | None = None
+        self.media: MediaFetcher | None = None
         try:
             cls = connector_class(self.account.platform)
             connector = cls(
@@ -194,6 +196,8 @@ class _AccountRun:
             log.exception("%s: unexpected error", self.key, extra={"account": self.key})
             status, message = "failed", f"internal error: {type(exc).__name__}: {exc}"
         finally:
+            if self.media:
+                self.media.close()
             requests_made = connector.request_count() if connector else 0
             if connector:
                 connector.close()
@@ -285,6 +289,7 @@ class _AccountRun:
             except StreamFailed as exc:
                 self.stream_status["sweep"] = "failed"
                 problems.append(f"re-read: {exc}")
+        self._link_remaining_media()
         if problems:
             nothing_worked = all(v == "failed" for v in self.stream_status.values())
             return ("failed" if nothing_worked else "partial"), "; ".join(problems)
@@ -356,7 +361,7 @@ class _AccountRun:
         state: dict[str, str | None] = {"resume": None}
 
         def attempt() -> None:
-            for batch in self.connector.fetch(stream, cursor, state["resume"]):
+            for batch in prefetched(self.connector.fetch(stream, cursor, state["resume"])):
                 final_mark = batch.high_water if batch.final else None
                 self._store(batch, (stream, final_mark) if final_mark else None)
                 state["resume"] = batch.resume
@@ -385,18 +390,24 @@ class _AccountRun:
     # --- storing -----------------------------------------------------------------------------
 
     def _store(self, batch: Batch, cursor: tuple[str, str] | None) -> None:
-        media = self._download_media(batch.records)
+        """Write a batch (and its cursor) in one transaction; link downloads finished so far."""
+        self._start_downloads(batch.records)
         self.stats = self.stats + self.writer.write_batch(
-            self.key, batch.records, media=media, cursor=cursor
+            self.key, batch.records, media=self.media.ready(), cursor=cursor
         )
         self.batches_stored += 1
 
-    def _download_media(self, entries: Sequence[Record | Tombstone]) -> dict[str, StoredMedia]:
+    def _start_downloads(self, entries: Sequence[Record | Tombstone]) -> None:
         refs = media_refs(entries)
-        if not refs:
-            return {}
-        have = queries.downloaded_media_keys(self.db, self.account.platform, refs)
-        return self.media.fetch([ref for key, ref in refs.items() if key not in have])
+        if refs:
+            have = queries.downloaded_media_keys(self.db, self.account.platform, refs)
+            self.media.submit(ref for key, ref in refs.items() if key not in have)
+
+    def _link_remaining_media(self) -> None:
+        """Wait for the downloads still under way and link them to their items."""
+        media = self.media.drain()
+        if media:
+            self.writer.write_batch(self.key, [], media=media)
 
     # --- health ------------------------------------------------------------------------------
 
