@@ -21,6 +21,8 @@ from storage.writer import ArchiveWriter
 
 log = logging.getLogger("somed.daemon")
 
+AUTH_RETRY_SECONDS = 3600  # an account whose token was rejected is tried hourly, not every poll
+
 LOOP_SECONDS = 0.1  # how soon the main loop notices a signal
 
 
@@ -74,6 +76,7 @@ class Daemon:
         )
         self.active: dict[str, threading.Thread] = {}
         self.last: dict[str, RunOutcome] = {}
+        self.auth_paused: dict[str, float] = {}
         self._lock = threading.Lock()
 
     # --- signals -----------------------------------------------------------------------------
@@ -92,6 +95,9 @@ class Daemon:
         runner = self.runner
         if key not in {a.key for a in runner.config.enabled_accounts()}:
             return  # removed or disabled by a reload after this run was queued
+        paused_at = self.auth_paused.get(key)
+        if paused_at is not None and time.monotonic() - paused_at < AUTH_RETRY_SECONDS:
+            return  # the token was rejected: retry hourly, or at once after a reload
         with self._lock:
             self.active[key] = threading.current_thread()
         try:
@@ -101,6 +107,10 @@ class Daemon:
                 outcome = self._not_started(runner, key, exc)
             with self._lock:
                 self.last[key] = outcome
+            if outcome.status == "auth_failed":
+                self.auth_paused.setdefault(key, time.monotonic())
+            else:
+                self.auth_paused.pop(key, None)
         finally:
             with self._lock:
                 self.active.pop(key, None)
@@ -172,6 +182,7 @@ class Daemon:
         self.reload_error = None
         self.config = fresh
         self.runner = Runner(fresh, stop=self.stop)
+        self.auth_paused.clear()  # a reload usually brings a renewed token: try it now
         self._schedule()
         log.info(
             "config reloaded from %s: %d accounts",

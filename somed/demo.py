@@ -33,6 +33,9 @@ level = "info"
 [ui]
 language = "{lang}"
 
+[daemon]
+jitter_seconds = 5
+
 [runner]
 backoff_base_seconds = 0.5
 backoff_max_seconds = 5.0

@@ -462,3 +462,23 @@ def test_a_poll_that_cannot_start_is_one_log_line_and_the_daemon_lives_on(fb_set
     code, _ = daemon.terminate()
     assert code == 0
     assert_plain_log(daemon)
+
+
+def test_an_account_whose_token_was_rejected_is_retried_hourly_not_every_poll(fb_setup):
+    from conftest import TOKEN
+
+    from somed.daemon import Daemon, prepare_archive
+
+    setup = fb_setup()
+    setup.emulator.expire_token(TOKEN)
+    prepare_archive(setup.config)
+    daemon = Daemon(setup.config)
+    daemon._poll("test-fb")
+    assert daemon.last["test-fb"].status == "auth_failed"
+    setup.emulator.reset_log()
+    daemon._poll("test-fb")  # the next scheduled poll: skipped, no request sent
+    assert setup.emulator.http_requests() == []
+    daemon._reload()  # a reload (say, after the token file was renewed) tries it at once
+    daemon.scheduler.shutdown()
+    daemon._poll("test-fb")
+    assert setup.emulator.http_requests() != []
