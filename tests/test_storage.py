@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.model import Author, MediaRef, Record, Tombstone, parse_utc
+from connectors.model import RECORD_FIELDS, Author, MediaRef, Record, Tombstone, parse_utc
 from storage import queries
 from storage.db import connect, integrity_ok
 from storage.media import MediaStore
@@ -396,28 +396,7 @@ def test_export_filters_and_contract(db, writer: ArchiveWriter) -> None:
     assert [r["id"] for r in queries.export_items(db, kinds=["comment"])] == ["c"]
     assert [r["id"] for r in queries.export_items(db, until=base + timedelta(days=1))] == ["0", "x"]
     record = export_one(db, "c")
-    assert list(record) == [
-        "platform",
-        "account",
-        "kind",
-        "id",
-        "parent_id",
-        "thread_id",
-        "direction",
-        "author",
-        "text",
-        "created_at",
-        "edited_at",
-        "url",
-        "first_seen_at",
-        "last_seen_at",
-        "deleted_at",
-        "versions",
-        "media",
-        "flags",
-        "extra",
-        "sha256",
-    ]
+    assert list(record) == [*RECORD_FIELDS[:-1], "extra", "sha256"]
     assert record["author"] == {"id": "100200300", "name": "Mora kommun"}
     # the exported fields are enough to recompute the content hash
     rebuilt = Record(
