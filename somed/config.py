@@ -27,6 +27,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from connectors.base import AccountSpec, PlatformSettings, Secret
+from connectors.registry import available as available_connectors
+from connectors.registry import connector_class
 from somed.config_errors import (
     ConfigError,
     _from_validation_error,
@@ -213,7 +215,13 @@ class AccountConfig(_Model):
     @field_validator("platform")
     @classmethod
     def _platform_known(cls, value: str) -> str:
-        return _check_platform(value)
+        _check_platform(value)
+        if value not in available_connectors():
+            raise _invalid(
+                f"no connector for platform {value!r} in this version of somed",
+                f"installed connectors: {', '.join(sorted(available_connectors()))}",
+            )
+        return value
 
     @field_validator("id")
     @classmethod
@@ -266,6 +274,18 @@ class AccountConfig(_Model):
         if not self.token_env and not self.token_file:
             problem = f"account {self.key!r} has no token source"
             raise _invalid(problem, "set token_env or token_file")
+        return self
+
+    @model_validator(mode="after")
+    def _streams_offered(self) -> AccountConfig:
+        offered = connector_class(self.platform).stream_names()
+        unknown = [name for name in self.streams or [] if name not in offered]
+        if unknown:
+            raise _invalid(
+                f"{self.platform} has no stream {unknown[0]!r}",
+                f"choose from {', '.join(offered)}",
+                at="streams",
+            )
         return self
 
 

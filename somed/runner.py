@@ -150,6 +150,8 @@ class _AccountRun:
         self.stats = WriteStats(0, 0, 0, 0)
         self.stream_status: dict[str, str] = {}
         self.batches_stored = 0
+        self.connector: Connector
+        self.media: MediaFetcher
 
     def run(self, trigger: str) -> RunOutcome:
         started = time.monotonic()
@@ -166,7 +168,7 @@ class _AccountRun:
         )
         status, message = "ok", None
         connector: Connector | None = None
-        self.media: MediaFetcher | None = None
+        media: MediaFetcher | None = None
         try:
             cls = connector_class(self.account.platform)
             connector = cls(
@@ -176,7 +178,7 @@ class _AccountRun:
                 self.runner.clock,
             )
             self.connector = connector
-            self.media = MediaFetcher(
+            self.media = media = MediaFetcher(
                 connector,
                 self.runner.media_store,
                 account=self.key,
@@ -196,8 +198,8 @@ class _AccountRun:
             log.exception("%s: unexpected error", self.key, extra={"account": self.key})
             status, message = "failed", f"internal error: {type(exc).__name__}: {exc}"
         finally:
-            if self.media:
-                self.media.close()
+            if media:
+                media.close()
             requests_made = connector.request_count() if connector else 0
             if connector:
                 connector.close()

@@ -190,7 +190,7 @@ def test_accounts_specs_and_lookup(tmp_path: Path) -> None:
         + ACCOUNT
         + """
 url = "https://www.facebook.com/morakommun"
-streams = ["posts", "comments"]
+streams = ["posts", "messages"]
 refetch_window_days = 30
 sender_text = "Mora kommun"
 min_posts_per_week = 3
@@ -198,8 +198,8 @@ answer_within_hours = 24
 
 [[accounts]]
 key = "mora-ig"
-platform = "instagram"
-id = "17841400000000000"
+platform = "facebook"
+id = "100200301"
 token_env = "SOMED_IG_TOKEN"
 enabled = false
 """
@@ -214,7 +214,7 @@ enabled = false
     assert spec.platform == "facebook" and spec.platform_id == "100200300"
     assert spec.url == "https://www.facebook.com/morakommun"
     assert spec.token.reveal() == TOKEN
-    assert spec.options == {"refetch_window_days": 30, "streams": ["posts", "comments"]}
+    assert spec.options == {"refetch_window_days": 30, "streams": ["posts", "messages"]}
     with pytest.raises(KeyError):
         config.account("nope")
     # A disabled account's token is not needed to load, only to use it.
@@ -433,8 +433,8 @@ def test_token_never_appears_in_repr_or_dumps(tmp_path: Path) -> None:
         + """
 [[accounts]]
 key = "mora-ig"
-platform = "instagram"
-id = "17841400000000000"
+platform = "facebook"
+id = "100200301"
 token_file = "ig.token"
 """
     )
@@ -470,3 +470,21 @@ def test_models_are_frozen(tmp_path: Path) -> None:
     assert isinstance(config.storage, StorageConfig)
     assert isinstance(config.accounts[0], AccountConfig)
     assert PlatformConfig().page_size == 100
+
+
+def test_a_platform_without_a_connector_yet_is_refused_at_load(tmp_path: Path) -> None:
+    text = STORAGE + ACCOUNT.replace('platform = "facebook"', 'platform = "youtube"')
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text), ENV)
+    message = str(caught.value)
+    assert "accounts[0].platform" in message and "no connector for platform 'youtube'" in message
+    assert "facebook" in message and "\n" not in message
+
+
+def test_a_stream_the_platform_does_not_offer_is_refused_at_load(tmp_path: Path) -> None:
+    text = STORAGE + ACCOUNT + 'streams = ["posts", "comments"]\n'
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text), ENV)
+    message = str(caught.value)
+    assert "accounts[0].streams" in message and "'comments'" in message
+    assert "profile, posts, messages" in message
