@@ -62,6 +62,7 @@ class StreamSpec:
     name: str
     cursor: str  # "timestamp", "id" or "none"
     default_interval: timedelta
+    optional: bool = False  # a token may lack permission for it without the account failing
 
 
 @dataclass(frozen=True)

@@ -134,7 +134,7 @@ class DaemonConfig(_Model):
     """`[daemon]`: how `somed run` schedules and stops work."""
 
     workers: int = Field(4, ge=1, le=32)
-    stop_timeout_seconds: float = Field(8.0, gt=0, le=3600)
+    stop_timeout_seconds: float = Field(8.0, gt=0, le=10)  # systemd waits 15 s, the promise is 10
     jitter_seconds: int = Field(60, ge=0, le=3600)
     misfire_grace_seconds: int = Field(3600, ge=1)
 

@@ -13,6 +13,7 @@ from types import FrameType
 import sdnotify
 
 from somed.config import Config, ConfigError, load_config
+from somed.logs import update_secrets
 from somed.runner import Runner, RunOutcome, utc_now
 from somed.scheduler import Scheduler, staggered
 from storage.db import connect
@@ -108,7 +109,7 @@ class Daemon:
             with self._lock:
                 self.last[key] = outcome
             if outcome.status == "auth_failed":
-                self.auth_paused.setdefault(key, time.monotonic())
+                self.auth_paused[key] = time.monotonic()  # the next try is an hour from now
             else:
                 self.auth_paused.pop(key, None)
         finally:
@@ -182,7 +183,8 @@ class Daemon:
         self.reload_error = None
         self.config = fresh
         self.runner = Runner(fresh, stop=self.stop)
-        self.auth_paused.clear()  # a reload usually brings a renewed token: try it now
+        self.auth_paused.clear()  # a reload may bring a fixed config: try every account now
+        update_secrets(fresh.secret_values())
         self._schedule()
         log.info(
             "config reloaded from %s: %d accounts",

@@ -18,7 +18,13 @@ class RedactingFilter(logging.Filter):
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+        self.secrets: list[str] = []
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        """Also redact these secrets (tokens read by a reload)."""
+        known = set(self.secrets) | {s for s in secrets if s and len(s) >= 4}
+        self.secrets = sorted(known, key=len, reverse=True)
 
     def _clean(self, text: str) -> str:
         for secret in self.secrets:
@@ -54,6 +60,14 @@ class UtcFormatter(logging.Formatter):
         return " | ".join(line for line in super().format(record).splitlines() if line.strip())
 
 
+_REDACTOR = RedactingFilter(())
+
+
+def update_secrets(secrets: Iterable[str]) -> None:
+    """Add secrets (e.g. tokens of a reloaded config) to what every log line is cleaned of."""
+    _REDACTOR.add(secrets)
+
+
 def setup_logging(
     fmt: str = "plain",
     level: str = "info",
@@ -74,7 +88,8 @@ def setup_logging(
     else:
         formatter = UtcFormatter()
     handler.setFormatter(formatter)
-    handler.addFilter(RedactingFilter(secrets))
+    handler.addFilter(_REDACTOR)
+    _REDACTOR.add(secrets)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

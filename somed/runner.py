@@ -20,6 +20,7 @@ from connectors.base import (
     FatalError,
     PermissionDenied,
     RateLimited,
+    StreamSpec,
     TransientError,
 )
 from connectors.http import RedirectingSession
@@ -159,6 +160,7 @@ class _AccountRun:
         writer = ArchiveWriter(db, self.runner.clock)
         self.writer = writer
         self.db = db
+        writer.runlog.mark_interrupted_runs(self.key, lock_held=True)  # we hold the account lock
         run_id = writer.runlog.start_run(self.key, self.account.platform, trigger)
         log.info(
             "%s: run started (%s)",
@@ -185,7 +187,7 @@ class _AccountRun:
                 sleep=self.runner.sleep,
                 backoff=self._backoff,
             )
-            status, message = self._work(cls.stream_names())
+            status, message = self._work(cls.streams)
         except AuthError as exc:
             status, message = "auth_failed", str(exc)
         except RunRateLimited as exc:
@@ -252,7 +254,8 @@ class _AccountRun:
 
     # --- the work ----------------------------------------------------------------------------
 
-    def _work(self, offered: Sequence[str]) -> tuple[str, str | None]:
+    def _work(self, specs: Sequence[StreamSpec]) -> tuple[str, str | None]:
+        offered = {spec.name: spec for spec in specs}
         wanted = self.account.streams or list(offered)
         problems: list[str] = []
         for stream in wanted:
@@ -260,7 +263,8 @@ class _AccountRun:
                 raise FatalError(
                     f"unknown stream {stream!r} (this platform offers {', '.join(offered)})"
                 )
-            if self._permission_recently_denied(stream):
+            optional = offered[stream].optional
+            if optional and self._permission_recently_denied(stream):
                 self.stream_status[stream] = "permission_denied"
                 continue
             try:
@@ -268,6 +272,8 @@ class _AccountRun:
                 self.stream_status[stream] = "ok"
                 self.writer.runlog.set_stream_state(self.key, stream, "ok")
             except PermissionDenied as exc:
+                # an optional stream (Messenger) may be out of the token's reach for good; the
+                # account's profile and posts may not: that is a problem people must see
                 self.stream_status[stream] = "permission_denied"
                 self.writer.runlog.set_stream_state(self.key, stream, "permission_denied", str(exc))
                 log.warning(
@@ -277,6 +283,8 @@ class _AccountRun:
                     exc,
                     extra={"account": self.key, "event": "permission_denied", "stream": stream},
                 )
+                if not optional:
+                    problems.append(f"{stream}: {exc}")
             except StreamFailed as exc:
                 self.stream_status[stream] = "failed"
                 self.writer.runlog.set_stream_state(self.key, stream, "failed", str(exc))
@@ -284,7 +292,7 @@ class _AccountRun:
                     return "failed", str(exc)
                 problems.append(f"{stream}: {exc}")
         window = int(self.account.refetch_window_days)
-        if window > 0 and "posts" in self.stream_status:
+        if window > 0 and self.stream_status.get("posts") == "ok":
             try:
                 self._sweep(self.runner.clock() - timedelta(days=window))
                 self.stream_status["sweep"] = "ok"
@@ -293,7 +301,7 @@ class _AccountRun:
                 problems.append(f"re-read: {exc}")
         self._link_remaining_media()
         if problems:
-            nothing_worked = all(v == "failed" for v in self.stream_status.values())
+            nothing_worked = all(v != "ok" for v in self.stream_status.values())
             return ("failed" if nothing_worked else "partial"), "; ".join(problems)
         return "ok", None
 

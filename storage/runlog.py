@@ -87,8 +87,14 @@ class RunLog:
                  run_id],
             )  # fmt: skip
 
-    def mark_interrupted_runs(self, account: str | None = None) -> int:
-        """Mark runs left "running" by a process that no longer exists as "interrupted"."""
+    def mark_interrupted_runs(self, account: str | None = None, *, lock_held: bool = False) -> int:
+        """Mark runs left "running" by a process that no longer exists as "interrupted".
+
+        With `lock_held` the caller holds the account's run lock, so no other process can be
+        archiving it: every run still "running" is dead, whatever its (possibly reused) pid.
+        """
+        if lock_held and account is None:
+            raise ValueError("lock_held needs the account whose lock is held")
         now = self._now()
         with transaction(self.db):
             sql = "SELECT id, pid FROM runs WHERE status = 'running'"
@@ -96,7 +102,11 @@ class RunLog:
             if account is not None:
                 sql += " AND account = ?"
                 params.append(account)
-            dead = [run_id for run_id, pid in self.db.execute(sql, params) if not _alive(pid)]
+            dead = [
+                run_id
+                for run_id, pid in self.db.execute(sql, params)
+                if lock_held or not _alive(pid)
+            ]
             self.db.conn.executemany(
                 "UPDATE runs SET status = 'interrupted', finished_at = ?,"
                 " message = COALESCE(message, 'the process running it ended unexpectedly')"

@@ -36,6 +36,7 @@ def write_config(
     *,
     accounts: list[dict[str, object]] | None = None,
     extra: str = "",
+    runner: str = "",
 ) -> Path:
     """Write a somed config for the emulator; fast backoff so fault tests stay quick."""
     accounts = accounts or [{"key": "test-fb", "id": PAGE_ID, "token_env": TOKEN_ENV}]
@@ -46,6 +47,7 @@ def write_config(
         "backoff_base_seconds = 0.01",
         "backoff_max_seconds = 0.05",
         "max_attempts = 12",
+        runner,
         "[platforms.facebook]",
         'api_version = "v21.0"',
         f'endpoint = "{endpoint}"',
@@ -91,6 +93,7 @@ def fb_setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callab
         extra: str = "",
         accounts: list[dict[str, object]] | None = None,
         tokens: dict[str, TokenInfo] | None = None,
+        runner: str = "",
     ) -> Setup:
         pages = pages if pages is not None else [small_page()]
         tokens = tokens or {TOKEN: TokenInfo(page_ids=tuple(p.id for p in pages))}  # type: ignore[attr-defined]
@@ -98,7 +101,7 @@ def fb_setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callab
         endpoint = emulator.start()
         started.append(emulator)
         monkeypatch.setenv(TOKEN_ENV, TOKEN)
-        path = write_config(tmp_path, endpoint, accounts=accounts, extra=extra)
+        path = write_config(tmp_path, endpoint, accounts=accounts, extra=extra, runner=runner)
         env = {**os.environ, TOKEN_ENV: TOKEN, "SOMED_CONFIG": str(path), "SOMED_LANG": "en"}
         return Setup(emulator, load_config(path), path, env)
 

@@ -326,3 +326,67 @@ def test_a_resume_cursor_that_died_restarts_the_walk(fb_setup):
     walked = {r.id for b in batches for r in b.records if r.kind == "post"}
     assert len(walked) == 249  # the walk started again from the top and reached the end
     assert any(r.status == 400 and r.query.get("after") for r in setup.emulator.request_log)
+
+
+def test_a_token_that_cannot_read_posts_is_a_problem_people_see(fb_setup):
+    tokens = {TOKEN: TokenInfo(page_ids=(PAGE_ID,), permissions=frozenset(
+        {"pages_show_list", "pages_messaging"}))}
+    setup = fb_setup(tokens=tokens)
+    outcome = archive(setup)
+    assert outcome.status in ("partial", "failed")
+    assert outcome.streams["posts"] == "permission_denied"
+    assert "pages_read_engagement" in outcome.message
+    db = connect(setup.config.db_path)
+    assert queries.account_overview(db)[0]["health"]["status"] == "failing"
+    setup.emulator.reset_log()
+    archive(setup)  # tried again at once: posts are never parked like an optional stream
+    assert any(r.path.endswith("/published_posts") for r in setup.emulator.http_requests())
+
+
+def test_runs_left_running_by_a_dead_process_are_closed_even_if_the_pid_was_reused(fb_setup):
+    import os
+
+    from storage.runlog import RunLog
+
+    setup = fb_setup()
+    prepare_archive(setup.config)
+    db = connect(setup.config.db_path)
+    stale = RunLog(db, lambda: NOW).start_run("test-fb", "facebook", "scheduled")
+    db.execute("UPDATE runs SET pid = ? WHERE id = ?", [os.getpid(), stale])  # a live pid
+    db.conn.commit()
+    assert Runner(setup.config).run_account("test-fb").status == "ok"
+    row = db.execute("SELECT status FROM runs WHERE id = ?", [stale]).fetchone()
+    assert row[0] == "interrupted"
+
+
+def test_throttling_with_a_short_regain_time_is_waited_out(fb_setup):
+    setup = fb_setup()
+    setup.emulator.fail_next(2, "throttle", code=32)
+    outcome = archive(setup)
+    assert outcome.status == "ok"
+    assert expected_ids(setup.emulator) <= set(items(setup))
+
+
+def test_a_regain_time_longer_than_a_run_may_wait_ends_it_rate_limited(fb_setup):
+    setup = fb_setup(runner="max_wait_seconds = 60")
+    archive(setup)
+    count = len(items(setup))
+    setup.emulator.fail_next(1, "throttle", code=80001, regain=5)  # "come back in 5 minutes"
+    outcome = archive(setup)
+    assert outcome.status == "rate_limited"
+    assert "300" in outcome.message  # the platform's hint, in seconds, is in the record
+    assert len(items(setup)) == count
+    db = connect(setup.config.db_path)
+    assert queries.last_runs(db, "test-fb", limit=1)[0]["status"] == "rate_limited"
+
+
+def test_a_stream_that_cannot_finish_makes_the_run_partial_and_keeps_its_cursor(fb_setup):
+    setup = fb_setup([small_page(posts=250)])
+    setup.emulator.empty_pages_next(25)  # more empty pages in a row than the walk accepts
+    outcome = archive(setup)
+    assert outcome.status == "partial"
+    assert outcome.streams["posts"] == "failed" and "stalled" in outcome.message
+    db = connect(setup.config.db_path)
+    assert queries.get_cursor(db, "test-fb", "posts") is None  # only a complete walk moves it
+    assert archive(setup).status == "ok"
+    assert expected_ids(setup.emulator) <= set(items(setup))

@@ -35,6 +35,7 @@ TOKEN_SUBCODES = {
     467: "the token is no longer valid",
 }
 BATCH_LIMIT = 50
+USAGE_HEADERS = ("X-App-Usage", "X-Page-Usage", "X-Business-Use-Case-Usage")
 
 
 class TooMuchData(TransientError):
@@ -71,7 +72,7 @@ class Usage:
 def parse_usage(headers: requests.structures.CaseInsensitiveDict[str] | dict[str, str]) -> Usage:
     """Read X-App-Usage and X-Business-Use-Case-Usage into one `Usage`."""
     usage = Usage()
-    for name in ("X-App-Usage", "X-Page-Usage", "X-Business-Use-Case-Usage"):
+    for name in USAGE_HEADERS:
         text = headers.get(name)
         if not text:
             continue
@@ -169,7 +170,8 @@ class GraphClient:
         with self._count_lock:  # media downloads run in a few threads
             self.requests_made += 1
         self._local.status = response.status_code
-        self.usage = parse_usage(response.headers)
+        if any(name in response.headers for name in USAGE_HEADERS):  # CDN answers carry none
+            self.usage = parse_usage(response.headers)
 
     def _last_status(self) -> int | None:
         return getattr(self._local, "status", None)

@@ -71,7 +71,7 @@ class FacebookConnector(Connector):
     streams: ClassVar[tuple[StreamSpec, ...]] = (
         StreamSpec("profile", "none", timedelta(minutes=15)),
         StreamSpec("posts", "timestamp", timedelta(minutes=15)),
-        StreamSpec("messages", "timestamp", timedelta(minutes=15)),
+        StreamSpec("messages", "timestamp", timedelta(minutes=15), optional=True),
     )
     refetch_chunk_size: ClassVar[int] = BATCH_LIMIT
 
