@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo
 
 import click
+from sqlite_utils import Database
 
 from somed import __version__
 from somed.config import Config, ConfigError, default_config_path, load_config
+from somed.display import LOCAL_TZ, render_table, token_place
 from somed.i18n import Translator
 from somed.logs import setup_logging
+from somed.reasons import explain, rejected_token
 from somed.runner import Runner, RunOutcome
 
-LOCAL_TZ = ZoneInfo("Europe/Stockholm")
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
@@ -74,7 +75,11 @@ def parse_when(value: str | None, option: str) -> datetime | None:
 
 
 def check_accounts(config: Config, keys: Sequence[str]) -> list[str]:
-    """The requested account keys (default: all enabled), or exit 2 naming an unknown one."""
+    """The requested account keys (default: all enabled), or exit 2 naming an unknown one.
+
+    A disabled account named on purpose is allowed; its token is read now, so a missing one is
+    a usage error here rather than a failed run later.
+    """
     known = [a.key for a in config.accounts]
     for key in keys:
         if key not in known:
@@ -82,44 +87,50 @@ def check_accounts(config: Config, keys: Sequence[str]) -> list[str]:
                 f"--account {key!r}: no such account in {config.path} "
                 f"(known: {', '.join(known) or 'none'})"
             )
-    return list(keys) or [a.key for a in config.enabled_accounts()]
+    chosen = list(keys) or [a.key for a in config.enabled_accounts()]
+    for key in chosen:
+        try:
+            config.token(key)
+        except ConfigError as exc:
+            fail_usage(str(exc))
+    return chosen
 
 
-def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """Align columns for a terminal; wide text in the last column is left as it is."""
-    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers) - 1)]
-    lines = []
-    for row in cells:
-        lead = "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:-1]))
-        lines.append(f"{lead}  {row[-1]}".rstrip())
-    lines.insert(1, "-" * min(100, max(len(line) for line in lines)))
-    return "\n".join(lines)
+def open_archive(config: Config, *, connect_only: bool = False) -> Database:
+    """Open (and, unless `connect_only`, prepare) the archive, or exit 2 with one line."""
+    from somed.daemon import prepare_archive
+    from storage.db import connect
 
-
-def token_place(config: Config, key: str) -> str:
-    """Where an account's token is read from, in words (never the token itself)."""
-    account = config.account(key)
-    if account.token_env:
-        return f"${account.token_env}"
-    return str(account.token_file)
+    try:
+        if not connect_only:
+            prepare_archive(config)
+        return connect(config.db_path)
+    except (OSError, sqlite3.Error) as exc:
+        detail = getattr(exc, "strerror", None) or str(exc)
+        fail_usage(
+            f"{config.db_path}: the archive cannot be opened: {detail} (check [storage] dir in "
+            f"{config.path}, free space, and that you run as the service's user)"
+        )
+        raise  # unreachable: fail_usage exits
 
 
 def outcome_note(config: Config, t: Translator, outcome: RunOutcome) -> str:
-    """A plain-words note for a run outcome."""
+    """A plain-words note for a run outcome, in `t`'s language (the stored message is English)."""
     if outcome.status == "auth_failed":
         return t(
-            "note.auth_failed", detail=outcome.message, where=token_place(config, outcome.account)
+            "note.auth_failed",
+            reason=rejected_token(outcome.message, t),
+            where=token_place(config.account(outcome.account)),
         )
     if outcome.status == "busy":
         return t("note.busy")
     notes = [
-        t("note.permission", stream=t(f"stream.{s}"), detail="").rstrip(": ")
+        t("note.no_permission", stream=t(f"stream.{s}"))
         for s, v in outcome.streams.items()
         if v == "permission_denied"
     ]
     if outcome.message:
-        notes.append(outcome.message)
+        notes.append(explain(outcome.message, t))
     return "; ".join(notes)
 
 
@@ -191,6 +202,7 @@ def run(state: State) -> None:
 
     config = state.config()
     setup_logging(config.logging.format, config.logging.level, secrets=config.secret_values())
+    open_archive(config).close()  # a storage that cannot open: exit 2, not a restart loop
     sys.exit(Daemon(config).run())
 
 
@@ -214,12 +226,10 @@ def archive(state: State, accounts: tuple[str, ...], wait: float) -> None:
     """Archive now (safe while the daemon runs); exit 1 if any account failed."""
     config = state.config()
     keys = check_accounts(config, accounts)
-    setup_logging(
-        config.logging.format, "warning", secrets=config.secret_values(), stream=sys.stderr
-    )
-    from somed.daemon import prepare_archive
-
-    prepare_archive(config)
+    # on a terminal, the run's events (streams, retries) show as progress; in a script, only trouble
+    level = "info" if sys.stderr.isatty() else "warning"
+    setup_logging(config.logging.format, level, secrets=config.secret_values(), stream=sys.stderr)
+    open_archive(config).close()
     outcomes = Runner(config).run_accounts(keys, trigger="manual", wait=wait)
     print_outcomes(config, state.t(), outcomes)
     sys.exit(EXIT_FAILED if any(o.failed for o in outcomes) else 0)
@@ -233,6 +243,8 @@ def status(state: State, as_json: bool) -> None:
     from somed.status import account_status, print_status
 
     config = state.config()
+    if config.db_path.exists():
+        open_archive(config, connect_only=True).close()  # unreadable or locked: one clear line
     rows = account_status(config)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
@@ -267,15 +279,17 @@ def export(
 ) -> None:
     """Export archived items as JSON Lines (the record contract)."""
     from storage import queries
-    from storage.db import connect
 
     config = state.config()
     since_at, until_at = parse_when(since, "--since"), parse_when(until, "--until")
     keys = check_accounts(config, accounts) if accounts else [None]
     if not config.db_path.exists():
         fail_usage(state.t()("status.no_archive", path=config.db_path))
-    db = connect(config.db_path)
-    sink = output.open("w", encoding="utf-8") if output else sys.stdout
+    db = open_archive(config, connect_only=True)
+    try:
+        sink = output.open("w", encoding="utf-8") if output else sys.stdout
+    except OSError as exc:
+        fail_usage(f"--output {output}: {exc.strerror or exc} (choose a file you may write)")
     try:
         for key in keys:
             for item in queries.export_items(db, account=key, since=since_at, until=until_at):

@@ -271,6 +271,14 @@ class _AccountRun:
                 self._walk(stream)
                 self.stream_status[stream] = "ok"
                 self.writer.runlog.set_stream_state(self.key, stream, "ok")
+                log.info(
+                    "%s: %s complete (so far new=%d changed=%d)",
+                    self.key,
+                    stream,
+                    self.stats.new,
+                    self.stats.changed,
+                    extra={"account": self.key, "event": "stream_done", "stream": stream},
+                )
             except PermissionDenied as exc:
                 # an optional stream (Messenger) may be out of the token's reach for good; the
                 # account's profile and posts may not: that is a problem people must see

@@ -169,3 +169,29 @@ def test_every_cli_verb_and_option_is_documented():
             if opt.startswith("--"):
                 assert opt in docs, opt
 
+
+
+def test_an_archive_that_cannot_be_opened_is_one_line_and_exit_2(fb_setup, tmp_path):
+    setup = fb_setup()
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the storage folder should be", encoding="utf-8")
+    text = setup.config_path.read_text(encoding="utf-8")
+    setup.config_path.write_text(
+        text.replace(str(setup.config.storage_dir), str(blocker / "archive")), encoding="utf-8")
+    for verb in (["archive"], ["run"]):
+        result = somed(*verb, env=setup.env, timeout=30)
+        assert result.returncode == 2, (verb, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1 and "[storage] dir" in result.stderr
+        assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_export_to_an_unwritable_file_and_a_disabled_account_without_token(fb_setup, tmp_path):
+    setup = fb_setup(accounts=[
+        {"key": "test-fb", "id": "111000111", "token_env": "SOMED_TEST_FB_TOKEN"},
+        {"key": "old-fb", "id": "5", "token_env": "SOMED_UNSET_TOKEN", "enabled": False}])
+    assert somed("archive", env=setup.env).returncode == 0
+    result = somed("export", "--output", str(tmp_path / "no" / "such" / "x.jsonl"), env=setup.env)
+    assert result.returncode == 2 and "--output" in result.stderr and "Traceback" not in result.stderr
+    result = somed("archive", "--account", "old-fb", env=setup.env)
+    assert result.returncode == 2 and "SOMED_UNSET_TOKEN" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
