@@ -390,3 +390,32 @@ def test_a_stream_that_cannot_finish_makes_the_run_partial_and_keeps_its_cursor(
     assert queries.get_cursor(db, "test-fb", "posts") is None  # only a complete walk moves it
     assert archive(setup).status == "ok"
     assert expected_ids(setup.emulator) <= set(items(setup))
+
+
+def test_a_page_that_turned_unreadable_is_not_taken_for_mass_deletion(fb_setup):
+    import pytest
+
+    from connectors.base import TransientError
+    from connectors.facebook.connector import FacebookConnector
+    from connectors.http import RedirectingSession
+
+    setup = fb_setup()
+    archive(setup)
+    db = connect(setup.config.db_path)
+    refs = queries.refetch_refs(db, "test-fb", since=NOW - timedelta(days=90))
+    assert len([r for r in refs if r.kind == "post"]) > 1
+    setup.emulator.add_token(TOKEN, TokenInfo(page_ids=()))  # the page is hidden from the token
+    settings = setup.config.platform_settings("facebook")
+    connector = FacebookConnector(setup.config.account_spec("test-fb"), settings,
+                                  RedirectingSession(settings.endpoint), lambda: NOW)
+    with pytest.raises(TransientError, match="not marked deleted"):
+        list(connector.refetch(refs))
+
+
+def test_a_page_configured_by_its_handle_still_tells_own_from_incoming(fb_setup):
+    setup = fb_setup(accounts=[{"key": "test-fb", "id": "testkommun",
+                                "token_env": "SOMED_TEST_FB_TOKEN"}])
+    assert archive(setup).status == "ok"
+    archived = items(setup).values()
+    assert {i["direction"] for i in archived if i["kind"] == "post"} == {"own"}
+    assert {i["direction"] for i in archived if i["kind"] == "comment"} >= {"incoming"}

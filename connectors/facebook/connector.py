@@ -19,6 +19,7 @@ from connectors.base import (
     PermissionDenied,
     PlatformSettings,
     StreamSpec,
+    TransientError,
 )
 from connectors.facebook.client import (
     BATCH_LIMIT,
@@ -146,6 +147,7 @@ class FacebookConnector(Connector):
 
     def _fetch(self, stream: str, cursor: str | None, resume: str | None) -> Iterator[Batch]:
         try:
+            self._resolve_page_id()
             if stream == "profile":
                 yield from self._fetch_profile()
             elif stream == "posts":
@@ -172,14 +174,30 @@ class FacebookConnector(Connector):
 
     # --- streams -----------------------------------------------------------------------------
 
+    def _resolve_page_id(self) -> None:
+        """Turn a configured handle (`morakommun`) into the page's numeric id, once.
+
+        Authors are compared with the numeric id to tell own items from incoming ones.
+        """
+        if self.page_id.isdigit():
+            return
+        try:
+            raw = self.client.request(self.page_id, {"fields": "id"}, stream="profile")
+        except ObjectMissing:
+            raise self._no_such_page() from None
+        self.page_id = str(raw["id"])
+
+    def _no_such_page(self) -> FatalError:
+        return FatalError(
+            f"page {self.account.platform_id} does not exist or this token cannot see it "
+            f"(check the account's id, and that the token belongs to that page)"
+        )
+
     def _fetch_profile(self) -> Iterator[Batch]:
         try:
             raw = self.client.request(self.page_id, {"fields": PROFILE_FIELDS}, stream="profile")
         except ObjectMissing:
-            raise FatalError(
-                f"page {self.page_id} does not exist or this token cannot see it "
-                f"(check the account's id, and that the token belongs to that page)"
-            ) from None
+            raise self._no_such_page() from None
         yield Batch([normalize_profile(raw, account=self.account.key)], final=True)
 
     def _fetch_posts(self, cursor: str | None, resume: str | None) -> Iterator[Batch]:
@@ -284,6 +302,7 @@ class FacebookConnector(Connector):
     # --- re-read -----------------------------------------------------------------------------
 
     def _refetch(self, refs: Sequence[ItemRef]) -> Iterator[Batch]:
+        self._resolve_page_id()
         posts = [r for r in refs if r.kind == "post"]
         post_ids = {p.id for p in posts}
         comments: dict[str, dict[str, ItemRef]] = defaultdict(dict)
@@ -297,6 +316,8 @@ class FacebookConnector(Connector):
         for start in range(0, len(posts), BATCH_LIMIT):
             chunk = posts[start : start + BATCH_LIMIT]
             answers = self.client.batch([f"{version}/{p.id}?fields={fields}" for p in chunk])
+            if len(chunk) > 1 and all(status != 200 for status, _ in answers):
+                self._page_still_readable()  # "gone" for every post may mean the page is hidden
             for ref, (status, body) in zip(chunk, answers, strict=True):
                 if status == 200 and isinstance(body, dict) and body.get("id"):
                     post = normalize_post(body, page_id=self.page_id, account=self.account.key)
@@ -318,6 +339,17 @@ class FacebookConnector(Connector):
                 to_confirm.extend(refs_of_thread.values())
         records.extend(self._confirm(to_confirm))
         yield Batch(records, final=True)
+
+    def _page_still_readable(self) -> None:
+        """Raise unless the page itself can be read: Graph answers "does not exist" for every
+        object of a page that was unpublished or restricted, which is no deletion."""
+        try:
+            self.client.request(self.page_id, {"fields": "id"}, stream="posts")
+        except ObjectMissing:
+            raise TransientError(
+                f"page {self.page_id} cannot be read right now (unpublished or restricted?); "
+                "its posts are not marked deleted"
+            ) from None
 
     def _confirm(self, refs: list[ItemRef]) -> list[Record | Tombstone]:
         """Read comments one by one (in batches): still there, or really gone?"""

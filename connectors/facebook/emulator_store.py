@@ -175,6 +175,8 @@ class GraphStore:
 
     def _entries(self, page: PageData) -> Iterator[tuple[str, Entry]]:
         yield page.id, Entry("page", page, page.id)
+        if page.username:  # Graph resolves a page's username like its id
+            yield page.username, Entry("page", page, page.id)
         for post in page.posts:
             yield post.id, Entry("post", post, page.id)
             yield from self._comment_entries(page.id, post, post.comments, None)
