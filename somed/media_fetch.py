@@ -50,6 +50,7 @@ class MediaFetcher:
         self.backoff = backoff
         self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="somed-media")
         self._pending: dict[str, Future[StoredMedia | None]] = {}
+        self.failures: dict[str, str] = {}  # media key -> why, for item_media.last_error
 
     def submit(self, refs: Iterable[MediaRef]) -> None:
         """Start downloading `refs` in the background (each key once per run)."""
@@ -89,7 +90,7 @@ class MediaFetcher:
                 raise
             except (TransientError, RateLimited) as exc:
                 if attempt == ATTEMPTS:
-                    self._skip(ref, f"{exc} (the next run tries again)")
+                    self._skip(ref, f"{exc} (tried again when its item is read again)")
                     return None
                 self.sleep(self.backoff(attempt))
             except ConnectorError as exc:
@@ -98,6 +99,7 @@ class MediaFetcher:
         return None
 
     def _skip(self, ref: MediaRef, why: str) -> None:
+        self.failures[ref.key] = why
         log.warning(
             "%s: media %s not downloaded: %s",
             self.account,

@@ -257,6 +257,8 @@ class _AccountRun:
     def _work(self, specs: Sequence[StreamSpec]) -> tuple[str, str | None]:
         offered = {spec.name: spec for spec in specs}
         wanted = self.account.streams or list(offered)
+        # attachments a previous run could not finish (it ended before they were linked)
+        self.media.submit(queries.pending_media(self.db, self.key))
         problems: list[str] = []
         for stream in wanted:
             if stream not in offered:
@@ -422,10 +424,12 @@ class _AccountRun:
             self.media.submit(ref for key, ref in refs.items() if key not in have)
 
     def _link_remaining_media(self) -> None:
-        """Wait for the downloads still under way and link them to their items."""
+        """Wait for the downloads still under way, link them, and note the ones that failed."""
         media = self.media.drain()
         if media:
             self.writer.write_batch(self.key, [], media=media)
+        for key, why in self.media.failures.items():
+            self.writer.runlog.set_media_error(self.key, key, why)
 
     # --- health ------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from connectors.model import ItemRef, parse_utc, utc_iso
+from connectors.model import ItemRef, MediaRef, parse_utc, utc_iso
 
 POST_KINDS = ("post", "video")
 THREAD_KINDS = ("comment", "reply")
@@ -118,6 +118,7 @@ def account_overview(db: Database) -> list[dict[str, Any]]:
                 "item_total": sum(kinds.values()),
                 "deleted": deleted,
                 "newest_own_post_at": newest,
+                "media_missing": missing_media_count(db, key),
                 "streams": _dicts(
                     db,
                     "SELECT stream, status, message, updated_at, last_ok_at FROM stream_state"
@@ -288,3 +289,27 @@ def stream_state(db: Database, account: str, stream: str) -> dict[str, Any] | No
         db, "SELECT * FROM stream_state WHERE account = ? AND stream = ?", [account, stream]
     )
     return rows[0] if rows else None
+
+
+def pending_media(db: Database, account: str, *, limit: int = 200) -> list[MediaRef]:
+    """Attachments of the account never downloaded and never failed (a run ended first)."""
+    rows = db.execute(
+        "SELECT media_key, max(source_url), max(kind) FROM item_media"
+        " WHERE sha256 IS NULL AND last_error IS NULL AND EXISTS (SELECT 1 FROM items"
+        "  WHERE items.platform = item_media.platform AND items.id = item_media.item_id"
+        "  AND items.account = ?)"
+        " GROUP BY media_key ORDER BY media_key LIMIT ?",
+        [account, limit],
+    ).fetchall()
+    return [MediaRef(key=key, source_url=url, kind=kind or "image") for key, url, kind in rows]
+
+
+def missing_media_count(db: Database, account: str) -> int:
+    """How many of the account's attachments have no stored file yet."""
+    row = db.execute(
+        "SELECT count(DISTINCT media_key) FROM item_media WHERE sha256 IS NULL AND EXISTS"
+        " (SELECT 1 FROM items WHERE items.platform = item_media.platform"
+        "  AND items.id = item_media.item_id AND items.account = ?)",
+        [account],
+    ).fetchone()
+    return int(row[0])

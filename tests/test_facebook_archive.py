@@ -419,3 +419,27 @@ def test_a_page_configured_by_its_handle_still_tells_own_from_incoming(fb_setup)
     archived = items(setup).values()
     assert {i["direction"] for i in archived if i["kind"] == "post"} == {"own"}
     assert {i["direction"] for i in archived if i["kind"] == "comment"} >= {"incoming"}
+
+
+def test_attachments_a_run_did_not_finish_are_fetched_by_the_next_and_failures_noted(fb_setup):
+    setup = fb_setup([small_page(images_every=1)], accounts=[{
+        "key": "test-fb", "id": PAGE_ID, "token_env": "SOMED_TEST_FB_TOKEN",
+        "refetch_window_days": 0}])
+    archive(setup)
+    db = connect(setup.config.db_path)
+    unfinished = [k for (k,) in db.execute("SELECT media_key FROM item_media LIMIT 3")]
+    broken = unfinished.pop()
+    # as a run killed before it linked its downloads leaves them, plus one whose URL is dead
+    db.execute("UPDATE item_media SET sha256 = NULL WHERE media_key IN (?, ?, ?)",
+               [*unfinished, broken])
+    db.execute("UPDATE item_media SET source_url = 'https://scontent.xx.fbcdn.net/gone.png'"
+               " WHERE media_key = ?", [broken])
+    db.conn.commit()
+    assert queries.account_overview(db)[0]["media_missing"] == 3
+    assert archive(setup).status == "ok"
+    rows = dict(db.execute("SELECT media_key, sha256 IS NOT NULL FROM item_media"
+                           " WHERE media_key IN (?, ?, ?)", [*unfinished, broken]).fetchall())
+    assert rows == {unfinished[0]: 1, unfinished[1]: 1, broken: 0}
+    error = db.execute("SELECT last_error FROM item_media WHERE media_key = ?", [broken]).fetchone()
+    assert error[0]
+    assert queries.account_overview(db)[0]["media_missing"] == 1
