@@ -124,10 +124,11 @@ def outcome_note(config: Config, t: Translator, outcome: RunOutcome) -> str:
         )
     if outcome.status == "busy":
         return t("note.busy")
+    named = f"; {outcome.message or ''}"  # a stream the message names is explained there
     notes = [
         t("note.no_permission", stream=t(f"stream.{s}"))
         for s, v in outcome.streams.items()
-        if v == "permission_denied"
+        if v == "permission_denied" and f"; {s}: " not in named
     ]
     if outcome.message:
         notes.append(explain(outcome.message, t))

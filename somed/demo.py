@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,9 +21,14 @@ DEMO_TOKENS = {
     "SOMED_DEMO_FRITID_TOKEN": "demo-token-fritid",
 }
 DEMO_INTERVAL_MINUTES = 1
+CONFIG_NAME = "somed-demo.toml"
+CONFIG_MARKER = "# Written by `somed demo`"
+# What a demo leaves in its folder; only these are removed when the next demo starts.
+OWN_FILES = ("somed.db", "somed.db-wal", "somed.db-shm", CONFIG_NAME)
+OWN_DIRS = ("media", "locks")
 
 CONFIG_TEMPLATE = """\
-# Written by `somed demo`: the two demo pages on the bundled Facebook emulator.
+{marker}: the two demo pages on the bundled Facebook emulator.
 [storage]
 dir = "{storage}"
 
@@ -84,6 +90,44 @@ def _live_activity(emulator: FacebookEmulator, stop: threading.Event) -> None:
             emulator.add_comment(post_id, rng.choice(VISITOR_QUESTIONS))
 
 
+class NotADemoFolder(Exception):
+    """The folder holds a somed archive that an earlier demo did not write."""
+
+
+def clear_previous_demo(directory: Path) -> list[str]:
+    """Remove somed's own files left by an earlier demo in `directory`; nothing else is touched.
+
+    The demo pages are generated relative to now, so archiving them again into an old demo
+    archive would report every item as edited. Raises `NotADemoFolder` (removing nothing) when
+    the folder holds a somed database but no demo config, so a real archive is never wiped.
+    """
+    config = directory / CONFIG_NAME
+    is_demo = config.is_file() and config.read_text(encoding="utf-8", errors="replace").startswith(
+        CONFIG_MARKER
+    )
+    ours = [directory / name for name in (*OWN_FILES, *OWN_DIRS)]
+    if not is_demo and any(path.exists() or path.is_symlink() for path in ours):
+        raise NotADemoFolder(
+            f"{directory} holds somed files that no earlier demo wrote (no {CONFIG_NAME}); "
+            f"choose an empty or new folder with --dir"
+        )
+    removed = []
+    for name in OWN_FILES:
+        path = directory / name
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+            removed.append(name)
+    for name in OWN_DIRS:
+        path = directory / name
+        if path.is_symlink():
+            path.unlink()  # the link only, never what it points at
+            removed.append(name)
+        elif path.is_dir():
+            shutil.rmtree(path)
+            removed.append(name)
+    return removed
+
+
 def run_demo(directory: Path, *, once: bool, port: int, lang: str | None) -> int:
     """Start the emulator, write a config, archive both pages, then run the daemon."""
     from somed.cli import print_outcomes
@@ -93,20 +137,30 @@ def run_demo(directory: Path, *, once: bool, port: int, lang: str | None) -> int
 
     directory = directory.resolve()
     directory.mkdir(parents=True, exist_ok=True)
+    try:
+        clear_previous_demo(directory)  # a fresh start: see the docstring
+    except NotADemoFolder as exc:
+        click.echo(f"somed: error: {exc}", err=True)
+        return 2
     pages, tokens = demo_pages(datetime.now(UTC))
     emulator = FacebookEmulator(pages, tokens=tokens, port=port)
     base_url = emulator.start()
     os.environ.update(DEMO_TOKENS)
     t = Translator(lang)
-    config_path = directory / "somed-demo.toml"
+    config_path = directory / CONFIG_NAME
     config_path.write_text(
         CONFIG_TEMPLATE.format(
-            storage=directory, endpoint=base_url, interval=DEMO_INTERVAL_MINUTES, lang=t.language
+            marker=CONFIG_MARKER,
+            storage=directory,
+            endpoint=base_url,
+            interval=DEMO_INTERVAL_MINUTES,
+            lang=t.language,
         ),
         encoding="utf-8",
     )
     config = load_config(config_path)
     click.echo(t("demo.banner", url=base_url, dir=directory))
+    click.echo(t("demo.fresh"))
     click.echo(t("demo.config", path=config_path))
     click.echo()
     setup_logging("plain", "error", secrets=config.secret_values())  # the tables say it all

@@ -4,24 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import click
 
+from connectors.model import parse_utc
 from somed.config import Config
+from somed.display import local_time, render_table, token_place
 from somed.i18n import Translator
+from somed.reasons import explain, rejected_token
 from storage import queries
 from storage.db import connect
-
-LOCAL_TZ = ZoneInfo("Europe/Stockholm")
-
-
-def local_time(iso: str | None) -> str:
-    """A stored UTC timestamp shown in Swedish local time, minutes precision."""
-    if not iso:
-        return "-"
-    moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 def account_status(config: Config) -> list[dict[str, Any]]:
@@ -48,9 +40,7 @@ def account_status(config: Config) -> list[dict[str, Any]]:
             "streams": [],
         }
         row["enabled"] = account.enabled
-        row["token_source"] = (
-            f"${account.token_env}" if account.token_env else str(account.token_file)
-        )
+        row["token_source"] = token_place(account)
         rows.append(row)
     return rows
 
@@ -58,30 +48,29 @@ def account_status(config: Config) -> list[dict[str, Any]]:
 def health_note(t: Translator, row: dict[str, Any]) -> str:
     """What a person should know or do about an account, in one sentence or two."""
     health = row["health"]["status"]
-    detail = row["health"]["message"] or ""
+    message = row["health"]["message"]
     notes: list[str] = []
     if health == "auth_failed":
-        notes.append(t("note.auth_failed", detail=detail, where=row["token_source"]))
+        reason = rejected_token(message, t)
+        notes.append(t("note.auth_failed", reason=reason, where=row["token_source"]))
     elif health == "failing":
-        notes.append(t("note.failing", detail=detail))
+        notes.append(t("note.failing", reason=explain(message, t) or t("status.failed")))
     elif health is None:
         notes.append(t("note.never_run"))
     for stream in row["streams"]:
         if stream["status"] == "permission_denied":
+            name = t(f"stream.{stream['stream']}")
+            why = explain(stream["message"], t)
             notes.append(
-                t(
-                    "note.permission",
-                    stream=t(f"stream.{stream['stream']}"),
-                    detail=stream["message"],
-                )
+                t("note.permission", stream=name, reason=why)
+                if why
+                else t("note.no_permission", stream=name) + "."
             )
     return " ".join(notes)
 
 
 def print_status(config: Config, t: Translator, rows: list[dict[str, Any]]) -> None:
     """Print one block per account: a table line and, below it, any note."""
-    from somed.cli import render_table
-
     if not config.db_path.exists():
         click.echo(t("status.no_archive", path=config.db_path))
     now = datetime.now(UTC)
@@ -98,9 +87,10 @@ def print_status(config: Config, t: Translator, rows: list[dict[str, Any]]) -> N
     for row in rows:
         run = row["last_run"] or {}
         newest = row["newest_own_post_at"]
+        newest_at = parse_utc(newest)
         age = ""
-        if newest:
-            days = (now - datetime.fromisoformat(newest.replace("Z", "+00:00"))).days
+        if newest_at is not None:
+            days = (now - newest_at).days
             ago = t("today") if days == 0 else t("days_ago", days=days)
             age = f"{local_time(newest)} ({ago})"
         last = (
@@ -120,10 +110,6 @@ def print_status(config: Config, t: Translator, rows: list[dict[str, Any]]) -> N
         )
     click.echo(render_table(headers, table))
     for row in rows:
-        note = health_note(t, row)
-        if (
-            note
-            and row["health"]["status"] != "ok"
-            or any(s["status"] == "permission_denied" for s in row["streams"])
-        ):
+        note = health_note(t, row)  # empty for a healthy account with every stream allowed
+        if note:
             click.echo(f"\n{row['key']}: {note}")

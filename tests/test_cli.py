@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -95,8 +95,18 @@ def test_status_says_in_plain_words_that_the_token_must_be_renewed(fb_setup):
     assert result.returncode == 0
     assert "token must be renewed" in result.stdout
     assert "Renew the token" in result.stdout and f"${TOKEN_ENV}" in result.stdout
+    assert "Facebook rejected the access token: it has expired (code 190/463)" in result.stdout
     swedish = somed("--lang", "sv", "status", env=setup.env)
+    assert swedish.returncode == 0
     assert "token måste förnyas" in swedish.stdout
+    note = next(line for line in swedish.stdout.splitlines() if line.startswith("test-fb:"))
+    assert "Facebook avvisade åtkomsttoken: den har gått ut (kod 190/463)" in note
+    assert "Förnya token" in note and f"${TOKEN_ENV}" in note
+    for english in ("the token", "token has expired", "rejected", "renew", "code 190"):
+        assert english not in swedish.stdout, english  # no connector text in a Swedish note
+    archive = somed("--lang", "sv", "archive", env=setup.env)
+    assert archive.returncode == 1 and "Facebook avvisade åtkomsttoken" in archive.stdout
+    assert "the token" not in archive.stdout and "rejected" not in archive.stdout
     data = json.loads(somed("status", "--json", env=setup.env).stdout)
     assert data[0]["health"]["status"] == "auth_failed" and data[0]["last_run"]["status"] == "auth_failed"
 
@@ -152,6 +162,58 @@ def test_secrets_never_reach_logs_database_exports_or_media(fb_setup, tmp_path):
     for path in setup.config.storage_dir.rglob("*"):
         if path.is_file():
             assert TOKEN.encode() not in path.read_bytes(), path
+
+
+def test_a_second_demo_in_the_same_folder_starts_afresh_and_finds_no_edits(tmp_path):
+    demo_dir = tmp_path / "demo-data"
+    demo_dir.mkdir()
+    (demo_dir / "notes.txt").write_text("mine", encoding="utf-8")  # not somed's: must survive
+    (demo_dir / "media-backup").mkdir()
+    env = {"PATH": "/usr/bin:/bin"}
+    runs = [somed("--lang", "en", "demo", "--once", "--dir", str(demo_dir), env=env)
+            for _ in range(2)]
+    for result in runs:
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "The demo starts afresh" in result.stdout
+    header, *rows = [line.split() for line in runs[1].stdout.splitlines()
+                     if line.startswith(("Account ", "mora-fb ", "fritidsgarden-fb "))][:3]
+    changed = header.index("Changed")
+    assert [r[0] for r in rows] == ["mora-fb", "fritidsgarden-fb"]
+    assert all(int(r[changed]) == 0 and int(r[changed - 1]) > 0 for r in rows), runs[1].stdout
+    assert (demo_dir / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert (demo_dir / "media-backup").is_dir()
+
+
+def test_a_demo_hours_after_the_last_one_still_finds_no_edits(tmp_path, monkeypatch, capsys):
+    """The demo pages move with the clock: an old demo archive would see every item edited."""
+    import somed.demo
+
+    class ThreeHoursLater(datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[no-untyped-def]
+            return datetime.now(tz) + timedelta(hours=3)
+
+    def counts() -> list[list[str]]:  # new, changed, deleted of each account's summary row
+        rows = [line.split() for line in capsys.readouterr().out.splitlines()
+                if line.startswith(("mora-fb ", "fritidsgarden-fb "))][:2]
+        return [r[3:6] for r in rows]
+
+    monkeypatch.setattr(somed.demo, "setup_logging", lambda *args, **kwargs: None)
+    for name in somed.demo.DEMO_TOKENS:
+        monkeypatch.delenv(name, raising=False)  # run_demo sets them; monkeypatch restores
+    assert somed.demo.run_demo(tmp_path, once=True, port=0, lang="en") == 0
+    first = counts()
+    assert len(first) == 2 and all(int(new) > 0 and changed == "0" for new, changed, _ in first)
+    monkeypatch.setattr(somed.demo, "datetime", ThreeHoursLater)
+    assert somed.demo.run_demo(tmp_path, once=True, port=0, lang="en") == 0
+    assert counts() == first  # archived afresh: all new again, nothing changed
+
+
+def test_demo_refuses_a_folder_holding_an_archive_it_did_not_write(tmp_path):
+    (tmp_path / "somed.db").write_bytes(b"a real archive")
+    result = somed("demo", "--once", "--dir", str(tmp_path), env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 2 and "somed-demo.toml" in result.stderr
+    assert (tmp_path / "somed.db").read_bytes() == b"a real archive"
 
 
 def test_every_cli_verb_and_option_is_documented():

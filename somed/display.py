@@ -1,0 +1,45 @@
+"""Display helpers shared by the tables of `somed archive`, `somed status` and `somed demo`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from connectors.model import parse_utc
+
+LOCAL_TZ = ZoneInfo("Europe/Stockholm")  # the time zone people read times in
+
+
+class HasTokenSource(Protocol):
+    """What `token_place` needs from an account (somed's `AccountConfig` has it)."""
+
+    token_env: str | None
+    token_file: Any
+
+
+def local_time(iso: str | None) -> str:
+    """A stored UTC timestamp shown in Swedish local time, minutes precision ("-" if none)."""
+    moment = parse_utc(iso)
+    if moment is None:
+        return "-"
+    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def token_place(account: HasTokenSource) -> str:
+    """Where an account's token is read from, in words (never the token itself)."""
+    if account.token_env:
+        return f"${account.token_env}"
+    return str(account.token_file)
+
+
+def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """Align columns for a terminal; wide text in the last column is left as it is."""
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers) - 1)]
+    lines = []
+    for row in cells:
+        lead = "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:-1]))
+        lines.append(f"{lead}  {row[-1]}".rstrip())
+    lines.insert(1, "-" * min(100, max(len(line) for line in lines)))
+    return "\n".join(lines)
