@@ -24,7 +24,7 @@ from connectors.base import (
     TransientError,
 )
 from connectors.http import RedirectingSession
-from connectors.model import Batch, ItemRef, Record, Tombstone
+from connectors.model import Batch, ItemRef, Record, Tombstone, parse_utc
 from connectors.registry import connector_class
 from somed.config import Config
 from somed.media_fetch import MediaFetcher, media_refs
@@ -319,8 +319,8 @@ class _AccountRun:
         state = queries.stream_state(self.db, self.key, stream)
         if not state or state.get("status") != "permission_denied":
             return False
-        since = datetime.fromisoformat(str(state["updated_at"]).replace("Z", "+00:00"))
-        return self.runner.clock() - since < PERMISSION_RECHECK
+        since = parse_utc(state["updated_at"])
+        return since is not None and self.runner.clock() - since < PERMISSION_RECHECK
 
     def _retrying(self, what: str, attempt_walk: Callable[[], None]) -> None:
         """Run `attempt_walk` until it completes, retrying typed transient failures."""

@@ -155,8 +155,9 @@ class GraphClient:
         self, token: str, session: requests.Session, *, version: str, timeout: float
     ) -> None:
         self.graph = facebook.GraphAPI(access_token=token, timeout=timeout, session=session)
-        # facebook-sdk 3.1.0 only accepts versions up to 3.1 in its constructor; the attribute is
-        # read on every call, so a current version set here is what the requests carry.
+        # facebook-sdk 3.1.0 only accepts versions up to 3.1 in its constructor, so none is given
+        # there. `request()` below prefixes every path with the configured version itself; the
+        # attribute is set too, so the library's own helpers (get_object, ...) agree.
         self.graph.version = version
         self.session = session
         self.version = version
