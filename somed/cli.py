@@ -6,6 +6,7 @@ import json
 import sqlite3
 import sys
 from collections.abc import Sequence
+from contextlib import closing
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
@@ -245,8 +246,10 @@ def status(state: State, as_json: bool) -> None:
 
     config = state.config()
     if config.db_path.exists():
-        open_archive(config, connect_only=True).close()  # unreadable or locked: one clear line
-    rows = account_status(config)
+        with closing(open_archive(config, connect_only=True)) as db:  # unreadable: one line
+            rows = account_status(config, db)
+    else:
+        rows = account_status(config)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
         return

@@ -202,8 +202,7 @@ class Daemon:
         signal.signal(signal.SIGTERM, self._on_term)
         signal.signal(signal.SIGINT, self._on_term)
         signal.signal(signal.SIGHUP, self._on_hup)
-        prepare_archive(self.config)
-        self._schedule()
+        self._schedule()  # the caller has prepared the archive (cli `run`, `demo`)
         self.scheduler.start()
         log.info(
             "somed daemon started: %d accounts, archive %s",

@@ -74,7 +74,7 @@ class RunOutcome:
     @property
     def failed(self) -> bool:
         """True when the run did not do its work (busy counts as not done)."""
-        return self.status not in ("ok",)
+        return self.status != "ok"
 
 
 def backoff_seconds(attempt: int, base: float, cap: float, rng: random.Random) -> float:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from datetime import UTC, datetime
 from typing import Any
 
 import click
+from sqlite_utils import Database
 
 from connectors.model import parse_utc
 from somed.config import Config
@@ -16,15 +18,17 @@ from storage import queries
 from storage.db import connect
 
 
-def account_status(config: Config) -> list[dict[str, Any]]:
-    """Every configured account with what the archive knows about it (JSON-ready)."""
+def account_status(config: Config, db: Database | None = None) -> list[dict[str, Any]]:
+    """Every configured account with what the archive `db` knows about it (JSON-ready).
+
+    Without `db`, the archive is opened here if it exists.
+    """
     known: dict[str, dict[str, Any]] = {}
-    if config.db_path.exists():
-        db = connect(config.db_path)
-        try:
-            known = {row["key"]: row for row in queries.account_overview(db)}
-        finally:
-            db.close()
+    if db is None and config.db_path.exists():
+        with closing(connect(config.db_path)) as own:
+            return account_status(config, own)
+    if db is not None:
+        known = {row["key"]: row for row in queries.account_overview(db)}
     rows = []
     for account in config.accounts:
         row = known.get(account.key) or {

@@ -13,28 +13,7 @@ from sqlite_utils import Database
 from connectors.model import Record, Tombstone, canonical_json, utc_iso
 from storage.db import insert_rows, transaction
 from storage.media import StoredMedia
-from storage.runlog import (
-    ACCOUNT_FIELDS,
-    HEALTH_STATUSES,
-    RUN_STATUSES,
-    RUN_TRIGGERS,
-    STREAM_STATUSES,
-    SYSTEM_ACTOR,
-    RunLog,
-    audit_row,
-)
-
-__all__ = [
-    "ACCOUNT_FIELDS",
-    "HEALTH_STATUSES",
-    "RUN_STATUSES",
-    "RUN_TRIGGERS",
-    "STREAM_STATUSES",
-    "SYSTEM_ACTOR",
-    "ArchiveWriter",
-    "RunLog",
-    "WriteStats",
-]
+from storage.runlog import SYSTEM_ACTOR, RunLog, audit_row
 
 Row = dict[str, Any]
 
@@ -249,7 +228,6 @@ class ArchiveWriter:
             [(stored.sha256, key, account) for key, stored in media.items()],
         )
 
-    # --- bookkeeping, kept in the run log (storage.runlog) ---------------------------------
 
 
 def _classify(
