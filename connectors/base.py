@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -78,35 +78,75 @@ class CheckResult:
 
 
 class ConnectorError(Exception):
-    """Base of every error a connector raises; the message is safe to log (no secrets)."""
+    """Base of every error a connector raises; the message is safe to log (no secrets).
+
+    Besides the English `message` (for logs), each error carries a `reason` code and its
+    `params` (the Home Assistant `translation_key` pattern): runs and health store them, and
+    every user text is rendered from them through the catalogues, never from the message.
+    Codes are dotted and start with the area, e.g. `auth.token_expired`, `net.timeout`,
+    `facebook.api_version`; each subclass has a generic default.
+    """
+
+    default_reason: ClassVar[str] = "error"
+
+    def __init__(
+        self, message: str, *, reason: str | None = None, params: Mapping[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason or self.default_reason
+        self.params: dict[str, Any] = dict(params or {})
 
 
 class AuthError(ConnectorError):
     """The credentials are invalid or expired: pause the account and tell people."""
 
+    default_reason = "auth.invalid"
+
 
 class RateLimited(ConnectorError):
     """The platform asks us to slow down; `retry_after` is its hint in seconds, if any."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
+    default_reason = "rate.limited"
+
+    def __init__(
+        self,
+        message: str,
+        retry_after: float | None = None,
+        *,
+        reason: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, reason=reason, params=params)
         self.retry_after = retry_after
 
 
 class TransientError(ConnectorError):
     """A passing fault (5xx, timeout, malformed body): the runner retries with backoff."""
 
+    default_reason = "transient"
+
 
 class PermissionDenied(ConnectorError):
     """The token may not read this stream: skip it and report it."""
 
-    def __init__(self, stream: str, message: str) -> None:
-        super().__init__(message)
+    default_reason = "permission.denied"
+
+    def __init__(
+        self,
+        stream: str,
+        message: str,
+        *,
+        reason: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, reason=reason, params=params)
         self.stream = stream
 
 
 class FatalError(ConnectorError):
     """Something retrying cannot fix (bad account id, unsupported API version)."""
+
+    default_reason = "fatal"
 
 
 # --- the base class ---------------------------------------------------------------------------
