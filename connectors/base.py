@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 import requests
 
-from connectors.model import Batch, ItemRef, MediaRef
+from connectors.model import Batch, ItemRef, MediaRef, Span
 
 Clock = Callable[[], datetime]
 
@@ -183,15 +183,18 @@ class Connector:
         """Yield batches of a stream walk from `cursor` (None: everything), resuming at `resume`."""
         raise NotImplementedError
 
-    def refetch(self, refs: Sequence[ItemRef]) -> Iterator[Batch]:
-        """Read stored items again; yield current records, and tombstones for those gone."""
+    def refetch(self, refs: Sequence[ItemRef], span: Span | None = None) -> Iterator[Batch]:
+        """Read stored items again; yield current records, and tombstones for those gone.
+
+        With a `span`, `refs` are every stored item created in it (posts with their comments):
+        the connector may list the span cheaply and read in full only what changed against
+        the refs' markers, new items of the span included.
+        """
         raise NotImplementedError
 
     def download(self, media: MediaRef) -> tuple[bytes, str | None]:
         """Download one attachment; return its bytes and the MIME type the server gave."""
         raise NotImplementedError
-
-    refetch_chunk_size: ClassVar[int] = 50
 
     def request_count(self) -> int:
         """Return how many HTTP requests this connector has made so far."""

@@ -109,6 +109,9 @@ class Record:
     media: tuple[MediaRef, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+    # the connector's cheap change signal for this item (e.g. a digest of what a listing shows);
+    # stored beside the item and handed back in `ItemRef.marker`; never part of the content
+    marker: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -159,6 +162,16 @@ class ItemRef:
     parent_id: str | None = None
     thread_id: str | None = None
     created_at: datetime | None = None
+    marker: str | None = None  # what the connector said last time (`Record.marker`)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A range of creation times [start, end): the refs given with it are every stored item
+    created in it, so a connector may list the range and read in full only what changed."""
+
+    start: datetime
+    end: datetime
 
 
 @dataclass

@@ -196,6 +196,7 @@ class AccountConfig(_Model):
     audience: str | None = None
     interval_minutes: int = Field(15, ge=1, le=1440)
     refetch_window_days: int = Field(90, ge=0, le=3650)
+    deep_sweep_days: int = Field(7, ge=0, le=3650)
     streams: list[str] | None = None
     enabled: bool = True
     sender_text: str | None = None

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +25,7 @@ from connectors.base import (
     TransientError,
 )
 from connectors.http import RedirectingSession
-from connectors.model import Batch, ItemRef, Record, Tombstone, parse_utc
+from connectors.model import Batch, Record, Span, Tombstone, parse_utc, utc_iso
 from connectors.registry import connector_class
 from somed.config import Config
 from somed.media_fetch import MediaFetcher, media_refs
@@ -37,6 +38,8 @@ from storage.writer import ArchiveWriter, WriteStats
 log = logging.getLogger("somed.runner")
 
 PERMISSION_RECHECK = timedelta(hours=24)
+DEEP_SWEEP = "deep_sweep"  # its state is kept as a cursor of this name
+DEEP_SWEEP_SLICE_POSTS = 500  # posts (with their comments) one run's deep-sweep slice covers
 
 
 def utc_now() -> datetime:
@@ -301,14 +304,8 @@ class _AccountRun:
                 if stream == "profile":  # the account itself cannot be read: stop here
                     return "failed", str(exc)
                 problems.append(f"{stream}: {exc}")
-        window = int(self.account.refetch_window_days)
-        if window > 0 and self.stream_status.get("posts") == "ok":
-            try:
-                self._sweep(self.runner.clock() - timedelta(days=window))
-                self.stream_status["sweep"] = "ok"
-            except StreamFailed as exc:
-                self.stream_status["sweep"] = "failed"
-                problems.append(f"re-read: {exc}")
+        if self.stream_status.get("posts") == "ok":
+            problems.extend(self._sweeps())
         self._link_remaining_media()
         if problems:
             nothing_worked = all(v != "ok" for v in self.stream_status.values())
@@ -396,16 +393,72 @@ class _AccountRun:
         elif self.runner.stop.is_set():
             raise Interrupted()
 
-    def _sweep(self, since: datetime) -> None:
-        """Re-read the recent window for edits, deletions and new comments on older posts."""
-        refs = queries.refetch_refs(self.db, self.key, since=since)
-        for chunk in _chunks_by_thread(refs, self.connector.refetch_chunk_size):
-            self._retrying("re-read", lambda c=chunk: self._refetch_chunk(c))
+    def _sweeps(self) -> list[str]:
+        """Re-read the recent window, then a slice of the deep sweep when one is due."""
+        problems: list[str] = []
+        now = self.runner.clock()
+        window = int(self.account.refetch_window_days)
+        edge = now - timedelta(days=window)
+        work_list: list[tuple[str, Callable[[], None]]] = []
+        if window > 0:
+            work_list.append(("sweep", lambda: self._sweep(Span(edge, now + timedelta(days=1)))))
+        work_list.append(("deep_sweep", lambda: self._deep_sweep(edge, now)))
+        for name, work in work_list:
+            try:
+                work()
+                self.stream_status[name] = "ok"
+            except StreamFailed as exc:
+                self.stream_status[name] = "failed"
+                problems.append(f"{'re-read' if name == 'sweep' else 'deep sweep'}: {exc}")
+        return problems
 
-    def _refetch_chunk(self, chunk: list[ItemRef]) -> None:
-        for batch in self.connector.refetch(chunk):
-            self._store(batch, None)
-            self._after_batch()
+    def _sweep(self, span: Span, cursor: tuple[str, str] | None = None) -> None:
+        """Re-read what changed among the stored items created in `span` (edits, deletions,
+        new and deleted comments); `cursor` is stored with the last batch."""
+        if span.start >= span.end:
+            return
+        refs = queries.refetch_refs(self.db, self.key, since=span.start, until=span.end)
+
+        def attempt() -> None:
+            for batch in self.connector.refetch(refs, span):
+                self._store(batch, cursor if batch.final else None)
+                self._after_batch()
+
+        self._retrying("re-read", attempt)
+
+    def _deep_sweep(self, edge: datetime, now: datetime) -> None:
+        """One slice of the slow sweep over every post older than the window, newest first;
+        its position and last completion live in the cursors table (`deep_sweep`)."""
+        days = int(self.account.deep_sweep_days)
+        if days <= 0:
+            return
+        text = queries.get_cursor(self.db, self.key, DEEP_SWEEP)
+        if text is None:  # the first walk read everything in full: the first pass is due later
+            state = {"completed_at": utc_iso(now)}
+            self.writer.write_batch(self.key, [], cursor=(DEEP_SWEEP, json.dumps(state)))
+            return
+        state: dict[str, str | None] = json.loads(text)
+        position = parse_utc(state.get("position"))
+        if position is None:  # between passes: is the next one due?
+            completed = parse_utc(state.get("completed_at"))
+            if completed is not None and now - completed < timedelta(days=days):
+                return
+            position, state["started_at"] = edge, utc_iso(now)
+        start = queries.sweep_slice_start(
+            self.db, self.key, before=position, posts=DEEP_SWEEP_SLICE_POSTS
+        )
+        done = (
+            start is None
+            or queries.sweep_slice_start(self.db, self.key, before=start, posts=1) is None
+        )
+        state["position"] = None if done else utc_iso(start)
+        if done:
+            state["completed_at"] = utc_iso(now)
+        cursor = (DEEP_SWEEP, json.dumps(state, sort_keys=True))
+        if start is None:
+            self.writer.write_batch(self.key, [], cursor=cursor)
+            return
+        self._sweep(Span(start, position), cursor)
 
     # --- storing -----------------------------------------------------------------------------
 
@@ -450,27 +503,3 @@ class _AccountRun:
                 f": {message}" if message else "",
                 extra={"account": self.key, "event": "health_changed", "health": health},
             )
-
-
-def _chunks_by_thread(refs: Sequence[ItemRef], size: int) -> Iterator[list[ItemRef]]:
-    """Group refs so each chunk holds at most `size` posts, each with all its comments."""
-    by_thread: dict[str, list[ItemRef]] = {}
-    orphans: list[ItemRef] = []
-    for ref in refs:
-        if ref.kind == "post":
-            by_thread.setdefault(ref.id, []).insert(0, ref)
-        elif ref.thread_id:
-            by_thread.setdefault(ref.thread_id, []).append(ref)
-        else:
-            orphans.append(ref)
-    chunk: list[ItemRef] = []
-    posts_in_chunk = 0
-    for group in by_thread.values():
-        if posts_in_chunk >= size:
-            yield chunk
-            chunk, posts_in_chunk = [], 0
-        chunk.extend(group)
-        posts_in_chunk += 1
-    chunk.extend(orphans)
-    if chunk:
-        yield chunk

@@ -192,3 +192,9 @@ def m001_initial(db: Database) -> None:
         END;
         """
     )
+
+
+@MIGRATIONS()
+def m007_facebook_item_markers(db: Database) -> None:
+    """Add `items.marker`: a connector's opaque change signal, compared on the next re-read."""
+    db.execute("ALTER TABLE items ADD COLUMN marker TEXT")

@@ -24,32 +24,49 @@ def get_cursor(db: Database, account: str, stream: str) -> str | None:
     return row[0] if row else None
 
 
-def refetch_refs(db: Database, account: str, *, since: datetime) -> list[ItemRef]:
-    """Return the account's live posts created since `since` and the live comments under them."""
-    cutoff = utc_iso(since)
+def refetch_refs(
+    db: Database, account: str, *, since: datetime, until: datetime | None = None
+) -> list[ItemRef]:
+    """Return the account's live posts created in [since, until) and the live comments under
+    them, each with the marker its connector gave last time."""
     rows = db.execute(
         f"""
         WITH recent AS (
             SELECT id FROM items
             WHERE account = :account AND kind IN {_in(POST_KINDS)}
               AND deleted_at IS NULL AND created_at >= :since
+              AND (:until IS NULL OR created_at < :until)
         )
-        SELECT kind, id, parent_id, thread_id, created_at FROM items
+        SELECT kind, id, parent_id, thread_id, created_at, marker FROM items
         WHERE id IN (SELECT id FROM recent) AND account = :account
         UNION ALL
         -- "+account" keeps SQLite on the thread_id index instead of scanning the account
-        SELECT kind, id, parent_id, thread_id, created_at FROM items
+        SELECT kind, id, parent_id, thread_id, created_at, marker FROM items
         WHERE thread_id IN (SELECT id FROM recent) AND +account = :account
           AND kind IN {_in(THREAD_KINDS)} AND deleted_at IS NULL
         ORDER BY created_at, id
         """,
-        {"account": account, "since": cutoff},
+        {"account": account, "since": utc_iso(since), "until": utc_iso(until)},
     )
     return [
         ItemRef(kind=kind, id=item_id, parent_id=parent, thread_id=thread,
-                created_at=parse_utc(created))
-        for kind, item_id, parent, thread, created in rows
+                created_at=parse_utc(created), marker=marker)
+        for kind, item_id, parent, thread, created, marker in rows
     ]  # fmt: skip
+
+
+def sweep_slice_start(
+    db: Database, account: str, *, before: datetime, posts: int
+) -> datetime | None:
+    """Return where a deep-sweep slice of about `posts` live posts created before `before`
+    starts (the creation time of the oldest of them), or None when none is left."""
+    row = db.execute(
+        f"SELECT min(created_at) FROM (SELECT created_at FROM items"
+        f" WHERE account = ? AND kind IN {_in(POST_KINDS)} AND deleted_at IS NULL"
+        f" AND created_at < ? ORDER BY created_at DESC LIMIT ?)",
+        [account, utc_iso(before), max(1, posts)],
+    ).fetchone()
+    return parse_utc(row[0]) if row and row[0] else None
 
 
 def downloaded_media_keys(db: Database, platform: str, keys: Iterable[str]) -> set[str]:

@@ -120,6 +120,7 @@ class ArchiveWriter:
             states = self._load_states(prepared)
             stats, versions, links, audits = _classify(account, prepared, states, now)
             self._apply(states, versions, now)
+            self._store_markers(prepared)
             if links:
                 self.db["item_media"].upsert_all(
                     list(links.values()), pk=("platform", "item_id", "media_key")
@@ -197,6 +198,21 @@ class ArchiveWriter:
         if deleted_updates:
             run("UPDATE items SET deleted_at = ? WHERE platform = ? AND id = ?", deleted_updates)
         insert_rows(self.db, "item_versions", _VERSION_COLUMNS, versions)
+
+    def _store_markers(
+        self, prepared: Sequence[tuple[Record | Tombstone, dict[str, Any] | None]]
+    ) -> None:
+        """Keep each record's change marker (not content: it never makes a version)."""
+        rows = [
+            (entry.marker, entry.platform, entry.id)
+            for entry, _ in prepared
+            if isinstance(entry, Record) and entry.marker is not None
+        ]
+        if rows:
+            self.db.conn.executemany(
+                "UPDATE items SET marker = ? WHERE platform = ? AND id = ? AND marker IS NOT ?",
+                [(*row, row[0]) for row in rows],
+            )
 
     def _reuse_downloads(self, links: Mapping[tuple[str, ...], Any]) -> None:
         """Give new links the file already downloaded for the same media key on that platform."""

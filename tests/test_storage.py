@@ -15,6 +15,7 @@ from connectors.model import RECORD_FIELDS, Author, MediaRef, Record, Tombstone,
 from storage import queries
 from storage.db import connect, integrity_ok
 from storage.media import MediaStore
+from storage.migrations import MIGRATIONS
 from storage.writer import ArchiveWriter, WriteStats
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
@@ -106,7 +107,9 @@ def test_connect_sets_pragmas_and_records_migrations(tmp_path: Path) -> None:
     assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 30000
     assert db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
     rows = list(db["_sqlite_migrations"].rows)
-    assert [(r["migration_set"], r["name"]) for r in rows] == [("somed", "m001_initial")]
+    names = [(r["migration_set"], r["name"]) for r in rows]
+    assert names[0] == ("somed", "m001_initial")
+    assert ("somed", "m007_facebook_item_markers") in names
     for table in (
         "items",
         "item_versions",
@@ -124,7 +127,7 @@ def test_connect_sets_pragmas_and_records_migrations(tmp_path: Path) -> None:
     assert integrity_ok(db)
     db.close()
     again = connect(tmp_path / "new" / "dir" / "somed.db")
-    assert again["_sqlite_migrations"].count == 1
+    assert again["_sqlite_migrations"].count == len(rows)  # nothing applied twice
     again.close()
 
 
@@ -151,9 +154,12 @@ def test_processes_connecting_at_once_to_a_fresh_file_all_succeed(tmp_path: Path
     outcomes = [results.get(timeout=60) for _ in procs]
     for proc in procs:
         proc.join(timeout=60)
-    assert outcomes == [("ok", 1)] * workers
+    applied = len(MIGRATIONS._migrations)
+    assert outcomes == [("ok", applied)] * workers
     db = connect(Path(path))
-    assert [r["name"] for r in db["_sqlite_migrations"].rows] == ["m001_initial"]
+    assert [r["name"] for r in db["_sqlite_migrations"].rows] == [
+        m.name for m in MIGRATIONS._migrations
+    ]  # each applied exactly once
     assert integrity_ok(db)
     db.close()
 

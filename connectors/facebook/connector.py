@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar
@@ -19,17 +18,14 @@ from connectors.base import (
     PermissionDenied,
     PlatformSettings,
     StreamSpec,
-    TransientError,
 )
+from connectors.facebook import reread
 from connectors.facebook.client import (
-    BATCH_LIMIT,
     CursorExpired,
     GraphClient,
     ObjectMissing,
     Page,
     TooMuchData,
-    classify,
-    failure_from_envelope,
 )
 from connectors.facebook.normalize import (
     COMMENT_FIELDS,
@@ -41,7 +37,7 @@ from connectors.facebook.normalize import (
     normalize_profile,
     post_fields,
 )
-from connectors.model import Batch, ItemRef, MediaRef, Record, Tombstone, parse_utc, utc_iso
+from connectors.model import Batch, ItemRef, MediaRef, Record, Span, Tombstone, parse_utc, utc_iso
 
 DEFAULT_API_VERSION = "v21.0"
 MIN_PAGE_SIZE = 5
@@ -74,7 +70,6 @@ class FacebookConnector(Connector):
         StreamSpec("posts", "timestamp", timedelta(minutes=15)),
         StreamSpec("messages", "timestamp", timedelta(minutes=15), optional=True),
     )
-    refetch_chunk_size: ClassVar[int] = BATCH_LIMIT
 
     def __init__(
         self,
@@ -87,6 +82,7 @@ class FacebookConnector(Connector):
         self.page_id = account.platform_id
         self.page_size = max(MIN_PAGE_SIZE, min(100, settings.page_size))
         self.comment_limit = self.page_size
+        self.listing_size = 100
         self.slow_down_at = float(settings.options.get("slow_down_at_percent", 80))
         self.client = GraphClient(
             account.token.reveal(),
@@ -113,6 +109,7 @@ class FacebookConnector(Connector):
     def _shrink(self) -> None:
         self.page_size = max(MIN_PAGE_SIZE, self.page_size // 2)
         self.comment_limit = max(MIN_PAGE_SIZE, self.comment_limit // 2)
+        self.listing_size = max(MIN_PAGE_SIZE, self.listing_size // 2)
 
     # --- contract ----------------------------------------------------------------------------
 
@@ -160,10 +157,14 @@ class FacebookConnector(Connector):
             self._shrink()
             raise
 
-    def refetch(self, refs: Sequence[ItemRef]) -> Iterator[Batch]:
-        """Re-read posts (with all their comments) by Graph batch; confirm missing comments."""
+    def refetch(self, refs: Sequence[ItemRef], span: Span | None = None) -> Iterator[Batch]:
+        """Re-read posts (with all their comments) by Graph batch; confirm missing comments.
+
+        With a span, only what its cheap listing shows changed is read (see `reread`).
+        """
         try:
-            yield from self._refetch(refs)
+            self._resolve_page_id()
+            yield from reread.refetch(self, refs, span)
         except TooMuchData:
             self._shrink()
             raise
@@ -221,12 +222,13 @@ class FacebookConnector(Connector):
                     continue
                 seen.add(str(raw["id"]))
                 post = normalize_post(raw, page_id=self.page_id, account=self.account.key)
-                records.append(post)
-                records.extend(self._comments_of(raw, post.id))
+                comments = self.comments_of(raw, post.id)
+                records.append(reread.with_marker(post, comments, raw))
+                records.extend(comments)
                 high = _later(high, utc_iso(post.created_at))
             yield _page_batch(records, page, high, last=page.next_params is None)
 
-    def _comments_of(self, raw_post: dict[str, Any], post_id: str) -> list[Record]:
+    def comments_of(self, raw_post: dict[str, Any], post_id: str) -> list[Record]:
         """All comments and replies of a post: the expanded first page, then the rest."""
         nested = raw_post.get("comments")
         if not isinstance(nested, dict):
@@ -298,84 +300,3 @@ class FacebookConnector(Connector):
             yield _page_batch(records, page, high, last=last)
             if last:
                 return
-
-    # --- re-read -----------------------------------------------------------------------------
-
-    def _refetch(self, refs: Sequence[ItemRef]) -> Iterator[Batch]:
-        self._resolve_page_id()
-        posts = [r for r in refs if r.kind == "post"]
-        post_ids = {p.id for p in posts}
-        comments: dict[str, dict[str, ItemRef]] = defaultdict(dict)
-        for ref in refs:
-            if ref.kind in ("comment", "reply"):
-                comments[ref.thread_id or ""][ref.id] = ref
-        records: list[Record | Tombstone] = []
-        to_confirm: list[ItemRef] = []
-        fields = post_fields(self.comment_limit)
-        version = self.client.version
-        for start in range(0, len(posts), BATCH_LIMIT):
-            chunk = posts[start : start + BATCH_LIMIT]
-            answers = self.client.batch([f"{version}/{p.id}?fields={fields}" for p in chunk])
-            if len(chunk) > 1 and all(status != 200 for status, _ in answers):
-                self._page_still_readable()  # "gone" for every post may mean the page is hidden
-            for ref, (status, body) in zip(chunk, answers, strict=True):
-                if status == 200 and isinstance(body, dict) and body.get("id"):
-                    post = normalize_post(body, page_id=self.page_id, account=self.account.key)
-                    current = self._comments_of(body, post.id)
-                    records.append(post)
-                    records.extend(current)
-                    present = {c.id for c in current}
-                    to_confirm.extend(
-                        c for cid, c in comments[ref.id].items() if cid not in present
-                    )
-                    continue
-                error = classify(failure_from_envelope(body, status), stream="posts")
-                if not isinstance(error, ObjectMissing):
-                    raise error
-                records.append(self._tombstone(ref))
-                records.extend(self._tombstone(c) for c in comments[ref.id].values())
-        for thread, refs_of_thread in comments.items():
-            if thread not in post_ids:
-                to_confirm.extend(refs_of_thread.values())
-        records.extend(self._confirm(to_confirm))
-        yield Batch(records, final=True)
-
-    def _page_still_readable(self) -> None:
-        """Raise unless the page itself can be read: Graph answers "does not exist" for every
-        object of a page that was unpublished or restricted, which is no deletion."""
-        try:
-            self.client.request(self.page_id, {"fields": "id"}, stream="posts")
-        except ObjectMissing:
-            raise TransientError(
-                f"page {self.page_id} cannot be read right now (unpublished or restricted?); "
-                "its posts are not marked deleted"
-            ) from None
-
-    def _confirm(self, refs: list[ItemRef]) -> list[Record | Tombstone]:
-        """Read comments one by one (in batches): still there, or really gone?"""
-        results: list[Record | Tombstone] = []
-        version = self.client.version
-        for start in range(0, len(refs), BATCH_LIMIT):
-            chunk = refs[start : start + BATCH_LIMIT]
-            answers = self.client.batch(
-                [f"{version}/{r.id}?fields={COMMENT_FIELDS}" for r in chunk]
-            )
-            for ref, (status, body) in zip(chunk, answers, strict=True):
-                if status == 200 and isinstance(body, dict) and body.get("id"):
-                    results.append(
-                        normalize_comment(
-                            body,
-                            post_id=ref.thread_id or "",
-                            page_id=self.page_id,
-                            account=self.account.key,
-                        )
-                    )
-                    continue
-                error = classify(failure_from_envelope(body, status), stream="posts")
-                if not isinstance(error, ObjectMissing):
-                    raise error
-                results.append(self._tombstone(ref))
-        return results
-
-    def _tombstone(self, ref: ItemRef) -> Tombstone:
-        return Tombstone(platform=self.platform, account=self.account.key, kind=ref.kind, id=ref.id)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from connectors.model import Author, MediaRef, Record, parse_utc
+from connectors.model import Author, MediaRef, Record, canonical_json, parse_utc
 
 PLATFORM = "facebook"
 
@@ -30,6 +32,36 @@ def post_fields(comment_limit: int) -> str:
         f"{POST_BASE_FIELDS},comments.filter(stream).order(chronological)"
         f".limit({comment_limit}).summary(true){{{COMMENT_FIELDS}}}"
     )
+
+
+MARKER_COMMENTS = 25  # how many of a post's first comments its change marker covers
+MARKER_COMMENT_FIELDS = "id,message,is_hidden"
+
+
+def listing_fields() -> str:
+    """Fields of the cheap listing that re-reads compare: enough to compute `change_marker`."""
+    return (
+        f"id,created_time,updated_time,comments.filter(stream).order(chronological)"
+        f".limit({MARKER_COMMENTS}).summary(true){{{MARKER_COMMENT_FIELDS}}}"
+    )
+
+
+def change_marker(raw_post: dict[str, Any], comments: Iterable[dict[str, Any]]) -> str:
+    """A post's change signal: its `updated_time` (moves on edits and new comments), its
+    comment count (moves on deletions) and the text of its first comments (edits there).
+
+    `comments` are the post's raw comments in chronological stream order (only the first
+    MARKER_COMMENTS count), so a full read and the cheap listing give the same marker.
+    """
+    nested = raw_post.get("comments") if isinstance(raw_post.get("comments"), dict) else {}
+    summary = nested.get("summary") if isinstance(nested.get("summary"), dict) else {}
+    firsts = []
+    for comment in comments:
+        if len(firsts) >= MARKER_COMMENTS:
+            break
+        firsts.append([str(comment.get("id")), comment.get("message"), comment.get("is_hidden")])
+    signal = [raw_post.get("updated_time"), summary.get("total_count"), firsts]
+    return "fb1:" + hashlib.sha256(canonical_json(signal).encode("utf-8")).hexdigest()[:32]
 
 
 def conversation_fields(message_limit: int = 20) -> str:

@@ -1,0 +1,176 @@
+"""The Facebook re-read: list a span of posts cheaply, read in full only what changed.
+
+A post's change marker (`normalize.change_marker`) covers its `updated_time` (Graph moves it
+on an edit and on every new comment), its comment count (moves on a deleted comment) and the
+text of its first comments (an edited comment moves neither). The runner hands back the
+marker stored with each post; a post whose listing gives another marker, a listed post that
+is not stored, and a stored post missing from the listing are read in full by Graph batch.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from connectors.base import TransientError
+from connectors.facebook.client import BATCH_LIMIT, ObjectMissing, classify, failure_from_envelope
+from connectors.facebook.normalize import (
+    COMMENT_FIELDS,
+    change_marker,
+    listing_fields,
+    normalize_comment,
+    normalize_post,
+    post_fields,
+)
+from connectors.model import Batch, ItemRef, Record, Span, Tombstone, parse_utc
+
+if TYPE_CHECKING:
+    from connectors.facebook.connector import FacebookConnector
+
+LISTED_EDGES = ("published_posts",)
+
+
+def refetch(conn: FacebookConnector, refs: Sequence[ItemRef], span: Span | None) -> Iterator[Batch]:
+    """Yield the re-read of `refs`: all of them, or with a span only what changed in it."""
+    posts = {r.id: r for r in refs if r.kind == "post"}
+    comments: dict[str, dict[str, ItemRef]] = defaultdict(dict)
+    for ref in refs:
+        if ref.kind in ("comment", "reply"):
+            comments[ref.thread_id or ""][ref.id] = ref
+    orphans = [
+        c for thread, refs_of in comments.items() if thread not in posts for c in refs_of.values()
+    ]
+    if span is None:
+        targets = list(posts.values())
+    else:
+        listed = list_span(conn, span)
+        targets = [
+            posts.get(post_id) or ItemRef("post", post_id)
+            for post_id, marker in listed.items()
+            if post_id not in posts or marker is None or posts[post_id].marker != marker
+        ]
+        targets += [ref for post_id, ref in posts.items() if post_id not in listed]
+    yield from _read_posts(conn, targets, comments, orphans)
+
+
+def list_span(conn: FacebookConnector, span: Span) -> dict[str, str | None]:
+    """List the posts created in the span: id -> change marker (None: read it anyway)."""
+    params: dict[str, Any] = {
+        "fields": listing_fields(),
+        "limit": conn.listing_size,
+        "since": int(span.start.timestamp()),
+        "until": math.ceil(span.end.timestamp()),
+    }
+    listed: dict[str, str | None] = {}
+    for edge in LISTED_EDGES:
+        try:
+            for page in conn.client.pages(f"{conn.page_id}/{edge}", params, stream="posts"):
+                for raw in page.data:
+                    if raw.get("id") is None:
+                        continue
+                    try:
+                        created = parse_utc(raw.get("created_time"))
+                    except (TypeError, ValueError):  # read in full: its normalisation decides
+                        listed[str(raw["id"])] = None
+                        continue
+                    if created is not None and not span.start <= created < span.end:
+                        continue
+                    nested = raw.get("comments") if isinstance(raw.get("comments"), dict) else {}
+                    firsts = [c for c in nested.get("data") or [] if isinstance(c, dict)]
+                    listed[str(raw["id"])] = change_marker(raw, firsts)
+        except ObjectMissing:
+            raise _unreadable(conn) from None
+    return listed
+
+
+def with_marker(post: Record, comments: Sequence[Record], raw_post: dict[str, Any]) -> Record:
+    """Return the post carrying the change marker of what was just read in full."""
+    return replace(post, marker=change_marker(raw_post, (c.raw for c in comments)))
+
+
+def _read_posts(
+    conn: FacebookConnector,
+    targets: list[ItemRef],
+    comments: dict[str, dict[str, ItemRef]],
+    orphans: list[ItemRef],
+) -> Iterator[Batch]:
+    """Read posts in full by Graph batch (50 a request), one stored batch per request."""
+    fields = post_fields(conn.comment_limit)
+    version = conn.client.version
+    chunks = [targets[i : i + BATCH_LIMIT] for i in range(0, len(targets), BATCH_LIMIT)]
+    for number, chunk in enumerate(chunks):
+        records: list[Record | Tombstone] = []
+        to_confirm: list[ItemRef] = []
+        answers = conn.client.batch([f"{version}/{p.id}?fields={fields}" for p in chunk])
+        if len(chunk) > 1 and all(status != 200 for status, _ in answers):
+            _page_still_readable(conn)  # "gone" for every post may mean the page is hidden
+        for ref, (status, body) in zip(chunk, answers, strict=True):
+            if status == 200 and isinstance(body, dict) and body.get("id"):
+                post = normalize_post(body, page_id=conn.page_id, account=conn.account.key)
+                current = conn.comments_of(body, post.id)
+                records.append(with_marker(post, current, body))
+                records.extend(current)
+                present = {c.id for c in current}
+                to_confirm.extend(c for cid, c in comments[ref.id].items() if cid not in present)
+                continue
+            error = classify(failure_from_envelope(body, status), stream="posts")
+            if not isinstance(error, ObjectMissing):
+                raise error
+            records.append(_tombstone(conn, ref))
+            records.extend(_tombstone(conn, c) for c in comments[ref.id].values())
+        if number == len(chunks) - 1:
+            to_confirm.extend(orphans)
+        records.extend(_confirm(conn, to_confirm))
+        yield Batch(records, final=number == len(chunks) - 1)
+    if not chunks:
+        yield Batch(_confirm(conn, orphans), final=True)
+
+
+def _unreadable(conn: FacebookConnector) -> TransientError:
+    return TransientError(
+        f"page {conn.page_id} cannot be read right now (unpublished or restricted?); "
+        "its posts are not marked deleted",
+        reason="facebook.page_unreadable",
+        params={"page": conn.page_id},
+    )
+
+
+def _page_still_readable(conn: FacebookConnector) -> None:
+    """Raise unless the page itself can be read: Graph answers "does not exist" for every
+    object of a page that was unpublished or restricted, which is no deletion."""
+    try:
+        conn.client.request(conn.page_id, {"fields": "id"}, stream="posts")
+    except ObjectMissing:
+        raise _unreadable(conn) from None
+
+
+def _confirm(conn: FacebookConnector, refs: list[ItemRef]) -> list[Record | Tombstone]:
+    """Read comments one by one (in batches): still there, or really gone?"""
+    results: list[Record | Tombstone] = []
+    version = conn.client.version
+    for start in range(0, len(refs), BATCH_LIMIT):
+        chunk = refs[start : start + BATCH_LIMIT]
+        answers = conn.client.batch([f"{version}/{r.id}?fields={COMMENT_FIELDS}" for r in chunk])
+        for ref, (status, body) in zip(chunk, answers, strict=True):
+            if status == 200 and isinstance(body, dict) and body.get("id"):
+                results.append(
+                    normalize_comment(
+                        body,
+                        post_id=ref.thread_id or "",
+                        page_id=conn.page_id,
+                        account=conn.account.key,
+                    )
+                )
+                continue
+            error = classify(failure_from_envelope(body, status), stream="posts")
+            if not isinstance(error, ObjectMissing):
+                raise error
+            results.append(_tombstone(conn, ref))
+    return results
+
+
+def _tombstone(conn: FacebookConnector, ref: ItemRef) -> Tombstone:
+    return Tombstone(platform=conn.platform, account=conn.account.key, kind=ref.kind, id=ref.id)

@@ -1,0 +1,175 @@
+"""Re-reads that cost what changed: the window's cheap listing, and the slow deep sweep.
+
+Requests are counted in the emulator's log: real HTTP requests and the sub-requests inside
+Graph batches (each of which counts against Graph's rate limits).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from conftest import NOW, PAGE_ID, small_page
+
+from somed import runner as runner_module
+from somed.daemon import prepare_archive
+from somed.runner import Runner
+from storage import queries
+from storage.db import connect
+
+ACCOUNT = {"key": "test-fb", "id": PAGE_ID, "token_env": "SOMED_TEST_FB_TOKEN"}
+
+
+def archive(setup, clock=None):
+    prepare_archive(setup.config)
+    runner = Runner(setup.config, clock=clock) if clock else Runner(setup.config)
+    return runner.run_account("test-fb")
+
+
+def items(setup):
+    db = connect(setup.config.db_path)
+    try:
+        return {i["id"]: i for i in queries.export_items(db)}
+    finally:
+        db.close()
+
+
+def costs(emulator):
+    """(HTTP requests, batch sub-requests) logged since the last reset, media left out."""
+    log = [r for r in emulator.request_log if not r.path.startswith("/media/")]
+    return len([r for r in log if not r.batch]), len([r for r in log if r.batch])
+
+
+def first_archive(setup):
+    """Archive once and return the posts (oldest first) and comments archived, by thread."""
+    assert archive(setup).status == "ok"
+    archived = items(setup).values()
+    posts = sorted((i for i in archived if i["kind"] == "post"), key=lambda i: i["created_at"])
+    comments: dict[str, list[dict]] = {}
+    for item in archived:
+        if item["kind"] == "comment":
+            comments.setdefault(item["thread_id"], []).append(item)
+    return [p["id"] for p in posts], comments
+
+
+def poll(setup, clock=None):
+    """Archive again with a fresh request log: the outcome and what it cost."""
+    setup.emulator.reset_log()
+    outcome = archive(setup, clock)
+    assert outcome.status == "ok", outcome.message
+    return outcome, costs(setup.emulator)
+
+
+def test_an_idle_poll_lists_the_window_and_reads_nothing_in_full(fb_setup):
+    setup = fb_setup([small_page(posts=150, spacing=timedelta(hours=12))])  # 75 days: all inside
+    first_archive(setup)
+    outcome, (http, sub) = poll(setup)
+    assert outcome.new == outcome.changed == outcome.deleted == 0
+    assert http <= 3 + 2  # three streams, plus one listing request per 100 posts in the window
+    assert sub == 0
+
+
+def test_an_edited_post_in_the_window_is_read_alone(fb_setup):
+    setup = fb_setup()
+    posts, _ = first_archive(setup)
+    setup.emulator.edit_post(posts[3], "Ny text.")
+    outcome, (http, sub) = poll(setup)
+    assert items(setup)[posts[3]]["text"] == "Ny text."
+    assert outcome.changed == 1 and sub == 1 and http <= 5
+
+
+def test_a_deleted_post_is_confirmed_by_a_direct_read(fb_setup):
+    setup = fb_setup()
+    posts, _ = first_archive(setup)
+    setup.emulator.delete_post(posts[5])
+    outcome, (_, sub) = poll(setup)
+    after = items(setup)
+    assert after[posts[5]]["deleted_at"] is not None
+    assert all(i["deleted_at"] for i in after.values() if i["thread_id"] == posts[5])
+    assert sub == 1  # only the missing post is read
+    assert sum(1 for i in after.values() if i["deleted_at"]) == outcome.deleted
+
+
+def test_new_deleted_and_edited_comments_are_found_in_one_poll(fb_setup):
+    setup = fb_setup()
+    posts, comments = first_archive(setup)
+    setup.emulator.add_comment(posts[1], "Ny fråga om detta.")
+    gone, edited = comments[posts[2]][0]["id"], comments[posts[3]][0]["id"]
+    setup.emulator.delete_comment(gone)
+    setup.emulator.edit_comment(edited, "Ändrad kommentar.")
+    outcome, (_, sub) = poll(setup)
+    after = items(setup)
+    assert outcome.new == 1
+    assert after[gone]["deleted_at"] is not None
+    assert after[edited]["text"] == "Ändrad kommentar."
+    assert sub == 3 + 2  # three changed posts read in full; the gone comment and its reply
+
+
+def test_an_archive_from_before_markers_is_read_in_full_once(fb_setup):
+    setup = fb_setup()
+    first_archive(setup)
+    db = connect(setup.config.db_path)
+    db.execute("UPDATE items SET marker = NULL")
+    db.conn.commit()
+    setup.emulator.reset_log()
+    assert archive(setup).status == "ok"
+    assert costs(setup.emulator)[1] >= 29  # all but the newest, which the walk itself read
+    setup.emulator.reset_log()
+    assert archive(setup).status == "ok"
+    assert costs(setup.emulator)[1] == 0
+
+
+def deep_setup(fb_setup, **extra):
+    page = small_page(posts=40, spacing=timedelta(days=1))
+    return fb_setup([page], accounts=[{**ACCOUNT, "refetch_window_days": 10, **extra}])
+
+
+def test_the_deep_sweep_finds_edits_and_deletions_older_than_the_window(fb_setup):
+    setup = deep_setup(fb_setup)
+    posts, _ = first_archive(setup)
+    edited, deleted = posts[2], posts[5]
+    setup.emulator.edit_post(edited, "Ändrat långt efteråt.")
+    setup.emulator.delete_post(deleted)
+    setup.emulator.add_comment(posts[8], "Sen kommentar.")
+    assert archive(setup).changed == 0  # outside the window, and the deep sweep is not due
+    later = NOW + timedelta(days=8)
+    setup.emulator.reset_log()
+    outcome = archive(setup, clock=lambda: later)
+    assert outcome.status == "ok", outcome.message
+    after = items(setup)
+    assert after[edited]["text"] == "Ändrat långt efteråt."
+    assert after[deleted]["deleted_at"] is not None
+    assert outcome.new == 1
+    http, sub = costs(setup.emulator)
+    assert sub == 3 and http <= 3 + 1 + 1 + 1  # streams, window, deep listing, one batch
+    db = connect(setup.config.db_path)
+    state = json.loads(queries.get_cursor(db, "test-fb", "deep_sweep"))
+    assert state["position"] is None and state["completed_at"]
+    setup.emulator.reset_log()
+    assert archive(setup, clock=lambda: later).status == "ok"  # done: not due for a week
+    assert costs(setup.emulator) == (4, 0)
+
+
+def test_the_deep_sweep_is_spread_over_runs_in_slices(fb_setup, monkeypatch):
+    monkeypatch.setattr(runner_module, "DEEP_SWEEP_SLICE_POSTS", 10)
+    setup = deep_setup(fb_setup)
+    posts, _ = first_archive(setup)
+    setup.emulator.edit_post(posts[0], "Den äldsta, ändrad.")
+    later = NOW + timedelta(days=8)
+    positions = []
+    db = connect(setup.config.db_path)
+    for _ in range(5):  # 38 posts older than the window's edge (8 days later), 10 a run
+        assert archive(setup, clock=lambda: later).status == "ok"
+        positions.append(json.loads(queries.get_cursor(db, "test-fb", "deep_sweep"))["position"])
+    assert positions[0] > positions[1] > positions[2]
+    assert positions[3] is None and positions[4] is None
+    assert items(setup)[posts[0]]["text"] == "Den äldsta, ändrad."
+
+
+def test_the_deep_sweep_can_be_turned_off(fb_setup):
+    setup = deep_setup(fb_setup, deep_sweep_days=0)
+    first_archive(setup)
+    _, (http, sub) = poll(setup, clock=lambda: NOW + timedelta(days=30))
+    assert (http, sub) == (4, 0)
+    db = connect(setup.config.db_path)
+    assert queries.get_cursor(db, "test-fb", "deep_sweep") is None
