@@ -35,6 +35,9 @@ TOKEN_SUBCODES = {
     467: "the token is no longer valid",
 }
 BATCH_LIMIT = 50
+MAX_IDLE_PAGES = 20  # pages in a row without a new item before a walk is called stalled
+# query parameters that say where a page starts (Graph's three paging forms)
+PAGING_KEYS = frozenset({"after", "before", "offset", "__paging_token", "__previous"})
 USAGE_HEADERS = ("X-App-Usage", "X-Page-Usage", "X-Business-Use-Case-Usage")
 
 
@@ -215,23 +218,39 @@ class GraphClient:
         return result
 
     def pages(self, path: str, params: dict[str, Any], *, stream: str = "") -> Iterator[Page]:
-        """Walk an edge page by page, guarding against loops, stalls and repeats."""
-        seen_after: set[str] = set()
-        empty_in_a_row = 0
+        """Walk an edge page by page, whatever paging Graph uses there: cursors (`after`),
+        time (`until`/`since` with `__paging_token`) or `offset`. Progress is judged by items:
+        the walk fails when a page is asked for twice, or when pages stop bringing new items.
+        """
+        seen_items: set[str] = set()
+        asked: set[tuple[tuple[str, str], ...]] = set()
+        idle = 0
+        base = {k: v for k, v in params.items() if k not in PAGING_KEYS}
         while True:
             body = self.request(path, params, stream=stream)
             page = Page.from_body(body)
             yield page
             if page.next_params is None:
                 return
-            after = page.next_params.get("after", "")
-            if after in seen_after:
-                raise FatalError(f"paging loop on {path}: the cursor did not advance")
-            seen_after.add(after)
-            empty_in_a_row = empty_in_a_row + 1 if not page.data else 0
-            if empty_in_a_row > 20:
-                raise FatalError(f"paging stalled on {path}: 20 empty pages in a row")
-            params = {**params, **page.next_params}
+            position = tuple(sorted(page.next_params.items()))
+            if position in asked:
+                raise FatalError(
+                    f"paging loop on {path}: the next page was asked for already",
+                    reason="facebook.paging_loop",
+                    params={"path": path},
+                )
+            asked.add(position)
+            ids = {str(item["id"]) for item in page.data if item.get("id") is not None}
+            idle = 0 if ids - seen_items else idle + 1
+            seen_items |= ids
+            if idle > MAX_IDLE_PAGES:
+                raise FatalError(
+                    f"paging stalled on {path}: {MAX_IDLE_PAGES} pages in a row "
+                    "brought no new item",
+                    reason="facebook.paging_stalled",
+                    params={"path": path, "pages": MAX_IDLE_PAGES},
+                )
+            params = {**base, **page.next_params}
 
     def batch(self, relative_urls: Sequence[str]) -> list[tuple[int, Any]]:
         """Send up to 50 GET reads as one Graph batch request; return (status, body) per read."""
@@ -287,7 +306,7 @@ class Page:
         next_params = None
         if next_url:
             query = dict(parse_qsl(urlsplit(next_url).query))
-            for own in ("access_token", "fields", "limit"):
+            for own in ("access_token", "appsecret_proof", "fields", "limit"):
                 query.pop(own, None)
             after = (paging.get("cursors") or {}).get("after")
             if after and "after" not in query:

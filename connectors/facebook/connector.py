@@ -57,7 +57,7 @@ def _page_batch(
     """A walk's batch: resume after this page, and on the last page the new high-water mark."""
     if last or page.next_params is None:
         return Batch(records, high_water=high, final=True)
-    resume = json.dumps({"after": page.next_params.get("after"), "hw": high})
+    resume = json.dumps({"next": page.next_params, "hw": high})
     return Batch(records, resume=resume)
 
 
@@ -211,8 +211,7 @@ class FacebookConnector(Connector):
         since = parse_utc(cursor)
         if since is not None:
             params["since"] = int(since.timestamp())
-        if state.get("after"):
-            params["after"] = state["after"]
+        params.update(state.get("next") or {})
         high: str | None = _later(state.get("hw"), cursor)
         seen: set[str] = set()
         for page in self.client.pages(f"{self.page_id}/published_posts", params, stream="posts"):
@@ -246,11 +245,10 @@ class FacebookConnector(Connector):
                         )
                     )
 
-        first = nested.get("data") or []
-        take([c for c in first if isinstance(c, dict)])
-        paging = nested.get("paging") or {}
-        after = (paging.get("cursors") or {}).get("after")
-        if paging.get("next") and after:
+        listed = nested.get("data", [])
+        first = Page.from_body(nested) if isinstance(listed, list) else Page([], None)
+        take(first.data)
+        if first.next_params:
             params = {
                 "filter": "stream",
                 "order": "chronological",
@@ -259,7 +257,8 @@ class FacebookConnector(Connector):
             }
             path = f"{post_id}/comments"
             try:
-                for page in self.client.pages(path, {**params, "after": after}, stream="posts"):
+                rest = {**params, **first.next_params}
+                for page in self.client.pages(path, rest, stream="posts"):
                     take(page.data)
             except CursorExpired:  # a comment was deleted under us: list them all again
                 for page in self.client.pages(path, params, stream="posts"):
@@ -274,8 +273,7 @@ class FacebookConnector(Connector):
             "limit": min(25, self.page_size),
             "fields": conversation_fields(MESSENGER_DETAIL_LIMIT),
         }
-        if state.get("after"):
-            params["after"] = state["after"]
+        params.update(state.get("next") or {})
         high: str | None = _later(state.get("hw"), cursor)
         for page in self.client.pages(f"{self.page_id}/conversations", params, stream="messages"):
             records: list[Record | Tombstone] = []

@@ -115,6 +115,7 @@ class FacebookEmulator:
         clock: Callable[[], datetime] | None = None,
         usage_budget: int = 2000,
         enforce_budget: bool = False,
+        paging: dict[str, str] | None = None,
     ) -> None:
         self.host, self.port = host, port
         self.usage_budget = usage_budget
@@ -124,6 +125,7 @@ class FacebookEmulator:
         self._store = GraphStore(tokens, clock or (lambda: datetime.now(UTC)))
         self._lock = self._store.lock
         self._reader = Renderer(self._store, supported_versions)
+        self._reader.paging = dict(paging or {})  # e.g. {"published_posts": "time"}
         self._faults = FaultInjector()
         self._calls: deque[float] = deque()
         self._server: BaseWSGIServer | None = None
@@ -275,6 +277,13 @@ class FacebookEmulator:
         """
         with self._lock:
             self._faults.fail_next(n, kind, params)
+
+    def set_paging(self, edge: str, style: str) -> None:
+        """Page `edge` (e.g. "published_posts", "comments") by "cursor", "time" or "offset"."""
+        if style not in ("cursor", "time", "offset"):
+            raise ValueError(f"unknown paging style {style!r}")
+        with self._lock:
+            self._reader.paging[edge] = style
 
     def empty_pages_next(self, n: int) -> None:
         """Make the next `n` edge listings answer `"data": []` with a `next` that goes on."""

@@ -63,6 +63,9 @@ class Renderer:
         self.supported_versions = supported_versions
         self.serial = 0  # numbers responses (signed URLs), trace ids and trap cursors
         self.empty_pages = 0  # edge listings still to answer with an empty page
+        # edge name -> "cursor" (default), "time" (until/since + __paging_token, no cursors,
+        # as Graph pages feeds) or "offset"; nested edges page the same way
+        self.paging: dict[str, str] = {}
         self._getters = build_getters(store)
 
     def next_serial(self) -> int:
@@ -294,6 +297,19 @@ class Renderer:
 
     def _window(self, listing: _Listing, params: dict[str, str], limit: int) -> tuple[int, int]:
         lo, hi = listing.lo, listing.hi
+        if params.get("__paging_token"):  # time-based: the token names the item a page ends at
+            marker = decode_cursor(params["__paging_token"])
+            if params.get("__previous"):
+                end = min(self._position(listing, marker, lo), hi)
+                return max(lo, end - limit), max(lo, end)
+            start = max(self._position(listing, marker, lo - 1) + 1, lo)
+            return start, max(start, min(start + limit, hi))
+        if params.get("offset"):
+            try:
+                start = lo + max(0, int(params["offset"]))
+            except ValueError:
+                raise GraphError(400, "(#100) Param offset must be a number", 100) from None
+            return min(start, hi), min(start + limit, hi)
         if params.get("after"):
             start = self._position(listing, decode_cursor(params["after"]), lo - 1) + 1
             start = max(start, lo)
@@ -332,12 +348,14 @@ class Renderer:
         limit = _parse_limit(params.get("limit"))
         start, end = self._window(listing, params, limit)
 
-        def link(direction: str, cursor: str) -> str:
+        style = self.paging.get(edge, "cursor")
+
+        def link(direction: str, cursor: str, position: dict[str, str] | None = None) -> str:
             query = {"access_token": ctx.token} if ctx.token else {}
             query.update(listing.carry)
             if fields:
                 query["fields"] = fields
-            query.update({"limit": str(limit), direction: cursor})
+            query.update({"limit": str(limit), **(position or {direction: cursor})})
             return f"{GRAPH_URL}/{ctx.version}/{entry.id}/{edge}?{urlencode(query)}"
 
         result: dict[str, Any]
@@ -356,7 +374,7 @@ class Renderer:
             items = listing.items[start:end]
             index, render = self.store.index, self.render
             result = {"data": [render(index[item.id], children, ctx, True) for item in items]}
-            if items:
+            if items and style == "cursor":
                 first, last = encode_cursor(items[0].id), encode_cursor(items[-1].id)
                 paging: dict[str, Any] = {"cursors": {"before": first, "after": last}}
                 if start > listing.lo:
@@ -364,9 +382,45 @@ class Renderer:
                 if end < listing.hi:
                     paging["next"] = link("after", last)
                 result["paging"] = paging
+            elif items:
+                result["paging"] = self._uncursored(style, items, start, end, listing, link)
         if _truthy(params.get("summary")) and listing.summary is not None:
             result["summary"] = listing.summary
         return result
+
+
+    def _uncursored(
+        self,
+        style: str,
+        items: Sequence[Any],
+        start: int,
+        end: int,
+        listing: _Listing,
+        link: Callable[..., str],
+    ) -> dict[str, str]:
+        """Paging links without cursors: time-based (as Graph pages feeds) or by offset."""
+        paging: dict[str, str] = {}
+        if style == "offset":
+            if start > listing.lo:
+                paging["previous"] = link("", "", {"offset": str(max(0, start - len(items)))})
+            if end < listing.hi:
+                paging["next"] = link("", "", {"offset": str(end - listing.lo)})
+            return paging
+        first, last = items[0], items[-1]
+        if start > listing.lo:
+            paging["previous"] = link("", "", {
+                "since": str(_stamp(first)), "__paging_token": encode_cursor(first.id),
+                "__previous": "1"})  # fmt: skip
+        if end < listing.hi:
+            paging["next"] = link("", "", {
+                "until": str(_stamp(last)), "__paging_token": encode_cursor(last.id)})  # fmt: skip
+        return paging
+
+
+def _stamp(item: Any) -> int:
+    """The unix time a time-based paging link names: the item's creation (or update) time."""
+    moment = getattr(item, "created_time", None) or getattr(item, "updated_time", None)
+    return int(moment.timestamp()) if moment is not None else 0
 
 
 def _parse_time(text: str | None, name: str) -> float | None:
