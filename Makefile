@@ -3,6 +3,7 @@
 #   make test    install what the suite needs, then ruff + pytest
 #   make lint    ruff only
 #   make bench   archive throughput benchmark
+#   make catalogues  compile the gettext catalogues (.po -> .mo) after editing a .po
 #   make clean   remove the venv, demo data and caches
 
 SHELL := /bin/bash
@@ -28,10 +29,10 @@ APT_INSTALL = \
 		echo "make: not root, not installing; please run: sudo apt-get install$$missing" >&2; \
 	fi
 
-.PHONY: help venv demo test lint bench clean sysdeps
+.PHONY: help venv demo test lint bench catalogues clean sysdeps
 
 help:
-	@sed -n '2,7s/^# \{0,1\}//p' Makefile
+	@sed -n '2,8s/^# \{0,1\}//p' Makefile
 
 # --- virtualenv -----------------------------------------------------------
 venv: $(STAMP)
@@ -72,6 +73,13 @@ test: sysdeps venv
 
 bench: venv
 	$(BIN)/python bench/archive_throughput.py
+
+# The .mo files are committed (a fresh install needs no build step); tests/test_i18n.py checks
+# that each one matches its .po.
+catalogues: venv
+	@for po in $$(find somed/locale connectors -path '*/LC_MESSAGES/*.po' | sort); do \
+		$(BIN)/pybabel compile -i "$$po" -o "$${po%.po}.mo"; \
+	done
 
 clean:
 	rm -rf $(VENV) demo-data .pytest_cache .ruff_cache build bench/out *.egg-info

@@ -156,6 +156,7 @@ class Connector:
     """Base class: one instance serves one account for one run."""
 
     platform: ClassVar[str]
+    display_name: ClassVar[str] = ""  # how people write the platform's name, e.g. "Facebook"
     streams: ClassVar[tuple[StreamSpec, ...]]
 
     def __init__(

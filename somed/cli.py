@@ -18,7 +18,7 @@ from somed.config import Config, ConfigError, default_config_path, load_config
 from somed.display import LOCAL_TZ, render_table, token_place
 from somed.i18n import Translator
 from somed.logs import setup_logging
-from somed.reasons import explain, rejected_token
+from somed.reasons import PARTIAL, partial_streams, rejected_token, render, stream_name
 from somed.runner import Runner, RunOutcome
 
 EXIT_FAILED = 1
@@ -116,23 +116,24 @@ def open_archive(config: Config, *, connect_only: bool = False) -> Database:
 
 
 def outcome_note(config: Config, t: Translator, outcome: RunOutcome) -> str:
-    """A plain-words note for a run outcome, in `t`'s language (the stored message is English)."""
+    """A plain-words note for a run outcome, in `t`'s language, from its reason code."""
+    code, params = outcome.reason, outcome.reason_params
     if outcome.status == "auth_failed":
         return t(
             "note.auth_failed",
-            reason=rejected_token(outcome.message, t),
+            reason=rejected_token(t, code, params, platform=outcome.platform),
             where=token_place(config.account(outcome.account)),
         )
     if outcome.status == "busy":
         return t("note.busy")
-    named = f"; {outcome.message or ''}"  # a stream the message names is explained there
+    named = partial_streams(params) if code == PARTIAL else set()  # explained with their reason
     notes = [
-        t("note.no_permission", stream=t(f"stream.{s}"))
+        t("note.no_permission", stream=stream_name(t, s))
         for s, v in outcome.streams.items()
-        if v == "permission_denied" and f"; {s}: " not in named
+        if v == "permission_denied" and s not in named
     ]
-    if outcome.message:
-        notes.append(explain(outcome.message, t))
+    if code or outcome.message:
+        notes.append(render(t, code, params, platform=outcome.platform, detail=outcome.message))
     return "; ".join(notes)
 
 
@@ -167,9 +168,9 @@ def print_outcomes(config: Config, t: Translator, outcomes: Sequence[RunOutcome]
     failed = [o for o in outcomes if o.failed]
     click.echo()
     click.echo(
-        t("summary.failed", count=len(failed), total=len(outcomes))
+        t.n("summary.failed", len(outcomes), failed=len(failed))
         if failed
-        else t("summary.ok", total=len(outcomes))
+        else t.n("summary.ok", len(outcomes))
     )
 
 

@@ -15,6 +15,7 @@ from connectors.facebook.emulator import FacebookEmulator, demo_pages
 from somed.config import load_config
 from somed.i18n import Translator
 from somed.logs import setup_logging
+from somed.reasons import display_name
 
 DEMO_TOKENS = {
     "SOMED_DEMO_MORA_TOKEN": "demo-token-mora",
@@ -159,7 +160,8 @@ def run_demo(directory: Path, *, once: bool, port: int, lang: str | None) -> int
         encoding="utf-8",
     )
     config = load_config(config_path)
-    click.echo(t("demo.banner", url=base_url, dir=directory))
+    platform = display_name(config.accounts[0].platform)
+    click.echo(t("demo.banner", platform=platform, url=base_url, dir=directory))
     click.echo(t("demo.fresh"))
     click.echo(t("demo.config", path=config_path))
     click.echo()
@@ -173,7 +175,7 @@ def run_demo(directory: Path, *, once: bool, port: int, lang: str | None) -> int
         emulator.stop()
         return 1 if any(o.failed for o in outcomes) else 0
     click.echo()
-    click.echo(t("demo.daemon", minutes=DEMO_INTERVAL_MINUTES))
+    click.echo(t.n("demo.daemon", DEMO_INTERVAL_MINUTES))
     setup_logging("plain", "info", secrets=config.secret_values())
     stop = threading.Event()
     threading.Thread(target=_live_activity, args=(emulator, stop), daemon=True).start()

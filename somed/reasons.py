@@ -1,112 +1,133 @@
-"""Turn the English failure messages somed stores into a reason in the reader's language.
+"""Reasons in the reader's language, rendered from a reason code and its parameters.
 
-The messages come from the Facebook connector (`connectors/facebook/client.py` `classify()`,
-`connectors/facebook/connector.py`) and from the runner (`somed/runner.py`); they stay English in
-the database and the logs. `explain` recognises their shapes and says the same thing in plain
-words, so a Swedish note never carries English connector text. A message it does not recognise is
-shown as a generic sentence with the English detail in parentheses.
+Connectors raise typed errors carrying `reason` (a dotted code such as `auth.token_expired`)
+and `params` (`connectors/base.py`); the runner adds its own codes (`run.gave_up`,
+`run.interrupted`, ...). Runs, stream states and health store code and params beside the
+English message (which stays for the logs). A code's text is the catalogue id `reason.<code>`
+(`somed/i18n.py`): somed's catalogue holds the codes every platform shares, a connector's own
+catalogue its platform's (`facebook.api_version`). Nothing here reads the English message.
+
+Rules of rendering:
+- a code without a text falls back to its parent (`auth.weird` -> `auth`), then to the generic
+  `reason.error` with the English detail, so a new code is never shown as a bare code;
+- `{platform}` is the platform's display name (the connector class's `display_name`);
+- `cause`/`cause_params` in the params are another reason, rendered and filled in as `{cause}`;
+- `count` in the params picks the plural form;
+- `run.partial` holds `parts`, one reason per stream, rendered "stream: reason. Stream: reason".
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
+from typing import Any
 
 from somed.i18n import Translator
 
-# "(code 190/463)", as `classify()` writes it for a rejected token
-_TOKEN_CODE = re.compile(r"\bcode (190|102)(?:/(\d+))?\b")
-_TOKEN_SUBCODES = {
-    463: "reason.token.expired",
-    460: "reason.token.password",
-    493: "reason.token.unused",
-    458: "reason.token.app_removed",
-}
-# "(#200) Requires pages_messaging permission ...",
-# "(#10) This endpoint requires the 'pages_read_engagement' permission ..."
-_PERMISSION_NAME = re.compile(r"\b[Rr]equires (?:the )?'?([a-z][a-z_]+)'? permission")
-# "(code 10)", "(code 200)", or Graph's own "(#10)": codes 10 and 200-299 are permission errors
-_PERMISSION_CODE = re.compile(r"(?:\bcode |\(#)(10|2\d\d)\b")
-_PAGE_MISSING = re.compile(r"\bpage (\S+) does not exist or this token cannot see it")
-_TRANSIENT = re.compile(
-    r"gave up after \d+ attempts|passing fault|malformed|answered HTTP|unexpected response|"
-    r"media download failed",
-    re.IGNORECASE,
-)
-# the parts of a partial run's message: "posts: ...; re-read: ..." (see `_AccountRun._work`)
-_PART = re.compile(r"(?:^|; )(profile|posts|messages|re-read): ")
-_PART_STREAMS = {"re-read": "sweep"}
+PARTIAL = "run.partial"
+GENERIC = "error"
 
 
-def explain(message: str | None, t: Translator) -> str:
-    """The reason behind a stored failure message, in `t`'s language ("" for no message)."""
-    if not message or not message.strip():
-        return ""
-    message = message.strip()
-    starts = list(_PART.finditer(message))
-    if not starts or starts[0].start() != 0:
-        return _explain_one(message, t)
-    parts = []
-    for index, match in enumerate(starts):
-        end = starts[index + 1].start() if index + 1 < len(starts) else len(message)
-        stream = _PART_STREAMS.get(match.group(1), match.group(1))
-        part = f"{t(f'stream.{stream}')}: {_explain_one(message[match.end() : end], t)}"
-        parts.append(_capitalized(part) if parts else part)
-    return ". ".join(parts)  # each reason may hold a "; " itself
+def reason_of(exc: BaseException) -> tuple[str, dict[str, Any]]:
+    """The reason code and params an exception carries (a generic internal one if none)."""
+    code = getattr(exc, "reason", None)
+    if isinstance(code, str) and code:
+        return code, dict(getattr(exc, "params", None) or {})
+    return "run.internal", {"error": type(exc).__name__}
 
 
-def _explain_one(message: str, t: Translator) -> str:
-    """One failure (no "stream: " prefix) in plain words."""
-    lower = message.lower()
-    token = _TOKEN_CODE.search(message)
-    if token or "rejected the access token" in lower or "error validating access token" in lower:
-        subcode = int(token.group(2)) if token and token.group(2) else None
-        if subcode in _TOKEN_SUBCODES:
-            why = t(_TOKEN_SUBCODES[subcode])
-        elif token is None and "expired" in lower:
-            why = t("reason.token.expired")
-        else:
-            why = t("reason.token.invalid")
-        if token is None:
-            return t("reason.token_nocode", why=why)
-        code = token.group(1) + (f"/{subcode}" if subcode else "")
-        return t("reason.token", why=why, code=code)
-    if "throttling" in lower or "rate limit" in lower or "(asked to wait" in lower:
-        return t("reason.throttled")
-    permission = _PERMISSION_NAME.search(message)
-    if permission:
-        return t("reason.permission_named", permission=permission.group(1))
-    code = _PERMISSION_CODE.search(message)
-    if code:
-        return t("reason.permission", code=code.group(1))
-    if "lacks a permission" in lower:
-        return t("reason.permission_nocode")
-    page = _PAGE_MISSING.search(message)
-    if page:
-        return t("reason.page_missing", page=page.group(1))
-    if "does not exist" in lower:
-        return t("reason.object_missing")
-    if "api version not accepted" in lower:
-        return t("reason.api_version")
-    if "network problem" in lower or "http problem" in lower:
-        return t("reason.network")
-    if _TRANSIENT.search(message):
-        return t("reason.transient")
-    if "the daemon was stopping" in lower:
-        return t("reason.interrupted")
-    if "ended unexpectedly" in lower:
-        return t("reason.crashed")
-    if "another process is archiving" in lower:
-        return t("reason.busy")
-    if lower.startswith("internal error: "):
-        return t("reason.internal", detail=message[len("internal error: ") :])
-    return t("reason.other", detail=message)
+def display_name(platform: str | None) -> str:
+    """How people write the platform's name ("Facebook"), from its connector class."""
+    if not platform:
+        return "?"
+    from connectors.registry import connector_class
+
+    try:
+        name = getattr(connector_class(platform), "display_name", "")
+    except Exception:  # an unknown or broken connector still gets a name
+        name = ""
+    return name or platform
 
 
-def rejected_token(message: str | None, t: Translator) -> str:
-    """Why a token was rejected, opening a sentence (a generic reason when nothing is stored)."""
-    reason = explain(message, t) or t("reason.token_nocode", why=t("reason.token.invalid"))
-    return _capitalized(reason)
+def render(
+    t: Translator,
+    code: str | None,
+    params: Mapping[str, Any] | None = None,
+    *,
+    platform: str | None = None,
+    detail: str | None = None,
+) -> str:
+    """The reason `code` with `params` in plain words ("" when there is no reason at all).
+
+    `detail` is the stored English message, shown only when no text for the code exists.
+    """
+    if not code:
+        return t("reason.error", detail=detail) if detail and detail.strip() else ""
+    values = dict(params or {})
+    if code == PARTIAL:
+        return _render_parts(t, values.get("parts") or [], platform)
+    if values.get("cause"):
+        values["cause"] = render(
+            t, str(values["cause"]), values.get("cause_params"), platform=platform, detail=detail
+        )
+    values.setdefault("platform", display_name(platform))
+    key = _text_id(t, code)
+    if key is None:
+        return t("reason.error", detail=detail or code)
+    if isinstance(values.get("count"), int):
+        count = values.pop("count")
+        return t.n(key, count, **values)
+    return t(key, **values)
 
 
-def _capitalized(text: str) -> str:
+def _text_id(t: Translator, code: str) -> str | None:
+    """The catalogue id for `code`, or for its nearest parent that has a text."""
+    parts = code.split(".")
+    while parts:
+        key = "reason." + ".".join(parts)
+        if t.has(key):
+            return key
+        parts.pop()
+    return None
+
+
+def _render_parts(t: Translator, parts: list[Any], platform: str | None) -> str:
+    """One sentence per stream that had a problem."""
+    texts = []
+    for part in parts:
+        if not isinstance(part, Mapping):
+            continue
+        stream = stream_name(t, str(part.get("stream", "")))
+        why = render(t, part.get("reason"), part.get("params"), platform=platform)
+        text = f"{stream}: {why}"
+        texts.append(capitalized(text) if texts else text)
+    return ". ".join(texts)  # each reason may hold a "; " itself
+
+
+def stream_name(t: Translator, stream: str) -> str:
+    """A stream's name in words (the name itself when no catalogue knows it)."""
+    key = f"stream.{stream}"
+    return t(key) if t.has(key) else stream
+
+
+def partial_streams(params: Mapping[str, Any] | None) -> set[str]:
+    """The streams a `run.partial` reason names."""
+    parts = (params or {}).get("parts") or []
+    return {str(p.get("stream")) for p in parts if isinstance(p, Mapping)}
+
+
+def rejected_token(
+    t: Translator,
+    code: str | None,
+    params: Mapping[str, Any] | None = None,
+    *,
+    platform: str | None = None,
+) -> str:
+    """Why a token was rejected, opening a sentence (a generic reason when none is stored)."""
+    if not code:
+        code = "auth.invalid"
+    return capitalized(render(t, code, params, platform=platform))
+
+
+def capitalized(text: str) -> str:
+    """`text` with its first letter upper-case."""
     return text[:1].upper() + text[1:]

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import filelock
 
@@ -30,6 +31,7 @@ from connectors.registry import connector_class
 from somed.config import Config
 from somed.media_fetch import MediaFetcher, media_refs
 from somed.prefetch import prefetched
+from somed.reasons import PARTIAL, reason_of
 from storage import queries
 from storage.db import connect
 from storage.media import MediaStore
@@ -51,12 +53,27 @@ class Interrupted(Exception):
     """The daemon is stopping: the current batch was stored, the run ends here."""
 
 
-class RunRateLimited(Exception):
+class _Reasoned(Exception):
+    """An exception of the runner's own that carries a reason code and params."""
+
+    def __init__(self, message: str, reason: str, params: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.params = dict(params or {})
+
+
+class RunRateLimited(_Reasoned):
     """The platform asked for a longer pause than a run may wait."""
 
 
-class StreamFailed(Exception):
+class StreamFailed(_Reasoned):
     """A stream could not be completed in this run (retries spent, or a fatal error)."""
+
+
+def _caused(exc: BaseException, **params: Any) -> dict[str, Any]:
+    """Params naming `exc`'s reason as the cause of a runner reason."""
+    code, cause_params = reason_of(exc)
+    return {**params, "cause": code, "cause_params": cause_params}
 
 
 @dataclass
@@ -71,8 +88,10 @@ class RunOutcome:
     deleted: int = 0
     requests: int = 0
     duration: float = 0.0
-    message: str | None = None
+    message: str | None = None  # English, for logs
     streams: dict[str, str] = field(default_factory=dict)
+    reason: str | None = None  # the reason code (somed/reasons.py renders it) and its params
+    reason_params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -120,7 +139,7 @@ class Runner:
         except filelock.Timeout:
             message = "another process is archiving this account right now"
             log.info("%s: skipped, %s", key, message, extra={"account": key, "event": "busy"})
-            return RunOutcome(key, account.platform, "busy", message=message)
+            return RunOutcome(key, account.platform, "busy", message=message, reason="run.busy")
         try:
             return _AccountRun(self, key).run(trigger)
         finally:
@@ -172,6 +191,7 @@ class _AccountRun:
             extra={"account": self.key, "event": "run_started", "run_id": run_id},
         )
         status, message = "ok", None
+        reason: tuple[str | None, dict[str, Any]] = (None, {})
         connector: Connector | None = None
         media: MediaFetcher | None = None
         try:
@@ -190,18 +210,20 @@ class _AccountRun:
                 sleep=self.runner.sleep,
                 backoff=self._backoff,
             )
-            status, message = self._work(cls.streams)
+            status, message, reason = self._work(cls.streams)
         except AuthError as exc:
-            status, message = "auth_failed", str(exc)
+            status, message, reason = "auth_failed", str(exc), reason_of(exc)
         except RunRateLimited as exc:
-            status, message = "rate_limited", str(exc)
+            status, message, reason = "rate_limited", str(exc), reason_of(exc)
         except Interrupted:
             status, message = "interrupted", "the daemon was stopping"
+            reason = ("run.interrupted", {})
         except (ConnectorError, KeyError) as exc:
-            status, message = "failed", str(exc)
+            status, message, reason = "failed", str(exc), reason_of(exc)
         except Exception as exc:  # a bug must not kill the daemon; it is logged with its trace
             log.exception("%s: unexpected error", self.key, extra={"account": self.key})
             status, message = "failed", f"internal error: {type(exc).__name__}: {exc}"
+            reason = ("run.internal", {"error": type(exc).__name__})
         finally:
             if media:
                 media.close()
@@ -217,8 +239,10 @@ class _AccountRun:
             deleted=self.stats.deleted,
             requests=requests_made,
             message=message,
+            reason=reason[0],
+            params=reason[1],
         )
-        self._update_health(status, message, run_id)
+        self._update_health(status, message, run_id, reason)
         outcome = RunOutcome(
             self.key,
             self.account.platform,
@@ -230,6 +254,8 @@ class _AccountRun:
             duration,
             message,
             dict(self.stream_status),
+            reason[0],
+            reason[1],
         )
         log.info(
             "%s: run finished status=%s new=%d changed=%d deleted=%d requests=%d in %.1fs%s",
@@ -257,16 +283,21 @@ class _AccountRun:
 
     # --- the work ----------------------------------------------------------------------------
 
-    def _work(self, specs: Sequence[StreamSpec]) -> tuple[str, str | None]:
+    def _work(
+        self, specs: Sequence[StreamSpec]
+    ) -> tuple[str, str | None, tuple[str | None, dict[str, Any]]]:
         offered = {spec.name: spec for spec in specs}
         wanted = self.account.streams or list(offered)
         # attachments a previous run could not finish (it ended before they were linked)
         self.media.submit(queries.pending_media(self.db, self.key))
         problems: list[str] = []
+        parts: list[dict[str, Any]] = []  # the reason of each problem, for run.partial
         for stream in wanted:
             if stream not in offered:
                 raise FatalError(
-                    f"unknown stream {stream!r} (this platform offers {', '.join(offered)})"
+                    f"unknown stream {stream!r} (this platform offers {', '.join(offered)})",
+                    reason="run.unknown_stream",
+                    params={"stream": stream},
                 )
             optional = offered[stream].optional
             if optional and self._permission_recently_denied(stream):
@@ -288,7 +319,10 @@ class _AccountRun:
                 # an optional stream (Messenger) may be out of the token's reach for good; the
                 # account's profile and posts may not: that is a problem people must see
                 self.stream_status[stream] = "permission_denied"
-                self.writer.runlog.set_stream_state(self.key, stream, "permission_denied", str(exc))
+                code, params = reason_of(exc)
+                self.writer.runlog.set_stream_state(
+                    self.key, stream, "permission_denied", str(exc), reason=code, params=params
+                )
                 log.warning(
                     "%s: stream %s skipped: %s",
                     self.key,
@@ -298,19 +332,26 @@ class _AccountRun:
                 )
                 if not optional:
                     problems.append(f"{stream}: {exc}")
+                    parts.append({"stream": stream, "reason": code, "params": params})
             except StreamFailed as exc:
                 self.stream_status[stream] = "failed"
-                self.writer.runlog.set_stream_state(self.key, stream, "failed", str(exc))
+                self.writer.runlog.set_stream_state(
+                    self.key, stream, "failed", str(exc), reason=exc.reason, params=exc.params
+                )
                 if stream == "profile":  # the account itself cannot be read: stop here
-                    return "failed", str(exc)
+                    return "failed", str(exc), (exc.reason, exc.params)
                 problems.append(f"{stream}: {exc}")
+                parts.append({"stream": stream, "reason": exc.reason, "params": exc.params})
         if self.stream_status.get("posts") == "ok":
-            problems.extend(self._sweeps())
+            for problem, part in self._sweeps():
+                problems.append(problem)
+                parts.append(part)
         self._link_remaining_media()
         if problems:
             nothing_worked = all(v != "ok" for v in self.stream_status.values())
-            return ("failed" if nothing_worked else "partial"), "; ".join(problems)
-        return "ok", None
+            status = "failed" if nothing_worked else "partial"
+            return status, "; ".join(problems), (PARTIAL, {"parts": parts})
+        return "ok", None, (None, {})
 
     def _permission_recently_denied(self, stream: str) -> bool:
         state = queries.stream_state(self.db, self.key, stream)
@@ -333,22 +374,34 @@ class _AccountRun:
                 attempt = 1 if self.batches_stored > stored_before else attempt + 1
                 wait = max(exc.retry_after or 0.0, self._backoff(attempt))
                 if (exc.retry_after or 0) > cfg.max_wait_seconds:
-                    raise RunRateLimited(f"{exc} (asked to wait {exc.retry_after:.0f} s)") from None
+                    raise RunRateLimited(
+                        f"{exc} (asked to wait {exc.retry_after:.0f} s)",
+                        "run.rate_limited_wait",
+                        _caused(exc, seconds=round(exc.retry_after or 0)),
+                    ) from None
                 if attempt >= cfg.max_attempts:
-                    raise RunRateLimited(f"{exc} ({attempt} attempts)") from None
+                    raise RunRateLimited(
+                        f"{exc} ({attempt} attempts)",
+                        "run.rate_limited_attempts",
+                        _caused(exc, count=attempt),
+                    ) from None
                 self._log_retry(what, exc, wait, attempt)
                 self.runner.sleep(min(wait, cfg.max_wait_seconds))
             except TransientError as exc:
                 attempt = 1 if self.batches_stored > stored_before else attempt + 1
                 if attempt >= cfg.max_attempts:
-                    raise StreamFailed(f"{exc} (gave up after {attempt} attempts)") from None
+                    raise StreamFailed(
+                        f"{exc} (gave up after {attempt} attempts)",
+                        "run.gave_up",
+                        _caused(exc, count=attempt),
+                    ) from None
                 wait = self._backoff(attempt)
                 self._log_retry(what, exc, wait, attempt)
                 self.runner.sleep(wait)
             except (AuthError, PermissionDenied):
                 raise
             except ConnectorError as exc:  # FatalError, or an error the connector left untyped
-                raise StreamFailed(str(exc)) from None
+                raise StreamFailed(str(exc), *reason_of(exc)) from None
 
     def _backoff(self, attempt: int) -> float:
         cfg = self.config.runner
@@ -393,9 +446,12 @@ class _AccountRun:
         elif self.runner.stop.is_set():
             raise Interrupted()
 
-    def _sweeps(self) -> list[str]:
-        """Re-read the recent window, then a slice of the deep sweep when one is due."""
-        problems: list[str] = []
+    def _sweeps(self) -> list[tuple[str, dict[str, Any]]]:
+        """Re-read the recent window, then a slice of the deep sweep when one is due.
+
+        Returns each problem as its English text and its part of the run's reason.
+        """
+        problems: list[tuple[str, dict[str, Any]]] = []
         now = self.runner.clock()
         window = int(self.account.refetch_window_days)
         edge = now - timedelta(days=window)
@@ -409,7 +465,9 @@ class _AccountRun:
                 self.stream_status[name] = "ok"
             except StreamFailed as exc:
                 self.stream_status[name] = "failed"
-                problems.append(f"{'re-read' if name == 'sweep' else 'deep sweep'}: {exc}")
+                text = f"{'re-read' if name == 'sweep' else 'deep sweep'}: {exc}"
+                part = {"stream": name, "reason": exc.reason, "params": exc.params}
+                problems.append((text, part))
         return problems
 
     def _sweep(self, span: Span, cursor: tuple[str, str] | None = None) -> None:
@@ -486,11 +544,19 @@ class _AccountRun:
 
     # --- health ------------------------------------------------------------------------------
 
-    def _update_health(self, status: str, message: str | None, run_id: int) -> None:
+    def _update_health(
+        self,
+        status: str,
+        message: str | None,
+        run_id: int,
+        reason: tuple[str | None, dict[str, Any]],
+    ) -> None:
         if status == "interrupted":
             return
         health = {"ok": "ok", "auth_failed": "auth_failed"}.get(status, "failing")
-        previous = self.writer.runlog.set_health(self.key, health, message, run_id=run_id)
+        previous = self.writer.runlog.set_health(
+            self.key, health, message, run_id=run_id, reason=reason[0], params=reason[1]
+        )
         if previous is not None:
             level = logging.INFO if health == "ok" else logging.WARNING
             word = "recovered" if health == "ok" else health

@@ -13,7 +13,7 @@ from connectors.model import parse_utc
 from somed.config import Config
 from somed.display import local_time, render_table, token_place
 from somed.i18n import Translator
-from somed.reasons import explain, rejected_token
+from somed.reasons import rejected_token, render, stream_name
 from storage import queries
 from storage.db import connect
 
@@ -35,7 +35,13 @@ def account_status(config: Config, db: Database | None = None) -> list[dict[str,
             "key": account.key,
             "platform": account.platform,
             "platform_id": account.id,
-            "health": {"status": None, "message": None, "since": None},
+            "health": {
+                "status": None,
+                "message": None,
+                "since": None,
+                "reason": None,
+                "reason_params": {},
+            },
             "last_run": None,
             "items": {},
             "item_total": 0,
@@ -51,20 +57,28 @@ def account_status(config: Config, db: Database | None = None) -> list[dict[str,
 
 def health_note(t: Translator, row: dict[str, Any]) -> str:
     """What a person should know or do about an account, in one sentence or two."""
-    health = row["health"]["status"]
-    message = row["health"]["message"]
+    health = row["health"]
+    platform = row.get("platform")
+    code, params = health.get("reason"), health.get("reason_params")
     notes: list[str] = []
-    if health == "auth_failed":
-        reason = rejected_token(message, t)
+    if health["status"] == "auth_failed":
+        reason = rejected_token(t, code, params, platform=platform)
         notes.append(t("note.auth_failed", reason=reason, where=row["token_source"]))
-    elif health == "failing":
-        notes.append(t("note.failing", reason=explain(message, t) or t("status.failed")))
-    elif health is None:
+    elif health["status"] == "failing":
+        why = render(t, code, params, platform=platform, detail=health.get("message"))
+        notes.append(t("note.failing", reason=why or t("status.failed")))
+    elif health["status"] is None:
         notes.append(t("note.never_run"))
     for stream in row["streams"]:
         if stream["status"] == "permission_denied":
-            name = t(f"stream.{stream['stream']}")
-            why = explain(stream["message"], t)
+            name = stream_name(t, stream["stream"])
+            why = render(
+                t,
+                stream.get("reason"),
+                stream.get("reason_params"),
+                platform=platform,
+                detail=stream.get("message"),
+            )
             notes.append(
                 t("note.permission", stream=name, reason=why)
                 if why
@@ -95,7 +109,7 @@ def print_status(config: Config, t: Translator, rows: list[dict[str, Any]]) -> N
         age = ""
         if newest_at is not None:
             days = (now - newest_at).days
-            ago = t("today") if days == 0 else t("days_ago", days=days)
+            ago = t("time.today") if days == 0 else t.n("time.days_ago", days)
             age = f"{local_time(newest)} ({ago})"
         last = (
             f"{local_time(run.get('finished_at') or run.get('started_at'))} "

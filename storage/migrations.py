@@ -198,3 +198,11 @@ def m001_initial(db: Database) -> None:
 def m007_facebook_item_markers(db: Database) -> None:
     """Add `items.marker`: a connector's opaque change signal, compared on the next re-read."""
     db.execute("ALTER TABLE items ADD COLUMN marker TEXT")
+
+
+@MIGRATIONS()
+def m003_reasons(db: Database) -> None:
+    """Store a reason code and its JSON params beside each run, stream state and health message."""
+    for table in ("runs", "stream_state", "account_health"):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN reason TEXT")
+        db.execute(f"ALTER TABLE {table} ADD COLUMN reason_params TEXT")

@@ -10,6 +10,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from connectors.model import ItemRef, MediaRef, parse_utc, utc_iso
+from storage.runlog import decode_reason
 
 POST_KINDS = ("post", "video")
 THREAD_KINDS = ("comment", "reply")
@@ -93,7 +94,8 @@ def item_count(db: Database, account: str | None = None) -> int:
 def last_runs(db: Database, account: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
     """Return the newest runs first, for one account or all."""
     where, params = ("WHERE account = ?", [account]) if account is not None else ("", [])
-    return _dicts(db, f"SELECT * FROM runs {where} ORDER BY id DESC LIMIT ?", [*params, limit])
+    rows = _dicts(db, f"SELECT * FROM runs {where} ORDER BY id DESC LIMIT ?", [*params, limit])
+    return [decode_reason(row) for row in rows]
 
 
 def account_overview(db: Database) -> list[dict[str, Any]]:
@@ -101,7 +103,10 @@ def account_overview(db: Database) -> list[dict[str, Any]]:
     overview = []
     for account in _dicts(db, "SELECT * FROM accounts ORDER BY key"):
         key = account["key"]
-        health = _dicts(db, "SELECT * FROM account_health WHERE account = ?", [key])
+        health = [
+            decode_reason(row)
+            for row in _dicts(db, "SELECT * FROM account_health WHERE account = ?", [key])
+        ]
         runs = last_runs(db, key, limit=1)
         kinds = dict(
             db.execute(
@@ -128,6 +133,8 @@ def account_overview(db: Database) -> list[dict[str, Any]]:
                     "status": health[0]["status"] if health else None,
                     "message": health[0]["message"] if health else None,
                     "since": health[0]["since"] if health else None,
+                    "reason": health[0]["reason"] if health else None,
+                    "reason_params": health[0]["reason_params"] if health else {},
                 },
                 "last_ok_at": health[0]["last_ok_at"] if health else None,
                 "last_run": runs[0] if runs else None,
@@ -136,12 +143,15 @@ def account_overview(db: Database) -> list[dict[str, Any]]:
                 "deleted": deleted,
                 "newest_own_post_at": newest,
                 "media_missing": missing_media_count(db, key),
-                "streams": _dicts(
-                    db,
-                    "SELECT stream, status, message, updated_at, last_ok_at FROM stream_state"
-                    " WHERE account = ? ORDER BY stream",
-                    [key],
-                ),
+                "streams": [
+                    decode_reason(row)
+                    for row in _dicts(
+                        db,
+                        "SELECT stream, status, message, reason, reason_params, updated_at,"
+                        " last_ok_at FROM stream_state WHERE account = ? ORDER BY stream",
+                        [key],
+                    )
+                ],
             }
         )
     return overview

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -17,6 +18,7 @@ RUN_TRIGGERS = ("scheduled", "manual", "demo")
 RUN_STATUSES = ("running", "ok", "partial", "auth_failed", "rate_limited", "failed", "interrupted")
 STREAM_STATUSES = ("ok", "permission_denied", "failed")
 HEALTH_STATUSES = ("ok", "failing", "auth_failed")
+CRASHED = "run.crashed"  # the reason of a run whose process ended without closing it
 ACCOUNT_FIELDS = ("platform", "platform_id", "url", "owner", "editor", "substitute", "config")
 
 
@@ -70,8 +72,10 @@ class RunLog:
         deleted: int,
         requests: int,
         message: str | None = None,
+        reason: str | None = None,
+        params: Mapping[str, Any] | None = None,
     ) -> None:
-        """Close a run: its outcome, counts, finished_at and duration_seconds."""
+        """Close a run: its outcome, counts, reason, finished_at and duration_seconds."""
         _check("run status", status, RUN_STATUSES)
         finished = self.clock()
         with transaction(self.db):
@@ -82,9 +86,10 @@ class RunLog:
             duration = max(0.0, (finished - started).total_seconds()) if started else None
             self.db.execute(
                 "UPDATE runs SET status = ?, finished_at = ?, duration_seconds = ?, new = ?,"
-                " changed = ?, deleted = ?, requests = ?, message = ? WHERE id = ?",
+                " changed = ?, deleted = ?, requests = ?, message = ?, reason = ?,"
+                " reason_params = ? WHERE id = ?",
                 [status, utc_iso(finished), duration, new, changed, deleted, requests, message,
-                 run_id],
+                 reason, reason_json(reason, params), run_id],
             )  # fmt: skip
 
     def mark_interrupted_runs(self, account: str | None = None, *, lock_held: bool = False) -> int:
@@ -109,30 +114,55 @@ class RunLog:
             ]
             self.db.conn.executemany(
                 "UPDATE runs SET status = 'interrupted', finished_at = ?,"
-                " message = COALESCE(message, 'the process running it ended unexpectedly')"
-                " WHERE id = ?",
+                " message = COALESCE(message, 'the process running it ended unexpectedly'),"
+                f" reason = COALESCE(reason, '{CRASHED}') WHERE id = ?",
                 [(now, run_id) for run_id in dead],
             )
         return len(dead)
 
     def set_stream_state(
-        self, account: str, stream: str, status: str, message: str | None = None
+        self,
+        account: str,
+        stream: str,
+        status: str,
+        message: str | None = None,
+        *,
+        reason: str | None = None,
+        params: Mapping[str, Any] | None = None,
     ) -> None:
         """Record how a stream fared on its last attempt ("ok" also sets last_ok_at)."""
         _check("stream status", status, STREAM_STATUSES)
         now = self._now()
         with transaction(self.db):
             self.db.execute(
-                "INSERT INTO stream_state (account, stream, status, message, updated_at,"
-                " last_ok_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account, stream) DO UPDATE SET"
+                "INSERT INTO stream_state (account, stream, status, message, reason,"
+                " reason_params, updated_at, last_ok_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (account, stream) DO UPDATE SET"
                 " status = excluded.status, message = excluded.message,"
+                " reason = excluded.reason, reason_params = excluded.reason_params,"
                 " updated_at = excluded.updated_at,"
                 " last_ok_at = COALESCE(excluded.last_ok_at, stream_state.last_ok_at)",
-                [account, stream, status, message, now, now if status == "ok" else None],
+                [
+                    account,
+                    stream,
+                    status,
+                    message,
+                    reason,
+                    reason_json(reason, params),
+                    now,
+                    now if status == "ok" else None,
+                ],  # fmt: skip
             )
 
     def set_health(
-        self, account: str, status: str, message: str | None = None, *, run_id: int | None = None
+        self,
+        account: str,
+        status: str,
+        message: str | None = None,
+        *,
+        run_id: int | None = None,
+        reason: str | None = None,
+        params: Mapping[str, Any] | None = None,
     ) -> str | None:
         """Set an account's health; return the previous status when it changed, else None.
 
@@ -150,7 +180,9 @@ class RunLog:
             changed = previous != status
             self.db["account_health"].upsert(
                 {"account": account, "status": status, "since": now if changed else since,
-                 "message": message, "last_ok_at": now if status == "ok" else last_ok_at,
+                 "message": message, "reason": reason,
+                 "reason_params": reason_json(reason, params),
+                 "last_ok_at": now if status == "ok" else last_ok_at,
                  "last_run_id": run_id if run_id is not None else last_run_id},
                 pk="account",
             )  # fmt: skip
@@ -218,6 +250,21 @@ def audit_row(
         "at": at, "actor": actor, "action": action, "target": target, "reason": reason,
         "details": canonical_json(dict(details)) if details is not None else None,
     }  # fmt: skip
+
+
+def reason_json(reason: str | None, params: Mapping[str, Any] | None) -> str | None:
+    """The stored form of a reason's params: canonical JSON, or NULL without a reason."""
+    return canonical_json(dict(params or {})) if reason else None
+
+
+def decode_reason(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored row with `reason_params` turned back from JSON into a dict (empty if none)."""
+    text = row.get("reason_params")
+    try:
+        params = json.loads(text) if isinstance(text, str) and text else {}
+    except ValueError:
+        params = {}
+    return {**row, "reason": row.get("reason"), "reason_params": params}
 
 
 def _check(what: str, value: str, allowed: Sequence[str]) -> None:

@@ -78,7 +78,7 @@ def test_archive_prints_a_summary_and_exit_code_follows_failures(fb_setup):
     setup = fb_setup()
     result = somed("--lang", "en", "archive", env=setup.env)
     assert result.returncode == 0, result.stderr
-    assert "test-fb" in result.stdout and "All 1 accounts archived." in result.stdout
+    assert "test-fb" in result.stdout and "The account was archived." in result.stdout
     setup.emulator.expire_token(TOKEN)
     result = somed("--lang", "en", "archive", env=setup.env)
     assert result.returncode == 1
@@ -95,12 +95,12 @@ def test_status_says_in_plain_words_that_the_token_must_be_renewed(fb_setup):
     assert result.returncode == 0
     assert "token must be renewed" in result.stdout
     assert "Renew the token" in result.stdout and f"${TOKEN_ENV}" in result.stdout
-    assert "Facebook rejected the access token: it has expired (code 190/463)" in result.stdout
+    assert "Facebook rejected the access token: it has expired." in result.stdout
     swedish = somed("--lang", "sv", "status", env=setup.env)
     assert swedish.returncode == 0
     assert "token måste förnyas" in swedish.stdout
     note = next(line for line in swedish.stdout.splitlines() if line.startswith("test-fb:"))
-    assert "Facebook avvisade åtkomsttoken: den har gått ut (kod 190/463)" in note
+    assert "Facebook avvisade åtkomsttoken: den har gått ut. Förnya token" in note
     assert "Förnya token" in note and f"${TOKEN_ENV}" in note
     for english in ("the token", "token has expired", "rejected", "renew", "code 190"):
         assert english not in swedish.stdout, english  # no connector text in a Swedish note
@@ -109,6 +109,8 @@ def test_status_says_in_plain_words_that_the_token_must_be_renewed(fb_setup):
     assert "the token" not in archive.stdout and "rejected" not in archive.stdout
     data = json.loads(somed("status", "--json", env=setup.env).stdout)
     assert data[0]["health"]["status"] == "auth_failed" and data[0]["last_run"]["status"] == "auth_failed"
+    assert data[0]["health"]["reason"] == data[0]["last_run"]["reason"] == "auth.token_expired"
+    assert data[0]["health"]["reason_params"] == {"code": 190, "subcode": 463}
 
 
 def test_a_second_archive_of_the_same_account_waits_or_says_a_run_is_in_progress(fb_setup):

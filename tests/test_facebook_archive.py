@@ -214,11 +214,14 @@ def test_expired_token_ends_auth_failed_and_loses_nothing(fb_setup):
     setup.emulator.expire_token(TOKEN)
     outcome = archive(setup)
     assert outcome.status == "auth_failed"
-    assert "expired" in outcome.message and "renew" in outcome.message
+    assert "expired" in outcome.message  # the English detail, for the log
+    assert outcome.reason == "auth.token_expired"
+    assert outcome.reason_params == {"code": 190, "subcode": 463}
     assert len(items(setup)) == count
     db = connect(setup.config.db_path)
     health = queries.account_overview(db)[0]["health"]
-    assert health["status"] == "auth_failed"
+    assert health["status"] == "auth_failed" and health["reason"] == "auth.token_expired"
+    assert queries.last_runs(db, "test-fb", limit=1)[0]["reason"] == "auth.token_expired"
 
 
 def test_one_account_failing_auth_does_not_stop_the_other(fb_setup, monkeypatch):
@@ -250,6 +253,7 @@ def test_a_wrong_page_id_fails_with_a_clear_message(fb_setup):
     outcome = archive(setup)
     assert outcome.status == "failed"
     assert "999" in outcome.message and "id" in outcome.message
+    assert (outcome.reason, outcome.reason_params) == ("facebook.page_missing", {"page": "999"})
 
 
 def test_messenger_without_permission_is_reported_not_fatal(fb_setup):
@@ -270,6 +274,8 @@ def test_messenger_without_permission_is_reported_not_fatal(fb_setup):
     streams = {s["stream"]: s for s in queries.account_overview(db)[0]["streams"]}
     assert streams["messages"]["status"] == "permission_denied"
     assert "pages_messaging" in streams["messages"]["message"]
+    assert streams["messages"]["reason"] == "permission.missing"
+    assert streams["messages"]["reason_params"]["permission"] == "pages_messaging"
 
 
 def test_too_much_data_shrinks_the_page_size_and_continues(fb_setup):
@@ -336,6 +342,9 @@ def test_a_token_that_cannot_read_posts_is_a_problem_people_see(fb_setup):
     assert outcome.status in ("partial", "failed")
     assert outcome.streams["posts"] == "permission_denied"
     assert "pages_read_engagement" in outcome.message
+    part = {"stream": "posts", "reason": "permission.missing"}
+    assert outcome.reason == "run.partial" and outcome.reason_params["parts"][0].items() >= part.items()
+    assert outcome.reason_params["parts"][0]["params"]["permission"] == "pages_read_engagement"
     db = connect(setup.config.db_path)
     assert queries.account_overview(db)[0]["health"]["status"] == "failing"
     setup.emulator.reset_log()
@@ -375,6 +384,8 @@ def test_a_regain_time_longer_than_a_run_may_wait_ends_it_rate_limited(fb_setup)
     outcome = archive(setup)
     assert outcome.status == "rate_limited"
     assert "300" in outcome.message  # the platform's hint, in seconds, is in the record
+    assert outcome.reason == "run.rate_limited_wait" and outcome.reason_params["seconds"] == 300
+    assert outcome.reason_params["cause"] == "rate.limited"
     assert len(items(setup)) == count
     db = connect(setup.config.db_path)
     assert queries.last_runs(db, "test-fb", limit=1)[0]["status"] == "rate_limited"
@@ -386,6 +397,7 @@ def test_a_stream_that_cannot_finish_makes_the_run_partial_and_keeps_its_cursor(
     outcome = archive(setup)
     assert outcome.status == "partial"
     assert outcome.streams["posts"] == "failed" and "stalled" in outcome.message
+    assert [p["reason"] for p in outcome.reason_params["parts"]] == ["facebook.paging_stalled"]
     db = connect(setup.config.db_path)
     assert queries.get_cursor(db, "test-fb", "posts") is None  # only a complete walk moves it
     assert archive(setup).status == "ok"

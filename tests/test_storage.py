@@ -544,21 +544,37 @@ def test_health_stream_state_and_overview(db, writer: ArchiveWriter, clock: Cloc
     writer.runlog.set_stream_state(ACCOUNT, "posts", "ok")
     clock.advance(hours=1)
     writer.runlog.set_stream_state(ACCOUNT, "messages", "permission_denied", "pages_messaging missing")
-    writer.runlog.set_stream_state(ACCOUNT, "posts", "failed", "timeout")
+    writer.runlog.set_stream_state(
+        ACCOUNT, "posts", "failed", "timeout", reason="net.timeout", params={"after": 30}
+    )
     run_id = writer.runlog.start_run(ACCOUNT, "facebook", "scheduled")
-    writer.runlog.finish_run(run_id, "partial", new=2, changed=0, deleted=0, requests=4)
+    parts = {"parts": [{"stream": "posts", "reason": "net.timeout", "params": {}}]}
+    writer.runlog.finish_run(
+        run_id, "partial", new=2, changed=0, deleted=0, requests=4, message="posts: timeout",
+        reason="run.partial", params=parts,
+    )
     assert writer.runlog.set_health(ACCOUNT, "ok", run_id=run_id) == "failing"
     writer.write_batch(ACCOUNT, [post("1", minutes=5), post("2", minutes=9), comment("3", "1")])
     writer.write_batch(ACCOUNT, [gone("3", "comment")])
     [view] = queries.account_overview(db)
     assert view["key"] == ACCOUNT and view["platform"] == "facebook" and view["owner"] == "KLK"
-    assert view["health"] == {"status": "ok", "message": None, "since": "2024-03-01T14:00:00Z"}
+    assert view["health"] == {
+        "status": "ok",
+        "message": None,
+        "since": "2024-03-01T14:00:00Z",
+        "reason": None,
+        "reason_params": {},
+    }
     assert view["last_ok_at"] == "2024-03-01T14:00:00Z"
     assert view["last_run"]["id"] == run_id and view["last_run"]["status"] == "partial"
     assert view["items"] == {"comment": 1, "post": 2} and view["deleted"] == 1
     assert view["newest_own_post_at"] == "2024-01-01T00:09:00Z"
     streams = {s["stream"]: s for s in view["streams"]}
     assert streams["posts"]["status"] == "failed"
+    assert (streams["posts"]["reason"], streams["posts"]["reason_params"]) == (
+        "net.timeout", {"after": 30}
+    )  # code and params come back as they were stored
+    assert (view["last_run"]["reason"], view["last_run"]["reason_params"]) == ("run.partial", parts)
     assert streams["posts"]["last_ok_at"] == "2024-03-01T13:00:00Z"
     assert streams["messages"]["last_ok_at"] is None
     assert queries.item_count(db) == 3 and queries.item_count(db, "nobody") == 0

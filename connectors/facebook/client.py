@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -27,13 +28,17 @@ THROTTLE_CODES = frozenset(
 )
 PERMISSION_CODES = frozenset({10, *range(200, 300)})
 OBJECT_MISSING_CODES = frozenset({100, 33})
+# Graph's subcodes of a rejected token (codes 190, 102) -> the reason code somed shows
 TOKEN_SUBCODES = {
-    463: "the token has expired",
-    460: "the token was invalidated because the password changed",
-    493: "the token was not used for 90 days",
-    458: "the app was removed from the account",
-    467: "the token is no longer valid",
+    463: "auth.token_expired",
+    460: "auth.password_changed",
+    493: "auth.token_unused",
+    458: "auth.app_removed",
+    467: "auth.session_invalid",
 }
+# the permission Graph names: "(#200) Requires pages_messaging permission ...",
+# "(#10) This endpoint requires the 'pages_read_engagement' permission ..."
+PERMISSION_NAME = re.compile(r"\b[Rr]equires (?:the )?'?([a-z][a-z_]+)'? permission")
 BATCH_LIMIT = 50
 MAX_IDLE_PAGES = 20  # pages in a row without a new item before a walk is called stalled
 # query parameters that say where a page starts (Graph's three paging forms)
@@ -124,31 +129,65 @@ def _as_int(value: Any) -> int | None:
 def classify(
     failure: GraphFailure, *, stream: str = "", usage: Usage | None = None
 ) -> ConnectorError:
-    """Map a Graph failure to the typed error the runner acts on."""
+    """Map a Graph failure to the typed error the runner acts on, with its reason code."""
     code, text = failure.code, failure.message
+    graph = {"code": code, "subcode": failure.subcode} if failure.subcode else {"code": code}
     if code == 190 or (code == 102):
-        why = TOKEN_SUBCODES.get(failure.subcode or 0, "the token is invalid")
+        reason = TOKEN_SUBCODES.get(failure.subcode or 0, "auth.invalid")
         return AuthError(
-            f"Facebook rejected the access token: {why} (code {code}"
-            f"{'/' + str(failure.subcode) if failure.subcode else ''}): renew it"
+            f"Facebook rejected the access token (code {code}"
+            f"{'/' + str(failure.subcode) if failure.subcode else ''}): {text}",
+            reason=reason,
+            params=graph,
         )
     if code == 2642:
-        return CursorExpired(f"a paging cursor expired (code 2642): {text}")
+        return CursorExpired(
+            f"a paging cursor expired (code 2642): {text}",
+            reason="facebook.cursor_expired",
+            params=graph,
+        )
     if code in THROTTLE_CODES:
         retry = usage.regain_seconds if usage and usage.regain_seconds > 0 else None
-        return RateLimited(f"Facebook throttling (code {code}): {text}", retry_after=retry)
+        return RateLimited(
+            f"Facebook throttling (code {code}): {text}",
+            retry_after=retry,
+            reason="rate.limited",
+            params=graph,
+        )
     if code == 1 and "reduce the amount of data" in text.lower():
-        return TooMuchData(f"Facebook asks for less data per request (code 1): {text}")
+        return TooMuchData(
+            f"Facebook asks for less data per request (code 1): {text}",
+            reason="facebook.too_much_data",
+            params=graph,
+        )
     if code in PERMISSION_CODES:
-        return PermissionDenied(stream, f"the token lacks a permission (code {code}): {text}")
+        named = PERMISSION_NAME.search(text)
+        return PermissionDenied(
+            stream,
+            f"the token lacks a permission (code {code}): {text}",
+            reason="permission.missing" if named else "permission.denied",
+            params={**graph, "permission": named.group(1)} if named else graph,
+        )
     if code in OBJECT_MISSING_CODES and failure.subcode == 33:
-        return ObjectMissing(text)
+        return ObjectMissing(text, reason="object.missing", params=graph)
     if code == 2635 or code == 12:
-        return FatalError(f"Graph API version not accepted (code {code}): {text}")
+        return FatalError(
+            f"Graph API version not accepted (code {code}): {text}",
+            reason="facebook.api_version",
+            params=graph,
+        )
     if failure.transient or code in (1, 2) or (failure.http_status or 0) >= 500 or code is None:
         status = f"HTTP {failure.http_status}" if failure.http_status else "no status"
-        return TransientError(f"Facebook had a passing fault ({status}, code {code}): {text}")
-    return FatalError(f"Facebook refused the request (code {code}): {text}")
+        return TransientError(
+            f"Facebook had a passing fault ({status}, code {code}): {text}",
+            reason="transient.platform",
+            params={**graph, "status": failure.http_status},
+        )
+    return FatalError(
+        f"Facebook refused the request (code {code}): {text}",
+        reason="facebook.refused",
+        params=graph,
+    )
 
 
 class GraphClient:
@@ -200,21 +239,30 @@ class GraphClient:
                 usage=self.usage,
             ) from None
         except (requests.ConnectionError, requests.Timeout) as exc:
+            reason = "net.timeout" if isinstance(exc, requests.Timeout) else "net.connection"
             raise TransientError(
-                f"network problem talking to Facebook: {scrub(str(exc))}"
+                f"network problem talking to Facebook: {scrub(str(exc))}", reason=reason
             ) from None
         except (ValueError, KeyError) as exc:  # malformed JSON, or no content-type header
             raise TransientError(
                 f"malformed response from Facebook (HTTP {self._last_status()}): "
-                f"{scrub(type(exc).__name__)}"
+                f"{scrub(type(exc).__name__)}",
+                reason="net.malformed",
+                params={"status": self._last_status()},
             ) from None
         except requests.RequestException as exc:
-            raise TransientError(f"HTTP problem talking to Facebook: {scrub(str(exc))}") from None
+            raise TransientError(
+                f"HTTP problem talking to Facebook: {scrub(str(exc))}", reason="net.http"
+            ) from None
         status = self._last_status() or 200
         if status >= 500:
-            raise TransientError(f"Facebook answered HTTP {status}")
+            raise TransientError(
+                f"Facebook answered HTTP {status}",
+                reason="net.server_error",
+                params={"status": status},
+            )
         if not isinstance(result, dict | list):
-            raise TransientError("unexpected response type from Facebook")
+            raise TransientError("unexpected response type from Facebook", reason="net.malformed")
         return result
 
     def pages(self, path: str, params: dict[str, Any], *, stream: str = "") -> Iterator[Page]:
@@ -261,7 +309,7 @@ class GraphClient:
             self.version, post={"batch": json.dumps(calls), "include_headers": "false"}
         )
         if not isinstance(result, list) or len(result) != len(calls):
-            raise TransientError("malformed batch response from Facebook")
+            raise TransientError("malformed batch response from Facebook", reason="net.malformed")
         answers: list[tuple[int, Any]] = []
         for entry in result:
             if entry is None:  # Facebook leaves a null where a sub-request timed out
@@ -270,7 +318,9 @@ class GraphClient:
             try:
                 body = json.loads(entry.get("body") or "null")
             except (ValueError, AttributeError):
-                raise TransientError("malformed body inside a batch response") from None
+                raise TransientError(
+                    "malformed body inside a batch response", reason="net.malformed"
+                ) from None
             answers.append((int(entry.get("code", 500)), body))
         return answers
 
@@ -279,11 +329,21 @@ class GraphClient:
         try:
             response = self.session.get(url, timeout=self.graph.timeout)
         except requests.RequestException as exc:
-            raise TransientError(f"media download failed: {scrub(str(exc))}") from None
+            raise TransientError(
+                f"media download failed: {scrub(str(exc))}", reason="media.failed"
+            ) from None
         if response.status_code in (403, 404, 410):
-            raise ObjectMissing(f"media gone (HTTP {response.status_code})")
+            raise ObjectMissing(
+                f"media gone (HTTP {response.status_code})",
+                reason="media.gone",
+                params={"status": response.status_code},
+            )
         if response.status_code >= 400:
-            raise TransientError(f"media download failed: HTTP {response.status_code}")
+            raise TransientError(
+                f"media download failed: HTTP {response.status_code}",
+                reason="media.failed",
+                params={"status": response.status_code},
+            )
         mime = (response.headers.get("Content-Type") or "").split(";")[0].strip() or None
         return response.content, mime
 
@@ -300,7 +360,9 @@ class Page:
     def from_body(cls, body: Any) -> Page:
         """Build from an edge body `{"data": [...], "paging": {...}}` (nested edges too)."""
         if not isinstance(body, dict) or not isinstance(body.get("data", []), list):
-            raise TransientError("malformed page from Facebook: no data list")
+            raise TransientError(
+                "malformed page from Facebook: no data list", reason="net.malformed"
+            )
         paging = body.get("paging") or {}
         next_url = paging.get("next")
         next_params = None

@@ -65,6 +65,7 @@ class FacebookConnector(Connector):
     """Reads a Facebook page: profile, published posts with comments and replies, Messenger."""
 
     platform: ClassVar[str] = "facebook"
+    display_name: ClassVar[str] = "Facebook"
     streams: ClassVar[tuple[StreamSpec, ...]] = (
         StreamSpec("profile", "none", timedelta(minutes=15)),
         StreamSpec("posts", "timestamp", timedelta(minutes=15)),
@@ -152,7 +153,11 @@ class FacebookConnector(Connector):
             elif stream == "messages":
                 yield from self._fetch_messages(cursor, resume)
             else:
-                raise FatalError(f"the facebook connector has no stream {stream!r}")
+                raise FatalError(
+                    f"the facebook connector has no stream {stream!r}",
+                    reason="run.unknown_stream",
+                    params={"stream": stream},
+                )
         except TooMuchData:
             self._shrink()
             raise
@@ -191,7 +196,9 @@ class FacebookConnector(Connector):
     def _no_such_page(self) -> FatalError:
         return FatalError(
             f"page {self.account.platform_id} does not exist or this token cannot see it "
-            f"(check the account's id, and that the token belongs to that page)"
+            f"(check the account's id, and that the token belongs to that page)",
+            reason="facebook.page_missing",
+            params={"page": self.account.platform_id},
         )
 
     def _fetch_profile(self) -> Iterator[Batch]:
