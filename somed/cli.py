@@ -14,6 +14,7 @@ import click
 from sqlite_utils import Database
 
 from somed import __version__
+from somed.cli_errors import OneLineErrorGroup
 from somed.config import Config, ConfigError, default_config_path, load_config
 from somed.display import LOCAL_TZ, render_table, token_place
 from somed.i18n import Translator
@@ -174,7 +175,7 @@ def print_outcomes(config: Config, t: Translator, outcomes: Sequence[RunOutcome]
     )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineErrorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
