@@ -128,11 +128,18 @@ def outcome_note(config: Config, t: Translator, outcome: RunOutcome) -> str:
     if outcome.status == "busy":
         return t("note.busy")
     named = partial_streams(params) if code == PARTIAL else set()  # explained with their reason
-    notes = [
-        t("note.no_permission", stream=stream_name(t, s))
-        for s, v in outcome.streams.items()
-        if v == "permission_denied" and s not in named
-    ]
+    notes = []
+    for stream, state in outcome.streams.items():
+        if state != "permission_denied" or stream in named:
+            continue
+        why = outcome.stream_reasons.get(stream) or {}
+        text = render(t, why.get("reason"), why.get("params"), platform=outcome.platform)
+        name = stream_name(t, stream)
+        notes.append(
+            t("note.permission_short", stream=name, reason=text)
+            if text
+            else t("note.no_permission", stream=name)
+        )
     if code or outcome.message:
         notes.append(render(t, code, params, platform=outcome.platform, detail=outcome.message))
     return "; ".join(notes)

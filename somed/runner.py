@@ -35,6 +35,7 @@ from somed.reasons import PARTIAL, reason_of
 from storage import queries
 from storage.db import connect
 from storage.media import MediaStore
+from storage.runlog import decode_reason
 from storage.writer import ArchiveWriter, WriteStats
 
 log = logging.getLogger("somed.runner")
@@ -56,7 +57,7 @@ class Interrupted(Exception):
 class _Reasoned(Exception):
     """An exception of the runner's own that carries a reason code and params."""
 
-    def __init__(self, message: str, reason: str, params: dict[str, Any] | None = None) -> None:
+    def __init__(self, message: str, *, reason: str, params: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.reason = reason
         self.params = dict(params or {})
@@ -92,6 +93,7 @@ class RunOutcome:
     streams: dict[str, str] = field(default_factory=dict)
     reason: str | None = None  # the reason code (somed/reasons.py renders it) and its params
     reason_params: dict[str, Any] = field(default_factory=dict)
+    stream_reasons: dict[str, dict[str, Any]] = field(default_factory=dict)  # {"reason","params"}
 
     @property
     def failed(self) -> bool:
@@ -172,6 +174,7 @@ class _AccountRun:
         self.settings = self.config.platform_settings(self.account.platform)
         self.stats = WriteStats(0, 0, 0, 0)
         self.stream_status: dict[str, str] = {}
+        self.stream_reasons: dict[str, dict[str, Any]] = {}  # {"reason", "params"} per stream
         self.batches_stored = 0
         self.connector: Connector
         self.media: MediaFetcher
@@ -256,6 +259,7 @@ class _AccountRun:
             dict(self.stream_status),
             reason[0],
             reason[1],
+            dict(self.stream_reasons),
         )
         log.info(
             "%s: run finished status=%s new=%d changed=%d deleted=%d requests=%d in %.1fs%s",
@@ -302,6 +306,11 @@ class _AccountRun:
             optional = offered[stream].optional
             if optional and self._permission_recently_denied(stream):
                 self.stream_status[stream] = "permission_denied"
+                state = decode_reason(queries.stream_state(self.db, self.key, stream) or {})
+                self.stream_reasons[stream] = {
+                    "reason": state["reason"],
+                    "params": state["reason_params"],
+                }
                 continue
             try:
                 self._walk(stream)
@@ -320,6 +329,7 @@ class _AccountRun:
                 # account's profile and posts may not: that is a problem people must see
                 self.stream_status[stream] = "permission_denied"
                 code, params = reason_of(exc)
+                self.stream_reasons[stream] = {"reason": code, "params": params}
                 self.writer.runlog.set_stream_state(
                     self.key, stream, "permission_denied", str(exc), reason=code, params=params
                 )
@@ -335,6 +345,7 @@ class _AccountRun:
                     parts.append({"stream": stream, "reason": code, "params": params})
             except StreamFailed as exc:
                 self.stream_status[stream] = "failed"
+                self.stream_reasons[stream] = {"reason": exc.reason, "params": exc.params}
                 self.writer.runlog.set_stream_state(
                     self.key, stream, "failed", str(exc), reason=exc.reason, params=exc.params
                 )
@@ -376,14 +387,14 @@ class _AccountRun:
                 if (exc.retry_after or 0) > cfg.max_wait_seconds:
                     raise RunRateLimited(
                         f"{exc} (asked to wait {exc.retry_after:.0f} s)",
-                        "run.rate_limited_wait",
-                        _caused(exc, seconds=round(exc.retry_after or 0)),
+                        reason="run.rate_limited_wait",
+                        params=_caused(exc, seconds=round(exc.retry_after or 0)),
                     ) from None
                 if attempt >= cfg.max_attempts:
                     raise RunRateLimited(
                         f"{exc} ({attempt} attempts)",
-                        "run.rate_limited_attempts",
-                        _caused(exc, count=attempt),
+                        reason="run.rate_limited_attempts",
+                        params=_caused(exc, count=attempt),
                     ) from None
                 self._log_retry(what, exc, wait, attempt)
                 self.runner.sleep(min(wait, cfg.max_wait_seconds))
@@ -392,8 +403,8 @@ class _AccountRun:
                 if attempt >= cfg.max_attempts:
                     raise StreamFailed(
                         f"{exc} (gave up after {attempt} attempts)",
-                        "run.gave_up",
-                        _caused(exc, count=attempt),
+                        reason="run.gave_up",
+                        params=_caused(exc, count=attempt),
                     ) from None
                 wait = self._backoff(attempt)
                 self._log_retry(what, exc, wait, attempt)
@@ -401,7 +412,8 @@ class _AccountRun:
             except (AuthError, PermissionDenied):
                 raise
             except ConnectorError as exc:  # FatalError, or an error the connector left untyped
-                raise StreamFailed(str(exc), *reason_of(exc)) from None
+                code, params = reason_of(exc)
+                raise StreamFailed(str(exc), reason=code, params=params) from None
 
     def _backoff(self, attempt: int) -> float:
         cfg = self.config.runner

@@ -238,10 +238,13 @@ class GraphClient:
                 stream=stream,
                 usage=self.usage,
             ) from None
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            reason = "net.timeout" if isinstance(exc, requests.Timeout) else "net.connection"
+        except requests.Timeout as exc:
             raise TransientError(
-                f"network problem talking to Facebook: {scrub(str(exc))}", reason=reason
+                f"network problem talking to Facebook: {scrub(str(exc))}", reason="net.timeout"
+            ) from None
+        except requests.ConnectionError as exc:
+            raise TransientError(
+                f"network problem talking to Facebook: {scrub(str(exc))}", reason="net.connection"
             ) from None
         except (ValueError, KeyError) as exc:  # malformed JSON, or no content-type header
             raise TransientError(
