@@ -127,7 +127,14 @@ class Daemon:
             extra={"account": key, "event": "run_not_started"},
         )
         log.debug("%s: run could not start", key, exc_info=True)
-        return RunOutcome(key, runner.config.account(key).platform, "failed", message=message)
+        return RunOutcome(
+            key,
+            runner.config.account(key).platform,
+            "failed",
+            message=message,
+            reason="run.not_started",
+            reason_params={"error": type(exc).__name__},
+        )
 
     def _schedule(self) -> None:
         self.scheduler.remove_all()
