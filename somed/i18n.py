@@ -13,11 +13,17 @@ Message ids are symbolic (`note.auth_failed`, `reason.auth.token_expired`), the 
 can be reworded without touching the code. Placeholders use `str.format` braces (`{stream}`).
 A text missing in the chosen language falls back to English, then to the id itself.
 
-To add a text: add the id to BOTH `sv` and `en` `.po` files of the catalogue it belongs to (a
-plural as `msgid`/`msgid_plural` with the same id and `msgstr[0]`/`msgstr[1]`), run `make
-catalogues` (it compiles the `.mo` files, which are committed), and call `t("your.id", x=...)`
-or, for a count, `t.n("your.id", count, x=...)` (the count is also `{count}` in the text).
-`tests/test_i18n.py` fails while a `.mo` is stale or one language lacks an id.
+To add a text (the old `MESSAGES` dict is gone):
+1. add the id to BOTH `sv` and `en` `.po` files of the catalogue it belongs to: somed's own
+   texts and the reasons every platform shares in `somed/locale/`, a platform's reason texts in
+   its connector's `locale/` (a reason code `area.code` has the id `reason.area.code`); a plural
+   is `msgid`/`msgid_plural` with the same id and `msgstr[0]` (one) / `msgstr[1]` (other);
+2. run `make catalogues`: it compiles the `.mo` files, which are committed (after a merge
+   conflict in a `.mo`, run it again and add the result);
+3. call `t(ID, name=value)`, or for a count `t.n(ID, count, name=value)` (the count is also
+   `{count}` in the text).
+`tests/test_i18n.py` fails while a `.mo` is stale, one language lacks an id, an id the code asks
+for is missing, or a reason code raised anywhere has no text.
 """
 
 from __future__ import annotations

@@ -212,3 +212,18 @@ def test_lang_on_the_command_line_wins_and_swedish_is_the_default():
     assert english.startswith("somed: error: no such option --bogus")
     assert "see 'somed archive --help'" in english
     assert somed("--help").returncode == 0 and somed("--version").returncode == 0
+
+
+def test_every_text_id_the_code_asks_for_exists_in_both_languages():
+    from storage.runlog import HEALTH_STATUSES, RUN_STATUSES
+
+    asked = {f"status.{s}" for s in (*RUN_STATUSES, "busy")} | {
+        f"health.{s}" for s in (*HEALTH_STATUSES, "unknown")
+    }
+    call = re.compile(r"""\bt(?:\.n)?\(\s*["']([a-z_]+(?:\.[a-z0-9_]+)+)["']""")
+    for path in (ROOT / "somed").rglob("*.py"):
+        asked |= set(call.findall(path.read_text(encoding="utf-8")))
+    for platform in available():
+        asked |= {f"stream.{name}" for name in connector_class(platform).stream_names()}
+    missing = {key for key in asked if not (SV.has(key) and EN.has(key))}
+    assert not missing, f"add these ids to the catalogues: {sorted(missing)}"
