@@ -140,7 +140,8 @@ def test_expired_token_message_says_what_to_do():
     error = classify(
         failure_from_envelope({"error": {"code": 190, "error_subcode": 463, "message": "x"}}, 400)
     )
-    assert "expired" in str(error) and "renew" in str(error)
+    assert "expired" in str(error) and "renew" in str(error)  # the English log line
+    assert (error.reason, error.params) == ("auth.token_expired", {"code": 190, "subcode": 463})
 
 
 def test_usage_headers_give_percent_and_regain_time():

@@ -135,8 +135,8 @@ def classify(
     if code == 190 or (code == 102):
         reason = TOKEN_SUBCODES.get(failure.subcode or 0, "auth.invalid")
         return AuthError(
-            f"Facebook rejected the access token (code {code}"
-            f"{'/' + str(failure.subcode) if failure.subcode else ''}): {text}",
+            f"Facebook rejected the access token ({reason}, code {code}"
+            f"{'/' + str(failure.subcode) if failure.subcode else ''}): {text}; renew it",
             reason=reason,
             params=graph,
         )
