@@ -206,3 +206,38 @@ def m003_reasons(db: Database) -> None:
     for table in ("runs", "stream_state", "account_health"):
         db.execute(f"ALTER TABLE {table} ADD COLUMN reason TEXT")
         db.execute(f"ALTER TABLE {table} ADD COLUMN reason_params TEXT")
+
+
+# --- bench (issue 5): raw platform JSON stored once --------------------------------------------
+
+
+@MIGRATIONS()
+def m008_storage_raw_once(db: Database) -> None:
+    """Keep raw platform JSON only in `item_versions`: drop the copy in `items.raw`.
+
+    The writer always stored an item's raw JSON twice, in `items.raw` and in the row of its
+    newest version, about a fifth of the database. Should an `items.raw` ever differ from its
+    newest version's raw (no writer produced that, but nothing archived may be lost), it is kept
+    in the append-only `item_raw_legacy` before the column goes.
+    """
+    # one statement at a time: executescript would commit the migration's transaction first
+    statements = [
+        """CREATE TABLE item_raw_legacy (
+            platform TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            raw TEXT NOT NULL,
+            moved_at TEXT NOT NULL,
+            PRIMARY KEY (platform, item_id),
+            FOREIGN KEY (platform, item_id) REFERENCES items (platform, id)
+        )""",
+        """INSERT INTO item_raw_legacy (platform, item_id, raw, moved_at)
+        SELECT i.platform, i.id, i.raw, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM items AS i
+        WHERE i.raw IS NOT NULL AND i.raw IS NOT (
+            SELECT v.raw FROM item_versions AS v WHERE v.platform = i.platform
+            AND v.item_id = i.id ORDER BY v.version DESC LIMIT 1
+        )""",
+        "ALTER TABLE items DROP COLUMN raw",
+        *(f"{t}END" for t in _append_only("item_raw_legacy").split("END;") if t.strip()),
+    ]
+    for statement in statements:
+        db.execute(statement)

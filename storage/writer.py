@@ -17,10 +17,11 @@ from storage.runlog import SYSTEM_ACTOR, RunLog, audit_row
 
 Row = dict[str, Any]
 
-# the item columns a new version rewrites, and all columns of a new item
+# the item columns a new version rewrites, and all columns of a new item; the raw platform JSON
+# is stored once, in the item's version row (m008), not again in `items`
 _CONTENT_COLUMNS = (
     "kind", "parent_id", "thread_id", "direction", "author_id", "author_name", "text",
-    "created_at", "edited_at", "url", "sha256", "extra", "raw",
+    "created_at", "edited_at", "url", "sha256", "extra",
 )  # fmt: skip
 _ITEM_COLUMNS = ("platform", "id", "account", *_CONTENT_COLUMNS, "first_seen_at", "last_seen_at",
                  "deleted_at", "version_count")  # fmt: skip

@@ -1,0 +1,87 @@
+"""Raw platform JSON is stored once, in the item's version rows (migration m008)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlite_utils
+
+from connectors.model import Author, Record
+from storage import queries
+from storage.db import connect
+from storage.migrations import MIGRATIONS
+from storage.writer import ArchiveWriter
+
+T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def post(item_id: str, text: str, **raw_extra: object) -> Record:
+    return Record(
+        platform="facebook", account="mora-fb", kind="post", id=item_id, parent_id=None,
+        thread_id=item_id, direction="own", author=Author("100200300", "Mora kommun"),
+        text=text, created_at=datetime(2024, 1, 1, tzinfo=UTC), url=f"https://fb.test/{item_id}",
+        raw={"id": item_id, "message": text, **raw_extra},
+    )  # fmt: skip
+
+
+def columns(db: sqlite_utils.Database, table: str) -> list[str]:
+    return [c.name for c in db[table].columns]
+
+
+def test_each_version_keeps_its_raw_json_once_and_items_none(tmp_path: Path) -> None:
+    now = [T0]
+    db = connect(tmp_path / "somed.db")
+    writer = ArchiveWriter(db, lambda: now[0])
+    writer.write_batch("mora-fb", [post("1", "Hej", story="x")])
+    now[0] += timedelta(hours=1)
+    writer.write_batch("mora-fb", [post("1", "Hej igen", story="y")])
+
+    assert "raw" not in columns(db, "items")
+    raws = [json.loads(r[0]) for r in db.execute(
+        "SELECT raw FROM item_versions WHERE item_id = '1' ORDER BY version")]  # fmt: skip
+    assert raws == [{"id": "1", "message": "Hej", "story": "x"},
+                    {"id": "1", "message": "Hej igen", "story": "y"}]  # fmt: skip
+    exported = next(queries.export_items(db))
+    assert exported["text"] == "Hej igen" and [v["text"] for v in exported["versions"]] == ["Hej"]
+    db.close()
+
+
+def test_migration_drops_the_copy_and_keeps_any_raw_that_differs(tmp_path: Path) -> None:
+    path = tmp_path / "somed.db"
+    old = sqlite_utils.Database(path)
+    MIGRATIONS.apply(old, stop_before="m008_storage_raw_once")
+    assert "raw" in columns(old, "items")
+    seen = "2024-03-01T12:00:00Z"
+    item = {"platform": "facebook", "account": "mora-fb", "kind": "post", "direction": "own",
+            "first_seen_at": seen, "last_seen_at": seen}  # fmt: skip
+    # as the old writer left them: items.raw equal to the newest version's raw ...
+    old["items"].insert_all([
+        {**item, "id": "1", "text": "v2", "sha256": "b", "version_count": 2, "raw": '{"v":2}'},
+        {**item, "id": "2", "text": "x", "sha256": "c", "version_count": 1, "raw": '{"x":1}'},
+        # ... and one that differs (no writer made that; it must still not be lost)
+        {**item, "id": "3", "text": "y", "sha256": "d", "version_count": 1, "raw": '{"y":"new"}'},
+    ])  # fmt: skip
+    old["item_versions"].insert_all([
+        {"platform": "facebook", "item_id": "1", "version": 1, "seen_at": seen, "sha256": "a",
+         "text": "v1", "raw": '{"v":1}'},
+        {"platform": "facebook", "item_id": "1", "version": 2, "seen_at": seen, "sha256": "b",
+         "text": "v2", "raw": '{"v":2}'},
+        {"platform": "facebook", "item_id": "2", "version": 1, "seen_at": seen, "sha256": "c",
+         "text": "x", "raw": '{"x":1}'},
+        {"platform": "facebook", "item_id": "3", "version": 1, "seen_at": seen, "sha256": "d",
+         "text": "y", "raw": '{"y":"old"}'},
+    ])  # fmt: skip
+    versions_before = list(old["item_versions"].rows)
+    items_before = [{k: v for k, v in r.items() if k != "raw"} for r in old["items"].rows]
+    old.close()
+
+    db = connect(path)  # applies m008 and whatever follows it
+    assert "raw" not in columns(db, "items")
+    assert list(db["item_versions"].rows) == versions_before
+    assert [{k: r[k] for k in items_before[0]} for r in db["items"].rows] == items_before
+    legacy = [(r["item_id"], r["raw"]) for r in db["item_raw_legacy"].rows]
+    assert legacy == [("3", '{"y":"new"}')]
+    assert [e["id"] for e in queries.export_items(db)] == ["1", "2", "3"]
+    db.close()
