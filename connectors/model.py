@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -42,7 +43,10 @@ def utc_iso(moment: datetime | None) -> str | None:
         return None
     if moment.tzinfo is None:
         raise ValueError("naive datetime: somed only handles timezone-aware datetimes")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    u = moment.astimezone(UTC)  # %-formatting costs half of strftime; it runs for every item
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (  # noqa: UP031
+        u.year, u.month, u.day, u.hour, u.minute, u.second
+    )
 
 
 def parse_utc(text: str | None) -> datetime | None:
@@ -60,12 +64,32 @@ def parse_utc(text: str | None) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def _encoder(*, sort_keys: bool) -> Callable[[Any], str]:
+    """Return a compact JSON serialiser (no spaces, UTF-8 text kept) built once, not per call.
+
+    `JSONEncoder.encode` builds a new C encoder on every call and tracks containers for cycles;
+    calling one C encoder directly gives the same text at about half the cost. Platform JSON is
+    decoded JSON, so it has no cycles.
+    """
+    python = json.JSONEncoder(sort_keys=sort_keys, separators=(",", ":"), ensure_ascii=False)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # an interpreter without the C accelerator
+        return python.encode
+    fast = make(None, python.default, json.encoder.encode_basestring, None, ":", ",",
+                sort_keys, False, True)  # fmt: skip
+
+    def encode(value: Any) -> str:
+        if isinstance(value, str):
+            return python.encode(value)
+        return "".join(fast(value, 0))
+
+    return encode
 
 
-def canonical_json(value: Any) -> str:
-    """Serialise a value as canonical JSON: sorted keys, no spaces, UTF-8 text kept as is."""
-    return _CANONICAL.encode(value)
+canonical_json = _encoder(sort_keys=True)
+canonical_json.__doc__ = "Serialise a value as canonical JSON: sorted keys, no spaces, UTF-8 kept."
+compact_json = _encoder(sort_keys=False)
+compact_json.__doc__ = "Serialise a value compactly, keeping key order and UTF-8 text."
 
 
 @dataclass(frozen=True)
@@ -139,7 +163,12 @@ class Record:
 
     def content_sha256(self) -> str:
         """Return the SHA-256 of the canonical JSON of `content()`."""
-        return hashlib.sha256(canonical_json(self.content()).encode("utf-8")).hexdigest()
+        return content_hash(self.content())
+
+
+def content_hash(content: dict[str, Any]) -> str:
+    """Return the SHA-256 of the canonical JSON of a record's `content()`."""
+    return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,7 +9,14 @@ from typing import Any, cast
 
 from sqlite_utils import Database
 
-from connectors.model import Record, Tombstone, canonical_json, utc_iso
+from connectors.model import (
+    Record,
+    Tombstone,
+    canonical_json,
+    compact_json,
+    content_hash,
+    utc_iso,
+)
 from storage.db import insert_rows, transaction
 from storage.media import StoredMedia
 from storage.runlog import SYSTEM_ACTOR, RunLog, audit_row
@@ -62,22 +68,18 @@ class _State:
     tombstoned: bool = False
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
-def _json(value: Any) -> str:
-    """Serialise compactly, keeping key order (for raw payloads) and non-ASCII text."""
-    return _ENCODER.encode(value)
+_json = compact_json  # compact, keeping key order (for raw payloads) and non-ASCII text
 
 
 def _prepare(record: Record) -> dict[str, Any]:
     """Return the item's content columns for `record` (pure; raises on naive datetimes)."""
+    content = record.content()  # its times, formatted once, serve the hash and the columns
     return {
         "kind": record.kind, "parent_id": record.parent_id, "thread_id": record.thread_id,
         "direction": record.direction, "author_id": record.author.id,
         "author_name": record.author.name, "text": record.text,
-        "created_at": utc_iso(record.created_at), "edited_at": utc_iso(record.edited_at),
-        "url": record.url, "sha256": record.content_sha256(),
+        "created_at": content["created_at"], "edited_at": content["edited_at"],
+        "url": record.url, "sha256": content_hash(content),
         "extra": canonical_json(record.extra) if record.extra else "{}",
         "raw": _json(record.raw), "media": _json([m.key for m in record.media]) if record.media
         else "[]",

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import sqlite_utils
 
-from connectors.model import Author, Record
+from connectors.model import Author, MediaRef, Record, canonical_json, compact_json
 from storage import queries
 from storage.db import connect
 from storage.migrations import MIGRATIONS
@@ -85,3 +85,25 @@ def test_migration_drops_the_copy_and_keeps_any_raw_that_differs(tmp_path: Path)
     assert legacy == [("3", '{"y":"new"}')]
     assert [e["id"] for e in queries.export_items(db)] == ["1", "2", "3"]
     db.close()
+
+
+def test_content_hash_and_json_text_are_those_archives_already_hold() -> None:
+    # archived items are compared by this hash on every poll: if it changed, every stored item
+    # would look edited and get a spurious version; the literal was made by the original code
+    record = Record(
+        platform="facebook", account="mora-fb", kind="comment", id="1_2", parent_id="1",
+        thread_id="1", direction="incoming", author=Author("42", "Åsa Öberg"),
+        text='Hej "där"\n– tack 👍',
+        created_at=datetime(2024, 5, 6, 9, 8, 7, 123456, tzinfo=timezone(timedelta(hours=2))),
+        edited_at=datetime(2024, 5, 6, 10, 0, tzinfo=UTC), url="https://fb.test/1_2",
+        media=(MediaRef("b", "https://cdn/b"), MediaRef("a", "https://cdn/a")),
+        extra={"z": [1, 2.5, None, 1e16], "a": {"ö": True}},
+    )  # fmt: skip
+    assert record.content()["created_at"] == "2024-05-06T07:08:07Z"
+    assert record.content_sha256() == (
+        "d90998af64899d1bde3f69185e2cd0329235bc1a56e496cf6f6b871d7863e063"
+    )
+    tricky = {"b": [1.5, 1e16, float("nan"), None, True, "å\n\x01\"\\\u2028"], "a": {}, "c": []}
+    stdlib = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
+    assert canonical_json(tricky) == json.dumps(tricky, **stdlib)
+    assert compact_json(tricky) == json.dumps(tricky, **{**stdlib, "sort_keys": False})
