@@ -7,7 +7,7 @@ Measures, in one run (see bench/README.md and docs/performance.md):
    insert done properly, and their serial sum,
 3. the ratio of the archive rate to the lower of plain fetch and same-schema insert,
 4. the database's bytes per 1,000 items,
-5. an idle poll (nothing new, no re-read window),
+5. an idle poll (nothing new): without a re-read window, and with the default 90-day window,
 6. the re-read sweep of the 100 newest posts: with nothing deleted, then after deletions.
 
 With `--repeat N` steps 1 and 2 run N times, interleaved (so a busy machine slows both alike),
@@ -22,6 +22,7 @@ import argparse
 import cProfile
 import io
 import json
+import math
 import os
 import platform
 import pstats
@@ -49,7 +50,9 @@ DELETE_POSTS = 10
 DELETE_COMMENTS = 20
 
 TARGET_RATIO = 0.5
-TARGET_IDLE_REQUESTS = 3
+TARGET_IDLE_REQUESTS = 3  # profile, posts and Messenger: one request each when nothing is new
+DEFAULT_WINDOW_DAYS = 90  # [[accounts]] refetch_window_days by default
+LISTING_PAGE = 100  # posts per listing request of the window (Graph's largest page)
 
 
 def per_thousand(count: float, items: int) -> float:
@@ -116,6 +119,20 @@ def measure_polls(emulator: EmulatorProcess, work: Path, storage: Path) -> dict[
         "wall_s": idle.wall, "http_requests": idle.counts["http"],
         "runner_requests": idle.outcome.requests, "new": idle.outcome.new,
         "target": TARGET_IDLE_REQUESTS, "pass": idle.counts["http"] <= TARGET_IDLE_REQUESTS,
+    }  # fmt: skip
+
+    # the default 90-day window, nothing changed: list the window, read in full only changes
+    posts_90, children_90 = probes.window_refs(storage, DEFAULT_WINDOW_DAYS)
+    default = run_somed(emulator, write_config(work, storage, emulator.base_url,
+                                               window_days=DEFAULT_WINDOW_DAYS))  # fmt: skip
+    target = TARGET_IDLE_REQUESTS + math.ceil(posts_90 / LISTING_PAGE)
+    results["idle_poll_default_window"] = {
+        "window_days": DEFAULT_WINDOW_DAYS, "window_posts": posts_90,
+        "window_comments": children_90, "wall_s": default.wall,
+        "http_requests": default.counts["http"], "batches": default.counts["batches"],
+        "batch_reads": default.counts["batch_reads"], "changed": default.outcome.changed,
+        "target": target, "pass": default.counts["http"] <= target
+        and default.counts["batch_reads"] == 0,
     }  # fmt: skip
 
     window_posts, window_children = probes.window_refs(storage, SWEEP_WINDOW_DAYS)

@@ -34,6 +34,7 @@ def render(results: dict[str, Any]) -> str:
     first, fetch, norm = results["first_archive"], results["fetch"], results["normalise"]
     insert, serial, ratio = results["insert"], results["serial"], results["ratio"]
     idle, quiet = results["idle_poll"], results["sweep_nothing_deleted"]
+    idle90 = results["idle_poll_default_window"]
     swept, page, size = results["sweep_after_deletions"], results["page"], results["database"]
 
     def rated(name: str, entry: dict[str, Any], requests: str = "") -> tuple[str, ...]:
@@ -49,6 +50,8 @@ def render(results: dict[str, Any]) -> str:
         rated("4. same-schema insert", insert),
         rated("5. serial sum 2 + 3 + 4", serial),
         ("6. idle poll (window 0)", "0", _f(idle["wall_s"], 3), "-", _f(idle["http_requests"]), ""),
+        (f"6. idle poll (window {idle90['window_days']} days, {idle90['window_posts']} posts)",
+         "0", _f(idle90["wall_s"], 3), "-", _f(idle90["http_requests"]), ""),
         (f"7. sweep, {quiet['window_posts']} posts, nothing deleted",
          _f(quiet["window_posts"] + quiet["window_comments"]), _f(quiet["wall_s"], 3), "-",
          _f(quiet["http_requests"]), ""),
@@ -77,6 +80,10 @@ def render(results: dict[str, Any]) -> str:
         f"{size['raw_per_1000_items'] / 1e3:,.0f} kB)",
         f"idle poll: {idle['http_requests']} HTTP requests (target <= {idle['target']}) "
         f"{'PASS' if idle['pass'] else 'MISS'}, {idle['wall_s'] * 1000:.0f} ms",
+        f"idle poll, default window: {idle90['http_requests']} HTTP requests carrying "
+        f"{idle90['batch_reads']} batch reads (target <= {idle90['target']} requests, no batch "
+        f"reads when nothing changed) {'PASS' if idle90['pass'] else 'MISS'}, "
+        f"{idle90['wall_s'] * 1000:.0f} ms",
         f"sweep share (run minus idle poll): nothing deleted {quiet['sweep_http_requests']} "
         f"requests / {quiet['sweep_s'] * 1000:.0f} ms ({quiet['batches']} batches, "
         f"{quiet['batch_reads']} reads); after deletions {swept['sweep_http_requests']} requests"
