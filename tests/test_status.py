@@ -373,3 +373,14 @@ def test_archive_and_status_tell_a_missing_permission_a_throttled_run_and_an_exp
         assert reason in note_of(status.stdout), status.stdout
         for output in (archived.stdout, status.stdout):
             assert not ENGLISH.search(output), (case, output)
+
+
+@pytest.mark.parametrize("case", sorted(GRAPH_ERRORS))
+def test_reason_params_never_carry_the_platforms_message_where_a_token_may_hide(case):
+    error, _, _, _ = GRAPH_ERRORS[case]
+    echoed = GraphError(error.status, f"{error.message} (token {TOKEN} given)", error.code,
+                        subcode=error.subcode, transient=error.transient)  # fmt: skip
+    exc = graph_error(echoed, stream="posts")
+    assert TOKEN not in json.dumps(exc.params)
+    for t in (SV, EN):
+        assert TOKEN not in render(t, exc.reason, exc.params, platform="facebook")
