@@ -129,13 +129,29 @@ PATTERNS = [
 ]
 
 
+def families() -> set[str]:
+    """The reason families with a text of their own (`reason.auth`, `reason.net`, ...)."""
+    found = set()
+    for domain, folder in catalogue_dirs():
+        for key in messages(read(folder / "sv" / "LC_MESSAGES" / f"{domain}.po")):
+            if key.startswith("reason.") and key.count(".") == 1:
+                found.add(key.removeprefix("reason."))
+    return found
+
+
 def produced_codes() -> set[str]:
-    """Reason codes found in the source of connectors/, somed/ and storage/, plus the tables."""
+    """Reason codes found in the source of connectors/, somed/ and storage/, plus the tables.
+
+    Besides the keyword forms, any string literal `family.code` of a known family counts (codes
+    passed positionally to a helper, or chosen in a conditional expression).
+    """
+    names = "|".join(sorted(families()))
+    literal = re.compile(rf"""["']((?:{names})\.[a-z0-9_]+(?:\.[a-z0-9_]+)*)["']""")
     codes: set[str] = set()
     for folder in ("connectors", "somed", "storage"):
         for path in (ROOT / folder).rglob("*.py"):
             text = path.read_text(encoding="utf-8")
-            for pattern in PATTERNS:
+            for pattern in (*PATTERNS, literal):
                 codes |= set(pattern.findall(text))
     codes |= set(TOKEN_SUBCODES.values()) | {CRASHED, "run.internal"}
     return {c for c in codes if not c.startswith(("somed.", "connectors.", "storage."))}

@@ -220,7 +220,8 @@ def test_health_note_for_an_expired_token_is_swedish_through_and_through():
     swedish = health_note(SV, row("auth_failed", "auth.token_expired"))
     assert swedish == (
         "Facebook avvisade åtkomsttoken: den har gått ut. Förnya token och lägg in den i "
-        "$SOMED_MORA_TOKEN; nästa körning fortsätter där arkivet slutade."
+        "$SOMED_MORA_TOKEN, kör sedan 'systemctl restart somed' (tjänsten läser token bara när "
+        "den startar); nästa körning fortsätter där arkivet slutade."
     )
     assert not ENGLISH.search(swedish)
     english = health_note(EN, row("auth_failed", "auth.token_expired"))
