@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
 
 from connectors.model import Batch, ItemRef, MediaRef, Span
+
+if TYPE_CHECKING:  # connectors.download imports this module
+    from connectors.download import MediaLimits, Sink
 
 Clock = Callable[[], datetime]
 
@@ -158,6 +161,9 @@ class Connector:
     platform: ClassVar[str]
     display_name: ClassVar[str] = ""  # how people write the platform's name, e.g. "Facebook"
     streams: ClassVar[tuple[StreamSpec, ...]]
+    # The platform's own hosts (shell patterns such as "*.fbcdn.net"): without a configured
+    # endpoint, requests and redirects may go nowhere else (see connectors/netpolicy.py).
+    hosts: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -193,8 +199,11 @@ class Connector:
         """
         raise NotImplementedError
 
-    def download(self, media: MediaRef) -> tuple[bytes, str | None]:
-        """Download one attachment; return its bytes and the MIME type the server gave."""
+    def download(self, media: MediaRef, sink: Sink, limits: MediaLimits) -> str | None:
+        """Stream one attachment into `sink` within `limits`; return its MIME type.
+
+        Connectors use `connectors.download.download`, which streams, caps and checks the type.
+        """
         raise NotImplementedError
 
     def request_count(self) -> int:

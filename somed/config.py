@@ -52,6 +52,7 @@ __all__ = [
     "DaemonConfig",
     "LoggingConfig",
     "LoosePath",
+    "MediaConfig",
     "PlatformConfig",
     "RunnerConfig",
     "StorageConfig",
@@ -166,6 +167,7 @@ class PlatformConfig(_Model):
     endpoint: str | None = None
     page_size: int = Field(100, ge=1, le=100)
     timeout_seconds: float = Field(30.0, gt=0, le=600)
+    deadline_seconds: float = Field(120.0, gt=0, le=3600)
 
     @field_validator("api_version")
     @classmethod
@@ -178,6 +180,15 @@ class PlatformConfig(_Model):
     @classmethod
     def _endpoint_url(cls, value: str | None) -> str | None:
         return None if value is None else _check_url(value, base=True).rstrip("/")
+
+
+class MediaConfig(_Model):
+    """`[media]`: size caps of downloaded attachments, per kind, and a download's deadline."""
+
+    max_image_mb: int = Field(50, ge=1, le=100_000)
+    max_video_mb: int = Field(2048, ge=1, le=100_000)
+    max_other_mb: int = Field(200, ge=1, le=100_000)
+    deadline_seconds: float = Field(1800.0, gt=0, le=86_400)
 
 
 class AccountConfig(_Model):
@@ -299,6 +310,7 @@ class Config(_Model):
     ui: UiConfig = Field(default_factory=UiConfig)
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
     runner: RunnerConfig = Field(default_factory=RunnerConfig)
+    media: MediaConfig = Field(default_factory=MediaConfig)
     platforms: dict[str, PlatformConfig] = Field(default_factory=dict)
     accounts: list[AccountConfig] = Field(default_factory=list)
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from connectors.base import AuthError, Connector, ConnectorError, RateLimited, TransientError
+from connectors.download import MediaLimits
 from connectors.model import MediaRef, Record, Tombstone
 from storage.media import MediaStore, StoredMedia
 
@@ -42,9 +43,11 @@ class MediaFetcher:
         account: str,
         sleep: Callable[[float], None],
         backoff: Callable[[int], float],
+        limits: MediaLimits | None = None,
     ) -> None:
         self.connector = connector
         self.store = store
+        self.limits = limits or MediaLimits()
         self.account = account
         self.sleep = sleep
         self.backoff = backoff
@@ -84,8 +87,9 @@ class MediaFetcher:
     def _fetch_one(self, ref: MediaRef) -> StoredMedia | None:
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                data, mime = self.connector.download(ref)
-                return self.store.put(data, mime or ref.mime_type)
+                with self.store.incoming() as incoming:  # streamed to disk, never held whole
+                    mime = self.connector.download(ref, incoming, self.limits)
+                    return self.store.commit(incoming, mime or ref.mime_type)
             except AuthError:
                 raise
             except (TransientError, RateLimited) as exc:

@@ -25,11 +25,12 @@ from connectors.base import (
     StreamSpec,
     TransientError,
 )
-from connectors.http import RedirectingSession
+from connectors.http import ThreadSessions
 from connectors.model import Batch, Record, Span, Tombstone, parse_utc, utc_iso
 from connectors.registry import connector_class
 from somed.config import Config
 from somed.media_fetch import MediaFetcher, media_refs
+from somed.netsetup import media_limits, sessions_for
 from somed.prefetch import prefetched
 from somed.reasons import PARTIAL, reason_of
 from storage import queries
@@ -197,14 +198,12 @@ class _AccountRun:
         reason: tuple[str | None, dict[str, Any]] = (None, {})
         connector: Connector | None = None
         media: MediaFetcher | None = None
+        sessions: ThreadSessions | None = None
         try:
             cls = connector_class(self.account.platform)
-            connector = cls(
-                self.config.account_spec(self.key),
-                self.settings,
-                RedirectingSession(self.settings.endpoint),
-                self.runner.clock,
-            )
+            sessions = sessions_for(self.config, self.key, cls)
+            connector = cls(self.config.account_spec(self.key), self.settings, sessions,
+                            self.runner.clock)  # fmt: skip
             self.connector = connector
             self.media = media = MediaFetcher(
                 connector,
@@ -212,6 +211,7 @@ class _AccountRun:
                 account=self.key,
                 sleep=self.runner.sleep,
                 backoff=self._backoff,
+                limits=media_limits(self.config, self.account.platform),
             )
             status, message, reason = self._work(cls.streams)
         except AuthError as exc:
@@ -233,6 +233,8 @@ class _AccountRun:
             requests_made = connector.request_count() if connector else 0
             if connector:
                 connector.close()
+        if message and sessions is not None:  # the network layer scrubbed; this is a backstop
+            message = sessions.scrubber.text(message)
         duration = time.monotonic() - started
         writer.runlog.finish_run(
             run_id,

@@ -8,11 +8,14 @@ import mimetypes
 import os
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 MEDIA_DIR = "media"
+PARTIAL_DIR = ".partial"  # downloads under way, before their hash (and so their place) is known
 _CHUNK = 1 << 20
 
 
@@ -24,6 +27,38 @@ class StoredMedia:
     size: int
     mime_type: str | None
     path: str
+
+
+class IncomingFile:
+    """A temporary file in the media store that hashes what is written to it, as it is written."""
+
+    def __init__(self, path: Path, handle: BinaryIO) -> None:
+        self.path = path
+        self.size = 0
+        self.committed = False
+        self._handle = handle
+        self._hash = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        """Append a chunk (and hash it)."""
+        self._hash.update(data)
+        self.size += len(data)
+        return self._handle.write(data)
+
+    def finish(self) -> tuple[str, int]:
+        """Flush the file to disk and close it; return its sha256 and size."""
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self._handle.close()
+        return self._hash.hexdigest(), self.size
+
+    def discard(self) -> None:
+        """Close the file and remove it, unless it was committed to the store."""
+        with contextlib.suppress(OSError):
+            self._handle.close()
+        if not self.committed:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path)
 
 
 def extension_for(mime_type: str | None) -> str:
@@ -42,30 +77,37 @@ class MediaStore:
 
     def put(self, data: bytes, mime_type: str | None) -> StoredMedia:
         """Store `data` atomically (once per content) and return where it lives."""
-        digest = hashlib.sha256(data).hexdigest()
+        with self.incoming() as incoming:
+            incoming.write(data)
+            return self.commit(incoming, mime_type)
+
+    @contextlib.contextmanager
+    def incoming(self) -> Iterator[IncomingFile]:
+        """A temporary file in the store to stream a download into; removed unless committed."""
+        folder = self.root / MEDIA_DIR / PARTIAL_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".part")
+        incoming = IncomingFile(Path(tmp_name), os.fdopen(fd, "wb"))
+        try:
+            yield incoming
+        finally:
+            incoming.discard()
+
+    def commit(self, incoming: IncomingFile, mime_type: str | None) -> StoredMedia:
+        """Move a fully written incoming file to its content address and return where it lives."""
+        digest, size = incoming.finish()
         mime = mime_type.split(";", 1)[0].strip().lower() if mime_type else None
         folder = self.root / MEDIA_DIR / digest[:2] / digest[2:4]
         target = folder / f"{digest}{extension_for(mime)}"
-        existing = (
-            target if _has_size(target, len(data)) else self._existing(folder, digest, len(data))
-        )
+        existing = target if _has_size(target, size) else self._existing(folder, digest, size)
         if existing is not None:
-            return StoredMedia(digest, len(data), mime, self._relative(existing))
+            return StoredMedia(digest, size, mime, self._relative(existing))
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp_name, 0o640)  # like the service's UMask=0027: owner and group only
-            os.replace(tmp_name, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp_name)
-            raise
+        os.chmod(incoming.path, 0o640)  # like the service's UMask=0027: owner and group only
+        os.replace(incoming.path, target)
+        incoming.committed = True
         _fsync_dir(folder)
-        return StoredMedia(digest, len(data), mime, self._relative(target))
+        return StoredMedia(digest, size, mime, self._relative(target))
 
     def remove_stale_temp(self, older_than: timedelta = timedelta(hours=1)) -> int:
         """Delete half-written files left by a killed process; return how many went.
@@ -75,7 +117,9 @@ class MediaStore:
         """
         cutoff = time.time() - older_than.total_seconds()
         removed = 0
-        for leftover in (self.root / MEDIA_DIR).glob("*/*/.tmp-*.part"):
+        media = self.root / MEDIA_DIR
+        leftovers = [*media.glob("*/*/.tmp-*.part"), *media.glob(f"{PARTIAL_DIR}/.tmp-*.part")]
+        for leftover in leftovers:
             with contextlib.suppress(FileNotFoundError):
                 if leftover.stat().st_mtime < cutoff:
                     leftover.unlink()

@@ -21,7 +21,9 @@ from connectors.base import (
     RateLimited,
     TransientError,
 )
-from connectors.http import scrub
+from connectors.download import MediaLimits, Sink
+from connectors.download import download as stream_download
+from connectors.http import scrub, scrub_error
 
 THROTTLE_CODES = frozenset(
     {4, 17, 32, 613, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80009, 80014}
@@ -238,13 +240,11 @@ class GraphClient:
                 stream=stream,
                 usage=self.usage,
             ) from None
-        except requests.Timeout as exc:
+        except (requests.ConnectionError, requests.Timeout) as exc:
             raise TransientError(
-                f"network problem talking to Facebook: {scrub(str(exc))}", reason="net.timeout"
-            ) from None
-        except requests.ConnectionError as exc:
-            raise TransientError(
-                f"network problem talking to Facebook: {scrub(str(exc))}", reason="net.connection"
+                f"network problem talking to Facebook: {scrub_error(self.session, str(exc))}",
+                reason="net.timeout" if isinstance(exc, requests.Timeout) else "net.connection",
+                params={"error": type(exc).__name__},
             ) from None
         except (ValueError, KeyError) as exc:  # malformed JSON, or no content-type header
             raise TransientError(
@@ -255,7 +255,9 @@ class GraphClient:
             ) from None
         except requests.RequestException as exc:
             raise TransientError(
-                f"HTTP problem talking to Facebook: {scrub(str(exc))}", reason="net.http"
+                f"HTTP problem talking to Facebook: {scrub_error(self.session, str(exc))}",
+                reason="net.http",
+                params={"error": type(exc).__name__},
             ) from None
         status = self._last_status() or 200
         if status >= 500:
@@ -327,28 +329,20 @@ class GraphClient:
             answers.append((int(entry.get("code", 500)), body))
         return answers
 
-    def download(self, url: str) -> tuple[bytes, str | None]:
-        """Fetch a media file through the same session (so endpoint redirection applies)."""
+    def download(
+        self, url: str, sink: Sink, *, kind: str, declared: str | None, limits: MediaLimits
+    ) -> str | None:
+        """Stream a media file into `sink` through the session's network rules."""
         try:
-            response = self.session.get(url, timeout=self.graph.timeout)
+            return stream_download(
+                self.session, url, sink, kind=kind, declared=declared, limits=limits
+            )
         except requests.RequestException as exc:
             raise TransientError(
-                f"media download failed: {scrub(str(exc))}", reason="media.failed"
-            ) from None
-        if response.status_code in (403, 404, 410):
-            raise ObjectMissing(
-                f"media gone (HTTP {response.status_code})",
-                reason="media.gone",
-                params={"status": response.status_code},
-            )
-        if response.status_code >= 400:
-            raise TransientError(
-                f"media download failed: HTTP {response.status_code}",
+                f"media download failed: {scrub_error(self.session, str(exc))}",
                 reason="media.failed",
-                params={"status": response.status_code},
-            )
-        mime = (response.headers.get("Content-Type") or "").split(";")[0].strip() or None
-        return response.content, mime
+                params={"error": type(exc).__name__},
+            ) from None
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from connectors.base import (
     PlatformSettings,
     StreamSpec,
 )
+from connectors.download import MediaLimits, Sink
 from connectors.facebook import reread
 from connectors.facebook.client import (
     CursorExpired,
@@ -70,6 +71,13 @@ class FacebookConnector(Connector):
         StreamSpec("profile", "none", timedelta(minutes=15)),
         StreamSpec("posts", "timestamp", timedelta(minutes=15)),
         StreamSpec("messages", "timestamp", timedelta(minutes=15), optional=True),
+    )
+    hosts: ClassVar[tuple[str, ...]] = (
+        "graph.facebook.com",
+        "facebook.com",
+        "*.facebook.com",
+        "*.fbcdn.net",  # photos, videos, profile pictures
+        "*.fbsbx.com",  # Messenger attachments (lookaside.fbsbx.com)
     )
 
     def __init__(
@@ -174,9 +182,11 @@ class FacebookConnector(Connector):
             self._shrink()
             raise
 
-    def download(self, media: MediaRef) -> tuple[bytes, str | None]:
-        """Download an attachment through the configured endpoint."""
-        return self.client.download(media.source_url)
+    def download(self, media: MediaRef, sink: Sink, limits: MediaLimits) -> str | None:
+        """Stream an attachment into `sink` (capped, type-checked); return its MIME type."""
+        return self.client.download(
+            media.source_url, sink, kind=media.kind, declared=media.mime_type, limits=limits
+        )
 
     # --- streams -----------------------------------------------------------------------------
 

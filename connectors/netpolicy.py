@@ -1,0 +1,109 @@
+"""Where a connector's traffic may go: the configured endpoint, or the platform's own hosts.
+
+Every request and every redirect hop passes `NetPolicy.route`. With `[platforms.X] endpoint`
+set, the first request of a chain is sent there (scheme and host swapped, path kept), and a
+redirect may lead only to the endpoint itself or to one of the platform's hosts (which is then
+sent to the endpoint too): no traffic leaves for anywhere else. Without an endpoint a URL must be
+https, on the platform's host list (`Connector.hosts`, shell patterns such as `*.fbcdn.net`), and
+resolve only to public addresses: never loopback, private, link-local or otherwise reserved ones.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from urllib.parse import urlsplit, urlunsplit
+
+from connectors.base import FatalError, TransientError
+
+Resolver = Callable[[str, int], Sequence[str]]
+
+
+class NetworkRefused(FatalError):
+    """A URL the network rules forbid (another host, a private address): never retried."""
+
+    default_reason = "net.refused"
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """The addresses `host` resolves to (through the system resolver)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+def is_public(address: str) -> bool:
+    """True for a globally routable unicast address (not loopback, private, link-local, ...)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+@dataclass(frozen=True)
+class NetPolicy:
+    """The network rules of one platform: endpoint, host list and the total deadline."""
+
+    platform: str = ""
+    endpoint: str | None = None
+    hosts: tuple[str, ...] = ()
+    deadline_seconds: float = 120.0
+    read_timeout_seconds: float = 30.0
+    max_body_bytes: int = 64 * 1024 * 1024  # an API answer larger than this is no answer
+    resolver: Resolver = field(default=resolve, compare=False, repr=False)
+
+    def host_allowed(self, host: str) -> bool:
+        """True when `host` is one of the platform's own (matching its shell patterns)."""
+        host = host.lower().rstrip(".")
+        return any(fnmatchcase(host, pattern.lower()) for pattern in self.hosts)
+
+    def route(self, url: str, *, hop: bool) -> str:
+        """Return the URL to send `url` to, or raise `NetworkRefused` (hop: a redirect target)."""
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        if self.endpoint:
+            target = urlsplit(self.endpoint)
+            if hop and _origin(parts) == _origin(target):
+                return url
+            if hop and not self.host_allowed(host):
+                raise self._refused("redirect", host, "it leads away from the configured endpoint")
+            path = parts.path if parts.path.startswith(target.path) else target.path + parts.path
+            return urlunsplit((target.scheme, target.netloc, path, parts.query, ""))
+        what = "redirect" if hop else "request"
+        if parts.scheme != "https":
+            raise self._refused(what, host, "only https is allowed without a configured endpoint")
+        if self.hosts and not self.host_allowed(host):
+            raise self._refused(what, host, f"it is not one of {self.platform}'s hosts")
+        self._check_addresses(what, host, parts.port or 443)
+        return url
+
+    def _check_addresses(self, what: str, host: str, port: int) -> None:
+        try:
+            addresses = self.resolver(host, port)
+        except (OSError, UnicodeError) as exc:
+            raise TransientError(
+                f"network problem: cannot resolve {host}: {type(exc).__name__}",
+                reason="net.dns",
+                params={"host": host},
+            ) from None
+        for address in addresses:
+            if not is_public(address):
+                raise self._refused(what, host, f"it resolves to the non-public address {address}")
+
+    def _refused(self, what: str, host: str, why: str) -> NetworkRefused:
+        reason = "net.redirect_refused" if what == "redirect" else "net.host_refused"
+        return NetworkRefused(
+            f"{what} to {host or '(no host)'} refused: {why}",
+            reason=reason,
+            params={"host": host, "platform": self.platform},
+        )
+
+
+def _origin(parts: object) -> tuple[str, str]:
+    """Scheme and host:port of a split URL (default ports spelled out)."""
+    scheme = getattr(parts, "scheme", "").lower()
+    host = (getattr(parts, "hostname", None) or "").lower()
+    port = getattr(parts, "port", None) or (443 if scheme == "https" else 80)
+    return scheme, f"{host}:{port}"
