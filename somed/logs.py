@@ -10,31 +10,35 @@ from typing import IO
 
 from pythonjsonlogger.json import JsonFormatter
 
-REDACTED = "***"
+from connectors.scrub import REDACTED, Scrubber
 
+__all__ = ["REDACTED", "RedactingFilter", "UtcFormatter", "setup_logging", "update_secrets"]
 
 class RedactingFilter(logging.Filter):
-    """Replace every known secret in a log record's text with ***, as a last line of defence."""
+    """Redact every known secret from a log record's text, as a last line of defence.
+
+    It uses the network layer's scrubber, so a secret is found raw, URL-encoded or JSON-escaped,
+    and credential query parameters (`access_token=...`) are blanked whatever their value.
+    """
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        self.secrets: list[str] = []
-        self.add(secrets)
+        self.scrubber = Scrubber(secrets)
+
+    @property
+    def secrets(self) -> list[str]:
+        """The secrets redacted so far."""
+        return self.scrubber.secrets
 
     def add(self, secrets: Iterable[str]) -> None:
         """Also redact these secrets (tokens read by a reload)."""
-        known = set(self.secrets) | {s for s in secrets if s and len(s) >= 4}
-        self.secrets = sorted(known, key=len, reverse=True)
+        self.scrubber.add(secrets)
 
     def _clean(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, REDACTED)
-        return text
+        return self.scrubber.text(text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record's message (and traceback text) without secrets."""
-        if not self.secrets:
-            return True
         record.msg = self._clean(record.getMessage())
         record.args = None
         if record.exc_info:
