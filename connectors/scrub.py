@@ -33,15 +33,16 @@ _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 MIN_SECRET_LENGTH = 4  # shorter "secrets" would redact ordinary words
 
 
-def _char_pattern(char: str) -> str:
-    """Every way one character of a secret may appear in JSON text or a URL."""
+def _char_pattern(char: str, *, json_escapes: bool) -> str:
+    """Every way one character of a secret may appear in a URL (and, optionally, JSON escapes)."""
     forms = {re.escape(char)}
     if ord(char) < 128:
         code = f"{ord(char):02x}"
         hex_ci = "".join(f"[{h}{h.upper()}]" if h.isalpha() else h for h in code)
-        forms.add(rf"\\u00{hex_ci}")  # JSON escape
+        if json_escapes:
+            forms.update({rf"\\u00{hex_ci}", rf"\\u0025{hex_ci}"})
         if char not in _UNRESERVED:
-            forms.update({f"%{hex_ci}", f"%25{hex_ci}", rf"\\u0025{hex_ci}"})
+            forms.update({f"%{hex_ci}", f"%25{hex_ci}"})
         if char == " ":
             forms.add(r"\+")
         if char == "/":
@@ -49,14 +50,23 @@ def _char_pattern(char: str) -> str:
     else:  # a non-ASCII character: as UTF-8 percent-escapes
         escaped = "".join(f"%{b:02X}" for b in char.encode("utf-8"))
         forms.add(re.escape(escaped))
+    if len(forms) == 1:
+        return forms.pop()
     return "(?:" + "|".join(sorted(forms, key=len, reverse=True)) + ")"
 
 
-def _secret_pattern(secret: str) -> str:
-    return "".join(_char_pattern(c) for c in secret)
+def _secret_pattern(secret: str, *, json_escapes: bool) -> str:
+    return "".join(_char_pattern(c, json_escapes=json_escapes) for c in secret)
 
 
+# A JSON escape of an ASCII character (`\u0041`): only then can a secret hide from the plain form
+_ASCII_ESCAPE = re.compile(r"\\u00[0-7][0-9a-fA-F]")
+_ASCII_ESCAPE_BYTES = re.compile(_ASCII_ESCAPE.pattern.encode())
 _PARAM_VALUE = r"(?:\\/|[^&#\s\"'<>\\])*"
+_VALUE = re.compile(_PARAM_VALUE)
+_VALUE_BYTES = re.compile(_PARAM_VALUE.encode())
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_NAME_CHAR = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 
 
 class Scrubber:
@@ -64,14 +74,12 @@ class Scrubber:
 
     def __init__(self, secrets: Iterable[str] = (), params: Iterable[str] = SECRET_PARAMS) -> None:
         self.secrets: list[str] = []
-        self._params = tuple(p.lower() for p in params)
-        self._pattern: re.Pattern[str] | None = None
-        self._bytes_pattern: re.Pattern[bytes] | None = None
-        self._param_pattern = re.compile(
-            rf"(?i)(?<![A-Za-z0-9_])((?:{'|'.join(map(re.escape, self._params))})(?:=|%3D))"
-            + _PARAM_VALUE
-        )
-        self._param_bytes = re.compile(self._param_pattern.pattern.encode())
+        names = "|".join(re.escape(p.lower()) for p in params)
+        # matched on a lower-cased copy (fast), so `Access_Token=` and `%3D` count too
+        self._param_names = re.compile(rf"(?:{names})(?:=|%3d)")
+        self._param_names_bytes = re.compile(self._param_names.pattern.encode())
+        self._plain: tuple[re.Pattern[str], re.Pattern[bytes]] | None = None
+        self._escaped: tuple[re.Pattern[str], re.Pattern[bytes]] | None = None
         self.add(secrets)
 
     def add(self, secrets: Iterable[str]) -> None:
@@ -79,22 +87,58 @@ class Scrubber:
         known = set(self.secrets) | {s for s in secrets if s and len(s) >= MIN_SECRET_LENGTH}
         self.secrets = sorted(known, key=len, reverse=True)
         if self.secrets:
-            alternatives = "|".join(_secret_pattern(s) for s in self.secrets)
-            self._pattern = re.compile(alternatives)
-            self._bytes_pattern = re.compile(alternatives.encode("utf-8"))
+            self._plain = _compiled(self.secrets, json_escapes=False)
+            self._escaped = _compiled(self.secrets, json_escapes=True)
 
     def text(self, text: str) -> str:
         """Return `text` with every secret and credential parameter value replaced by ***."""
-        if self._pattern is not None:
-            text = self._pattern.sub(REDACTED, text)
-        return self._param_pattern.sub(lambda m: m.group(1) + REDACTED, text)
+        if self._plain is not None and self._escaped is not None:
+            text = self._plain[0].sub(REDACTED, text)
+            if _ASCII_ESCAPE.search(text):
+                text = self._escaped[0].sub(REDACTED, text)
+        lowered = text.translate(_ASCII_LOWER)  # keeps every offset, unlike str.lower()
+        return _blank_params(text, lowered, self._param_names, _VALUE, REDACTED)
 
     def data(self, data: bytes) -> bytes:
         """The same for a body in bytes (UTF-8 JSON or text), without decoding it."""
-        if self._bytes_pattern is not None:
-            data = self._bytes_pattern.sub(REDACTED.encode(), data)
-        return self._param_bytes.sub(lambda m: m.group(1) + REDACTED.encode(), data)
+        if self._plain is not None and self._escaped is not None:
+            data = self._plain[1].sub(REDACTED.encode(), data)
+            if _ASCII_ESCAPE_BYTES.search(data):
+                data = self._escaped[1].sub(REDACTED.encode(), data)
+        return _blank_params(data, data.lower(), self._param_names_bytes, _VALUE_BYTES,
+                             REDACTED.encode())  # fmt: skip
 
     def found_in(self, text: str) -> bool:
         """True when `text` still carries a secret (for checks and tests)."""
-        return self._pattern is not None and self._pattern.search(text) is not None
+        return self._escaped is not None and self._escaped[0].search(text) is not None
+
+
+def _compiled(
+    secrets: list[str], *, json_escapes: bool
+) -> tuple[re.Pattern[str], re.Pattern[bytes]]:
+    pattern = "|".join(_secret_pattern(s, json_escapes=json_escapes) for s in secrets)
+    return re.compile(pattern), re.compile(pattern.encode("utf-8"))
+
+
+def _blank_params(value, lowered, names, value_pattern, redacted):  # type: ignore[no-untyped-def]
+    """Replace the value of each credential parameter found in `lowered` (same offsets)."""
+    parts = []
+    last = 0
+    for match in names.finditer(lowered):
+        start, end = match.span()
+        if start > 0 and _is_name_char(value[start - 1 : start]):
+            continue  # e.g. `my_access_token=`: another parameter
+        if start < last:
+            continue
+        stop = value_pattern.match(value, end).end()
+        parts += [value[last:end], redacted]
+        last = stop
+    if not parts:
+        return value
+    parts.append(value[last:])
+    return value[:0].join(parts)
+
+
+def _is_name_char(char: str | bytes) -> bool:
+    text = char.decode("latin-1") if isinstance(char, bytes) else char
+    return text in _NAME_CHAR
