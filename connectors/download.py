@@ -40,13 +40,13 @@ class Sink(Protocol):
 class MediaRefused(FatalError):
     """A media file the rules refuse (too large): a failed download, noted with its reason."""
 
-    default_reason = "media.refused"
+    default_reason = "net.media_refused"
 
 
 class MediaGone(FatalError):
     """The media URL answers 403/404/410: the signed URL expired or the file was removed."""
 
-    default_reason = "media.gone"
+    default_reason = "net.media_gone"
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def check_type(head: bytes, family: str | None, declared: str | None) -> str | N
             what = "an HTML page" if looks_like_html(head) else (found or "unrecognised bytes")
             raise TransientError(
                 f"media download failed: expected {family} but got {what}",
-                reason="media.wrong_type",
+                reason="net.media_type_mismatch",
                 params={"expected": family, "found": found or ("text/html" if "HTML" in what
                                                                else None)},
             )  # fmt: skip
@@ -108,7 +108,7 @@ def check_type(head: bytes, family: str | None, declared: str | None) -> str | N
     if looks_like_html(head) and "html" not in (declared or ""):
         raise TransientError(
             "media download failed: got an HTML page instead of the file",
-            reason="media.wrong_type",
+            reason="net.media_type_mismatch",
             params={"expected": declared, "found": "text/html"},
         )
     return found or declared
@@ -137,7 +137,7 @@ def download(
         if response.status_code >= 400:
             raise TransientError(
                 f"media download failed: HTTP {response.status_code}",
-                reason="media.failed",
+                reason="net.http_status",
                 params={"status": response.status_code, "host": host},
             )
         served = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
@@ -167,7 +167,7 @@ def _too_large(cap: int, host: str, length: int | None) -> MediaRefused:
     said = f" (the server says {length} bytes)" if length is not None else ""
     return MediaRefused(
         f"media file larger than the cap of {cap // MB} MB{said}: not downloaded",
-        reason="media.too_large",
+        reason="net.media_too_large",
         params={"cap_mb": cap // MB, "host": host, "size": length},
     )
 

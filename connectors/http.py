@@ -76,7 +76,7 @@ class Deadline:
                 f"network problem: no complete answer from {self.host or 'the server'} "
                 f"within {self.seconds:g} s",
                 reason="net.deadline",
-                params={"seconds": self.seconds, "host": self.host},
+                params={"seconds": _number(self.seconds), "host": self.host},
             )
         return left
 
@@ -84,6 +84,11 @@ class Deadline:
         """A (connect, read) timeout for requests that ends no later than the deadline."""
         left = self.check()
         return (min(read_timeout, left), min(read_timeout, left))
+
+
+def _number(value: float) -> float | int:
+    """A whole number of seconds as an int, so texts say "1 s", not "1.0 s"."""
+    return int(value) if float(value).is_integer() else value
 
 
 def iter_body(
