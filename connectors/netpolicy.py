@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -28,10 +30,23 @@ class NetworkRefused(FatalError):
     default_reason = "net.refused"
 
 
+_RESOLVED: dict[tuple[str, int], tuple[float, list[str]]] = {}
+_RESOLVED_LOCK = threading.Lock()
+RESOLVE_TTL = 60.0  # seconds a checked answer is reused (one lookup per host, not per request)
+
+
 def resolve(host: str, port: int) -> list[str]:
-    """The addresses `host` resolves to (through the system resolver)."""
+    """The addresses `host` resolves to (through the system resolver, cached for a minute)."""
+    now = time.monotonic()
+    with _RESOLVED_LOCK:
+        cached = _RESOLVED.get((host, port))
+    if cached is not None and now - cached[0] < RESOLVE_TTL:
+        return cached[1]
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return [str(info[4][0]) for info in infos]
+    addresses = [str(info[4][0]) for info in infos]
+    with _RESOLVED_LOCK:
+        _RESOLVED[(host, port)] = (now, addresses)
+    return addresses
 
 
 def is_public(address: str) -> bool:

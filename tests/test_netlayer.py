@@ -210,3 +210,14 @@ def test_stale_partial_downloads_are_removed_at_start(tmp_path):
     fresh.write_bytes(b"being written by a live process")
     assert store.remove_stale_temp() == 1
     assert not stale.exists() and fresh.exists()
+
+
+def test_every_connector_declares_the_hosts_its_traffic_may_reach():
+    from connectors.registry import available, connector_class
+
+    for platform in available():
+        cls = connector_class(platform)
+        assert cls.hosts, f"{platform}: declare `hosts` (its API and media hosts)"
+        policy = NetPolicy(platform=platform, hosts=cls.hosts, resolver=lambda h, p: ["127.0.0.1"])
+        with pytest.raises(NetworkRefused):  # even a platform host that resolves to loopback
+            policy.route(f"https://{cls.hosts[0].lstrip('*.')}/", hop=False)
