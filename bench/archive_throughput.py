@@ -80,7 +80,7 @@ def measure_round(
     items = first.outcome.new
     result: dict[str, Any] = {"storage": storage}
     result["first_archive"] = {
-        **_rate(items, first.wall), "http_requests": first.counts["http"],
+        **_rate(items, first.wall), "cpu_s": first.cpu, "http_requests": first.counts["http"],
         "api_requests": first.counts["api"], "media_downloads": first.counts["media"],
         "media_files_stored": sum(1 for _ in (storage / "media").rglob("*.png")),
         "runner_requests": first.outcome.requests,

@@ -170,6 +170,7 @@ class Measured:
     outcome: RunOutcome
     wall: float
     counts: dict[str, int]
+    cpu: float = 0.0  # user + system CPU seconds of this process (somed's threads) in the run
 
 
 def run_somed(emulator: EmulatorProcess, config: Config, profile: Any = None) -> Measured:
@@ -177,13 +178,13 @@ def run_somed(emulator: EmulatorProcess, config: Config, profile: Any = None) ->
     prepare_archive(config)
     emulator.call("reset_log")
     runner = Runner(config)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     if profile is not None:
         profile.enable()
     outcome = runner.run_account(ACCOUNT)
     if profile is not None:
         profile.disable()
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     if outcome.status != "ok":
         raise SystemExit(f"somed run failed: {outcome.status}: {outcome.message}")
-    return Measured(outcome, wall, emulator.call("counts"))
+    return Measured(outcome, wall, emulator.call("counts"), cpu)

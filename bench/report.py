@@ -73,7 +73,8 @@ def render(results: dict[str, Any]) -> str:
         f"(target >= {ratio['target']}) {'PASS' if ratio['pass'] else 'MISS'}"
         + (f"; per round {', '.join(f'{r:.2f}' for r in ratio['rounds'])}"
            if len(ratio["rounds"]) > 1 else ""),
-        f"archive / serial sum = {ratio['of_serial']:.2f} (above 1: fetching overlaps storing)",
+        f"archive / serial sum = {ratio['of_serial']:.2f} (above 1: fetching overlaps storing); "
+        f"the archive used {first['cpu_s']:.2f} s of CPU in {first['wall_s']:.2f} s",
         f"normalise: records {norm['records_s']:.2f} s, rows (hash, JSON) {norm['rows_s']:.2f} s",
         f"database: {size['bytes'] / 1e6:,.1f} MB for {size['items']:,} items = "
         f"{size['bytes_per_1000_items'] / 1e3:,.0f} kB per 1,000 items (raw JSON, stored once: "

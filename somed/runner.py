@@ -7,7 +7,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,7 +37,7 @@ from storage import queries
 from storage.db import connect
 from storage.media import MediaStore
 from storage.runlog import decode_reason
-from storage.writer import ArchiveWriter, WriteStats
+from storage.writer import ArchiveWriter, PreparedBatch, WriteStats, prepare_batch
 
 log = logging.getLogger("somed.runner")
 
@@ -445,9 +445,10 @@ class _AccountRun:
         state: dict[str, str | None] = {"resume": None}
 
         def attempt() -> None:
-            for batch in prefetched(self.connector.fetch(stream, cursor, state["resume"])):
+            batches = self.connector.fetch(stream, cursor, state["resume"])
+            for batch, ready in prefetched(_prepared(self.key, batches)):
                 final_mark = batch.high_water if batch.final else None
-                self._store(batch, (stream, final_mark) if final_mark else None)
+                self._store(batch, (stream, final_mark) if final_mark else None, ready)
                 state["resume"] = batch.resume
                 self._after_batch()
 
@@ -534,11 +535,13 @@ class _AccountRun:
 
     # --- storing -----------------------------------------------------------------------------
 
-    def _store(self, batch: Batch, cursor: tuple[str, str] | None) -> None:
+    def _store(
+        self, batch: Batch, cursor: tuple[str, str] | None, ready: PreparedBatch | None = None
+    ) -> None:
         """Write a batch (and its cursor) in one transaction; link downloads finished so far."""
         self._start_downloads(batch.records)
         self.stats = self.stats + self.writer.write_batch(
-            self.key, batch.records, media=self.media.ready(), cursor=cursor
+            self.key, ready or batch.records, media=self.media.ready(), cursor=cursor
         )
         self.batches_stored += 1
 
@@ -583,3 +586,9 @@ class _AccountRun:
                 f": {message}" if message else "",
                 extra={"account": self.key, "event": "health_changed", "health": health},
             )
+
+
+def _prepared(account: str, batches: Iterable[Batch]) -> Iterator[tuple[Batch, PreparedBatch]]:
+    """Each batch with its stored columns computed (run in the prefetch thread)."""
+    for batch in batches:
+        yield batch, prepare_batch(account, batch.records)

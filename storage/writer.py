@@ -86,6 +86,30 @@ def _prepare(record: Record) -> dict[str, Any]:
     }  # fmt: skip
 
 
+@dataclass(frozen=True)
+class PreparedBatch:
+    """Entries checked and turned into their stored columns, ready for `write_batch`."""
+
+    account: str
+    entries: list[tuple[Record | Tombstone, dict[str, Any] | None]]
+
+
+def prepare_batch(account: str, entries: Sequence[Record | Tombstone]) -> PreparedBatch:
+    """Check a batch's entries and compute their columns (hash, JSON): pure, for any thread.
+
+    The runner calls it in the thread that fetches, so that hashing and encoding one page
+    overlaps with SQLite storing the previous one (SQLite releases the GIL).
+    """
+    prepared: list[tuple[Record | Tombstone, dict[str, Any] | None]] = []
+    for entry in entries:
+        if not isinstance(entry, Record | Tombstone):
+            raise TypeError(f"not a Record or Tombstone: {type(entry).__name__}")
+        if entry.account != account:
+            raise ValueError(f"{entry.id!r} belongs to {entry.account!r}, not {account!r}")
+        prepared.append((entry, _prepare(entry) if isinstance(entry, Record) else None))
+    return PreparedBatch(account, prepared)
+
+
 class ArchiveWriter:
     """Writes what connectors found, and the bookkeeping around it, to the somed database."""
 
@@ -105,20 +129,21 @@ class ArchiveWriter:
     def write_batch(
         self,
         account: str,
-        entries: Sequence[Record | Tombstone],
+        entries: Sequence[Record | Tombstone] | PreparedBatch,
         *,
         media: Mapping[str, StoredMedia] | None = None,
         cursor: tuple[str, str] | None = None,
     ) -> WriteStats:
-        """Store records and tombstones, downloaded media and the cursor in one transaction."""
+        """Store records and tombstones, downloaded media and the cursor in one transaction.
+
+        `entries` may come as a `PreparedBatch` (see `prepare_batch`), computed beforehand.
+        """
         now = self._now()
-        prepared: list[tuple[Record | Tombstone, dict[str, Any] | None]] = []
-        for entry in entries:
-            if not isinstance(entry, Record | Tombstone):
-                raise TypeError(f"not a Record or Tombstone: {type(entry).__name__}")
-            if entry.account != account:
-                raise ValueError(f"{entry.id!r} belongs to {entry.account!r}, not {account!r}")
-            prepared.append((entry, _prepare(entry) if isinstance(entry, Record) else None))
+        if not isinstance(entries, PreparedBatch):
+            entries = prepare_batch(account, entries)
+        elif entries.account != account:
+            raise ValueError(f"a batch prepared for {entries.account!r}, not {account!r}")
+        prepared = entries.entries
         with transaction(self.db):
             states = self._load_states(prepared)
             stats, versions, links, audits = _classify(account, prepared, states, now)

@@ -1,4 +1,4 @@
-"""Raw platform JSON is stored once, in the item's version rows (migration m008)."""
+"""The write path: raw JSON stored once (m008), a stable content hash, batches prepared ahead."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 import sqlite_utils
 
 from connectors.model import Author, MediaRef, Record, canonical_json, compact_json
 from storage import queries
 from storage.db import connect
 from storage.migrations import MIGRATIONS
-from storage.writer import ArchiveWriter
+from storage.writer import ArchiveWriter, prepare_batch
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -107,3 +108,14 @@ def test_content_hash_and_json_text_are_those_archives_already_hold() -> None:
     stdlib = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
     assert canonical_json(tricky) == json.dumps(tricky, **stdlib)
     assert compact_json(tricky) == json.dumps(tricky, **{**stdlib, "sort_keys": False})
+
+
+def test_a_batch_prepared_ahead_is_stored_like_one_given_as_records(tmp_path: Path) -> None:
+    db = connect(tmp_path / "somed.db")
+    writer = ArchiveWriter(db, lambda: T0)
+    ready = prepare_batch("mora-fb", [post("1", "Hej"), post("2", "Hallå")])  # no database
+    assert writer.write_batch("mora-fb", ready).new == 2
+    assert writer.write_batch("mora-fb", [post("1", "Hej"), post("2", "Hallå")]).unchanged == 2
+    with pytest.raises(ValueError, match="prepared for 'mora-fb'"):
+        writer.write_batch("other-fb", ready)
+    db.close()

@@ -1,0 +1,42 @@
+"""The benchmarks still run against the current code (tiny workloads; no timings asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+def run(script: str, *args: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), *args, "--json"],
+        capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout)
+
+
+def test_throughput_bench_reports_somed_beside_each_ceiling(tmp_path: Path) -> None:
+    results = run("archive_throughput.py", "--posts", "100", "--comments", "2",
+                  "--dir", str(tmp_path))  # fmt: skip
+    items = 100 * 3 + 1  # posts, their comments, the page profile
+    assert results["first_archive"]["items"] == items
+    for name in ("fetch", "normalise", "insert", "serial"):
+        assert results[name]["items"] == items - 1 and results[name]["items_per_s"] > 0, name
+    assert results["idle_poll"]["http_requests"] == 3
+    assert results["sweep_after_deletions"]["tombstones"] == (
+        results["sweep_after_deletions"]["expected_tombstones"]
+    )
+    assert results["database"]["bytes_per_1000_items"] > 0
+    assert list(tmp_path.iterdir()) == []  # the temporary archive is gone
+
+
+def test_peak_rss_bench_archives_every_photo(tmp_path: Path) -> None:
+    results = run("peak_rss.py", "--sizes-mb", "1", "--photos", "2", "--posts", "20",
+                  "--comments", "1", "--dir", str(tmp_path))  # fmt: skip
+    runs = results["runs"]
+    assert [r["exit"] for r in runs] == [0, 0]
+    assert runs[1]["media_stored_mb"] >= 2 and results["peak_rss_mb"] > 0
