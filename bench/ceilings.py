@@ -16,6 +16,7 @@ would take; somed overlaps fetching with storing, so it can beat that sum.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -33,7 +34,7 @@ from connectors.facebook.normalize import (
     normalize_post,
     post_fields,
 )
-from connectors.model import Record, canonical_json, compact_json, content_hash
+from connectors.model import Record, canonical_content_of, canonical_json, compact_json, utc_iso
 from storage.db import connect
 
 Row = dict[str, Any]
@@ -136,23 +137,24 @@ def prepare_rows(pages: list[list[Record]], now: str) -> tuple[list[Rows], float
     for page in pages:
         rows = Rows([], [])
         for record in page:
-            content = record.content()
-            sha = content_hash(content)
+            created, edited = utc_iso(record.created_at), utc_iso(record.edited_at)
             extra = canonical_json(record.extra) if record.extra else "{}"
+            content = canonical_content_of(record, created, edited, extra)
+            sha = hashlib.sha256(content.encode("utf-8")).hexdigest()
             rows.items.append({
                 "platform": record.platform, "id": record.id, "account": record.account,
                 "kind": record.kind, "parent_id": record.parent_id,
                 "thread_id": record.thread_id, "direction": record.direction,
                 "author_id": record.author.id, "author_name": record.author.name,
-                "text": record.text, "created_at": content["created_at"],
-                "edited_at": content["edited_at"], "url": record.url, "first_seen_at": now,
+                "text": record.text, "created_at": created,
+                "edited_at": edited, "url": record.url, "first_seen_at": now,
                 "last_seen_at": now, "deleted_at": None, "sha256": sha, "version_count": 1,
                 "extra": extra,
             })  # fmt: skip
             rows.versions.append({
                 "platform": record.platform, "item_id": record.id, "version": 1,
                 "seen_at": now, "sha256": sha, "text": record.text,
-                "edited_at": content["edited_at"],
+                "edited_at": edited,
                 "media": compact_json([m.key for m in record.media]) if record.media else "[]",
                 "extra": extra, "raw": compact_json(record.raw),
             })  # fmt: skip

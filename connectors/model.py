@@ -163,7 +163,34 @@ class Record:
 
     def content_sha256(self) -> str:
         """Return the SHA-256 of the canonical JSON of `content()`."""
-        return content_hash(self.content())
+        return hashlib.sha256(canonical_content(self).encode("utf-8")).hexdigest()
+
+
+def canonical_content(record: Record) -> str:
+    """Return `canonical_json(record.content())`, assembled key by key in sorted order.
+
+    The same text at about half the cost of building and sorting the dict, on every record
+    stored. A test holds it equal to `canonical_json(record.content())`.
+    """
+    return canonical_content_of(
+        record, utc_iso(record.created_at), utc_iso(record.edited_at), canonical_json(record.extra)
+    )
+
+
+def canonical_content_of(record: Record, created: str | None, edited: str | None,
+                         extra_json: str) -> str:  # fmt: skip
+    """`canonical_content` from parts the caller has made already (times, canonical `extra`)."""
+    c, author = canonical_json, record.author
+    return "".join((
+        '{"author":{"id":', c(author.id), ',"name":', c(author.name),
+        '},"created_at":', c(created), ',"direction":', c(record.direction),
+        ',"edited_at":', c(edited), ',"extra":', extra_json,
+        ',"id":', c(record.id), ',"kind":', c(record.kind),
+        ',"media":', c(sorted(m.key for m in record.media)) if record.media else "[]",
+        ',"parent_id":', c(record.parent_id), ',"platform":', c(record.platform),
+        ',"text":', c(record.text), ',"thread_id":', c(record.thread_id),
+        ',"url":', c(record.url), "}",
+    ))  # fmt: skip
 
 
 def content_hash(content: dict[str, Any]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,9 +13,9 @@ from sqlite_utils import Database
 from connectors.model import (
     Record,
     Tombstone,
+    canonical_content_of,
     canonical_json,
     compact_json,
-    content_hash,
     utc_iso,
 )
 from storage.db import insert_rows, transaction
@@ -73,14 +74,15 @@ _json = compact_json  # compact, keeping key order (for raw payloads) and non-AS
 
 def _prepare(record: Record) -> dict[str, Any]:
     """Return the item's content columns for `record` (pure; raises on naive datetimes)."""
-    content = record.content()  # its times, formatted once, serve the hash and the columns
+    created, edited = utc_iso(record.created_at), utc_iso(record.edited_at)
+    extra = canonical_json(record.extra) if record.extra else "{}"
+    content = canonical_content_of(record, created, edited, extra)  # = canonical content()
     return {
         "kind": record.kind, "parent_id": record.parent_id, "thread_id": record.thread_id,
         "direction": record.direction, "author_id": record.author.id,
         "author_name": record.author.name, "text": record.text,
-        "created_at": content["created_at"], "edited_at": content["edited_at"],
-        "url": record.url, "sha256": content_hash(content),
-        "extra": canonical_json(record.extra) if record.extra else "{}",
+        "created_at": created, "edited_at": edited, "url": record.url,
+        "sha256": hashlib.sha256(content.encode("utf-8")).hexdigest(), "extra": extra,
         "raw": _json(record.raw), "media": _json([m.key for m in record.media]) if record.media
         else "[]",
     }  # fmt: skip

@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from connectors.model import Author, MediaRef, Record, canonical_json, compact_json
+from connectors.model import (
+    Author,
+    MediaRef,
+    Record,
+    canonical_content,
+    canonical_json,
+    compact_json,
+    content_hash,
+)
 from storage import queries
 from storage.db import connect
 from storage.migrations import MIGRATIONS
@@ -119,3 +127,22 @@ def test_a_batch_prepared_ahead_is_stored_like_one_given_as_records(tmp_path: Pa
     with pytest.raises(ValueError, match="prepared for 'mora-fb'"):
         writer.write_batch("other-fb", ready)
     db.close()
+
+
+def test_canonical_content_is_the_canonical_json_of_content() -> None:
+    base = post("1", "Hej")
+    records = [
+        base,
+        Record(platform="facebook", account="a", kind="reply", id="9", parent_id=None,
+               thread_id=None, direction="incoming", author=Author(None, None), text=None,
+               created_at=None),
+        Record(platform="facebook", account="a", kind="comment", id="1_2", parent_id="1",
+               thread_id="1", direction="incoming", author=Author("7", 'Å "x" \\ \n'),
+               text="ö\u2028\x00", created_at=datetime(2024, 1, 1, 1, 2, 3, tzinfo=UTC),
+               edited_at=datetime(2024, 1, 2, tzinfo=timezone(timedelta(hours=-5))),
+               url="https://fb.test/?a=1&b=å", extra={"b": {"y": [1, 2.5], "x": None}, "a": True},
+               media=(MediaRef("z", "u"), MediaRef("a", "v"), MediaRef("m", "w"))),
+    ]  # fmt: skip
+    for record in records:
+        assert canonical_content(record) == canonical_json(record.content())
+        assert record.content_sha256() == content_hash(record.content())
