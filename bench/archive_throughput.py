@@ -22,7 +22,6 @@ import argparse
 import cProfile
 import io
 import json
-import math
 import os
 import platform
 import pstats
@@ -36,23 +35,14 @@ from pathlib import Path
 from typing import Any
 
 import ceilings
+import polls
 import probes
 import report
 from emulated import TOKEN, TOKEN_ENV, EmulatorProcess, PageSpec, run_somed, write_config
 
 from connectors.model import utc_iso
 
-# Posts are 6 hours apart, the newest an hour old, so a re-read window of SWEEP_WINDOW_DAYS
-# holds exactly SWEEP_POSTS posts: 25 days = 600 hours.
-SWEEP_WINDOW_DAYS = 25
-SWEEP_POSTS = 100
-DELETE_POSTS = 10
-DELETE_COMMENTS = 20
-
 TARGET_RATIO = 0.5
-TARGET_IDLE_REQUESTS = 3  # profile, posts and Messenger: one request each when nothing is new
-DEFAULT_WINDOW_DAYS = 90  # [[accounts]] refetch_window_days by default
-LISTING_PAGE = 100  # posts per listing request of the window (Graph's largest page)
 
 
 def per_thousand(count: float, items: int) -> float:
@@ -109,65 +99,6 @@ def measure_round(
     return result
 
 
-def measure_polls(emulator: EmulatorProcess, work: Path, storage: Path) -> dict[str, Any]:
-    """Idle poll (window 0) and the re-read sweeps, on the first round's archive."""
-    idle_cfg = write_config(work, storage, emulator.base_url, window_days=0)
-    sweep_cfg = write_config(work, storage, emulator.base_url, window_days=SWEEP_WINDOW_DAYS)
-    results: dict[str, Any] = {}
-    idle = run_somed(emulator, idle_cfg)
-    results["idle_poll"] = {
-        "wall_s": idle.wall, "http_requests": idle.counts["http"],
-        "runner_requests": idle.outcome.requests, "new": idle.outcome.new,
-        "target": TARGET_IDLE_REQUESTS, "pass": idle.counts["http"] <= TARGET_IDLE_REQUESTS,
-    }  # fmt: skip
-
-    # the default 90-day window, nothing changed: list the window, read in full only changes
-    posts_90, children_90 = probes.window_refs(storage, DEFAULT_WINDOW_DAYS)
-    default = run_somed(emulator, write_config(work, storage, emulator.base_url,
-                                               window_days=DEFAULT_WINDOW_DAYS))  # fmt: skip
-    target = TARGET_IDLE_REQUESTS + math.ceil(posts_90 / LISTING_PAGE)
-    results["idle_poll_default_window"] = {
-        "window_days": DEFAULT_WINDOW_DAYS, "window_posts": posts_90,
-        "window_comments": children_90, "wall_s": default.wall,
-        "http_requests": default.counts["http"], "batches": default.counts["batches"],
-        "batch_reads": default.counts["batch_reads"], "changed": default.outcome.changed,
-        "target": target, "pass": default.counts["http"] <= target
-        and default.counts["batch_reads"] == 0,
-    }  # fmt: skip
-
-    window_posts, window_children = probes.window_refs(storage, SWEEP_WINDOW_DAYS)
-    quiet = run_somed(emulator, sweep_cfg)
-    results["sweep_nothing_deleted"] = {
-        "window_posts": window_posts, "window_comments": window_children,
-        "wall_s": quiet.wall, "http_requests": quiet.counts["http"],
-        "sweep_http_requests": quiet.counts["http"] - idle.counts["http"],
-        "sweep_s": quiet.wall - idle.wall,
-        "batches": quiet.counts["batches"], "batch_reads": quiet.counts["batch_reads"],
-        "new": quiet.outcome.new, "changed": quiet.outcome.changed,
-        "deleted": quiet.outcome.deleted,
-    }  # fmt: skip
-
-    doomed_posts, doomed_comments, expected = probes.pick_deletions(
-        storage, SWEEP_POSTS, DELETE_POSTS, DELETE_COMMENTS
-    )
-    for post_id in doomed_posts:
-        emulator.call("delete_post", post_id)
-    for comment_id in doomed_comments:
-        emulator.call("delete_comment", comment_id)
-    before = probes.tombstones(storage)
-    swept = run_somed(emulator, sweep_cfg)
-    results["sweep_after_deletions"] = {
-        "deleted_posts": len(doomed_posts), "deleted_comments": len(doomed_comments),
-        "wall_s": swept.wall, "http_requests": swept.counts["http"],
-        "sweep_http_requests": swept.counts["http"] - idle.counts["http"],
-        "sweep_s": swept.wall - idle.wall,
-        "batches": swept.counts["batches"], "batch_reads": swept.counts["batch_reads"],
-        "tombstones": probes.tombstones(storage) - before, "expected_tombstones": expected,
-        "runner_deleted": swept.outcome.deleted,
-    }  # fmt: skip
-    return results
-
-
 def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     os.environ[TOKEN_ENV] = TOKEN
     newest = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
@@ -203,7 +134,8 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             **size, "bytes_per_1000_items": per_thousand(size["bytes"], size["items"]),
             "raw_per_1000_items": per_thousand(size["raw_json_bytes"], size["items"]),
         }  # fmt: skip
-        results.update(measure_polls(emulator, work, storage))
+        results.update(polls.measure_polls(emulator, work, storage))
+        results["deep_sweep"] = polls.measure_deep_sweep(emulator, work, storage)
         results["machine"]["load_after"] = os.getloadavg()[0]
         if profile is not None:
             profile.dump_stats(args.profile)
@@ -238,8 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", help="parent folder for the temporary archive (system temp)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary archive")
     args = parser.parse_args(argv)
-    if args.posts < SWEEP_POSTS or args.comments < 2 or args.repeat < 1:
-        parser.error(f"need --posts >= {SWEEP_POSTS}, --comments >= 2 and --repeat >= 1")
+    if args.posts < polls.SWEEP_POSTS or args.comments < 2 or args.repeat < 1:
+        parser.error(f"need --posts >= {polls.SWEEP_POSTS}, --comments >= 2 and --repeat >= 1")
     started = time.perf_counter()
     results = benchmark(args)
     results["total_s"] = time.perf_counter() - started

@@ -15,15 +15,35 @@ def _archive_db(storage: Path) -> sqlite3.Connection:
     return sqlite3.connect(storage / "somed.db")
 
 
-def pick_deletions(
-    storage: Path, posts_in_window: int, delete_posts: int, delete_comments: int
-) -> tuple[list[str], list[str], int]:
-    """Choose posts and comments inside the re-read window to delete; count what they take."""
+def newest_posts(storage: Path, count: int) -> list[str]:
+    """The ids of the `count` newest live posts, newest first."""
     db = _archive_db(storage)
     try:
-        posts = [r[0] for r in db.execute(
-            "SELECT id FROM items WHERE account = ? AND kind = 'post'"
-            " ORDER BY created_at DESC LIMIT ?", [ACCOUNT, posts_in_window])]  # fmt: skip
+        return [r[0] for r in db.execute(
+            "SELECT id FROM items WHERE account = ? AND kind = 'post' AND deleted_at IS NULL"
+            " ORDER BY created_at DESC LIMIT ?", [ACCOUNT, count])]  # fmt: skip
+    finally:
+        db.close()
+
+
+def old_posts(storage: Path, days: int) -> list[str]:
+    """The ids of the live posts created more than `days` ago, newest first."""
+    cutoff = utc_iso(datetime.now(UTC) - timedelta(days=days))
+    db = _archive_db(storage)
+    try:
+        return [r[0] for r in db.execute(
+            "SELECT id FROM items WHERE account = ? AND kind = 'post' AND deleted_at IS NULL"
+            " AND created_at < ? ORDER BY created_at DESC", [ACCOUNT, cutoff])]  # fmt: skip
+    finally:
+        db.close()
+
+
+def pick_deletions(
+    storage: Path, posts: list[str], delete_posts: int, delete_comments: int
+) -> tuple[list[str], list[str], int]:
+    """Choose posts among `posts`, and comments on others, to delete; count what they take."""
+    db = _archive_db(storage)
+    try:
         doomed_posts = posts[:: max(1, len(posts) // delete_posts)][:delete_posts]
         survivors = [p for p in posts if p not in doomed_posts]
         doomed_comments: list[str] = []

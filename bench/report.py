@@ -92,6 +92,17 @@ def render(results: dict[str, Any]) -> str:
         f"{swept['batch_reads']} reads); tombstones {swept['tombstones']} (expected "
         f"{swept['expected_tombstones']})",
     ]  # fmt: skip
+    deep = results.get("deep_sweep")
+    if deep:
+        lines.append(
+            f"deep sweep: a whole pass over {deep['posts']:,} posts older than the window took "
+            f"{deep['runs']} runs, {deep['requests']:,} requests beyond their idle polls "
+            f"({deep['batch_reads']:,} batch reads), {deep['seconds']:.2f} s = "
+            f"{deep['requests_per_1000_posts']:.1f} requests and "
+            f"{deep['seconds_per_1000_posts']:.2f} s per 1,000 archived posts; tombstones "
+            f"{deep['tombstones']} (expected {deep['expected_tombstones']})"
+            + ("" if deep["complete"] else " INCOMPLETE")
+        )
     if first["media_downloads"] > 2:
         lines.append(
             f"photos: the archive stored {first['media_files_stored']:,} files from "
