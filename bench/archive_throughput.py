@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import ceilings
+import overheads
 import polls
 import probes
 import report
@@ -134,6 +135,8 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             **size, "bytes_per_1000_items": per_thousand(size["bytes"], size["items"]),
             "raw_per_1000_items": per_thousand(size["raw_json_bytes"], size["items"]),
         }  # fmt: skip
+        if args.overheads:
+            results["overheads"] = overheads.measure_overheads(emulator, work, args.overheads)
         results.update(polls.measure_polls(emulator, work, storage))
         results["deep_sweep"] = polls.measure_deep_sweep(emulator, work, storage)
         results["machine"]["load_after"] = os.getloadavg()[0]
@@ -163,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     parser.add_argument("--repeat", type=int, default=1,
                         help="rounds of the first archive and the ceilings; best reported (1)")
+    parser.add_argument("--overheads", type=int, default=0, metavar="R",
+                        help="also R rounds of first archives with the scrubber, quarantine "
+                        "checks and streamed downloads on and off (0: skip)")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--profile", metavar="FILE",
                         help="profile somed's side of the first archive (cProfile) into FILE; "

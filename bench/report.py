@@ -92,6 +92,15 @@ def render(results: dict[str, Any]) -> str:
         f"{swept['batch_reads']} reads); tombstones {swept['tombstones']} (expected "
         f"{swept['expected_tombstones']})",
     ]  # fmt: skip
+    over = results.get("overheads")
+    if over:
+        lines.append(
+            f"safeguards ({', '.join(over['safeguards'])}): best first archive with them "
+            f"{over['best_wall_s']['on']:.2f} s / {over['best_cpu_s']['on']:.2f} s CPU, without "
+            f"{over['best_wall_s']['off']:.2f} s / {over['best_cpu_s']['off']:.2f} s CPU: they "
+            f"cost {over['cpu_overhead']:+.1%} CPU, {over['wall_overhead']:+.1%} wall (target "
+            f"<= {over['target']:.0%} CPU) {'PASS' if over['pass'] else 'MISS'}"
+        )
     deep = results.get("deep_sweep")
     if deep:
         lines.append(
