@@ -65,7 +65,7 @@ def measure_polls(emulator: EmulatorProcess, work: Path, storage: Path) -> dict[
     }  # fmt: skip
 
     doomed_posts, doomed_comments, expected = probes.pick_deletions(
-        storage, probes.newest_posts(storage, SWEEP_POSTS), DELETE_POSTS, DELETE_COMMENTS
+        storage, probes.live_posts(storage, limit=SWEEP_POSTS), DELETE_POSTS, DELETE_COMMENTS
     )
     for post_id in doomed_posts:
         emulator.call("delete_post", post_id)
@@ -118,7 +118,7 @@ def measure_deep_sweep(emulator: EmulatorProcess, work: Path, storage: Path) -> 
     """
     config = write_config(work, storage, emulator.base_url, window_days=DEFAULT_WINDOW_DAYS)
     idle = run_somed(emulator, config)  # not due: the window alone
-    old_posts = probes.old_posts(storage, DEFAULT_WINDOW_DAYS)
+    old_posts = probes.live_posts(storage, older_than_days=DEFAULT_WINDOW_DAYS)
     doomed_posts, doomed_comments, expected = probes.pick_deletions(
         storage, old_posts, DEEP_DELETE, DEEP_DELETE
     )

@@ -15,25 +15,15 @@ def _archive_db(storage: Path) -> sqlite3.Connection:
     return sqlite3.connect(storage / "somed.db")
 
 
-def newest_posts(storage: Path, count: int) -> list[str]:
-    """The ids of the `count` newest live posts, newest first."""
+def live_posts(storage: Path, *, older_than_days: int = 0, limit: int = -1) -> list[str]:
+    """The ids of live posts, newest first: all, or those created more than `days` ago."""
+    cutoff = utc_iso(datetime.now(UTC) - timedelta(days=older_than_days))
     db = _archive_db(storage)
     try:
         return [r[0] for r in db.execute(
             "SELECT id FROM items WHERE account = ? AND kind = 'post' AND deleted_at IS NULL"
-            " ORDER BY created_at DESC LIMIT ?", [ACCOUNT, count])]  # fmt: skip
-    finally:
-        db.close()
-
-
-def old_posts(storage: Path, days: int) -> list[str]:
-    """The ids of the live posts created more than `days` ago, newest first."""
-    cutoff = utc_iso(datetime.now(UTC) - timedelta(days=days))
-    db = _archive_db(storage)
-    try:
-        return [r[0] for r in db.execute(
-            "SELECT id FROM items WHERE account = ? AND kind = 'post' AND deleted_at IS NULL"
-            " AND created_at < ? ORDER BY created_at DESC", [ACCOUNT, cutoff])]  # fmt: skip
+            " AND created_at < ? ORDER BY created_at DESC LIMIT ?",
+            [ACCOUNT, cutoff, limit])]  # fmt: skip
     finally:
         db.close()
 
