@@ -5,7 +5,7 @@ The texts live in gettext catalogues read with the standard `gettext` module:
 - `somed/locale/{sv,en}/LC_MESSAGES/somed.po` hold somed's own texts (tables, notes, the generic
   reasons every platform shares);
 - each connector may ship `locale/{sv,en}/LC_MESSAGES/<platform>.po` in its own folder (e.g.
-  `connectors/facebook/locale/`) for its platform's reason texts. A new platform adds files
+  `connectors/<platform>/locale/`) for its platform's reason texts. A new platform adds files
   there only; somed finds them through the connector registry.
 
 Message ids are symbolic (`note.auth_failed`, `reason.auth.token_expired`), the Home Assistant

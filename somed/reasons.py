@@ -5,7 +5,7 @@ and `params` (`connectors/base.py`); the runner adds its own codes (`run.gave_up
 `run.interrupted`, ...). Runs, stream states and health store code and params beside the
 English message (which stays for the logs). A code's text is the catalogue id `reason.<code>`
 (`somed/i18n.py`): somed's catalogue holds the codes every platform shares, a connector's own
-catalogue its platform's (`facebook.api_version`). Nothing here reads the English message.
+catalogue its platform's (`<platform>.api_version`). Nothing here reads the English message.
 
 Rules of rendering:
 - a code without a text falls back to its parent (`auth.weird` -> `auth`), then to the generic
@@ -36,7 +36,7 @@ def reason_of(exc: BaseException) -> tuple[str, dict[str, Any]]:
 
 
 def display_name(platform: str | None) -> str:
-    """How people write the platform's name ("Facebook"), from its connector class."""
+    """How people write the platform's name, from its connector class's `display_name`."""
     if not platform:
         return "?"
     from connectors.registry import connector_class
