@@ -74,6 +74,7 @@ class FacebookConnector(Connector):
     )
     hosts: ClassVar[tuple[str, ...]] = (
         "graph.facebook.com",
+        "facebook.com",
         "*.facebook.com",
         "*.fbcdn.net",  # photos, videos, profile pictures
         "*.fbsbx.com",  # Messenger attachments (lookaside.fbsbx.com)
