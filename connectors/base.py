@@ -70,11 +70,20 @@ class StreamSpec:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """What `check()` learned: who the token is, and which streams it may read."""
+    """What `check()` learned: who the token is, which streams it may read, when it expires.
+
+    `denied` maps a stream the token may not read to why (English, for logs);
+    `missing_permissions` names the platform permissions the token lacks for full archiving;
+    `expires_at` / `data_access_expires_at` are aware UTC datetimes where the platform says
+    (None: it does not expire, or the platform does not tell).
+    """
 
     identity: str
     allowed_streams: tuple[str, ...]
     denied: dict[str, str] = field(default_factory=dict)
+    expires_at: datetime | None = None
+    data_access_expires_at: datetime | None = None
+    missing_permissions: tuple[str, ...] = ()
 
 
 # --- typed errors ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import click
 from sqlite_utils import Database
 
 from somed import __version__
+from somed.cli_check import check_command
 from somed.cli_errors import OneLineErrorGroup
 from somed.config import Config, ConfigError, default_config_path, load_config
 from somed.display import LOCAL_TZ, render_table, token_place
@@ -237,11 +238,15 @@ def archive(state: State, accounts: tuple[str, ...], wait: float) -> None:
     """Archive now (safe while the daemon runs); exit 1 if any account failed."""
     config = state.config()
     keys = check_accounts(config, accounts)
-    # on a terminal, the run's events (streams, retries) show as progress; in a script, only trouble
-    level = "info" if sys.stderr.isatty() else "warning"
-    setup_logging(config.logging.format, level, secrets=config.secret_values(), stream=sys.stderr)
+    # on a terminal, live progress (counts, each retry with its wait); in a script, only trouble
+    from somed.progress import TerminalProgress
+
+    progress = TerminalProgress(state.t()) if sys.stderr.isatty() else None
+    setup_logging(
+        config.logging.format, "warning", secrets=config.secret_values(), stream=sys.stderr
+    )
     open_archive(config).close()
-    outcomes = Runner(config).run_accounts(keys, trigger="manual", wait=wait)
+    outcomes = Runner(config, progress=progress).run_accounts(keys, trigger="manual", wait=wait)
     print_outcomes(config, state.t(), outcomes)
     sys.exit(EXIT_FAILED if any(o.failed for o in outcomes) else 0)
 
@@ -250,8 +255,8 @@ def archive(state: State, accounts: tuple[str, ...], wait: float) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
 def status(state: State, as_json: bool) -> None:
-    """Show each account's health, last run and archive counts."""
-    from somed.status import account_status, print_status
+    """Show each account's health, last run and archive; exit 1 if any account has a problem."""
+    from somed.status import account_status, exit_code, print_status
 
     config = state.config()
     if config.db_path.exists():
@@ -261,8 +266,9 @@ def status(state: State, as_json: bool) -> None:
         rows = account_status(config)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
-        return
-    print_status(config, state.t(), rows)
+    else:
+        print_status(config, state.t(), rows)
+    sys.exit(exit_code(rows))
 
 
 @cli.command()
@@ -330,6 +336,9 @@ def demo(state: State, directory: Path, once: bool, port: int) -> None:
     from somed.demo import run_demo
 
     sys.exit(run_demo(directory, once=once, port=port, lang=state.lang))
+
+
+cli.add_command(check_command)
 
 
 def main() -> None:

@@ -53,6 +53,8 @@ __all__ = [
     "LoggingConfig",
     "LoosePath",
     "MediaConfig",
+    "MetricsConfig",
+    "MonitoringConfig",
     "PlatformConfig",
     "RunnerConfig",
     "StorageConfig",
@@ -158,6 +160,28 @@ class RunnerConfig(_Model):
                 at="backoff_max_seconds",
             )
         return self
+
+
+class MonitoringConfig(_Model):
+    """`[monitoring]`: when `somed status` warns that a token is about to expire."""
+
+    token_warning_days: int = Field(14, ge=0, le=365)
+
+
+class MetricsConfig(_Model):
+    """`[metrics]`: the optional Prometheus endpoint the daemon serves (off unless `listen`)."""
+
+    listen: str | None = None
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise _invalid(f"{value[:60]!r} is not HOST:PORT", 'e.g. listen = "127.0.0.1:9464"')
+        return value
 
 
 class PlatformConfig(_Model):
@@ -311,6 +335,8 @@ class Config(_Model):
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
     runner: RunnerConfig = Field(default_factory=RunnerConfig)
     media: MediaConfig = Field(default_factory=MediaConfig)
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     platforms: dict[str, PlatformConfig] = Field(default_factory=dict)
     accounts: list[AccountConfig] = Field(default_factory=list)
 

@@ -12,8 +12,10 @@ from types import FrameType
 
 import sdnotify
 
+from somed.check import run_checks
 from somed.config import Config, ConfigError, load_config
 from somed.logs import update_secrets
+from somed.metrics import MetricsServer
 from somed.runner import Runner, RunOutcome, utc_now
 from somed.scheduler import Scheduler, staggered
 from storage.db import connect
@@ -23,6 +25,7 @@ from storage.writer import ArchiveWriter
 log = logging.getLogger("somed.daemon")
 
 AUTH_RETRY_SECONDS = 3600  # an account whose token was rejected is tried hourly, not every poll
+TOKEN_CHECK_MINUTES = 24 * 60  # `somed check` for every enabled account: at start, then daily
 
 LOOP_SECONDS = 0.1  # how soon the main loop notices a signal
 
@@ -79,6 +82,7 @@ class Daemon:
         self.last: dict[str, RunOutcome] = {}
         self.auth_paused: dict[str, float] = {}
         self._lock = threading.Lock()
+        self.metrics: MetricsServer | None = None
 
     # --- signals -----------------------------------------------------------------------------
 
@@ -150,6 +154,59 @@ class Daemon:
             )
         if not accounts:
             log.warning("no enabled accounts in %s: nothing to archive", self.config.path)
+        self._schedule_token_checks()
+
+    # --- monitoring: the daily token check and the metrics endpoint -------------------------
+
+    def _schedule_token_checks(self) -> None:
+        """Check every enabled account's token now (after a reload too), then daily."""
+        if self.config.enabled_accounts():
+            self.scheduler.every(
+                "check:tokens",
+                self._check_tokens,
+                minutes=TOKEN_CHECK_MINUTES,
+                jitter_seconds=0,
+                first_run=staggered(len(self.config.enabled_accounts())),
+            )
+
+    def _check_tokens(self) -> None:
+        """The token-check job: stores each account's result; a failure is logged, never fatal."""
+        config = self.config
+        try:
+            db = connect(config.db_path)
+            try:
+                run_checks(config, db, [a.key for a in config.enabled_accounts()])
+            finally:
+                db.close()
+        except Exception as exc:
+            log.error(
+                "token check could not run: %s: %s",
+                type(exc).__name__,
+                " ".join(str(exc).split()),
+                extra={"event": "token_check_failed"},
+            )
+
+    def _start_metrics(self) -> None:
+        """Serve the metrics endpoint when `[metrics] listen` is set (a bad address is logged)."""
+        listen = self.config.metrics.listen
+        if not listen:
+            return
+        try:
+            self.metrics = MetricsServer(listen, lambda: self.config)
+        except OSError as exc:
+            log.error(
+                "metrics endpoint %s cannot listen: %s (check [metrics] listen in %s)",
+                listen,
+                exc.strerror or exc,
+                self.config.path,
+                extra={"event": "metrics_failed"},
+            )
+            return
+        log.info(
+            "metrics at http://%s/metrics",
+            self.metrics.address,
+            extra={"event": "metrics_started"},
+        )
 
     def status_line(self) -> str:
         """One plain ASCII line for systemd's STATUS: accounts and how their last runs went."""
@@ -211,6 +268,7 @@ class Daemon:
         signal.signal(signal.SIGHUP, self._on_hup)
         self._schedule()  # the caller has prepared the archive (cli `run`, `demo`)
         self.scheduler.start()
+        self._start_metrics()
         log.info(
             "somed daemon started: %d accounts, archive %s",
             len(self.config.enabled_accounts()),
@@ -253,6 +311,8 @@ class Daemon:
         self._notify("STOPPING=1")
         log.info("stopping: finishing the current batches", extra={"event": "stopping"})
         self.scheduler.shutdown()
+        if self.metrics is not None:
+            self.metrics.stop()
         deadline = time.monotonic() + self.config.daemon.stop_timeout_seconds
         while time.monotonic() < deadline:
             with self._lock:

@@ -19,11 +19,11 @@ class HasTokenSource(Protocol):
 
 
 def local_time(iso: str | None) -> str:
-    """A stored UTC timestamp shown in Swedish local time, minutes precision ("-" if none)."""
+    """A stored UTC timestamp in Swedish local time with its zone, e.g. `2026-12-01 10:15 CET`."""
     moment = parse_utc(iso)
     if moment is None:
         return "-"
-    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def token_place(account: HasTokenSource) -> str:

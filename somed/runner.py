@@ -32,6 +32,7 @@ from somed.config import Config
 from somed.media_fetch import MediaFetcher, media_refs
 from somed.netsetup import media_limits, sessions_for
 from somed.prefetch import prefetched
+from somed.progress import Progress, Reason
 from somed.reasons import PARTIAL, reason_of
 from storage import queries
 from storage.db import connect
@@ -95,6 +96,7 @@ class RunOutcome:
     reason: str | None = None  # the reason code (somed/reasons.py renders it) and its params
     reason_params: dict[str, Any] = field(default_factory=dict)
     stream_reasons: dict[str, dict[str, Any]] = field(default_factory=dict)  # {"reason","params"}
+    retries: int = 0
 
     @property
     def failed(self) -> bool:
@@ -118,11 +120,13 @@ class Runner:
         clock: Callable[[], datetime] = utc_now,
         stop: threading.Event | None = None,
         rng: random.Random | None = None,
+        progress: Progress | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
         self.stop = stop or threading.Event()
         self.rng = rng or random.Random()
+        self.progress: Progress = progress or Progress()
         self.media_store = MediaStore(config.storage_dir)
 
     # --- public ------------------------------------------------------------------------------
@@ -177,6 +181,9 @@ class _AccountRun:
         self.stream_status: dict[str, str] = {}
         self.stream_reasons: dict[str, dict[str, Any]] = {}  # {"reason", "params"} per stream
         self.batches_stored = 0
+        self.retries = 0
+        self.items_seen = 0
+        self.stage = "profile"
         self.connector: Connector
         self.media: MediaFetcher
 
@@ -194,6 +201,7 @@ class _AccountRun:
             trigger,
             extra={"account": self.key, "event": "run_started", "run_id": run_id},
         )
+        self._progress("run_started", self.key)
         status, message = "ok", None
         reason: tuple[str | None, dict[str, Any]] = (None, {})
         connector: Connector | None = None
@@ -246,6 +254,7 @@ class _AccountRun:
             message=message,
             reason=reason[0],
             params=reason[1],
+            retries=self.retries,
         )
         self._update_health(status, message, run_id, reason)
         outcome = RunOutcome(
@@ -262,7 +271,9 @@ class _AccountRun:
             reason[0],
             reason[1],
             dict(self.stream_reasons),
+            self.retries,
         )
+        self._progress("run_finished", self.key, status, self.items_seen, requests_made)
         log.info(
             "%s: run finished status=%s new=%d changed=%d deleted=%d requests=%d in %.1fs%s",
             self.key,
@@ -281,6 +292,7 @@ class _AccountRun:
                 "changed": outcome.changed,
                 "deleted": outcome.deleted,
                 "requests": requests_made,
+                "retries": self.retries,
                 "duration": round(duration, 3),
             },
         )
@@ -316,6 +328,7 @@ class _AccountRun:
                 continue
             try:
                 self._walk(stream)
+                self._progress("stream_done", self.key, stream, "ok")
                 self.stream_status[stream] = "ok"
                 self.writer.runlog.set_stream_state(self.key, stream, "ok")
                 log.info(
@@ -330,6 +343,7 @@ class _AccountRun:
                 # an optional stream (Messenger) may be out of the token's reach for good; the
                 # account's profile and posts may not: that is a problem people must see
                 self.stream_status[stream] = "permission_denied"
+                self._progress("stream_done", self.key, stream, "permission_denied")
                 code, params = reason_of(exc)
                 self.stream_reasons[stream] = {"reason": code, "params": params}
                 self.writer.runlog.set_stream_state(
@@ -347,6 +361,7 @@ class _AccountRun:
                     parts.append({"stream": stream, "reason": code, "params": params})
             except StreamFailed as exc:
                 self.stream_status[stream] = "failed"
+                self._progress("stream_done", self.key, stream, "failed")
                 self.stream_reasons[stream] = {"reason": exc.reason, "params": exc.params}
                 self.writer.runlog.set_stream_state(
                     self.key, stream, "failed", str(exc), reason=exc.reason, params=exc.params
@@ -376,6 +391,7 @@ class _AccountRun:
     def _retrying(self, what: str, attempt_walk: Callable[[], None]) -> None:
         """Run `attempt_walk` until it completes, retrying typed transient failures."""
         cfg = self.config.runner
+        self.stage = what
         attempt = 0
         while True:
             stored_before = self.batches_stored
@@ -424,6 +440,10 @@ class _AccountRun:
         )
 
     def _log_retry(self, what: str, exc: Exception, wait: float, attempt: int) -> None:
+        self.retries += 1
+        code, params = reason_of(exc)
+        why = Reason(code, params, self.account.platform)
+        self._progress("retry_wait", self.key, what, why, wait, attempt)
         log.info(
             "%s: %s: %s; retry %d in %.1fs",
             self.key,
@@ -544,6 +564,16 @@ class _AccountRun:
             self.key, ready or batch.records, media=self.media.ready(), cursor=cursor
         )
         self.batches_stored += 1
+        self.items_seen += len(batch.records)
+        requests = self.connector.request_count()
+        self._progress("batch_stored", self.key, self.stage, self.items_seen, requests)
+
+    def _progress(self, event: str, *args: object) -> None:
+        """Tell the progress observer; a failing observer never harms the run."""
+        try:
+            getattr(self.runner.progress, event)(*args)
+        except Exception:
+            log.debug("progress observer failed on %s", event, exc_info=True)
 
     def _start_downloads(self, entries: Sequence[Record | Tombstone]) -> None:
         refs = media_refs(entries)

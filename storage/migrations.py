@@ -241,3 +241,29 @@ def m008_storage_raw_once(db: Database) -> None:
     ]
     for statement in statements:
         db.execute(statement)
+
+
+@MIGRATIONS()
+def m005_token_checks(db: Database) -> None:
+    """Add token_checks (what each credential check found) and a retries count to runs."""
+    db.execute(  # statement by statement: executescript would commit the migration's transaction
+        """
+        CREATE TABLE token_checks (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            account TEXT NOT NULL,
+            checked_at TEXT NOT NULL,
+            status TEXT NOT NULL,
+            identity TEXT,
+            allowed_streams TEXT NOT NULL DEFAULT '[]',
+            denied TEXT NOT NULL DEFAULT '{}',
+            missing_permissions TEXT NOT NULL DEFAULT '[]',
+            expires_at TEXT,
+            data_access_expires_at TEXT,
+            reason TEXT,
+            reason_params TEXT,
+            message TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_token_checks_account_id ON token_checks (account, id)")
+    db.execute("ALTER TABLE runs ADD COLUMN retries INTEGER NOT NULL DEFAULT 0")

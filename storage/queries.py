@@ -340,3 +340,32 @@ def missing_media_count(db: Database, account: str) -> int:
         [account],
     ).fetchone()
     return int(row[0])
+
+
+def quarantined_count(db: Database, account: str) -> int:
+    """How many of the account's items wait in quarantine (0 while no quarantine table exists)."""
+    if not db["quarantine"].exists():
+        return 0
+    columns = {column.name for column in db["quarantine"].columns}
+    if "account" not in columns:
+        return 0
+    open_only = "".join(
+        f" AND {name} IS NULL" for name in ("resolved_at", "released_at") if name in columns
+    )
+    sql = f"SELECT count(*) FROM quarantine WHERE account = ?{open_only}"
+    return int(db.execute(sql, [account]).fetchone()[0])
+
+
+def run_totals(db: Database) -> dict[str, dict[str, Any]]:
+    """Per account: its finished runs counted by status, and requests and retries summed."""
+    totals: dict[str, dict[str, Any]] = {}
+    rows = db.execute(
+        "SELECT account, status, count(*), sum(requests), sum(retries) FROM runs"
+        " WHERE status != 'running' GROUP BY account, status ORDER BY account, status"
+    )
+    for account, status, count, requests, retries in rows:
+        entry = totals.setdefault(account, {"runs": {}, "requests": 0, "retries": 0})
+        entry["runs"][status] = int(count)
+        entry["requests"] += int(requests or 0)
+        entry["retries"] += int(retries or 0)
+    return totals

@@ -74,8 +74,9 @@ class RunLog:
         message: str | None = None,
         reason: str | None = None,
         params: Mapping[str, Any] | None = None,
+        retries: int = 0,
     ) -> None:
-        """Close a run: its outcome, counts, reason, finished_at and duration_seconds."""
+        """Close a run: its outcome, counts (retries too), reason, finished_at and duration."""
         _check("run status", status, RUN_STATUSES)
         finished = self.clock()
         with transaction(self.db):
@@ -87,9 +88,9 @@ class RunLog:
             self.db.execute(
                 "UPDATE runs SET status = ?, finished_at = ?, duration_seconds = ?, new = ?,"
                 " changed = ?, deleted = ?, requests = ?, message = ?, reason = ?,"
-                " reason_params = ? WHERE id = ?",
+                " reason_params = ?, retries = ? WHERE id = ?",
                 [status, utc_iso(finished), duration, new, changed, deleted, requests, message,
-                 reason, reason_json(reason, params), run_id],
+                 reason, reason_json(reason, params), retries, run_id],
             )  # fmt: skip
 
     def mark_interrupted_runs(self, account: str | None = None, *, lock_held: bool = False) -> int:

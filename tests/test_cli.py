@@ -92,12 +92,12 @@ def test_status_says_in_plain_words_that_the_token_must_be_renewed(fb_setup):
     setup.emulator.expire_token(TOKEN)
     somed("archive", env=setup.env)
     result = somed("--lang", "en", "status", env=setup.env)
-    assert result.returncode == 0
+    assert result.returncode == 1  # a rejected token is a problem for monitoring
     assert "token must be renewed" in result.stdout
     assert "Renew the token" in result.stdout and f"${TOKEN_ENV}" in result.stdout
     assert "Facebook rejected the access token: it has expired." in result.stdout
     swedish = somed("--lang", "sv", "status", env=setup.env)
-    assert swedish.returncode == 0
+    assert swedish.returncode == 1
     assert "token måste förnyas" in swedish.stdout
     note = next(line for line in swedish.stdout.splitlines() if line.startswith("test-fb:"))
     assert "Facebook avvisade åtkomsttoken: den har gått ut. Förnya token" in note

@@ -269,7 +269,7 @@ def somed_status(setup, *args: str) -> str:
          "status", *args],
         env=setup.env, capture_output=True, text=True, timeout=30, cwd=ROOT,
     )  # fmt: skip
-    assert result.returncode == 0, result.stderr
+    assert result.returncode in (0, 1), result.stderr  # 1: an account has a problem
     return result.stdout
 
 

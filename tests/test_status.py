@@ -252,8 +252,8 @@ def test_health_note_for_a_denied_stream_and_a_throttled_run():
 
 def test_display_helpers_are_the_one_place_for_local_time_and_token_place():
     assert str(LOCAL_TZ) == "Europe/Stockholm"
-    assert local_time("2024-07-01T10:00:00Z") == "2024-07-01 12:00"  # summer time
-    assert local_time("2024-01-15T10:00:00+0000") == "2024-01-15 11:00"  # Graph's offset form
+    assert local_time("2024-07-01T10:00:00Z") == "2024-07-01 12:00 CEST"  # summer time
+    assert local_time("2024-01-15T10:00:00+0000") == "2024-01-15 11:00 CET"  # Graph's offset form
     assert local_time(None) == local_time("") == "-"
 
     class Account:

@@ -111,6 +111,7 @@ def test_connect_sets_pragmas_and_records_migrations(tmp_path: Path) -> None:
     assert names[0] == ("somed", "m001_initial")
     assert ("somed", "m007_facebook_item_markers") in names
     assert ("somed", "m008_storage_raw_once") in names and not MIGRATIONS.pending(db)
+    assert ("somed", "m005_token_checks") in names
     for table in (
         "items",
         "item_versions",

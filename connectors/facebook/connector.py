@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import requests
 
 from connectors.base import (
     AccountSpec,
+    AuthError,
     CheckResult,
     Clock,
     Connector,
+    ConnectorError,
     FatalError,
     PermissionDenied,
     PlatformSettings,
+    RateLimited,
     StreamSpec,
+    TransientError,
 )
 from connectors.download import MediaLimits, Sink
 from connectors.facebook import reread
@@ -43,6 +47,18 @@ from connectors.model import Batch, ItemRef, MediaRef, Record, Span, Tombstone, 
 DEFAULT_API_VERSION = "v21.0"
 MIN_PAGE_SIZE = 5
 MESSENGER_DETAIL_LIMIT = 20  # Graph only gives details of a conversation's newest 20 messages
+# the permissions `check()` reports as missing: posts, comment authors, Messenger
+CHECKED_PERMISSIONS = ("pages_read_engagement", "pages_read_user_content", "pages_messaging")
+
+
+def _epoch(value: Any) -> datetime | None:
+    """A Graph expiry (Unix seconds; 0 means never) as an aware UTC datetime, or None."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _later(a: str | None, b: str | None) -> str | None:
@@ -123,24 +139,58 @@ class FacebookConnector(Connector):
     # --- contract ----------------------------------------------------------------------------
 
     def check(self) -> CheckResult:
-        """Read the page's name, then probe Messenger access with one small request."""
-        page = self.client.request(self.page_id, {"fields": "id,name"}, stream="profile")
+        """Read the page's name and the token's debug info, then probe Messenger access."""
+        try:
+            page = self.client.request(self.page_id, {"fields": "id,name"}, stream="profile")
+        except ObjectMissing:
+            raise self._no_such_page() from None
+        info = self._token_info()
         allowed = ["profile", "posts", "messages"]
         denied: dict[str, str] = {}
         try:
             self.client.request(
-                f"{self.page_id}/conversations",
+                f"{page.get('id') or self.page_id}/conversations",
                 {"platform": "messenger", "limit": 1, "fields": "id"},
                 stream="messages",
             )
         except PermissionDenied as exc:
             allowed.remove("messages")
             denied["messages"] = str(exc)
+        scopes = info.get("scopes")
+        missing: tuple[str, ...] = ()
+        if isinstance(scopes, list):
+            missing = tuple(p for p in CHECKED_PERMISSIONS if p not in scopes)
         return CheckResult(
             identity=f"{page.get('name')} ({page.get('id')})",
             allowed_streams=tuple(allowed),
             denied=denied,
+            expires_at=_epoch(info.get("expires_at")),
+            data_access_expires_at=_epoch(info.get("data_access_expires_at")),
+            missing_permissions=missing,
         )
+
+    def _token_info(self) -> dict[str, Any]:
+        """What Graph's `debug_token` says about this token ({} when it will not say)."""
+        try:
+            body = self.client.request(
+                "debug_token", {"input_token": self.account.token.reveal()}, stream="profile"
+            )
+        except (AuthError, RateLimited, TransientError):
+            raise
+        except ConnectorError:  # some tokens may not debug themselves: expiry stays unknown
+            return {}
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, dict):
+            return {}
+        if data.get("is_valid") is False:
+            error = data.get("error") if isinstance(data.get("error"), dict) else {}
+            code = error.get("subcode") or error.get("code")
+            raise AuthError(
+                f"Facebook says the access token is not valid (code {code}): renew it",
+                reason="auth.invalid",
+                params={"code": code},
+            )
+        return data
 
     def fetch(self, stream: str, cursor: str | None, resume: str | None = None) -> Iterator[Batch]:
         """Yield batches of one stream's walk; a resume point whose cursor died restarts it."""

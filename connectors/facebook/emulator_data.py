@@ -18,6 +18,10 @@ class TokenInfo:
     page_ids: tuple[str, ...]
     permissions: frozenset[str] = ALL_PERMISSIONS
     expired: bool = False
+    # what `/debug_token` reports: None for `expires_at` is 0 on the wire (never expires, as
+    # for a page token from a long-lived user token); None for data access is 90 days ahead
+    expires_at: datetime | None = None
+    data_access_expires_at: datetime | None = None
 
 
 @dataclass

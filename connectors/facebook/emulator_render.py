@@ -183,12 +183,15 @@ class Renderer:
                 }
             }
         now = int(ctx.now.timestamp())
+        data_access = info.data_access_expires_at
         data: dict[str, Any] = {
             "app_id": "100000000000001",
             "type": "PAGE",
             "application": "somed emulator",
-            "data_access_expires_at": now + 90 * 86400,
-            "expires_at": 0,
+            "data_access_expires_at": (
+                int(data_access.timestamp()) if data_access else now + 90 * 86400
+            ),
+            "expires_at": int(info.expires_at.timestamp()) if info.expires_at else 0,
             "is_valid": not info.expired,
             "issued_at": now - 86400,
             "profile_id": info.page_ids[0] if info.page_ids else None,
