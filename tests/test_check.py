@@ -40,8 +40,9 @@ def test_check_names_identity_denied_messenger_and_both_expiry_dates(fb_setup):
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert f"Testkommun ({PAGE_ID})" in out
-    assert "profile, posts and comments" in out and "messages (Messenger)" not in out.split("\n")[2]
-    assert "No permission for messages (Messenger)." in out
+    row = next(line for line in out.splitlines() if line.startswith("test-fb "))
+    assert "profile, posts and comments" in row and "messages" not in row
+    assert "No permission for messages." in out
     assert "The token lacks the permissions pages_messaging." in out
     # ten days ahead is inside the default 14 warning days; the zone is shown
     assert f"The token expires {local_time(iso(expires))}" in out
@@ -51,7 +52,7 @@ def test_check_names_identity_denied_messenger_and_both_expiry_dates(fb_setup):
     assert TOKEN not in out + result.stderr
 
     swedish = somed("--lang", "sv", "check", env=setup.env).stdout
-    assert "Behörighet saknas för meddelanden (Messenger)." in swedish
+    assert "Behörighet saknas för meddelanden." in swedish
     assert "Token går ut" in swedish
 
     # stored: status shows it without asking the platform
