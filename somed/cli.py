@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -245,6 +246,8 @@ def archive(state: State, accounts: tuple[str, ...], wait: float) -> None:
     setup_logging(
         config.logging.format, "warning", secrets=config.secret_values(), stream=sys.stderr
     )
+    for handler in logging.getLogger().handlers if progress else ():
+        handler.addFilter(progress.log_filter())  # a warning never lands inside a live line
     open_archive(config).close()
     outcomes = Runner(config, progress=progress).run_accounts(keys, trigger="manual", wait=wait)
     print_outcomes(config, state.t(), outcomes)

@@ -9,6 +9,7 @@ retry with its wait, so a dead network is visible within seconds.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -59,6 +60,19 @@ class TerminalProgress(Progress):
         self.t = t
         self.stream = stream or click.get_text_stream("stderr")
         self._live = False
+
+    def log_filter(self) -> logging.Filter:
+        """A filter for a log handler on the same terminal: it ends the live line first."""
+        progress = self
+
+        class _EndLiveLine(logging.Filter):
+            def filter(self, record: logging.LogRecord) -> bool:
+                if progress._live:
+                    progress.stream.write("\n")
+                    progress._live = False
+                return True
+
+        return _EndLiveLine()
 
     def _stage(self, stage: str) -> str:
         return stream_name(self.t, _STAGES.get(stage, stage))

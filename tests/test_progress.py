@@ -12,7 +12,10 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import TOKEN, TOKEN_ENV, write_config
+from conftest import PAGE_ID, TOKEN, TOKEN_ENV, write_config
+
+from connectors.facebook.emulator import TokenInfo
+from connectors.facebook.emulator_data import ALL_PERMISSIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,8 +86,9 @@ def test_a_refused_connection_shows_a_retry_line_with_its_wait_on_a_terminal(tmp
     assert TOKEN not in text
 
 
-def test_a_run_on_a_terminal_ends_with_its_counts(fb_setup):
-    setup = fb_setup()
+def test_a_run_on_a_terminal_ends_with_its_counts_and_keeps_warnings_whole(fb_setup):
+    no_messenger = TokenInfo(page_ids=(PAGE_ID,), permissions=ALL_PERMISSIONS - {"pages_messaging"})
+    setup = fb_setup(tokens={TOKEN: no_messenger})  # Messenger is skipped with a warning
     process, master = on_terminal(setup.config_path, "archive")
     try:
         text = read_until(master, "All 1 accounts archived.", limit=60)
@@ -94,6 +98,8 @@ def test_a_run_on_a_terminal_ends_with_its_counts(fb_setup):
     done = next(row for row in text.splitlines() if "test-fb: done (ok)" in row)
     assert " items, " in done and " requests" in done
     assert "posts and comments" in text  # the live line named the stream it was on
+    warning = next(row for row in text.splitlines() if "WARNING" in row)
+    assert re.match(r"^(\r\x1b\[K)?\d{4}-\d\d-\d\dT", warning), warning  # on a line of its own
 
 
 def test_in_a_pipe_archive_prints_no_progress(tmp_path):
