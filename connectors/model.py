@@ -78,9 +78,13 @@ def _encoder(*, sort_keys: bool) -> Callable[[Any], str]:
     fast = make(None, python.default, json.encoder.encode_basestring, None, ":", ",",
                 sort_keys, False, True)  # fmt: skip
 
+    text = json.encoder.encode_basestring  # what `python.encode` does for a str, minus a call
+
     def encode(value: Any) -> str:
         if isinstance(value, str):
-            return python.encode(value)
+            return text(value)
+        if value is None:
+            return "null"
         return "".join(fast(value, 0))
 
     return encode
