@@ -94,12 +94,14 @@ def render(results: dict[str, Any]) -> str:
     ]  # fmt: skip
     over = results.get("overheads")
     if over:
+        added = ", ".join(f"{name} {over['added_cpu_s'][name]:+.2f} s"
+                          for name in over["safeguards"])  # fmt: skip
         lines.append(
-            f"safeguards ({', '.join(over['safeguards'])}): best first archive with them "
-            f"{over['best_wall_s']['on']:.2f} s / {over['best_cpu_s']['on']:.2f} s CPU, without "
-            f"{over['best_wall_s']['off']:.2f} s / {over['best_cpu_s']['off']:.2f} s CPU: they "
-            f"cost {over['cpu_overhead']:+.1%} CPU, {over['wall_overhead']:+.1%} wall (target "
-            f"<= {over['target']:.0%} CPU) {'PASS' if over['pass'] else 'MISS'}"
+            f"safeguards: CPU they add over plain code: {added} = {over['added_share']:+.1%} of "
+            f"a plain run's {over['best_cpu_s']['off']:.2f} s CPU (target <= "
+            f"{over['target']:.0%}) {'PASS' if over['pass'] else 'MISS'}; whole runs with / "
+            f"without: {over['best_wall_s']['on']:.2f} / {over['best_wall_s']['off']:.2f} s "
+            f"wall, {over['best_cpu_s']['on']:.2f} / {over['best_cpu_s']['off']:.2f} s CPU"
         )
     deep = results.get("deep_sweep")
     if deep:
