@@ -21,7 +21,7 @@ def run(script: str, *args: str) -> dict:
 
 def test_throughput_bench_reports_somed_beside_each_ceiling(tmp_path: Path) -> None:
     results = run("archive_throughput.py", "--posts", "100", "--comments", "2",
-                  "--dir", str(tmp_path))  # fmt: skip
+                  "--overheads", "1", "--dir", str(tmp_path))  # fmt: skip
     items = 100 * 3 + 1  # posts, their comments, the page profile
     assert results["first_archive"]["items"] == items
     for name in ("fetch", "normalise", "insert", "serial"):
@@ -31,6 +31,8 @@ def test_throughput_bench_reports_somed_beside_each_ceiling(tmp_path: Path) -> N
         results["sweep_after_deletions"]["expected_tombstones"]
     )
     assert results["database"]["bytes_per_1000_items"] > 0
+    assert results["deep_sweep"]["complete"]
+    assert {"scrubber", "streamed downloads"} <= set(results["overheads"]["safeguards"])
     assert list(tmp_path.iterdir()) == []  # the temporary archive is gone
 
 
