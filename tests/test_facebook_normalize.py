@@ -55,7 +55,7 @@ def test_comments_replies_directions_and_hidden_flag():
     )
     assert (answer.kind, answer.direction, answer.parent_id) == ("reply", "own", "5551_801")
     assert answer.thread_id == raw["id"]
-    assert hidden.extra == {"is_hidden": True}
+    assert hidden.extra["is_hidden"] is True and "author_hidden" not in hidden.extra
     assert hidden.media[0].key == "fb:9100"
 
 
@@ -167,3 +167,53 @@ def test_page_next_params_keep_only_the_paging_position():
     )
     assert page.next_params == {"after": "QUZ"}
     assert Page.from_body({"data": [], "paging": {"cursors": {"after": "x"}}}).next_params is None
+
+
+SHAPES = load("post_shapes.json")
+CONVERSATION = {"id": "t_1", "link": "/morakommun/inbox/1/"}
+
+
+def test_a_video_post_keeps_its_file_and_thumbnail_not_only_the_thumbnail():
+    post = normalize_post(SHAPES["video_post"], page_id=PAGE, account="mora-fb")
+    media = {m.kind: m for m in post.media}
+    assert media["video"].source_url.startswith("https://video.xx.fbcdn.net/")
+    assert media["video"].key == "fb:7001:video" and media["video_thumbnail"].key == "fb:7001"
+    assert post.extra["attachments"][0]["title"] == "Invigningen av nya förskolan"
+    assert post.extra["story"] and post.extra["status_type"] == "added_video"
+
+
+def test_a_link_share_keeps_its_target_title_and_description_and_tags():
+    post = normalize_post(SHAPES["link_post"], page_id=PAGE, account="mora-fb")
+    link = post.extra["attachments"][0]
+    assert link["url"] == "https://www.mora.se/oversiktsplan"
+    assert (link["title"], link["description"]) == ("Översiktsplan 2040", "Tyck till senast 31 maj.")
+    assert post.extra["message_tags"][0]["name"] == "Fritidsgården Mora"
+    assert [m.kind for m in post.media] == ["thumbnail"]
+
+
+def test_a_comment_without_from_is_kept_with_its_author_marked_hidden():
+    comment = normalize_comment(
+        SHAPES["hidden_author_comment"], post_id="100200300_6002", page_id=PAGE, account="mora-fb"
+    )
+    assert comment.author.id is None and comment.extra["author_hidden"] is True
+    assert comment.direction == "incoming"
+    assert comment.media[0].kind == "sticker" and comment.extra["attachment"]["type"] == "sticker"
+
+
+def test_a_video_message_is_its_video_not_an_empty_record():
+    message = normalize_message(
+        SHAPES["video_message"], conversation=CONVERSATION, page_id=PAGE, account="mora-fb"
+    )
+    media = {m.kind: m for m in message.media}
+    assert media["video"].mime_type == "video/mp4" and media["video"].key == "fb:att_v1"
+    assert media["video_thumbnail"].key == "fb:att_v1:preview"
+    assert message.extra["attachments"][0]["name"] == "video-1.mp4"
+
+
+def test_a_message_keeps_files_stickers_and_shared_links():
+    message = normalize_message(
+        SHAPES["file_message"], conversation=CONVERSATION, page_id=PAGE, account="mora-fb"
+    )
+    assert {m.kind for m in message.media} == {"file", "sticker"}
+    assert message.extra["sticker"] is True
+    assert message.extra["shares"] == [{"link": "https://www.mora.se/blankett", "name": "Blankett"}]

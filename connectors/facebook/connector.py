@@ -61,6 +61,14 @@ def _epoch(value: Any) -> datetime | None:
         return None
 
 
+def _created(raw: dict[str, Any]) -> str | None:
+    """A raw item's created_time as stored (UTC ISO), or None when it has none usable."""
+    try:
+        return utc_iso(parse_utc(raw.get("created_time")))
+    except (TypeError, ValueError):
+        return None
+
+
 def _later(a: str | None, b: str | None) -> str | None:
     """The later of two UTC ISO timestamps (either may be missing)."""
     if a is None or b is None:
@@ -86,6 +94,8 @@ class FacebookConnector(Connector):
     streams: ClassVar[tuple[StreamSpec, ...]] = (
         StreamSpec("profile", "none", timedelta(minutes=15)),
         StreamSpec("posts", "timestamp", timedelta(minutes=15)),
+        # posts others publish on the page's wall (`/{page}/feed`, pages_read_user_content)
+        StreamSpec("visitor_posts", "timestamp", timedelta(minutes=15), optional=True),
         StreamSpec("messages", "timestamp", timedelta(minutes=15), optional=True),
     )
     hosts: ClassVar[tuple[str, ...]] = (
@@ -208,6 +218,8 @@ class FacebookConnector(Connector):
                 yield from self._fetch_profile()
             elif stream == "posts":
                 yield from self._fetch_posts(cursor, resume)
+            elif stream == "visitor_posts":
+                yield from self._fetch_posts(cursor, resume, visitors=True)
             elif stream == "messages":
                 yield from self._fetch_messages(cursor, resume)
             else:
@@ -268,8 +280,26 @@ class FacebookConnector(Connector):
             raise self._no_such_page() from None
         yield Batch([normalize_profile(raw, account=self.account.key)], final=True)
 
-    def _fetch_posts(self, cursor: str | None, resume: str | None) -> Iterator[Batch]:
-        """Posts newest first, each with all comments and replies; cursor = newest created_time."""
+    def is_visitor_post(self, raw: dict[str, Any]) -> bool:
+        """True for a `/feed` item someone else published on the page's own wall; posts on
+        other walls that only tag the page have another id prefix and are not kept."""
+        author = raw.get("from")
+        on_wall = str(raw.get("id") or "").split("_", 1)[0] == self.page_id
+        return (
+            on_wall
+            and isinstance(author, dict)
+            and author.get("id") is not None
+            and str(author["id"]) != self.page_id
+        )
+
+    def _fetch_posts(
+        self, cursor: str | None, resume: str | None, *, visitors: bool = False
+    ) -> Iterator[Batch]:
+        """Posts newest first, each with all comments and replies; cursor = newest created_time.
+
+        The page's own posts come from `/published_posts`; with `visitors`, the posts others
+        published on its wall are picked out of `/feed`.
+        """
         state: dict[str, Any] = json.loads(resume) if resume else {}
         params: dict[str, Any] = {
             "fields": post_fields(self.comment_limit),
@@ -281,10 +311,17 @@ class FacebookConnector(Connector):
         params.update(state.get("next") or {})
         high: str | None = _later(state.get("hw"), cursor)
         seen: set[str] = set()
-        for page in self.client.pages(f"{self.page_id}/published_posts", params, stream="posts"):
+        edge, stream = ("feed", "visitor_posts") if visitors else ("published_posts", "posts")
+        for page in self.client.pages(f"{self.page_id}/{edge}", params, stream=stream):
             records: list[Record | Tombstone] = []
             for raw in page.data:
                 if raw.get("id") is None or str(raw["id"]) in seen:
+                    continue
+                if visitors and not self.is_visitor_post(raw):
+                    # the walk's mark moves past the page's own posts too, so an idle feed
+                    # costs one request (tagging posts elsewhere have no say in it)
+                    if str(raw["id"]).split("_", 1)[0] == self.page_id:
+                        high = _later(high, _created(raw))
                     continue
                 seen.add(str(raw["id"]))
                 post = normalize_post(raw, page_id=self.page_id, account=self.account.key)

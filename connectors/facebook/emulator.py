@@ -41,7 +41,7 @@ from connectors.facebook.emulator_data import (
 from connectors.facebook.emulator_errors import JSON_TYPE, GraphError, compact_json
 from connectors.facebook.emulator_faults import FAULT_KINDS, FaultInjector, FaultPlan
 from connectors.facebook.emulator_fields import FieldSpec, parse_fields
-from connectors.facebook.emulator_nodes import png_image
+from connectors.facebook.emulator_nodes import media_file, png_image
 from connectors.facebook.emulator_render import Renderer
 from connectors.facebook.emulator_store import GraphStore
 
@@ -205,10 +205,29 @@ class FacebookEmulator:
         self._store.expire_token(token)
 
     def add_post(
-        self, page_id: str, message: str, *, created_time: datetime | None = None, images: int = 0
+        self,
+        page_id: str,
+        message: str,
+        *,
+        created_time: datetime | None = None,
+        images: int = 0,
+        attachment: str | None = None,
     ) -> str:
-        """Publish a post on the page (now, or at `created_time`) and return its id."""
-        return self._store.add_post(page_id, message, created_time=created_time, images=images)
+        """Publish a post on the page (now, or at `created_time`) and return its id;
+        `attachment` is "video", "share" or "event" (photos: `images`)."""
+        return self._store.add_post(
+            page_id, message, created_time=created_time, images=images, attachment=attachment
+        )
+
+    def add_visitor_post(self, page_id: str, author: tuple[str, str], message: str) -> str:
+        """Let a member of the public post on the page's wall; return the post's id."""
+        return self._store.add_other_post(page_id, author, message)
+
+    def add_tagging_post(
+        self, page_id: str, author: tuple[str, str], message: str, wall: str | None = None
+    ) -> str:
+        """A post on someone else's wall (by default the author's) that tags the page."""
+        return self._store.add_other_post(page_id, author, message, wall=wall or author[0])
 
     def newest_post_id(self, page_id: str) -> str | None:
         """Return the id of the page's newest post (None when it has none)."""
@@ -230,15 +249,18 @@ class FacebookEmulator:
         author: tuple[str, str] | None = None,
         created_time: datetime | None = None,
         images: int = 0,
+        attachment: str | None = None,
     ) -> str:
         """Comment on a post, or reply to a comment (a reply to a reply joins its top comment).
 
         `author` is (id, name), by default a random member of the public; the page itself
-        answers when the id is the page id. The post's updated_time moves forward.
+        answers when the id is the page id. The post's updated_time moves forward. A comment's
+        `attachment` is "sticker", "gif" or "share" (a photo: `images=1`).
         """
         return self._store.add_comment(
-            object_id, message, author=author, created_time=created_time, images=images
-        )
+            object_id, message, author=author, created_time=created_time, images=images,
+            attachment=attachment,
+        )  # fmt: skip
 
     def edit_comment(self, comment_id: str, message: str) -> None:
         """Change a comment's text."""
@@ -256,11 +278,15 @@ class FacebookEmulator:
         *,
         from_page: bool = False,
         created_time: datetime | None = None,
+        attachment: str | None = None,
+        sticker: bool = False,
     ) -> str:
-        """Add a Messenger message between the page and `user` (id, name); return its id."""
+        """Add a Messenger message between the page and `user` (id, name); return its id.
+        `attachment` is "image", "video", "audio" or "file"; `sticker` sends a sticker."""
         return self._store.add_message(
-            page_id, user, message, from_page=from_page, created_time=created_time
-        )
+            page_id, user, message, from_page=from_page, created_time=created_time,
+            attachment=attachment, sticker=sticker,
+        )  # fmt: skip
 
     # --- faults and traps -------------------------------------------------------------------
 
@@ -344,14 +370,12 @@ class FacebookEmulator:
         )
 
     def _media(self, request: Request) -> Response:
-        name = request.path.rsplit("/", 1)[-1].removesuffix(".png")
+        body, mime = media_file(request.path.rsplit("/", 1)[-1])
         with self._lock:
             self.request_log.append(
                 LoggedRequest(request.method, request.path, request.args.to_dict(), status=200)
             )
-        return Response(
-            png_image(name), content_type="image/png", headers={"Cache-Control": "max-age=1209600"}
-        )
+        return Response(body, content_type=mime, headers={"Cache-Control": "max-age=1209600"})
 
     def _json(self, status: int, body: Any, page_id: str | None) -> Response:
         return Response(

@@ -36,6 +36,7 @@ class CommentData:
     like_count: int = 0
     is_hidden: bool = False
     replies: list[CommentData] = field(default_factory=list)
+    attachment: str | None = None  # "sticker", "gif" or "share" (photos: `images`)
 
 
 @dataclass
@@ -50,6 +51,10 @@ class PostData:
     shares: int = 0
     is_hidden: bool = False
     comments: list[CommentData] = field(default_factory=list)
+    attachment: str | None = None  # "video", "share" or "event" (photos: `images`)
+    tags: tuple[tuple[str, str], ...] = ()  # (id, name) named in the text: `message_tags`
+    author: tuple[str, str] | None = None  # a visitor's post (None: the page's own)
+    wall: str | None = None  # a post on someone else's wall that only tags the page
 
 
 @dataclass
@@ -60,6 +65,9 @@ class MessageData:
     message: str
     created_time: datetime
     from_page: bool = False
+    attachment: str | None = None  # "image", "video", "audio" or "file"
+    sticker: bool = False
+    share: str | None = None  # a shared link
 
 
 @dataclass
@@ -89,6 +97,8 @@ class PageData:
     single_line_address: str = ""
     posts: list[PostData] = field(default_factory=list)
     conversations: list[ConversationData] = field(default_factory=list)
+    # in `/feed` only: visitors' posts on the page, and posts elsewhere that tag the page
+    others: list[PostData] = field(default_factory=list)
 
 
 # --- Swedish texts --------------------------------------------------------------------------

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
+from urllib.parse import quote
 
 from connectors.facebook.emulator_data import PostData, TokenInfo
 from connectors.facebook.emulator_store import Entry, GraphStore
 
 CDN_URL = "https://scontent.xx.fbcdn.net"
+STATUS_TYPES = {"video": "added_video", "share": "shared_story", "event": "created_event"}
 
 
 @dataclass
@@ -71,11 +73,29 @@ def png_image(name: str) -> bytes:
     )
 
 
-def cdn(name: str, ctx: Ctx) -> str:
+MEDIA_TYPES = {
+    "png": "image/png", "mp4": "video/mp4", "mp3": "audio/mpeg", "pdf": "application/pdf",
+}  # fmt: skip
+
+
+def media_file(file_name: str) -> tuple[bytes, str]:
+    """The bytes and type the CDN serves for a media path's last segment (`name.ext`)."""
+    name, _, ext = file_name.rpartition(".")
+    if ext == "mp4":  # the smallest file a magic-number check takes for an MP4 video
+        box = (24).to_bytes(4, "big") + b"ftypisom" + (512).to_bytes(4, "big") + b"isomiso2"
+        return box + (8).to_bytes(4, "big") + b"mdat" + name.encode(), MEDIA_TYPES[ext]
+    if ext == "mp3":
+        return b"ID3\x04\x00\x00\x00\x00\x00\x00\xff\xfb\x90\x00" + name.encode(), MEDIA_TYPES[ext]
+    if ext == "pdf":
+        return b"%PDF-1.4\n%" + name.encode() + b"\n%%EOF\n", MEDIA_TYPES[ext]
+    return png_image(name if ext == "png" else file_name), "image/png"
+
+
+def cdn(name: str, ctx: Ctx, ext: str = "png") -> str:
     """Return a signed-looking CDN URL: the path is stable, the query changes per response."""
     digest = hashlib.sha256(f"{name}:{ctx.serial}".encode()).hexdigest()[:40]
     expires = int(ctx.now.timestamp()) + 3 * 86400
-    return f"{CDN_URL}/media/{name}.png?oh=00_{digest}&oe={expires:08X}"
+    return f"{CDN_URL}/media/{name}.{ext}?oh=00_{digest}&oe={expires:08X}"
 
 
 def _photo(name: str, ctx: Ctx) -> dict[str, Any]:
@@ -90,7 +110,64 @@ def _photo(name: str, ctx: Ctx) -> dict[str, Any]:
     }
 
 
-def _attachments(post: PostData, ctx: Ctx) -> dict[str, Any]:
+def _shared_link(name: str, ctx: Ctx) -> dict[str, Any]:
+    """A link share as Graph gives it: the shimmed `url`, the real `unshimmed_url`, a preview."""
+    target = f"https://www.mora.se/nyheter/{name}"
+    shim = f"https://l.facebook.com/l.php?u={quote(target, safe='')}&h=AT{ctx.serial:06d}"
+    return {
+        "media": {"image": {"height": 630, "src": cdn(f"preview_{name}", ctx), "width": 1200}},
+        "target": {"url": shim},
+        "title": f"Nyhet: {name}",
+        "description": "Läs mer på kommunens webbplats.",
+        "type": "share",
+        "media_type": "link",
+        "url": shim,
+        "unshimmed_url": target,
+    }
+
+
+def _other_attachment(kind: str, name: str, page_id: str, ctx: Ctx) -> dict[str, Any]:
+    """A video, link share, event, sticker or GIF attachment."""
+    ident = numeric_id(f"{kind}_{name}")
+    if kind == "video":
+        link = f"https://www.facebook.com/{page_id}/videos/{ident}/"
+        return {
+            "media": {
+                "image": {"height": 720, "src": cdn(f"thumb_{name}", ctx), "width": 1280},
+                "source": cdn(f"video_{name}", ctx, "mp4"),
+            },
+            "target": {"id": ident, "url": link},
+            "title": "Film från kommunen",
+            "type": "video_inline",
+            "media_type": "video",
+            "url": link,
+        }
+    if kind == "share":
+        return _shared_link(name, ctx)
+    if kind == "event":
+        link = f"https://www.facebook.com/events/{ident}/"
+        return {
+            "media": {"image": {"height": 400, "src": cdn(f"event_{name}", ctx), "width": 800}},
+            "target": {"id": ident, "url": link},
+            "title": "Öppet hus i kommunhuset",
+            "description": "Välkommen på öppet hus!",
+            "type": "event",
+            "media_type": "event",
+            "url": link,
+        }
+    sticker = kind == "sticker"
+    link = f"https://www.facebook.com/{'stickers' if sticker else 'gif'}/{ident}"
+    return {
+        "media": {"image": {"height": 240, "src": cdn(f"{kind}_{name}", ctx), "width": 240}},
+        "target": {"id": ident, "url": link},
+        "type": "sticker" if sticker else "animated_image_share",
+        "url": link,
+    }
+
+
+def _attachments(post: PostData, ctx: Ctx, page_id: str) -> dict[str, Any]:
+    if post.attachment:
+        return {"data": [_other_attachment(post.attachment, post.id, page_id, ctx)]}
     photos = [_photo(f"photo_{post.id}_{i + 1}", ctx) for i in range(post.images)]
     if len(photos) == 1:
         return {"data": photos}
@@ -122,11 +199,52 @@ def _comment_link(entry: Entry, ctx: Ctx) -> str:
 
 
 def _comment_attachment(entry: Entry, ctx: Ctx) -> dict[str, Any] | None:
+    if entry.obj.attachment:
+        kind = {"gif": "animated_image_share"}.get(entry.obj.attachment, entry.obj.attachment)
+        attachment = _other_attachment(kind, entry.id, entry.page_id, ctx)
+        attachment.pop("media_type", None)  # a comment's attachment has no media_type
+        return attachment
     if not entry.obj.images:
         return None
     photo = _photo(f"comment_{entry.id}", ctx)
     del photo["media_type"]
     return photo
+
+
+def _message_tags(text: str, tags: tuple[tuple[str, str], ...]) -> list[dict[str, Any]] | None:
+    """`message_tags` of a text: who is named where (offsets in UTF-16 units, as Graph)."""
+    found = []
+    for ident, name in tags:
+        at = text.find(name)
+        offset = len(text[: max(at, 0)].encode("utf-16-le")) // 2
+        found.append({"id": ident, "name": name, "type": "page", "offset": offset,
+                      "length": len(name.encode("utf-16-le")) // 2})  # fmt: skip
+    return found or None
+
+
+def _message_files(entry: Entry, ctx: Ctx) -> dict[str, Any] | None:
+    """A message's `attachments`: an image, video (with preview), audio clip or file."""
+    kind = entry.obj.attachment
+    if not kind:
+        return None
+    name, ident = f"msg_{entry.id}", numeric_id(f"att_{entry.id}")
+    item: dict[str, Any] = {"id": ident}
+    if kind == "image":
+        item |= {"mime_type": "image/png", "name": f"{name}.png", "size": 2048,
+                 "image_data": {"url": cdn(name, ctx), "preview_url": cdn(f"p_{name}", ctx),
+                                "width": 16, "height": 12}}  # fmt: skip
+    elif kind == "video":
+        item |= {"mime_type": "video/mp4", "name": f"{name}.mp4", "size": 40960,
+                 "video_data": {"url": cdn(name, ctx, "mp4"),
+                                "preview_url": cdn(f"p_{name}", ctx), "width": 640,
+                                "height": 360, "length": 12, "rotation": 0}}  # fmt: skip
+    elif kind == "audio":
+        item |= {"mime_type": "audio/mpeg", "name": f"{name}.mp3", "size": 8192,
+                 "file_url": cdn(name, ctx, "mp3")}  # fmt: skip
+    else:
+        item |= {"mime_type": "application/pdf", "name": f"{name}.pdf", "size": 4096,
+                 "file_url": cdn(name, ctx, "pdf")}  # fmt: skip
+    return {"data": [item]}
 
 
 def _present(value: Any) -> Any:
@@ -147,12 +265,27 @@ def build_getters(store: GraphStore) -> dict[str, dict[str, Getter]]:
         user, page = entry.conversation.user, own(entry)
         return (page, user) if entry.obj.from_page else (user, page)
 
+    def can_see_people(ctx: Ctx) -> bool:
+        """Graph leaves out who wrote what for tokens without pages_read_user_content."""
+        return ctx.info is not None and "pages_read_user_content" in ctx.info.permissions
+
+    def author(entry: Entry, ctx: Ctx) -> dict[str, str] | None:
+        """`from` of a post or comment: the page, or a person (hidden from some tokens)."""
+        who = entry.obj.author or own(entry)
+        if who[0] != entry.page_id and not can_see_people(ctx):
+            return None
+        return {"name": who[1], "id": who[0]}
+
     def story(entry: Entry) -> str | None:
         """Return Facebook's generated line for photo posts ("X added 2 new photos.")."""
         images = entry.obj.images
-        if not images:
-            return None
         name = own(entry)[1]
+        if entry.obj.attachment == "share":
+            return f"{name} shared a link."
+        if entry.obj.attachment == "video":
+            return f"{name} added a new video."
+        if not images or entry.obj.author:
+            return None
         return f"{name} added a new photo." if images == 1 else f"{name} added {images} new photos."
 
     plain = (
@@ -194,32 +327,41 @@ def build_getters(store: GraphStore) -> dict[str, dict[str, Getter]]:
         "id": lambda e, c: e.obj.id,
         "message": lambda e, c: e.obj.message or None,
         "story": lambda e, c: story(e),
-        "message_tags": lambda e, c: None,  # the emulator's texts tag nobody
+        "message_tags": lambda e, c: _message_tags(e.obj.message, e.obj.tags),
         "created_time": lambda e, c: fmt(e.obj.created_time),
         "updated_time": lambda e, c: fmt(e.obj.updated_time or e.obj.created_time),
         "permalink_url": lambda e, c: (
-            f"https://www.facebook.com/{e.page_id}/posts/{e.id.split('_', 1)[-1]}"
+            f"https://www.facebook.com/{e.id.split('_', 1)[0]}/posts/{e.id.split('_', 1)[-1]}"
         ),
-        "from": lambda e, c: dict(zip(("id", "name"), own(e), strict=True)),
-        "status_type": lambda e, c: "added_photos" if e.obj.images else "mobile_status_update",
+        "from": author,
+        "to": lambda e, c: (
+            {"data": [dict(zip(("id", "name"), own(e), strict=True))]}
+            if e.obj.author and not e.obj.wall else None
+        ),
+        "status_type": lambda e, c: (
+            "wall_post" if e.obj.author else STATUS_TYPES.get(e.obj.attachment or "")
+            or ("added_photos" if e.obj.images else "mobile_status_update")
+        ),
         "full_picture": lambda e, c: cdn(f"photo_{e.id}_1", c) if e.obj.images else None,
         "is_hidden": lambda e, c: e.obj.is_hidden,
         "is_published": lambda e, c: True,
         "shares": lambda e, c: {"count": e.obj.shares} if e.obj.shares else None,
-        "attachments": lambda e, c: _attachments(e.obj, c) if e.obj.images else None,
+        "attachments": lambda e, c: (
+            _attachments(e.obj, c, e.page_id) if e.obj.images or e.obj.attachment else None
+        ),
     }
     comment: dict[str, Getter] = {
         "id": lambda e, c: e.obj.id,
         "message": lambda e, c: e.obj.message,
         "created_time": lambda e, c: fmt(e.obj.created_time),
-        "from": lambda e, c: {"name": e.obj.author[1], "id": e.obj.author[0]},
+        "from": author,
         "parent": lambda e, c: None,  # rendered as a node by Renderer.render
         "permalink_url": _comment_link,
         "attachment": _comment_attachment,
         "like_count": lambda e, c: e.obj.like_count,
         "comment_count": lambda e, c: len(e.obj.replies),
         "is_hidden": lambda e, c: e.obj.is_hidden,
-        "message_tags": lambda e, c: None,  # the emulator's texts tag nobody
+        "message_tags": lambda e, c: None,  # the emulator's comments tag nobody
         "can_comment": lambda e, c: e.parent is None,
     }
     conversation: dict[str, Getter] = {
@@ -240,7 +382,12 @@ def build_getters(store: GraphStore) -> dict[str, dict[str, Getter]]:
         "created_time": lambda e, c: fmt(e.obj.created_time),
         "from": lambda e, c: _party(parties(e)[0]),
         "to": lambda e, c: {"data": [_party(parties(e)[1])]},
-        "attachments": lambda e, c: None,  # the emulator's messages carry none
+        "attachments": _message_files,
+        "sticker": lambda e, c: cdn(f"sticker_{e.id}", c) if e.obj.sticker else None,
+        "shares": lambda e, c: (
+            {"data": [{"link": e.obj.share, "name": "Delad länk", "description": None}]}
+            if e.obj.share else None
+        ),
     }
     return {
         "page": page,

@@ -34,6 +34,7 @@ EDGES: dict[str, dict[str, str]] = {
         "published_posts": "post",
         "posts": "post",
         "feed": "post",
+        "tagged": "post",
         "conversations": "conversation",
     },
     "post": {"comments": "comment"},
@@ -245,7 +246,9 @@ class Renderer:
 
     # --- edges and paging -------------------------------------------------------------------
 
-    def _listing(self, entry: Entry, edge: str, params: dict[str, str]) -> _Listing:
+    def _listing(
+        self, entry: Entry, edge: str, params: dict[str, str], ctx: Ctx
+    ) -> _Listing:
         if entry.kind == "page" and edge == "conversations":
             platform = params.get("platform", "messenger").lower()
             if platform not in ("messenger", "instagram"):
@@ -256,6 +259,24 @@ class Renderer:
             return _Listing(
                 items, _finder(items), 0, len(items), carry=_carry(params, ("platform",))
             )
+        if entry.kind == "page" and edge in ("feed", "tagged"):
+            if ctx.info is None or "pages_read_user_content" not in ctx.info.permissions:
+                raise GraphError(
+                    403,
+                    "(#10) This endpoint requires the 'pages_read_user_content' permission.",
+                    10,
+                )
+            since = _parse_time(params.get("since"), "since")
+            until = _parse_time(params.get("until"), "until")
+            items = [
+                post for post in self.store.pages[entry.id].feed(tagged_only=edge == "tagged")
+                if (since is None or post.created_time.timestamp() >= since)
+                and (until is None or post.created_time.timestamp() <= until)
+            ]  # fmt: skip
+            return _Listing(
+                items, _finder(items), 0, len(items), {"total_count": len(items)},
+                _carry(params, ("since", "until", "summary")),
+            )  # fmt: skip
         if entry.kind == "page":
             state = self.store.pages[entry.id]
             lo, hi = state.window(
@@ -347,7 +368,7 @@ class Renderer:
             raise nonexisting(edge, entry.kind)
         require(child_kind, ctx.info)
         self._check_fields(child_kind, children)
-        listing = self._listing(entry, edge, params)
+        listing = self._listing(entry, edge, params, ctx)
         limit = _parse_limit(params.get("limit"))
         start, end = self._window(listing, params, limit)
 

@@ -106,8 +106,17 @@ class PageState:
         self.page.posts.insert(index, post)
         self.reindex()
 
+    def feed(self, tagged_only: bool = False) -> list[PostData]:
+        """The page's feed newest first: its own posts, visitors' posts and posts that tag it."""
+        others = [p for p in self.page.others if p.wall or not tagged_only]
+        posts = others if tagged_only else [*self.page.posts, *others]
+        return sorted(posts, key=lambda p: (p.created_time, p.id), reverse=True)
+
     def remove(self, post: PostData) -> None:
         """Remove a post."""
+        if post.id not in self.pos:  # a visitor's post, or one that tags the page
+            self.page.others[:] = [p for p in self.page.others if p.id != post.id]
+            return
         index = self.pos[post.id]
         del self.keys[index], self.page.posts[index]
         self.seq.pop(post.id, None)
@@ -164,7 +173,7 @@ class GraphStore:
                 if object_id in entries or object_id in self.index:
                     raise ValueError(f"duplicate object id {object_id!r}")
                 entries[object_id] = entry
-            for post in page.posts:
+            for post in [*page.posts, *page.others]:
                 if post.updated_time is None:
                     post.updated_time = max(
                         [post.created_time]
@@ -177,7 +186,7 @@ class GraphStore:
         yield page.id, Entry("page", page, page.id)
         if page.username:  # Graph resolves a page's username like its id
             yield page.username, Entry("page", page, page.id)
-        for post in page.posts:
+        for post in [*page.posts, *page.others]:
             yield post.id, Entry("post", post, page.id)
             yield from self._comment_entries(page.id, post, post.comments, None)
         for conversation in page.conversations:
@@ -213,7 +222,13 @@ class GraphStore:
     # --- posts ------------------------------------------------------------------------------
 
     def add_post(
-        self, page_id: str, message: str, *, created_time: datetime | None = None, images: int = 0
+        self,
+        page_id: str,
+        message: str,
+        *,
+        created_time: datetime | None = None,
+        images: int = 0,
+        attachment: str | None = None,
     ) -> str:
         """Publish a post on the page (now, or at `created_time`) and return its id."""
         with self.lock:
@@ -224,8 +239,39 @@ class GraphStore:
                 if post_id not in self.index:
                     break
             created = (created_time or self.now()).astimezone(UTC).replace(microsecond=0)
-            post = PostData(post_id, message, created, updated_time=created, images=images)
+            post = PostData(
+                post_id, message, created, updated_time=created, images=images,
+                attachment=attachment,
+            )  # fmt: skip
             state.insert(post)
+            self.index[post_id] = Entry("post", post, page_id)
+            return post_id
+
+    def add_other_post(
+        self,
+        page_id: str,
+        author: tuple[str, str],
+        message: str,
+        *,
+        wall: str | None = None,
+        created_time: datetime | None = None,
+    ) -> str:
+        """A visitor's post on the page (`wall=None`), or a post on `wall` tagging the page."""
+        with self.lock:
+            state = self.pages[page_id]
+            prefix = wall or page_id
+            while True:
+                post_id = f"{prefix}_{page_id}{state.next_serial:06d}"
+                state.next_serial += 1
+                if post_id not in self.index:
+                    break
+            created = (created_time or self.now()).astimezone(UTC).replace(microsecond=0)
+            name = state.page.name
+            post = PostData(
+                post_id, message, created, updated_time=created, author=author, wall=wall,
+                tags=((page_id, name),) if wall else (),
+            )  # fmt: skip
+            state.page.others.append(post)
             self.index[post_id] = Entry("post", post, page_id)
             return post_id
 
@@ -266,6 +312,7 @@ class GraphStore:
         author: tuple[str, str] | None = None,
         created_time: datetime | None = None,
         images: int = 0,
+        attachment: str | None = None,
     ) -> str:
         """Comment on a post, or reply to a comment (a reply to a reply joins its top comment).
 
@@ -294,7 +341,9 @@ class GraphStore:
             self._comment_serials[post.id] = serial
             created = (created_time or self.now()).astimezone(UTC).replace(microsecond=0)
             author = author or person(self._rng.randrange(1000))
-            comment = CommentData(comment_id, message, created, author, images=images)
+            comment = CommentData(
+                comment_id, message, created, author, images=images, attachment=attachment
+            )
             siblings = parent.replies if parent is not None else post.comments
             bisect.insort(siblings, comment, key=comment_key)
             self.index[comment_id] = Entry("comment", comment, entry.page_id, post, parent)
@@ -345,6 +394,8 @@ class GraphStore:
         *,
         from_page: bool = False,
         created_time: datetime | None = None,
+        attachment: str | None = None,
+        sticker: bool = False,
     ) -> str:
         """Add a Messenger message between the page and `user` (id, name); return its id."""
         with self.lock:
@@ -362,7 +413,10 @@ class GraphStore:
             while f"m_{conversation.id[2:]}x{number:04d}" in self.index:
                 number += 1
             created = (created_time or self.now()).astimezone(UTC).replace(microsecond=0)
-            item = MessageData(f"m_{conversation.id[2:]}x{number:04d}", message, created, from_page)
+            item = MessageData(
+                f"m_{conversation.id[2:]}x{number:04d}", message, created, from_page,
+                attachment=attachment, sticker=sticker,
+            )  # fmt: skip
             bisect.insort(conversation.messages, item, key=lambda m: m.created_time)
             self.index[item.id] = Entry("message", item, page_id, conversation=conversation)
             state.sort_conversations()

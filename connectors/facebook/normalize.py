@@ -5,8 +5,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
 
+from connectors.facebook.attachments import (
+    ATTACHMENT_FIELDS,
+    MESSAGE_ATTACHMENT_FIELDS,
+    attachment_parts,
+    message_attachments,
+    post_attachments,
+    stable_key,
+)
 from connectors.model import Author, MediaRef, Record, canonical_json, parse_utc
 
 PLATFORM = "facebook"
@@ -18,12 +25,12 @@ PROFILE_FIELDS = (
 COMMENT_FIELDS = (
     "id,message,created_time,from,parent{id},permalink_url,attachment,is_hidden,message_tags"
 )
-ATTACHMENT_FIELDS = "attachments{media_type,type,url,target,media,description,subattachments}"
 POST_BASE_FIELDS = (
     f"id,message,story,created_time,updated_time,permalink_url,from,status_type,is_hidden,"
-    f"{ATTACHMENT_FIELDS}"
+    f"message_tags,{ATTACHMENT_FIELDS}"
 )
-MESSAGE_FIELDS = "id,message,created_time,from,to,attachments"
+MESSAGE_FIELDS = f"id,message,created_time,from,to,{MESSAGE_ATTACHMENT_FIELDS}"
+TAG_FACTS = ("id", "name", "type", "offset", "length")
 
 
 def post_fields(comment_limit: int) -> str:
@@ -83,34 +90,32 @@ def _direction(author: Author, page_id: str) -> str:
     return "own" if author.id == page_id else "incoming"
 
 
-def _stable_key(url: str) -> str:
-    """A key for a CDN URL that survives re-signing: host-free path without the query."""
-    return "fb:path:" + urlsplit(url).path
-
-
-def _media_from_attachment(att: dict[str, Any]) -> list[MediaRef]:
-    """Media refs of one attachment; an album yields its photos, not its cover (a repeat)."""
-    subs = [s for s in ((att.get("subattachments") or {}).get("data") or []) if isinstance(s, dict)]
-    if subs:
-        return [ref for sub in subs for ref in _media_from_attachment(sub)]
-    media = att.get("media") if isinstance(att.get("media"), dict) else {}
-    src = (media.get("image") or {}).get("src")
-    if not src:
+def _tags(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    """`message_tags` (people and pages named in the text) with their stable facts."""
+    tags = raw.get("message_tags")
+    if isinstance(tags, dict):  # some versions key the tags by their offset
+        tags = [t for group in tags.values() if isinstance(group, list) for t in group]
+    if not isinstance(tags, list):
         return []
-    target = att.get("target") if isinstance(att.get("target"), dict) else {}
-    key = f"fb:{target['id']}" if target.get("id") else _stable_key(src)
-    is_video = str(att.get("media_type", att.get("type", ""))).startswith("video")
-    return [MediaRef(key=key, source_url=src, kind="video_thumbnail" if is_video else "image")]
+    return [
+        {k: t[k] for k in TAG_FACTS if t.get(k) is not None} for t in tags if isinstance(t, dict)
+    ]
 
 
-def post_media(raw: dict[str, Any]) -> tuple[MediaRef, ...]:
-    """Attachments of a post (photos, album subattachments, video thumbnails) as media refs."""
-    refs: list[MediaRef] = []
-    for att in (raw.get("attachments") or {}).get("data") or []:
-        if isinstance(att, dict):
-            refs.extend(_media_from_attachment(att))
-    unique = {r.key: r for r in refs}
-    return tuple(unique.values())
+def _comment_extra(raw: dict[str, Any]) -> tuple[tuple[MediaRef, ...], dict[str, Any]]:
+    """A comment's attachment, tags, hidden state, and whether Graph hid its author."""
+    extra: dict[str, Any] = {}
+    media: tuple[MediaRef, ...] = ()
+    if isinstance(raw.get("attachment"), dict):
+        refs, facts = attachment_parts(raw["attachment"])
+        media, extra["attachment"] = tuple(refs), facts
+    if raw.get("is_hidden") is not None:
+        extra["is_hidden"] = raw["is_hidden"]
+    if tags := _tags(raw):
+        extra["message_tags"] = tags
+    if "from" not in raw:  # Graph leaves authors out for tokens without pages_read_user_content
+        extra["author_hidden"] = True
+    return media, extra
 
 
 def normalize_post(raw: dict[str, Any], *, page_id: str, account: str) -> Record:
@@ -121,6 +126,11 @@ def normalize_post(raw: dict[str, Any], *, page_id: str, account: str) -> Record
     for key in ("story", "status_type", "is_hidden"):
         if raw.get(key) is not None:
             extra[key] = raw[key]
+    media, facts = post_attachments(raw)
+    if facts:
+        extra["attachments"] = facts
+    if tags := _tags(raw):
+        extra["message_tags"] = tags
     return Record(
         platform=PLATFORM,
         account=account,
@@ -133,7 +143,7 @@ def normalize_post(raw: dict[str, Any], *, page_id: str, account: str) -> Record
         text=raw.get("message"),
         created_at=parse_utc(raw.get("created_time")),
         url=raw.get("permalink_url"),
-        media=post_media(raw),
+        media=media,
         extra=extra,
         raw=body,
     )
@@ -144,12 +154,7 @@ def normalize_comment(raw: dict[str, Any], *, post_id: str, page_id: str, accoun
     author = _author(raw.get("from"))
     parent = raw.get("parent") if isinstance(raw.get("parent"), dict) else None
     parent_id = str(parent["id"]) if parent and parent.get("id") else None
-    media: tuple[MediaRef, ...] = ()
-    if isinstance(raw.get("attachment"), dict):
-        media = tuple(_media_from_attachment(raw["attachment"]))
-    extra: dict[str, Any] = {}
-    if raw.get("is_hidden") is not None:
-        extra["is_hidden"] = raw["is_hidden"]
+    media, extra = _comment_extra(raw)
     return Record(
         platform=PLATFORM,
         account=account,
@@ -173,16 +178,7 @@ def normalize_message(
 ) -> Record:
     """A Messenger message in a conversation with the page as a record."""
     author = _author(raw.get("from"))
-    media: list[MediaRef] = []
-    for att in (raw.get("attachments") or {}).get("data") or []:
-        if not isinstance(att, dict):
-            continue
-        url = (att.get("image_data") or {}).get("url") or (att.get("file_url"))
-        if url:
-            key = f"fb:{att['id']}" if att.get("id") else _stable_key(url)
-            media.append(
-                MediaRef(key=key, source_url=url, kind="attachment", mime_type=att.get("mime_type"))
-            )
+    media, extra = message_attachments(raw)
     conversation_id = str(conversation["id"])
     return Record(
         platform=PLATFORM,
@@ -198,7 +194,8 @@ def normalize_message(
         url=f"https://www.facebook.com{conversation['link']}"
         if str(conversation.get("link", "")).startswith("/")
         else conversation.get("link"),
-        media=tuple(media),
+        media=media,
+        extra=extra,
         raw=raw,
     )
 
@@ -224,10 +221,10 @@ def normalize_profile(raw: dict[str, Any], *, account: str) -> Record:
     media: list[MediaRef] = []
     picture = ((raw.get("picture") or {}).get("data") or {}).get("url")
     if picture:
-        media.append(MediaRef(key=_stable_key(picture), source_url=picture, kind="profile_picture"))
+        media.append(MediaRef(key=stable_key(picture), source_url=picture, kind="profile_picture"))
     cover = (raw.get("cover") or {}).get("source")
     if cover:
-        media.append(MediaRef(key=_stable_key(cover), source_url=cover, kind="cover_photo"))
+        media.append(MediaRef(key=stable_key(cover), source_url=cover, kind="cover_photo"))
     page_id = str(raw["id"])
     texts = [raw.get("about"), raw.get("description")]
     return Record(

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from connectors.base import TransientError
+from connectors.base import PermissionDenied, TransientError
 from connectors.facebook.client import BATCH_LIMIT, ObjectMissing, classify, failure_from_envelope
 from connectors.facebook.normalize import (
     COMMENT_FIELDS,
@@ -30,7 +30,6 @@ from connectors.model import Batch, ItemRef, Record, Span, Tombstone, parse_utc
 if TYPE_CHECKING:
     from connectors.facebook.connector import FacebookConnector
 
-LISTED_EDGES = ("published_posts",)
 
 
 def refetch(conn: FacebookConnector, refs: Sequence[ItemRef], span: Span | None) -> Iterator[Batch]:
@@ -46,7 +45,13 @@ def refetch(conn: FacebookConnector, refs: Sequence[ItemRef], span: Span | None)
     if span is None:
         targets = list(posts.values())
     else:
-        listed = list_span(conn, span)
+        listed = list_span(conn, span, "published_posts")
+        if any(post_id not in listed for post_id in posts):  # visitors' posts are in /feed
+            listed |= {
+                post_id: marker
+                for post_id, marker in _feed_listing(conn, span).items()
+                if post_id in posts
+            }
         targets = [
             posts.get(post_id) or ItemRef("post", post_id)
             for post_id, marker in listed.items()
@@ -56,8 +61,16 @@ def refetch(conn: FacebookConnector, refs: Sequence[ItemRef], span: Span | None)
     yield from _read_posts(conn, targets, comments, orphans)
 
 
-def list_span(conn: FacebookConnector, span: Span) -> dict[str, str | None]:
-    """List the posts created in the span: id -> change marker (None: read it anyway)."""
+def _feed_listing(conn: FacebookConnector, span: Span) -> dict[str, str | None]:
+    """The span of `/feed` (visitors' posts), or nothing when the token may not list it."""
+    try:
+        return list_span(conn, span, "feed")
+    except PermissionDenied:
+        return {}  # the posts are then read one by one
+
+
+def list_span(conn: FacebookConnector, span: Span, edge: str) -> dict[str, str | None]:
+    """List the posts of an edge created in the span: id -> change marker (None: read it)."""
     params: dict[str, Any] = {
         "fields": listing_fields(),
         "limit": conn.listing_size,
@@ -65,24 +78,23 @@ def list_span(conn: FacebookConnector, span: Span) -> dict[str, str | None]:
         "until": math.ceil(span.end.timestamp()),
     }
     listed: dict[str, str | None] = {}
-    for edge in LISTED_EDGES:
-        try:
-            for page in conn.client.pages(f"{conn.page_id}/{edge}", params, stream="posts"):
-                for raw in page.data:
-                    if raw.get("id") is None:
-                        continue
-                    try:
-                        created = parse_utc(raw.get("created_time"))
-                    except (TypeError, ValueError):  # read in full: its normalisation decides
-                        listed[str(raw["id"])] = None
-                        continue
-                    if created is not None and not span.start <= created < span.end:
-                        continue
-                    nested = raw.get("comments") if isinstance(raw.get("comments"), dict) else {}
-                    firsts = [c for c in nested.get("data") or [] if isinstance(c, dict)]
-                    listed[str(raw["id"])] = change_marker(raw, firsts)
-        except ObjectMissing:
-            raise _unreadable(conn) from None
+    try:
+        for page in conn.client.pages(f"{conn.page_id}/{edge}", params, stream="posts"):
+            for raw in page.data:
+                if raw.get("id") is None:
+                    continue
+                try:
+                    created = parse_utc(raw.get("created_time"))
+                except (TypeError, ValueError):  # read in full: its normalisation decides
+                    listed[str(raw["id"])] = None
+                    continue
+                if created is not None and not span.start <= created < span.end:
+                    continue
+                nested = raw.get("comments") if isinstance(raw.get("comments"), dict) else {}
+                firsts = [c for c in nested.get("data") or [] if isinstance(c, dict)]
+                listed[str(raw["id"])] = change_marker(raw, firsts)
+    except ObjectMissing:
+        raise _unreadable(conn) from None
     return listed
 
 
