@@ -487,4 +487,4 @@ def test_a_stream_the_platform_does_not_offer_is_refused_at_load(tmp_path: Path)
         load_config(write(tmp_path, text), ENV)
     message = str(caught.value)
     assert "accounts[0].streams" in message and "'comments'" in message
-    assert "profile, posts, messages" in message
+    assert "profile, posts, visitor_posts, messages" in message

@@ -273,6 +273,9 @@ def test_sigkill_during_an_incremental_run_after_edits_and_deletions(fb_setup, t
     new_post = emulator.add_post(PAGE_ID, "Ny information om vinterväghållningen.")
     new_comment = emulator.add_comment(posts[-1]["id"], "Gäller det även gång- och cykelvägar?")
     new_message = emulator.add_message(PAGE_ID, ("777", "Vera Vinter"), "Hej! När plogas det?")
+    # a busy day: every post gets a comment, so the change-driven re-read reads each in full
+    # and the run lasts long enough to be killed inside it, between its stored batches
+    busy = [emulator.add_comment(p["id"], "Tack för infon!") for p in posts if p["id"] != doomed_post]
 
     duration = reference.complete()
     victim.kill_repeatedly(rng, duration, kills=5)
@@ -283,7 +286,7 @@ def test_sigkill_during_an_incremental_run_after_edits_and_deletions(fb_setup, t
     for item_id in edited:
         assert [v["text"] for v in by_id[item_id]["versions"]] == [before[item_id]["text"]]
     assert by_id[doomed_post]["deleted"] and all(by_id[c]["deleted"] for c in doomed_comments)
-    assert {new_post, new_comment, new_message} <= set(by_id)
+    assert {new_post, new_comment, new_message, *busy} <= set(by_id)
     unchanged = set(before) - set(edited)
     assert all(not by_id[i]["versions"] for i in unchanged)
     assert_runs_recorded(victim)

@@ -361,6 +361,10 @@ class GraphStore:
         with self.lock:
             entry = self._get(comment_id, "comment")
             assert entry.post is not None
+            # Facebook never gives a deleted comment's id to a new one: keep the serial's mark
+            self._comment_serials.setdefault(
+                entry.post.id, sum(1 for _ in walk(entry.post.comments))
+            )
             siblings = entry.parent.replies if entry.parent is not None else entry.post.comments
             siblings[:] = [c for c in siblings if c.id != comment_id]
             self._forget_comments([entry.obj])
