@@ -168,6 +168,10 @@ class Connector:
     """Base class: one instance serves one account for one run."""
 
     platform: ClassVar[str]
+    # the platform API version used when `[platforms.NAME] api_version` is not set, and the
+    # pattern a configured version must match (None: the platform has no versions)
+    default_api_version: ClassVar[str | None] = None
+    api_version_pattern: ClassVar[str | None] = None
     display_name: ClassVar[str] = ""  # how people write the platform's name, e.g. "Facebook"
     streams: ClassVar[tuple[StreamSpec, ...]]
     # The platform's own hosts (shell patterns such as "*.fbcdn.net"): without a configured

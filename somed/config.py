@@ -40,9 +40,7 @@ from somed.config_errors import (
 from somed.config_tokens import SECRET_KEYS, _reject_secrets, _resolve_token
 
 __all__ = [
-    "API_VERSION_PATTERNS",
     "CONFIG_ENV",
-    "DEFAULT_API_VERSIONS",
     "DEFAULT_CONFIG_PATH",
     "KNOWN_PLATFORMS",
     "SECRET_KEYS",
@@ -64,8 +62,15 @@ __all__ = [
 ]
 
 KNOWN_PLATFORMS: tuple[str, ...] = ("facebook", "instagram", "x", "youtube")
-DEFAULT_API_VERSIONS: dict[str, str] = {"facebook": "v21.0"}
-API_VERSION_PATTERNS: dict[str, str] = {"facebook": r"^v\d+\.\d+$"}
+
+
+def _api_versions(platform: str) -> tuple[str | None, str | None]:
+    """(default API version, version pattern) as the platform's connector declares them."""
+    try:
+        cls = connector_class(platform)
+    except KeyError:
+        return None, None
+    return cls.default_api_version, cls.api_version_pattern
 DEFAULT_CONFIG_PATH = Path("/etc/somed/config.toml")
 CONFIG_ENV = "SOMED_CONFIG"
 
@@ -373,15 +378,14 @@ class Config(_Model):
     def _platform_versions(cls, value: dict[str, PlatformConfig]) -> dict[str, PlatformConfig]:
         result = dict(value)
         for name, settings in value.items():
-            if settings.api_version is None and name in DEFAULT_API_VERSIONS:
-                update = {"api_version": DEFAULT_API_VERSIONS[name]}
-                result[name] = settings.model_copy(update=update)
-            pattern = API_VERSION_PATTERNS.get(name)
+            default, pattern = _api_versions(name)
+            if settings.api_version is None and default is not None:
+                result[name] = settings.model_copy(update={"api_version": default})
             version = settings.api_version
             if pattern and version is not None and not re.match(pattern, version):
                 raise _invalid(
                     f"{version[:40]!r} is not a {name} API version",
-                    f"write it like {DEFAULT_API_VERSIONS.get(name, 'v21.0')!r}",
+                    f"write it like {default or 'v21.0'!r}",
                     at=f"{name}.api_version",
                 )
         return result
@@ -452,7 +456,7 @@ class Config(_Model):
         """Return the `[platforms.NAME]` settings, or the defaults when the table is missing."""
         settings = self.platforms.get(platform) or PlatformConfig()
         return PlatformSettings(
-            api_version=settings.api_version or DEFAULT_API_VERSIONS.get(platform),
+            api_version=settings.api_version or _api_versions(platform)[0],
             endpoint=settings.endpoint,
             page_size=settings.page_size,
             timeout_seconds=float(settings.timeout_seconds),

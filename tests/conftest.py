@@ -108,3 +108,15 @@ def fb_setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callab
     yield build
     for emulator in started:
         emulator.stop()
+
+
+def archived(setup: Setup) -> dict[str, dict[str, object]]:
+    """Every item of the setup's archive by id, as `somed export` gives it (record contract)."""
+    from storage import queries
+    from storage.db import connect
+
+    db = connect(setup.config.db_path)
+    try:
+        return {str(i["id"]): i for i in queries.export_items(db)}
+    finally:
+        db.close()

@@ -217,3 +217,43 @@ def test_a_message_keeps_files_stickers_and_shared_links():
     assert {m.kind for m in message.media} == {"file", "sticker"}
     assert message.extra["sticker"] is True
     assert message.extra["shares"] == [{"link": "https://www.mora.se/blankett", "name": "Blankett"}]
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "permission"),
+    [
+        (100, "(#100) The page requires the 'pages_read_engagement' permission", "pages_read_engagement"),
+        (10, "(#10) This endpoint requires the 'pages_read_engagement' permission or the "
+             "'Page Public Content Access' feature.", "pages_read_engagement"),
+        (200, "(#200) Requires pages_messaging permission to manage the object", "pages_messaging"),
+        (283, "(#283) Requires extended permission: read_insights", "read_insights"),
+        (190 + 20, "(#210) pages_read_user_content permission(s) must be granted", "pages_read_user_content"),
+    ],
+)
+def test_permission_errors_in_any_wording_name_the_missing_permission(code, message, permission):
+    error = classify(failure_from_envelope({"error": {"code": code, "message": message}}, 403))
+    assert isinstance(error, PermissionDenied)
+    assert error.reason == "permission.missing" and error.params["permission"] == permission
+
+
+def test_a_permission_error_without_a_name_is_still_a_permission_error():
+    body = {"error": {"code": 200, "message": "(#200) Permissions error"}}
+    error = classify(failure_from_envelope(body, 403))
+    assert isinstance(error, PermissionDenied) and error.reason == "permission.denied"
+    missing = {"error": {"code": 100, "error_subcode": 33, "message": "Object does not exist"}}
+    assert isinstance(classify(failure_from_envelope(missing, 400)), ObjectMissing)
+
+
+def test_graph_api_versions_are_the_connectors_knowledge(tmp_path):
+    from connectors.facebook.connector import FacebookConnector
+    from somed.config import ConfigError, load_config
+
+    account = '[[accounts]]\nkey = "mora-fb"\nplatform = "facebook"\nid = "1"\ntoken_env = "X"\n'
+    path = tmp_path / "config.toml"
+    path.write_text(f'[storage]\ndir = "{tmp_path}"\n[platforms.facebook]\n{account}')
+    settings = load_config(path, {"X": "t"}).platform_settings("facebook")
+    assert settings.api_version == FacebookConnector.default_api_version
+    path.write_text(f'[storage]\ndir = "{tmp_path}"\n[platforms.facebook]\napi_version = "21"\n'
+                    f"{account}")  # fmt: skip
+    with pytest.raises(ConfigError, match="api_version"):
+        load_config(path, {"X": "t"})

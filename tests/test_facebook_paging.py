@@ -6,22 +6,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import small_page
+from conftest import archived, small_page
 
 from connectors.facebook.client import Page
 from connectors.facebook.emulator_store import walk
 from somed.daemon import prepare_archive
 from somed.runner import Runner
-from storage import queries
-from storage.db import connect
 
 
 def archived_ids(setup) -> set[str]:
-    db = connect(setup.config.db_path)
-    try:
-        return {i["id"] for i in queries.export_items(db)}
-    finally:
-        db.close()
+    return set(archived(setup))
 
 
 def page_ids(page) -> set[str]:

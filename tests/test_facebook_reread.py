@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from conftest import NOW, PAGE_ID, small_page
+from conftest import NOW, PAGE_ID, archived, small_page
 
 from somed import runner as runner_module
 from somed.daemon import prepare_archive
@@ -27,11 +27,7 @@ def archive(setup, clock=None):
 
 
 def items(setup):
-    db = connect(setup.config.db_path)
-    try:
-        return {i["id"]: i for i in queries.export_items(db)}
-    finally:
-        db.close()
+    return archived(setup)
 
 
 def costs(emulator):

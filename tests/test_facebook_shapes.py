@@ -3,13 +3,11 @@ posts that only tag the page, and authors Graph hides from some tokens."""
 
 from __future__ import annotations
 
-from conftest import PAGE_ID, TOKEN, small_page
+from conftest import PAGE_ID, TOKEN, archived, small_page
 
 from connectors.facebook.emulator import ALL_PERMISSIONS, TokenInfo
 from somed.daemon import prepare_archive
 from somed.runner import Runner
-from storage import queries
-from storage.db import connect
 
 VISITOR = ("61550000099991", "Karin Larsson")
 
@@ -20,11 +18,7 @@ def archive(setup):
 
 
 def items(setup):
-    db = connect(setup.config.db_path)
-    try:
-        return {i["id"]: i for i in queries.export_items(db)}
-    finally:
-        db.close()
+    return archived(setup)
 
 
 def shaped_setup(fb_setup, **kwargs):

@@ -40,7 +40,13 @@ TOKEN_SUBCODES = {
 }
 # the permission Graph names: "(#200) Requires pages_messaging permission ...",
 # "(#10) This endpoint requires the 'pages_read_engagement' permission ..."
-PERMISSION_NAME = re.compile(r"\b[Rr]equires (?:the )?'?([a-z][a-z_]+)'? permission")
+# a Graph permission's name, as error texts word it in many ways: "(#200) Requires
+# pages_messaging permission ...", "(#10) This endpoint requires the 'pages_read_engagement'
+# permission ...", "(#283) Requires extended permission: read_insights", "(#100) ... requires
+# the 'pages_read_engagement' permission", "pages_read_user_content permission(s) must be granted"
+PERMISSION_NAME = re.compile(
+    r"\b((?:pages|read|manage|publish|business|instagram|ads|user|public)_[a-z_]+)\b"
+)
 BATCH_LIMIT = 50
 MAX_IDLE_PAGES = 20  # pages in a row without a new item before a walk is called stalled
 # query parameters that say where a page starts (Graph's three paging forms)
@@ -162,8 +168,8 @@ def classify(
             reason="facebook.too_much_data",
             params=graph,
         )
-    if code in PERMISSION_CODES:
-        named = PERMISSION_NAME.search(text)
+    named = PERMISSION_NAME.search(text) if "permission" in text.lower() else None
+    if code in PERMISSION_CODES or (code == 100 and named and failure.subcode != 33):
         return PermissionDenied(
             stream,
             f"the token lacks a permission (code {code}): {text}",

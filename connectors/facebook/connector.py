@@ -44,7 +44,6 @@ from connectors.facebook.normalize import (
 )
 from connectors.model import Batch, ItemRef, MediaRef, Record, Span, Tombstone, parse_utc, utc_iso
 
-DEFAULT_API_VERSION = "v21.0"
 MIN_PAGE_SIZE = 5
 MESSENGER_DETAIL_LIMIT = 20  # Graph only gives details of a conversation's newest 20 messages
 # the permissions `check()` reports as missing: posts, comment authors, Messenger
@@ -90,6 +89,8 @@ class FacebookConnector(Connector):
     """Reads a Facebook page: profile, published posts with comments and replies, Messenger."""
 
     platform: ClassVar[str] = "facebook"
+    default_api_version: ClassVar[str | None] = "v21.0"
+    api_version_pattern: ClassVar[str | None] = r"^v\d+\.\d+$"
     display_name: ClassVar[str] = "Facebook"
     streams: ClassVar[tuple[StreamSpec, ...]] = (
         StreamSpec("profile", "none", timedelta(minutes=15)),
@@ -122,7 +123,7 @@ class FacebookConnector(Connector):
         self.client = GraphClient(
             account.token.reveal(),
             session,
-            version=settings.api_version or DEFAULT_API_VERSION,
+            version=settings.api_version or self.default_api_version or "",
             timeout=settings.timeout_seconds,
         )
 
