@@ -11,6 +11,8 @@ from typing import Any
 import probes
 from emulated import ACCOUNT, EmulatorProcess, run_somed, write_config
 
+from connectors.facebook.connector import FacebookConnector
+
 # Posts are 6 hours apart, the newest an hour old, so a re-read window of SWEEP_WINDOW_DAYS
 # holds exactly SWEEP_POSTS posts: 25 days = 600 hours.
 SWEEP_WINDOW_DAYS = 25
@@ -18,7 +20,8 @@ SWEEP_POSTS = 100
 DELETE_POSTS = 10
 DELETE_COMMENTS = 20
 
-TARGET_IDLE_REQUESTS = 3  # profile, posts and Messenger: one request each when nothing is new
+# one request per stream when nothing is new: profile, posts, visitors' posts, Messenger
+TARGET_IDLE_REQUESTS = len(FacebookConnector.streams)
 DEFAULT_WINDOW_DAYS = 90  # [[accounts]] refetch_window_days by default
 LISTING_PAGE = 100  # posts per listing request of the window (Graph's largest page)
 DEEP_SWEEP = "deep_sweep"  # the runner keeps the deep sweep's state as a cursor of this name
