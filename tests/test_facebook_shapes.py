@@ -123,3 +123,19 @@ def test_authors_hidden_from_the_token_are_archived_as_hidden(fb_setup):
     assert all(c["direction"] == "incoming" for c in hidden)
     own = [c for c in comments if not c["extra"].get("author_hidden")]
     assert own and all(c["author"]["id"] == PAGE_ID for c in own)  # the page still shows
+
+
+def test_check_names_the_permission_whose_lack_hides_authors(fb_setup):
+    from connectors.facebook.connector import FacebookConnector
+    from connectors.http import RedirectingSession
+
+    tokens = {TOKEN: TokenInfo(page_ids=(PAGE_ID,),
+                               permissions=ALL_PERMISSIONS - {"pages_read_user_content"})}
+    setup = fb_setup(tokens=tokens)
+    settings = setup.config.platform_settings("facebook")
+    connector = FacebookConnector(setup.config.account_spec("test-fb"), settings,
+                                  RedirectingSession(settings.endpoint), lambda: None)
+    result = connector.check()
+    assert "visitor_posts" not in result.allowed_streams and "visitor_posts" in result.denied
+    assert {"posts", "messages"} <= set(result.allowed_streams)
+    assert result.missing_permissions == ("pages_read_user_content",)

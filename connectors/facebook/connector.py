@@ -150,27 +150,34 @@ class FacebookConnector(Connector):
     # --- contract ----------------------------------------------------------------------------
 
     def check(self) -> CheckResult:
-        """Read the page's name and the token's debug info, then probe Messenger access."""
+        """Read the page's name and the token's debug info, then probe visitors' posts and
+        Messenger; a token without pages_read_user_content is named (authors are hidden)."""
         try:
             page = self.client.request(self.page_id, {"fields": "id,name"}, stream="profile")
         except ObjectMissing:
             raise self._no_such_page() from None
         info = self._token_info()
-        allowed = ["profile", "posts", "messages"]
+        allowed = list(self.stream_names())
         denied: dict[str, str] = {}
-        try:
-            self.client.request(
-                f"{page.get('id') or self.page_id}/conversations",
-                {"platform": "messenger", "limit": 1, "fields": "id"},
-                stream="messages",
-            )
-        except PermissionDenied as exc:
-            allowed.remove("messages")
-            denied["messages"] = str(exc)
+        lacking: set[str] = set()
+        page_id = page.get("id") or self.page_id
+        probes = (  # visitors' posts need pages_read_user_content, Messenger pages_messaging
+            ("visitor_posts", "feed", {"limit": 1, "fields": "id"}),
+            ("messages", "conversations", {"platform": "messenger", "limit": 1, "fields": "id"}),
+        )
+        for stream, edge, params in probes:
+            try:
+                self.client.request(f"{page_id}/{edge}", params, stream=stream)
+            except PermissionDenied as exc:
+                allowed.remove(stream)
+                denied[stream] = str(exc)
+                if exc.params.get("permission"):
+                    lacking.add(str(exc.params["permission"]))
         scopes = info.get("scopes")
-        missing: tuple[str, ...] = ()
-        if isinstance(scopes, list):
-            missing = tuple(p for p in CHECKED_PERMISSIONS if p not in scopes)
+        if isinstance(scopes, list):  # without pages_read_user_content Graph hides authors
+            lacking |= {p for p in CHECKED_PERMISSIONS if p not in scopes}
+        missing = tuple(p for p in CHECKED_PERMISSIONS if p in lacking)
+        missing += tuple(sorted(lacking - set(CHECKED_PERMISSIONS)))
         return CheckResult(
             identity=f"{page.get('name')} ({page.get('id')})",
             allowed_streams=tuple(allowed),
