@@ -434,7 +434,32 @@ def _demo_mora(now: datetime) -> PageData:
     for index, thread in enumerate(MESSENGER_THREADS):
         texts = [(text, m % 2 == 1) for m, text in enumerate(thread)]
         builder.conversation(person(10 + index), texts, now - timedelta(days=2 + 9 * index))
+    _demo_shapes(page, now)
     return builder.finish()
+
+
+def _demo_shapes(page: PageData, now: datetime) -> None:
+    """Give the demo the shapes real pages have: a video, a link share, a photo in Messenger,
+    a visitor's post with an answer, and a post elsewhere that only tags the page."""
+    plain = [post for post in page.posts if not post.images]
+    plain[-2].attachment, plain[-5].attachment = "video", "share"
+    page.conversations[1].messages[0].attachment = "image"
+    visitor = person(7)
+    created = (now - timedelta(days=4, hours=2)).replace(microsecond=0)
+    wall_post = PostData(
+        f"{page.id}_{page.id}900001", "Hej! Gatlyktorna på Älvgatan har varit släckta i en vecka.",
+        created, author=visitor,
+    )  # fmt: skip
+    wall_post.comments.append(CommentData(
+        "900001_1", "Tack för att du säger till! Vi har skickat det vidare till gatuenheten."
+        " /Anna, Kommunledningskontoret", created + timedelta(hours=3), (page.id, page.name),
+    ))  # fmt: skip
+    tagging = PostData(
+        f"{person(9)[0]}_{page.id}900002", f"Fin utflykt i dag, tack {page.name}!",
+        created - timedelta(days=3), author=person(9), wall=person(9)[0],
+        tags=((page.id, page.name),),
+    )  # fmt: skip
+    page.others.extend([wall_post, tagging])
 
 
 def _demo_youth_centre(now: datetime) -> PageData:
