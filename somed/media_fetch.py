@@ -54,6 +54,7 @@ class MediaFetcher:
         self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="somed-media")
         self._pending: dict[str, Future[StoredMedia | None]] = {}
         self.failures: dict[str, str] = {}  # media key -> why, for item_media.last_error
+        self.retryable: set[str] = set()  # failures that may pass: later runs try them again
 
     def submit(self, refs: Iterable[MediaRef]) -> None:
         """Start downloading `refs` in the background (each key once per run)."""
@@ -94,7 +95,8 @@ class MediaFetcher:
                 raise
             except (TransientError, RateLimited) as exc:
                 if attempt == ATTEMPTS:
-                    self._skip(ref, f"{exc} (tried again when its item is read again)")
+                    self._skip(ref, f"{exc} (tried again by the next runs)")
+                    self.retryable.add(ref.key)
                     return None
                 self.sleep(self.backoff(attempt))
             except ConnectorError as exc:

@@ -587,7 +587,8 @@ class _AccountRun:
         if media:
             self.writer.write_batch(self.key, [], media=media)
         for key, why in self.media.failures.items():
-            self.writer.runlog.set_media_error(self.key, key, why)
+            retry = key in self.media.retryable
+            self.writer.runlog.set_media_error(self.key, key, why, retry=retry)
 
     # --- health ------------------------------------------------------------------------------
 

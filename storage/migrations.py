@@ -267,3 +267,18 @@ def m005_token_checks(db: Database) -> None:
     )
     db.execute("CREATE INDEX idx_token_checks_account_id ON token_checks (account, id)")
     db.execute("ALTER TABLE runs ADD COLUMN retries INTEGER NOT NULL DEFAULT 0")
+
+
+# --- net (issue 5): failed media downloads tried again while their URL lives -------------------
+
+
+@MIGRATIONS()
+def m010_net_media_retry(db: Database) -> None:
+    """Mark which failed downloads are worth trying again, and count the tries.
+
+    A passing failure (an HTML error page instead of the photo, a timeout) is tried again by the
+    next runs from the stored URL until it works, the URL dies (403/404/410) or the tries run
+    out; a refusal (over the size cap) is not.
+    """
+    db.execute("ALTER TABLE item_media ADD COLUMN retry INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE item_media ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")

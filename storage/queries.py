@@ -318,15 +318,20 @@ def stream_state(db: Database, account: str, stream: str) -> dict[str, Any] | No
     return rows[0] if rows else None
 
 
+MEDIA_RETRIES = 10  # runs that try a passing media failure again before only a re-read does
+
+
 def pending_media(db: Database, account: str, *, limit: int = 200) -> list[MediaRef]:
-    """Attachments of the account never downloaded and never failed (a run ended first)."""
+    """Attachments of the account not downloaded yet: never tried (a run ended first), or
+    failed in a way that may pass (tried again a few runs while the stored URL lives)."""
     rows = db.execute(
         "SELECT media_key, max(source_url), max(kind) FROM item_media"
-        " WHERE sha256 IS NULL AND last_error IS NULL AND EXISTS (SELECT 1 FROM items"
+        " WHERE sha256 IS NULL AND (last_error IS NULL OR (retry = 1 AND attempts < ?))"
+        " AND EXISTS (SELECT 1 FROM items"
         "  WHERE items.platform = item_media.platform AND items.id = item_media.item_id"
         "  AND items.account = ?)"
         " GROUP BY media_key ORDER BY media_key LIMIT ?",
-        [account, limit],
+        [MEDIA_RETRIES, account, limit],
     ).fetchall()
     return [MediaRef(key=key, source_url=url, kind=kind or "image") for key, url, kind in rows]
 

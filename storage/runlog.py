@@ -36,14 +36,20 @@ class RunLog:
         assert now is not None
         return now
 
-    def set_media_error(self, account: str, media_key: str, message: str) -> None:
-        """Note why a media file could not be downloaded (kept until a download succeeds)."""
+    def set_media_error(
+        self, account: str, media_key: str, message: str, *, retry: bool = False
+    ) -> None:
+        """Note why a media file could not be downloaded (kept until a download succeeds).
+
+        `retry`: the failure may pass (the next runs try the stored URL again, a few times).
+        """
         with transaction(self.db):
             self.db.execute(
-                "UPDATE item_media SET last_error = ? WHERE media_key = ? AND sha256 IS NULL"
+                "UPDATE item_media SET last_error = ?, retry = ?, attempts = attempts + 1"
+                " WHERE media_key = ? AND sha256 IS NULL"
                 " AND EXISTS (SELECT 1 FROM items WHERE items.platform = item_media.platform"
                 " AND items.id = item_media.item_id AND items.account = ?)",
-                [message, media_key, account],
+                [message, int(retry), media_key, account],
             )
 
     # --- runs, streams, health -------------------------------------------------------------

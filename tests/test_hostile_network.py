@@ -113,6 +113,8 @@ def test_an_html_error_page_as_a_photo_is_not_stored_and_is_fetched_again_later(
     assert errors and errors[0][0] is None and "expected image but got an HTML page" in errors[0][1]
     assert not list(hostile.storage.glob("media/??/??/*"))  # the page was not kept as the photo
     p.graph.files["p1.jpg"] = (photo("p1"), "image/jpeg")  # the CDN works again, same URL
+    with hostile.config_path.open("a", encoding="utf-8") as config:
+        config.write('streams = ["profile"]\n')  # no walk, no re-read: only the stored URL
     assert hostile.somed("archive").returncode == 0
     (sha, error), = hostile.rows("SELECT sha256, last_error FROM item_media")  # fmt: skip
     assert sha and list(hostile.storage.glob(f"media/??/??/{sha}.*"))
@@ -139,6 +141,11 @@ def test_an_oversized_photo_is_refused_without_being_read_and_noted(hostile):
     assert "larger than the cap of 1 MB" in rows["fb:photo-big.png"]
     assert len(rows["fb:photo-small.png"]) == 64  # the other photo was stored
     assert sent[0] < 32 << 20  # an endless body: reading stopped at the cap (plus buffers)
+    asked = len(p.server.requests_to(p.media_pattern("big.png")))
+    with hostile.config_path.open("a", encoding="utf-8") as config:
+        config.write('streams = ["profile"]\n')
+    assert hostile.somed("archive").returncode == 0
+    assert len(p.server.requests_to(p.media_pattern("big.png"))) == asked  # a refusal is final
 
 
 def test_a_dripping_api_ends_the_run_within_its_deadline_and_no_run_stays_running(hostile):
