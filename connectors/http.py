@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import requests
 
 from connectors.base import TransientError
+from connectors.headerwatch import WatchedAdapter, watching
 from connectors.netpolicy import NetPolicy, NetworkRefused
 from connectors.scrub import Scrubber
 
@@ -47,6 +48,7 @@ USER_AGENT = "somed/0.1 (+https://github.com/somed-archive/somed)"
 MAX_REDIRECTS = 10
 REDIRECT_BODY_BYTES = 64 * 1024
 READ_CHUNK = 64 * 1024
+WATCH_SLACK = 0.05  # seconds: a failure this close to the deadline is the deadline
 
 _QUERY = re.compile(r"\?[^\s'\"]*")
 
@@ -72,13 +74,17 @@ class Deadline:
         """Return the seconds left, or raise `TransientError` (`net.deadline`) when none are."""
         left = self.remaining()
         if left <= 0:
-            raise TransientError(
-                f"network problem: no complete answer from {self.host or 'the server'} "
-                f"within {self.seconds:g} s",
-                reason="net.deadline",
-                params={"seconds": _number(self.seconds), "host": self.host},
-            )
+            raise self.expired()
         return left
+
+    def expired(self) -> TransientError:
+        """The error of a request that ran out of time."""
+        return TransientError(
+            f"network problem: no complete answer from {self.host or 'the server'} "
+            f"within {self.seconds:g} s",
+            reason="net.deadline",
+            params={"seconds": _number(self.seconds), "host": self.host},
+        )
 
     def timeout(self, read_timeout: float) -> tuple[float, float]:
         """A (connect, read) timeout for requests that ends no later than the deadline."""
@@ -152,6 +158,8 @@ class NetSession(requests.Session):
         self.hooks = hooks  # shared with the factory: a hook added there reaches every session
         self.max_redirects = MAX_REDIRECTS
         self._chain = threading.local()
+        for scheme in ("http://", "https://"):
+            self.mount(scheme, WatchedAdapter())
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         """Send one request (and follow its redirects) within one total deadline."""
@@ -184,7 +192,13 @@ class NetSession(requests.Session):
         read_timeout = self.policy.read_timeout_seconds
         kwargs["timeout"] = deadline.timeout(read_timeout)
         kwargs["stream"] = True
-        response = super().send(request, allow_redirects=False, **kwargs)
+        try:
+            with watching(deadline.remaining):  # until the headers are in: see headerwatch
+                response = super().send(request, allow_redirects=False, **kwargs)
+        except requests.RequestException:
+            if deadline.remaining() < WATCH_SLACK:  # the watchdog shut the socket: time is up
+                raise deadline.expired() from None
+            raise
         if response.is_redirect:  # read now, bounded: requests' redirect code reads it whole
             self._consume(response, read_limited(response, deadline, read_timeout,
                                                  REDIRECT_BODY_BYTES))  # fmt: skip

@@ -221,3 +221,35 @@ def test_every_connector_declares_the_hosts_its_traffic_may_reach():
         policy = NetPolicy(platform=platform, hosts=cls.hosts, resolver=lambda h, p: ["127.0.0.1"])
         with pytest.raises(NetworkRefused):  # even a platform host that resolves to loopback
             policy.route(f"https://{cls.hosts[0].lstrip('*.')}/", hop=False)
+
+
+def test_a_server_dripping_its_headers_fails_the_request_at_its_deadline():
+    import socket
+    import time
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\n")
+        while not stop.is_set():  # one header line every 0.2 s, never the blank line
+            try:
+                conn.sendall(b"X-Slow: yes\r\n")
+            except OSError:
+                break
+            time.sleep(0.2)
+        conn.close()
+
+    worker = threading.Thread(target=serve, daemon=True)
+    worker.start()
+    try:
+        session = sessions(f"http://127.0.0.1:{port}", deadline_seconds=1.0, read_timeout_seconds=5.0)
+        with pytest.raises(TransientError) as failed:
+            session.get("https://graph.facebook.com/slow-headers")
+        assert failed.value.reason == "net.deadline"
+    finally:
+        stop.set()
+        listener.close()
