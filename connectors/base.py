@@ -9,12 +9,24 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
 
-from connectors.model import Batch, ItemRef, MediaRef, Span
+from connectors.model import (
+    Batch,
+    ItemRef,
+    MediaRef,
+    Quarantined,
+    Record,
+    Span,
+    item_id,
+    record_problem,
+    repair_text,
+)
 
 if TYPE_CHECKING:  # connectors.download imports this module
     from connectors.download import MediaLimits, Sink
 
 Clock = Callable[[], datetime]
+Normaliser = Callable[[Any, Mapping[str, Any], str], Record]  # (raw, context, account) -> Record
+ERROR_TEXT_LIMIT = 500  # characters of an exception text kept with a quarantined item
 
 
 class Secret:
@@ -60,7 +72,12 @@ class PlatformSettings:
 
 @dataclass(frozen=True)
 class StreamSpec:
-    """A stream a connector offers: its cursor kind and its default polling interval."""
+    """A stream a connector offers: its cursor kind and its default polling interval.
+
+    With cursor "none" the runner neither reads nor stores a cursor for the stream (every walk
+    reads it whole); `default_interval` is the account's polling interval unless the config
+    sets `interval_minutes` (the shortest of the account's streams wins).
+    """
 
     name: str
     cursor: str  # "timestamp", "id" or "none"
@@ -165,7 +182,13 @@ class FatalError(ConnectorError):
 
 
 class Connector:
-    """Base class: one instance serves one account for one run."""
+    """Base class: one instance serves one account for one run.
+
+    `normalisers` maps an item kind (e.g. "post") to the pure function that turns a raw item
+    and its context into a record. The connector normalises every item through `normalised`,
+    so an item that does not fit is quarantined instead of stopping the walk, and
+    `renormalise` can try a quarantined item again later with the code of the day, offline.
+    """
 
     platform: ClassVar[str]
     # the platform API version used when `[platforms.NAME] api_version` is not set, and the
@@ -177,6 +200,7 @@ class Connector:
     # The platform's own hosts (shell patterns such as "*.fbcdn.net"): without a configured
     # endpoint, requests and redirects may go nowhere else (see connectors/netpolicy.py).
     hosts: ClassVar[tuple[str, ...]] = ()
+    normalisers: ClassVar[Mapping[str, Normaliser]] = {}
 
     def __init__(
         self,
@@ -188,12 +212,70 @@ class Connector:
         self.account = account
         self.settings = settings
         self.session = session
-        self.clock = clock
+        self.clock = clock  # the connector's only "now" (time windows, expiry), never datetime.now
 
     @classmethod
     def stream_names(cls) -> tuple[str, ...]:
         """Return the names of the streams this connector offers."""
         return tuple(s.name for s in cls.streams)
+
+    @classmethod
+    def default_interval(cls, streams: Sequence[str] | None = None) -> timedelta:
+        """The polling interval the connector suggests: the shortest of `streams` (default all)."""
+        wanted = [s for s in cls.streams if streams is None or s.name in streams]
+        return min(s.default_interval for s in wanted or cls.streams)
+
+    def normalised(
+        self, stream: str, kind: str, raw: Any, context: Mapping[str, Any] | None = None
+    ) -> Record | Quarantined:
+        """Normalise one raw item with the `kind` normaliser, or quarantine it when it fails.
+
+        A normaliser bug or an unexpected shape (a dict where text belongs, a time in words)
+        must not stop the walk: the item is kept raw with the error, and the walk goes on.
+        """
+        given = dict(context or {})
+        try:
+            record = self.normalisers[kind](raw, given, self.account.key)
+            problem = record_problem(record)
+            if problem:
+                raise ValueError(problem)
+        except ConnectorError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure of one item quarantines that item
+            return self.quarantine(stream, raw, f"{type(exc).__name__}: {exc}", kind, given)
+        return repair_text(record)
+
+    def quarantine(
+        self,
+        stream: str,
+        raw: Any,
+        error: str,
+        kind: str | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> Quarantined:
+        """A raw item this connector cannot turn into a record, kept with the reason why."""
+        return Quarantined(
+            platform=self.platform,
+            account=self.account.key,
+            stream=stream,
+            kind=kind,
+            id=item_id(raw.get("id")) if isinstance(raw, dict) else None,
+            raw=raw,
+            error=error[:ERROR_TEXT_LIMIT],
+            context=dict(context or {}),
+        )
+
+    @classmethod
+    def renormalise(cls, entry: Quarantined) -> Record:
+        """Normalise a quarantined item again with today's code (no network); raise if it fails."""
+        normaliser = cls.normalisers.get(entry.kind or "")
+        if normaliser is None:
+            raise LookupError(f"the {cls.platform} connector has no normaliser {entry.kind!r}")
+        record = normaliser(entry.raw, entry.context, entry.account)
+        problem = record_problem(record)
+        if problem:
+            raise ValueError(problem)
+        return repair_text(record)
 
     def check(self) -> CheckResult:
         """Validate the credentials and say which streams they allow."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -51,8 +52,10 @@ def utc_iso(moment: datetime | None) -> str | None:
 
 def parse_utc(text: str | None) -> datetime | None:
     """Parse an ISO 8601 timestamp (Z, +0000 or +00:00 offsets) into an aware UTC datetime."""
-    if not text:
+    if text is None or text == "":
         return None
+    if not isinstance(text, str):
+        raise TypeError(f"timestamp is {type(text).__name__} {text!r:.40}, not a string")
     value = text.strip()
     if value.endswith("Z"):
         value = value[:-1] + "+00:00"
@@ -210,7 +213,30 @@ class Tombstone:
     account: str
     kind: str
     id: str
-    reason: str = "gone"
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """An item that could not be normalised or stored: kept raw with the error, never lost.
+
+    `kind` names the connector's normaliser that failed (see `Connector.normalisers`) and
+    `context` what that normaliser needs besides the raw item (e.g. the post a comment is on),
+    so `somed quarantine retry` can normalise it again later without the network. `id` is the
+    platform's id where it could be read as a string, else None.
+    """
+
+    platform: str
+    account: str
+    stream: str
+    kind: str | None
+    id: str | None
+    raw: Any
+    error: str
+    reason: str = "normalise.failed"
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+Entry = Record | Tombstone | Quarantined
 
 
 @dataclass(frozen=True)
@@ -236,10 +262,132 @@ class Span:
 
 @dataclass
 class Batch:
-    """What `fetch` and `refetch` yield: records and tombstones, a resume token, and on the
-    last batch of a complete walk the new high-water mark (`final=True`)."""
+    """What `fetch` and `refetch` yield: records, tombstones and quarantined items, a resume
+    token, and on the last batch of a complete walk the new high-water mark (`final=True`)."""
 
-    records: list[Record | Tombstone]
+    records: list[Record | Tombstone | Quarantined]
     resume: str | None = None
     high_water: str | None = None
     final: bool = False
+
+
+# --- validation and repair (shared by connectors and the writer) ----------------------------
+
+REPAIRED_KEY = "repaired"  # `extra` key listing the fields whose text had to be repaired
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def item_id(value: Any) -> str | None:
+    """The platform id `value` as a string, or None when it is not a string or an integer."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    text = str(value)
+    return text if text and valid_utf8(text) else None
+
+
+def valid_utf8(text: str) -> bool:
+    """True when `text` encodes as UTF-8 (it holds no lone surrogates)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def replace_surrogates(text: str) -> str:
+    """`text` with each lone surrogate replaced by U+FFFD, so it encodes as UTF-8."""
+    return text if valid_utf8(text) else _SURROGATE.sub("\ufffd", text)
+
+
+def _repair(value: Any) -> Any:
+    """`value` with lone surrogates in its strings replaced by U+FFFD (at any depth)."""
+    if isinstance(value, str):
+        return replace_surrogates(value)
+    if isinstance(value, dict):
+        return {_repair(k): _repair(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_repair(v) for v in value]
+    return value
+
+
+def _has_bad_text(value: Any) -> bool:
+    """True when a string in `value` (at any depth) is not valid UTF-8."""
+    if isinstance(value, str):
+        return not valid_utf8(value)
+    if isinstance(value, dict):
+        return any(_has_bad_text(k) or _has_bad_text(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_bad_text(v) for v in value)
+    return False
+
+
+def repair_text(record: Record) -> Record:
+    """Return `record` with its texts valid UTF-8; what was replaced is listed in `extra`.
+
+    Platforms can send JSON escapes of lone surrogates (`\\ud800`), which no UTF-8 database
+    stores. The text fields get U+FFFD in their place and `extra["repaired"]` names the fields;
+    the raw payload keeps the original escapes (the writer stores it ASCII-escaped then).
+    """
+    fixed: dict[str, Any] = {}
+    names: list[str] = []
+    for name in ("text", "url"):
+        value = getattr(record, name)
+        if isinstance(value, str) and not valid_utf8(value):
+            fixed[name] = _repair(value)
+            names.append(name)
+    author = record.author
+    if isinstance(author.name, str) and not valid_utf8(author.name):
+        fixed["author"] = Author(author.id, _repair(author.name))
+        names.append("author.name")
+    extra = record.extra
+    if _has_bad_text(extra):
+        extra = _repair(extra)
+        names.append("extra")
+    if not names:
+        return record
+    fixed["extra"] = {**extra, REPAIRED_KEY: sorted(names)}
+    return replace(record, **fixed)
+
+
+def record_problem(record: Record) -> str | None:
+    """Why `record` cannot be stored as it is (wrong types, naive times), or None when it can."""
+    for name in ("id", "platform", "account"):
+        value = getattr(record, name)
+        if not isinstance(value, str) or not value or not valid_utf8(value):
+            return f"{name} is {type(value).__name__} {value!r:.80}, not a non-empty string"
+    for name in ("parent_id", "thread_id", "text", "url"):
+        value = getattr(record, name)
+        if value is not None and not isinstance(value, str):
+            return f"{name} is {type(value).__name__}, not a string"
+    for name in ("parent_id", "thread_id"):
+        value = getattr(record, name)
+        if value is not None and not valid_utf8(value):
+            return f"{name} is not valid UTF-8"
+    if not isinstance(record.author, Author):
+        return "author is not an Author"
+    for name in ("id", "name"):
+        value = getattr(record.author, name)
+        if value is not None and not isinstance(value, str):
+            return f"author.{name} is {type(value).__name__}, not a string"
+    for name in ("created_at", "edited_at"):
+        value = getattr(record, name)
+        if value is None:
+            continue
+        if not isinstance(value, datetime):
+            return f"{name} is {type(value).__name__}, not a datetime"
+        if value.tzinfo is None:
+            return f"{name} is a naive datetime (no time zone)"
+    if not isinstance(record.extra, dict):
+        return "extra is not a dict"
+    for ref in record.media:
+        if not isinstance(ref, MediaRef) or not isinstance(ref.key, str):
+            return "media holds something that is not a media reference"
+        if not isinstance(ref.source_url, str):
+            return "a media source_url is not a string"
+    try:
+        canonical_json(record.extra)
+    except (TypeError, ValueError) as exc:
+        return f"extra cannot be stored as JSON: {exc}"
+    return None

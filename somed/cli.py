@@ -342,6 +342,9 @@ def demo(state: State, directory: Path, once: bool, port: int) -> None:
 
 
 cli.add_command(check_command)
+from somed.cli_quarantine import quarantine_cli  # noqa: E402 - the verb needs `cli` defined
+
+cli.add_command(quarantine_cli)
 
 
 def main() -> None:

@@ -155,6 +155,8 @@ class RunnerConfig(_Model):
     backoff_max_seconds: float = Field(300.0, ge=0)
     max_wait_seconds: float = Field(900.0, ge=0)
     slow_down_at_percent: int = Field(80, ge=1, le=100)
+    max_requests_per_run: int = Field(20_000, ge=1)  # per account and run: a fuse, not a pace
+    max_repeated_pages: int = Field(10, ge=1, le=1000)  # pages in a row that bring nothing new
 
     @model_validator(mode="after")
     def _backoff_order(self) -> RunnerConfig:
@@ -234,7 +236,7 @@ class AccountConfig(_Model):
     substitute: str | None = None
     purpose: str | None = None
     audience: str | None = None
-    interval_minutes: int = Field(15, ge=1, le=1440)
+    interval_minutes: int = Field(15, ge=1, le=1440)  # default: the connector's streams
     refetch_window_days: int = Field(90, ge=0, le=3650)
     deep_sweep_days: int = Field(7, ge=0, le=3650)
     streams: list[str] | None = None
@@ -242,6 +244,20 @@ class AccountConfig(_Model):
     sender_text: str | None = None
     min_posts_per_week: float | None = Field(None, ge=0)
     answer_within_hours: float | None = Field(None, gt=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_interval(cls, data: Any) -> Any:
+        """Without `interval_minutes`, poll as often as the connector's streams suggest."""
+        if not isinstance(data, dict) or "interval_minutes" in data:
+            return data
+        platform = data.get("platform")
+        if not isinstance(platform, str) or platform not in available_connectors():
+            return data
+        streams = data.get("streams")
+        wanted = streams if isinstance(streams, list) else None
+        interval = connector_class(platform).default_interval(wanted)
+        return {**data, "interval_minutes": max(1, int(interval.total_seconds() // 60))}
 
     @field_validator("key")
     @classmethod

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import random
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import filelock
+from sqlite_utils import Database
 
 from connectors.base import (
     AuthError,
@@ -26,7 +29,7 @@ from connectors.base import (
     TransientError,
 )
 from connectors.http import ThreadSessions
-from connectors.model import Batch, Record, Span, Tombstone, parse_utc, utc_iso
+from connectors.model import Batch, Entry, Span, parse_utc, utc_iso
 from connectors.registry import connector_class
 from somed.config import Config
 from somed.media_fetch import MediaFetcher, media_refs
@@ -36,8 +39,9 @@ from somed.progress import Progress, Reason
 from somed.reasons import PARTIAL, reason_of
 from storage import queries
 from storage.db import connect
+from storage.errors import StorageError, storage_error
 from storage.media import MediaStore
-from storage.runlog import decode_reason
+from storage.runlog import RunLog, decode_reason
 from storage.writer import ArchiveWriter, PreparedBatch, WriteStats, prepare_batch
 
 log = logging.getLogger("somed.runner")
@@ -73,6 +77,10 @@ class StreamFailed(_Reasoned):
     """A stream could not be completed in this run (retries spent, or a fatal error)."""
 
 
+class StreamPartial(_Reasoned):
+    """A walk was stopped before its end on purpose (`walk.repeating`, `walk.budget`)."""
+
+
 def _caused(exc: BaseException, **params: Any) -> dict[str, Any]:
     """Params naming `exc`'s reason as the cause of a runner reason."""
     code, cause_params = reason_of(exc)
@@ -97,6 +105,7 @@ class RunOutcome:
     reason_params: dict[str, Any] = field(default_factory=dict)
     stream_reasons: dict[str, dict[str, Any]] = field(default_factory=dict)  # {"reason","params"}
     retries: int = 0
+    quarantined: int = 0  # distinct items this run put or kept in quarantine
 
     @property
     def failed(self) -> bool:
@@ -128,6 +137,8 @@ class Runner:
         self.rng = rng or random.Random()
         self.progress: Progress = progress or Progress()
         self.media_store = MediaStore(config.storage_dir)
+        # run ends that could not be recorded (disk full): account -> run id -> finish_run kwargs
+        self.unrecorded: dict[str, dict[int, dict[str, Any]]] = {}
 
     # --- public ------------------------------------------------------------------------------
 
@@ -151,6 +162,24 @@ class Runner:
             return _AccountRun(self, key).run(trigger)
         finally:
             lock.release()
+
+    def close_stale_runs(self, runlog: RunLog, *, own: str) -> None:
+        """Close runs left "running" of accounts nobody is archiving now (their lock is free).
+
+        The lock tells more than a pid, which another process may have been given since.
+        """
+        for key in runlog.running_accounts():
+            if key == own:
+                continue
+            lock = filelock.FileLock(str(self.lock_path(key)))
+            try:
+                lock.acquire(timeout=0)
+            except filelock.Timeout:
+                continue  # being archived right now
+            try:
+                runlog.mark_interrupted_runs(key, lock_held=True)
+            finally:
+                lock.release()
 
     def run_accounts(
         self, keys: Sequence[str], *, trigger: str = "manual", wait: float = 0.0
@@ -177,7 +206,7 @@ class _AccountRun:
         self.key = key
         self.account = self.config.account(key)
         self.settings = self.config.platform_settings(self.account.platform)
-        self.stats = WriteStats(0, 0, 0, 0)
+        self.stats = WriteStats()
         self.stream_status: dict[str, str] = {}
         self.stream_reasons: dict[str, dict[str, Any]] = {}  # {"reason", "params"} per stream
         self.batches_stored = 0
@@ -189,12 +218,20 @@ class _AccountRun:
 
     def run(self, trigger: str) -> RunOutcome:
         started = time.monotonic()
-        db = connect(self.config.db_path)
+        try:
+            db = connect(self.config.db_path)
+        except (OSError, sqlite3.Error) as exc:
+            return self._not_started(exc, None)
         writer = ArchiveWriter(db, self.runner.clock)
         self.writer = writer
         self.db = db
-        writer.runlog.mark_interrupted_runs(self.key, lock_held=True)  # we hold the account lock
-        run_id = writer.runlog.start_run(self.key, self.account.platform, trigger)
+        try:
+            self._record_earlier_ends()
+            writer.runlog.mark_interrupted_runs(self.key, lock_held=True)  # we hold the lock
+            self.runner.close_stale_runs(writer.runlog, own=self.key)
+            run_id = writer.runlog.start_run(self.key, self.account.platform, trigger)
+        except (OSError, sqlite3.Error) as exc:
+            return self._not_started(exc, db)
         log.info(
             "%s: run started (%s)",
             self.key,
@@ -229,12 +266,16 @@ class _AccountRun:
         except Interrupted:
             status, message = "interrupted", "the daemon was stopping"
             reason = ("run.interrupted", {})
-        except (ConnectorError, KeyError) as exc:
+        except (ConnectorError, StorageError) as exc:
             status, message, reason = "failed", str(exc), reason_of(exc)
         except Exception as exc:  # a bug must not kill the daemon; it is logged with its trace
-            log.exception("%s: unexpected error", self.key, extra={"account": self.key})
-            status, message = "failed", f"internal error: {type(exc).__name__}: {exc}"
-            reason = ("run.internal", {"error": type(exc).__name__})
+            trouble = storage_error(exc, self.config.storage_dir)
+            if trouble is not None:
+                status, message, reason = "failed", str(trouble), reason_of(trouble)
+            else:
+                log.exception("%s: unexpected error", self.key, extra={"account": self.key})
+                status, message = "failed", f"internal error: {type(exc).__name__}: {exc}"
+                reason = ("run.internal", {"error": type(exc).__name__})
         finally:
             if media:
                 media.close()
@@ -244,7 +285,7 @@ class _AccountRun:
         if message and sessions is not None:  # the network layer scrubbed; this is a backstop
             message = sessions.scrubber.text(message)
         duration = time.monotonic() - started
-        writer.runlog.finish_run(
+        self._record_end(
             run_id,
             status,
             new=self.stats.new,
@@ -255,8 +296,8 @@ class _AccountRun:
             reason=reason[0],
             params=reason[1],
             retries=self.retries,
+            quarantined=self._quarantined(),
         )
-        self._update_health(status, message, run_id, reason)
         outcome = RunOutcome(
             self.key,
             self.account.platform,
@@ -272,15 +313,18 @@ class _AccountRun:
             reason[1],
             dict(self.stream_reasons),
             self.retries,
+            self._quarantined(),
         )
         self._progress("run_finished", self.key, status, self.items_seen, requests_made)
         log.info(
-            "%s: run finished status=%s new=%d changed=%d deleted=%d requests=%d in %.1fs%s",
+            "%s: run finished status=%s new=%d changed=%d deleted=%d quarantined=%d requests=%d"
+            " in %.1fs%s",
             self.key,
             status,
             outcome.new,
             outcome.changed,
             outcome.deleted,
+            outcome.quarantined,
             requests_made,
             duration,
             f" ({message})" if message else "",
@@ -291,6 +335,7 @@ class _AccountRun:
                 "new": outcome.new,
                 "changed": outcome.changed,
                 "deleted": outcome.deleted,
+                "quarantined": outcome.quarantined,
                 "requests": requests_made,
                 "retries": self.retries,
                 "duration": round(duration, 3),
@@ -298,6 +343,62 @@ class _AccountRun:
         )
         db.close()
         return outcome
+
+    def _quarantined(self) -> int:
+        """How many distinct items this run put (or kept) in quarantine."""
+        return len(set(self.stats.quarantined_keys))
+
+    # --- bookkeeping that may meet a full disk -----------------------------------------------
+
+    def _not_started(self, exc: Exception, db: Database | None) -> RunOutcome:
+        """The archive could not even record the run's start: say why in one line."""
+        trouble = storage_error(exc, self.config.storage_dir)
+        message = str(trouble) if trouble else f"the archive cannot be opened: {exc}"
+        code, params = reason_of(trouble) if trouble else ("storage.io", {"error": str(exc)})
+        log.warning("%s: run not started: %s", self.key, message, extra={"account": self.key})
+        if db is not None:
+            db.close()
+        return RunOutcome(
+            self.key, self.account.platform, "failed", message=message, reason=code,
+            reason_params=params,
+        )  # fmt: skip
+
+    def _record_end(self, run_id: int, status: str, **counts: Any) -> None:
+        """Close the run and set health; on a full disk retry briefly, then leave it for later.
+
+        A run end that cannot be written is kept in memory and written by the account's next
+        run in this process; a process that ends first leaves it to the stale-run closer.
+        """
+        for pause in (0.1, 0.5, 0.0):
+            try:
+                self.writer.runlog.finish_run(run_id, status, **counts)
+                reason = (counts.get("reason"), counts.get("params") or {})
+                self._update_health(status, counts.get("message"), run_id, reason)
+                return
+            except (OSError, sqlite3.Error) as exc:
+                trouble = storage_error(exc, self.config.storage_dir) or exc
+                if not pause:
+                    log.warning(
+                        "%s: the end of run %d could not be recorded: %s",
+                        self.key,
+                        run_id,
+                        trouble,
+                        extra={"account": self.key, "event": "run_not_recorded"},
+                    )
+                    self.runner.unrecorded.setdefault(self.key, {})[run_id] = {
+                        "status": status, **counts
+                    }  # fmt: skip
+                    return
+                time.sleep(pause)
+
+    def _record_earlier_ends(self) -> None:
+        """Write the ends of this account's earlier runs that met a full disk (if any)."""
+        pending = self.runner.unrecorded.get(self.key, {})
+        for run_id, values in list(pending.items()):
+            given = dict(values)
+            status = str(given.pop("status"))
+            self.writer.runlog.finish_run(run_id, status, **given)
+            del pending[run_id]
 
     # --- the work ----------------------------------------------------------------------------
 
@@ -326,10 +427,9 @@ class _AccountRun:
                     "params": state["reason_params"],
                 }
                 continue
-            try:
-                self._walk(stream)
-                self._progress("stream_done", self.key, stream, "ok")
-                self.stream_status[stream] = "ok"
+            outcome = self._contained(stream, lambda s=offered[stream]: self._walk(s))
+            self._progress("stream_done", self.key, stream, outcome[0] if outcome else "ok")
+            if outcome is None:
                 self.writer.runlog.set_stream_state(self.key, stream, "ok")
                 log.info(
                     "%s: %s complete (so far new=%d changed=%d)",
@@ -339,47 +439,76 @@ class _AccountRun:
                     self.stats.changed,
                     extra={"account": self.key, "event": "stream_done", "stream": stream},
                 )
-            except PermissionDenied as exc:
+                continue
+            status, detail, (code, params) = outcome
+            self.stream_reasons[stream] = {"reason": code, "params": params}
+            self.writer.runlog.set_stream_state(
+                self.key, stream, status, detail, reason=code, params=params
+            )
+            if status == "permission_denied":
                 # an optional stream (Messenger) may be out of the token's reach for good; the
                 # account's profile and posts may not: that is a problem people must see
-                self.stream_status[stream] = "permission_denied"
-                self._progress("stream_done", self.key, stream, "permission_denied")
-                code, params = reason_of(exc)
-                self.stream_reasons[stream] = {"reason": code, "params": params}
-                self.writer.runlog.set_stream_state(
-                    self.key, stream, "permission_denied", str(exc), reason=code, params=params
-                )
                 log.warning(
                     "%s: stream %s skipped: %s",
                     self.key,
                     stream,
-                    exc,
+                    detail,
                     extra={"account": self.key, "event": "permission_denied", "stream": stream},
                 )
-                if not optional:
-                    problems.append(f"{stream}: {exc}")
-                    parts.append({"stream": stream, "reason": code, "params": params})
-            except StreamFailed as exc:
-                self.stream_status[stream] = "failed"
-                self._progress("stream_done", self.key, stream, "failed")
-                self.stream_reasons[stream] = {"reason": exc.reason, "params": exc.params}
-                self.writer.runlog.set_stream_state(
-                    self.key, stream, "failed", str(exc), reason=exc.reason, params=exc.params
-                )
-                if stream == "profile":  # the account itself cannot be read: stop here
-                    return "failed", str(exc), (exc.reason, exc.params)
-                problems.append(f"{stream}: {exc}")
-                parts.append({"stream": stream, "reason": exc.reason, "params": exc.params})
+                if optional:
+                    continue
+            elif status == "failed" and stream == "profile":  # the account cannot be read
+                return "failed", detail, (code, params)
+            problems.append(f"{stream}: {detail}")
+            parts.append({"stream": stream, "reason": code, "params": params})
         if self.stream_status.get("posts") == "ok":
             for problem, part in self._sweeps():
                 problems.append(problem)
                 parts.append(part)
         self._link_remaining_media()
         if problems:
-            nothing_worked = all(v != "ok" for v in self.stream_status.values())
-            status = "failed" if nothing_worked else "partial"
+            worked = any(v in ("ok", "partial") for v in self.stream_status.values())
+            status = "partial" if worked else "failed"
             return status, "; ".join(problems), (PARTIAL, {"parts": parts})
         return "ok", None, (None, {})
+
+    def _contained(
+        self, stream: str, walk: Callable[[], None]
+    ) -> tuple[str, str, tuple[str, dict[str, Any]]] | None:
+        """Run one stream's walk; None when complete, else its status, why, and the reason.
+
+        Whatever goes wrong inside one stream stays in that stream: a bug is logged once with
+        its traceback and the stream marked failed, and the other streams and accounts go on.
+        A token the platform refuses, a long rate limit, a stopping daemon and a full disk end
+        the whole run (they concern every stream).
+        """
+        status = "failed"
+        try:
+            walk()
+        except (AuthError, RunRateLimited, Interrupted, StorageError):
+            raise
+        except PermissionDenied as exc:
+            status, detail, reason = "permission_denied", str(exc), reason_of(exc)
+        except (StreamFailed, StreamPartial) as exc:
+            status = "partial" if isinstance(exc, StreamPartial) else "failed"
+            detail, reason = str(exc), reason_of(exc)
+        except Exception as exc:  # noqa: BLE001 - contained to this stream, logged with its trace
+            trouble = storage_error(exc, self.config.storage_dir)
+            if trouble is not None:
+                raise trouble from None
+            log.exception(
+                "%s: %s: unexpected error; this stream is marked failed, the others go on",
+                self.key,
+                stream,
+                extra={"account": self.key, "event": "stream_error", "stream": stream},
+            )
+            detail = f"internal error: {type(exc).__name__}: {exc}"
+            reason = ("run.internal", {"error": type(exc).__name__})
+        else:
+            self.stream_status[stream] = "ok"
+            return None
+        self.stream_status[stream] = status
+        return status, detail, reason
 
     def _permission_recently_denied(self, stream: str) -> bool:
         state = queries.stream_state(self.db, self.key, stream)
@@ -459,20 +588,53 @@ class _AccountRun:
             },
         )
 
-    def _walk(self, stream: str) -> None:
-        """Walk a stream to its end, resuming after failures where the last stored batch ended."""
-        cursor = queries.get_cursor(self.db, self.key, stream)
+    def _walk(self, spec: StreamSpec) -> None:
+        """Walk a stream to its end, resuming after failures where the last stored batch ended.
+
+        The walk is bounded: it stops (partial) after `max_repeated_pages` pages in a row that
+        bring no item it has not seen in this walk (a platform handing out fresh cursors over
+        the same items), and when the run has spent its request budget.
+        """
+        stream = spec.name
+        keeps_cursor = spec.cursor != "none"
+        cursor = queries.get_cursor(self.db, self.key, stream) if keeps_cursor else None
         state: dict[str, str | None] = {"resume": None}
+        limit = self.config.runner.max_repeated_pages
+        self._check_budget(stream)
 
         def attempt() -> None:
+            seen: set[str] = set()
+            idle = 0
             batches = self.connector.fetch(stream, cursor, state["resume"])
-            for batch, ready in prefetched(_prepared(self.key, batches)):
-                final_mark = batch.high_water if batch.final else None
-                self._store(batch, (stream, final_mark) if final_mark else None, ready)
+            for batch, ready in prefetched(_prepared(self.key, batches, stream)):
+                final_mark = batch.high_water if batch.final and keeps_cursor else None
+                self._store(batch, (stream, final_mark) if final_mark else None, stream, ready)
                 state["resume"] = batch.resume
+                idle = 0 if _any_new(batch.records, seen) or batch.final else idle + 1
+                if idle >= limit:
+                    raise StreamPartial(
+                        f"the platform kept sending pages with nothing new ({idle} in a row): "
+                        "the walk was stopped there; the next run tries again",
+                        reason="walk.repeating",
+                        params={"stream": stream, "pages": idle},
+                    )
+                if not batch.final:
+                    self._check_budget(stream)
                 self._after_batch()
 
         self._retrying(stream, attempt)
+
+    def _check_budget(self, stream: str) -> None:
+        """Stop the walk (partial) once the run has made `max_requests_per_run` requests."""
+        budget = self.config.runner.max_requests_per_run
+        made = self.connector.request_count()
+        if made >= budget:
+            raise StreamPartial(
+                f"the run used its budget of {budget} requests ([runner] max_requests_per_run) "
+                "before this walk was complete; the next run continues",
+                reason="walk.budget",
+                params={"stream": stream, "budget": budget, "requests": made},
+            )
 
     def _after_batch(self) -> None:
         pause = self.connector.pause_hint()
@@ -495,14 +657,11 @@ class _AccountRun:
             work_list.append(("sweep", lambda: self._sweep(Span(edge, now + timedelta(days=1)))))
         work_list.append(("deep_sweep", lambda: self._deep_sweep(edge, now)))
         for name, work in work_list:
-            try:
-                work()
-                self.stream_status[name] = "ok"
-            except StreamFailed as exc:
-                self.stream_status[name] = "failed"
-                text = f"{'re-read' if name == 'sweep' else 'deep sweep'}: {exc}"
-                part = {"stream": name, "reason": exc.reason, "params": exc.params}
-                problems.append((text, part))
+            outcome = self._contained(name, work)
+            if outcome is not None:
+                _, detail, (code, params) = outcome
+                text = f"{'re-read' if name == 'sweep' else 'deep sweep'}: {detail}"
+                problems.append((text, {"stream": name, "reason": code, "params": params}))
         return problems
 
     def _sweep(self, span: Span, cursor: tuple[str, str] | None = None) -> None:
@@ -511,10 +670,13 @@ class _AccountRun:
         if span.start >= span.end:
             return
         refs = queries.refetch_refs(self.db, self.key, since=span.start, until=span.end)
+        self._check_budget("sweep")
 
         def attempt() -> None:
             for batch in self.connector.refetch(refs, span):
-                self._store(batch, cursor if batch.final else None)
+                self._store(batch, cursor if batch.final else None, "posts")
+                if not batch.final:
+                    self._check_budget("sweep")
                 self._after_batch()
 
         self._retrying("re-read", attempt)
@@ -556,14 +718,32 @@ class _AccountRun:
     # --- storing -----------------------------------------------------------------------------
 
     def _store(
-        self, batch: Batch, cursor: tuple[str, str] | None, ready: PreparedBatch | None = None
+        self,
+        batch: Batch,
+        cursor: tuple[str, str] | None,
+        stream: str,
+        ready: PreparedBatch | None = None,
     ) -> None:
-        """Write a batch (and its cursor) in one transaction; link downloads finished so far."""
+        """Write a batch (and its cursor) in one transaction; link downloads finished so far.
+
+        Quarantined items are stored beside the records: the cursor may pass them, because
+        their raw form is kept for a later retry.
+        """
         self._start_downloads(batch.records)
+        entries = ready or prepare_batch(self.key, batch.records, stream)
         self.stats = self.stats + self.writer.write_batch(
-            self.key, ready or batch.records, media=self.media.ready(), cursor=cursor
+            self.key, entries, media=self.media.ready(), cursor=cursor, stream=stream
         )
         self.batches_stored += 1
+        for entry in entries.held:
+            log.warning(
+                "%s: %s: item %s quarantined: %s",
+                self.key,
+                stream,
+                entry.id or "without a readable id",
+                entry.error,
+                extra={"account": self.key, "event": "quarantined", "stream": stream},
+            )
         self.items_seen += len(batch.records)
         requests = self.connector.request_count()
         self._progress("batch_stored", self.key, self.stage, self.items_seen, requests)
@@ -575,7 +755,7 @@ class _AccountRun:
         except Exception:
             log.debug("progress observer failed on %s", event, exc_info=True)
 
-    def _start_downloads(self, entries: Sequence[Record | Tombstone]) -> None:
+    def _start_downloads(self, entries: Sequence[Entry]) -> None:
         refs = media_refs(entries)
         if refs:
             have = queries.downloaded_media_keys(self.db, self.account.platform, refs)
@@ -619,7 +799,24 @@ class _AccountRun:
             )
 
 
-def _prepared(account: str, batches: Iterable[Batch]) -> Iterator[tuple[Batch, PreparedBatch]]:
+def _prepared(
+    account: str, batches: Iterable[Batch], stream: str
+) -> Iterator[tuple[Batch, PreparedBatch]]:
     """Each batch with its stored columns computed (run in the prefetch thread)."""
     for batch in batches:
-        yield batch, prepare_batch(account, batch.records)
+        yield batch, prepare_batch(account, batch.records, stream)
+
+
+def _entry_key(entry: Entry) -> str:
+    """What identifies an entry within one walk (a quarantined item without id: its raw)."""
+    if entry.id is not None:
+        return f"{entry.platform}:{entry.id}"
+    digest = hashlib.sha256(repr(getattr(entry, "raw", None)).encode("utf-8", "replace"))
+    return f"{entry.platform}:raw:{digest.hexdigest()}"
+
+
+def _any_new(entries: Sequence[Entry], seen: set[str]) -> bool:
+    """True when some entry was not seen before in this walk (adds them all to `seen`)."""
+    before = len(seen)
+    seen.update(_entry_key(e) for e in entries)
+    return len(seen) > before

@@ -50,10 +50,6 @@ class Scheduler:
         """Drop every job (before adding the jobs of a reloaded config)."""
         self._scheduler.remove_all_jobs()
 
-    def job_ids(self) -> list[str]:
-        """Return the ids of the scheduled jobs."""
-        return [job.id for job in self._scheduler.get_jobs()]
-
     def next_run(self, job_id: str) -> datetime | None:
         """Return when a job runs next, if it is scheduled."""
         job = self._scheduler.get_job(job_id)

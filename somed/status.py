@@ -163,6 +163,8 @@ def health_note(t: Translator, row: dict[str, Any]) -> str:
     elif health["status"] == "failing":
         why = render(t, code, params, platform=platform, detail=health.get("message"))
         notes.append(t("note.failing", reason=why or t("status.failed")))
+    elif health["status"] is None and row.get("item_total"):  # every run so far met a full disk
+        notes.append(t.n("note.not_finished", row["item_total"]))
     elif health["status"] is None:
         notes.append(t("note.never_run"))
     for stream in row["streams"]:

@@ -282,3 +282,37 @@ def m010_net_media_retry(db: Database) -> None:
     """
     db.execute("ALTER TABLE item_media ADD COLUMN retry INTEGER NOT NULL DEFAULT 0")
     db.execute("ALTER TABLE item_media ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
+# --- quarantine (issue 5) -----------------------------------------------------------------------
+
+
+@MIGRATIONS()
+def m002_quarantine(db: Database) -> None:
+    """Add the quarantine of items that could not be normalised or stored, and runs.quarantined."""
+    # one statement at a time: executescript would commit the migration's transaction first
+    statements = [
+        """CREATE TABLE quarantine (
+            id INTEGER PRIMARY KEY,
+            platform TEXT NOT NULL,
+            account TEXT NOT NULL,
+            stream TEXT NOT NULL,
+            kind TEXT,
+            item_id TEXT,
+            key TEXT NOT NULL,
+            raw TEXT NOT NULL,
+            context TEXT NOT NULL DEFAULT '{}',
+            error TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            first_seen_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            seen_count INTEGER NOT NULL DEFAULT 1,
+            retried_at TEXT,
+            resolved_at TEXT,
+            resolution TEXT,
+            UNIQUE (platform, account, stream, key)
+        )""",
+        "CREATE INDEX idx_quarantine_account_resolved_at ON quarantine (account, resolved_at)",
+        "CREATE INDEX idx_quarantine_platform_item_id ON quarantine (platform, item_id)",
+        "ALTER TABLE runs ADD COLUMN quarantined INTEGER NOT NULL DEFAULT 0",
+    ]
+    for statement in statements:
+        db.execute(statement)

@@ -16,7 +16,7 @@ from storage.db import transaction
 SYSTEM_ACTOR = "somed"
 RUN_TRIGGERS = ("scheduled", "manual", "demo")
 RUN_STATUSES = ("running", "ok", "partial", "auth_failed", "rate_limited", "failed", "interrupted")
-STREAM_STATUSES = ("ok", "permission_denied", "failed")
+STREAM_STATUSES = ("ok", "partial", "permission_denied", "failed")
 HEALTH_STATUSES = ("ok", "failing", "auth_failed")
 CRASHED = "run.crashed"  # the reason of a run whose process ended without closing it
 ACCOUNT_FIELDS = ("platform", "platform_id", "url", "owner", "editor", "substitute", "config")
@@ -81,6 +81,7 @@ class RunLog:
         reason: str | None = None,
         params: Mapping[str, Any] | None = None,
         retries: int = 0,
+        quarantined: int = 0,
     ) -> None:
         """Close a run: its outcome, counts (retries too), reason, finished_at and duration."""
         _check("run status", status, RUN_STATUSES)
@@ -94,9 +95,9 @@ class RunLog:
             self.db.execute(
                 "UPDATE runs SET status = ?, finished_at = ?, duration_seconds = ?, new = ?,"
                 " changed = ?, deleted = ?, requests = ?, message = ?, reason = ?,"
-                " reason_params = ?, retries = ? WHERE id = ?",
+                " reason_params = ?, retries = ?, quarantined = ? WHERE id = ?",
                 [status, utc_iso(finished), duration, new, changed, deleted, requests, message,
-                 reason, reason_json(reason, params), retries, run_id],
+                 reason, reason_json(reason, params), retries, quarantined, run_id],
             )  # fmt: skip
 
     def mark_interrupted_runs(self, account: str | None = None, *, lock_held: bool = False) -> int:
@@ -126,6 +127,11 @@ class RunLog:
                 [(now, run_id) for run_id in dead],
             )
         return len(dead)
+
+    def running_accounts(self) -> list[str]:
+        """The accounts that have runs still marked "running"."""
+        rows = self.db.execute("SELECT DISTINCT account FROM runs WHERE status = 'running'")
+        return [account for (account,) in rows]
 
     def set_stream_state(
         self,

@@ -4,22 +4,28 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
 from sqlite_utils import Database
 
 from connectors.model import (
+    Quarantined,
     Record,
     Tombstone,
     canonical_content_of,
     canonical_json,
     compact_json,
+    repair_text,
     utc_iso,
+    valid_utf8,
 )
+from connectors.model import item_id as usable_id
+from storage import quarantine
 from storage.db import insert_rows, transaction
 from storage.media import StoredMedia
+from storage.quarantine import storable_json
 from storage.runlog import SYSTEM_ACTOR, RunLog, audit_row
 
 Row = dict[str, Any]
@@ -44,6 +50,8 @@ class WriteStats:
     changed: int = 0
     deleted: int = 0
     unchanged: int = 0
+    quarantined: int = 0
+    quarantined_keys: tuple[tuple[str, str], ...] = ()  # (stream, entry key) of each one
 
     def __add__(self, other: WriteStats) -> WriteStats:
         if not isinstance(other, WriteStats):
@@ -53,6 +61,8 @@ class WriteStats:
             self.changed + other.changed,
             self.deleted + other.deleted,
             self.unchanged + other.unchanged,
+            self.quarantined + other.quarantined,
+            self.quarantined_keys + other.quarantined_keys,
         )
 
 
@@ -70,6 +80,48 @@ class _State:
 
 
 _json = compact_json  # compact, keeping key order (for raw payloads) and non-ASCII text
+
+
+def _storable(value: Any) -> bool:
+    """True for what SQLite stores as is: None, numbers, and text that is valid UTF-8."""
+    if isinstance(value, str):
+        return valid_utf8(value)
+    return value is None or isinstance(value, int | float)
+
+
+def _columns(record: Record) -> tuple[dict[str, Any] | None, str | None]:
+    """The item columns of `record`, with invalid text repaired; or None and why it cannot be
+    stored (a naive datetime, an id that is not text, a value SQLite cannot bind)."""
+    if usable_id(record.id) != record.id:
+        return None, f"id is {type(record.id).__name__} {record.id!r:.60}, not a string"
+    try:
+        content = _prepare(record)
+    except UnicodeEncodeError as exc:  # lone surrogates in a text: repair them once
+        repaired = repair_text(record)
+        if repaired is not record:
+            return _columns(repaired)
+        return None, f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - whatever fails here quarantines this record only
+        return None, f"{type(exc).__name__}: {exc}"
+    bad = [name for name, value in content.items() if not _storable(value)]
+    if "raw" in bad and isinstance(content["raw"], str):
+        content["raw"] = storable_json(record.raw)  # lone surrogates kept as JSON escapes
+        bad.remove("raw")
+    if bad:
+        repaired = repair_text(record)
+        if repaired is not record:
+            return _columns(repaired)
+        return None, f"cannot store {', '.join(bad)}: not text, a number or empty"
+    return content, None
+
+
+def _unstorable(record: Record, stream: str, problem: str) -> Quarantined:
+    """A record the connector made but the archive cannot store, kept raw for a retry."""
+    return Quarantined(
+        platform=str(record.platform), account=record.account, stream=stream or record.kind,
+        kind=record.kind, id=usable_id(record.id), raw=record.raw, error=problem,
+        reason="storage.invalid",
+    )  # fmt: skip
 
 
 def _prepare(record: Record) -> dict[str, Any]:
@@ -94,22 +146,36 @@ class PreparedBatch:
 
     account: str
     entries: list[tuple[Record | Tombstone, dict[str, Any] | None]]
+    held: list[Quarantined] = field(default_factory=list)  # to store in the quarantine
 
 
-def prepare_batch(account: str, entries: Sequence[Record | Tombstone]) -> PreparedBatch:
+def prepare_batch(
+    account: str, entries: Sequence[Record | Tombstone | Quarantined], stream: str = ""
+) -> PreparedBatch:
     """Check a batch's entries and compute their columns (hash, JSON): pure, for any thread.
 
     The runner calls it in the thread that fetches, so that hashing and encoding one page
-    overlaps with SQLite storing the previous one (SQLite releases the GIL).
+    overlaps with SQLite storing the previous one (SQLite releases the GIL). A record whose
+    columns SQLite could not store is turned into a quarantined entry of `stream` here.
     """
     prepared: list[tuple[Record | Tombstone, dict[str, Any] | None]] = []
+    held: list[Quarantined] = []
     for entry in entries:
-        if not isinstance(entry, Record | Tombstone):
-            raise TypeError(f"not a Record or Tombstone: {type(entry).__name__}")
+        if not isinstance(entry, Record | Tombstone | Quarantined):
+            raise TypeError(f"not a Record, Tombstone or Quarantined: {type(entry).__name__}")
         if entry.account != account:
             raise ValueError(f"{entry.id!r} belongs to {entry.account!r}, not {account!r}")
-        prepared.append((entry, _prepare(entry) if isinstance(entry, Record) else None))
-    return PreparedBatch(account, prepared)
+        if isinstance(entry, Quarantined):
+            held.append(entry)
+        elif isinstance(entry, Tombstone):
+            prepared.append((entry, None))
+        else:
+            content, problem = _columns(entry)
+            if content is None:
+                held.append(_unstorable(entry, stream, problem or "cannot be stored"))
+            else:
+                prepared.append((entry, content))
+    return PreparedBatch(account, prepared, held)
 
 
 class ArchiveWriter:
@@ -131,26 +197,34 @@ class ArchiveWriter:
     def write_batch(
         self,
         account: str,
-        entries: Sequence[Record | Tombstone] | PreparedBatch,
+        entries: Sequence[Record | Tombstone | Quarantined] | PreparedBatch,
         *,
         media: Mapping[str, StoredMedia] | None = None,
         cursor: tuple[str, str] | None = None,
+        stream: str = "",
     ) -> WriteStats:
-        """Store records and tombstones, downloaded media and the cursor in one transaction.
+        """Store records, tombstones, quarantined items, downloaded media and the cursor in one
+        transaction. A record that cannot be stored is quarantined instead of failing the batch.
 
         `entries` may come as a `PreparedBatch` (see `prepare_batch`), computed beforehand.
         """
         now = self._now()
         if not isinstance(entries, PreparedBatch):
-            entries = prepare_batch(account, entries)
+            entries = prepare_batch(account, entries, stream)
         elif entries.account != account:
             raise ValueError(f"a batch prepared for {entries.account!r}, not {account!r}")
-        prepared = entries.entries
+        prepared, held = entries.entries, entries.held
         with transaction(self.db):
             states = self._load_states(prepared)
             stats, versions, links, audits = _classify(account, prepared, states, now)
             self._apply(states, versions, now)
             self._store_markers(prepared)
+            if held:
+                quarantine.store(self.db, held, now)
+                stats.quarantined = len(held)
+                stats.quarantined_keys = tuple((e.stream, quarantine.entry_key(e)) for e in held)
+            if prepared:
+                self._resolve_quarantined(account, prepared, now)
             if links:
                 self.db["item_media"].upsert_all(
                     list(links.values()), pk=("platform", "item_id", "media_key")
@@ -167,6 +241,20 @@ class ArchiveWriter:
                     pk=("account", "stream"),
                 )  # fmt: skip
         return stats
+
+    def _resolve_quarantined(
+        self,
+        account: str,
+        prepared: Sequence[tuple[Record | Tombstone, dict[str, Any] | None]],
+        now: str,
+    ) -> None:
+        """Resolve open quarantine entries of the records this batch stored."""
+        by_platform: dict[str, list[str]] = {}
+        for entry, content in prepared:
+            if content is not None:
+                by_platform.setdefault(entry.platform, []).append(entry.id)
+        for platform, ids in by_platform.items():
+            quarantine.resolve_archived(self.db, account, platform, ids, now)
 
     def _load_states(
         self, prepared: Sequence[tuple[Record | Tombstone, Any]]

@@ -13,6 +13,7 @@ import pytest
 
 from connectors.facebook.emulator import FacebookEmulator, TokenInfo, generate_page
 from somed.config import Config, load_config
+from tests.hostile.harness import HARNESSES
 
 PAGE_ID = "111000111"
 TOKEN = "EMU-tok-9f3a7c21e5d84b06"  # a fake token; tests grep for it to prove it never leaks
@@ -120,3 +121,15 @@ def archived(setup: Setup) -> dict[str, dict[str, object]]:
         return {str(i["id"]): i for i in queries.export_items(db)}
     finally:
         db.close()
+# --- part quarantine: the connector-neutral hostile harness (tests/hostile/harness.py) -------
+
+
+@pytest.fixture(params=sorted(HARNESSES))
+def hostile(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """A started hostile harness of each platform, its (fake) token in the environment."""
+    harness = HARNESSES[request.param]()
+    harness.start()
+    for name, value in harness.env.items():
+        monkeypatch.setenv(name, value)
+    yield harness
+    harness.stop()

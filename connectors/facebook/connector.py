@@ -34,15 +34,26 @@ from connectors.facebook.client import (
 )
 from connectors.facebook.normalize import (
     COMMENT_FIELDS,
+    NORMALISERS,
     PROFILE_FIELDS,
     conversation_fields,
-    normalize_comment,
-    normalize_message,
-    normalize_post,
-    normalize_profile,
     post_fields,
+    without_comments,
 )
-from connectors.model import Batch, ItemRef, MediaRef, Record, Span, Tombstone, parse_utc, utc_iso
+from connectors.model import (
+    Batch,
+    ItemRef,
+    MediaRef,
+    Quarantined,
+    Record,
+    Span,
+    Tombstone,
+    item_id,
+    parse_utc,
+    utc_iso,
+)
+
+Entry = Record | Tombstone | Quarantined
 
 MIN_PAGE_SIZE = 5
 MESSENGER_DETAIL_LIMIT = 20  # Graph only gives details of a conversation's newest 20 messages
@@ -60,10 +71,10 @@ def _epoch(value: Any) -> datetime | None:
         return None
 
 
-def _created(raw: dict[str, Any]) -> str | None:
-    """A raw item's created_time as stored (UTC ISO), or None when it has none usable."""
+def _created(raw: dict[str, Any], key: str = "created_time") -> str | None:
+    """A raw item's created_time (or `key`) as stored (UTC ISO), or None when none is usable."""
     try:
-        return utc_iso(parse_utc(raw.get("created_time")))
+        return utc_iso(parse_utc(raw.get(key)))
     except (TypeError, ValueError):
         return None
 
@@ -75,9 +86,7 @@ def _later(a: str | None, b: str | None) -> str | None:
     return max(a, b)
 
 
-def _page_batch(
-    records: list[Record | Tombstone], page: Page, high: str | None, *, last: bool
-) -> Batch:
+def _page_batch(records: list[Entry], page: Page, high: str | None, *, last: bool) -> Batch:
     """A walk's batch: resume after this page, and on the last page the new high-water mark."""
     if last or page.next_params is None:
         return Batch(records, high_water=high, final=True)
@@ -106,6 +115,7 @@ class FacebookConnector(Connector):
         "*.fbcdn.net",  # photos, videos, profile pictures
         "*.fbsbx.com",  # Messenger attachments (lookaside.fbsbx.com)
     )
+    normalisers = NORMALISERS
 
     def __init__(
         self,
@@ -286,7 +296,7 @@ class FacebookConnector(Connector):
             raw = self.client.request(self.page_id, {"fields": PROFILE_FIELDS}, stream="profile")
         except ObjectMissing:
             raise self._no_such_page() from None
-        yield Batch([normalize_profile(raw, account=self.account.key)], final=True)
+        yield Batch([self.normalised("profile", "profile", raw)], final=True)
 
     def is_visitor_post(self, raw: dict[str, Any]) -> bool:
         """True for a `/feed` item someone else published on the page's own wall; posts on
@@ -321,41 +331,47 @@ class FacebookConnector(Connector):
         seen: set[str] = set()
         edge, stream = ("feed", "visitor_posts") if visitors else ("published_posts", "posts")
         for page in self.client.pages(f"{self.page_id}/{edge}", params, stream=stream):
-            records: list[Record | Tombstone] = []
+            records: list[Entry] = []
             for raw in page.data:
-                if raw.get("id") is None or str(raw["id"]) in seen:
+                ident = item_id(raw.get("id"))
+                if ident in seen:
                     continue
                 if visitors and not self.is_visitor_post(raw):
                     # the walk's mark moves past the page's own posts too, so an idle feed
                     # costs one request (tagging posts elsewhere have no say in it)
-                    if str(raw["id"]).split("_", 1)[0] == self.page_id:
+                    if str(ident or "").split("_", 1)[0] == self.page_id:
                         high = _later(high, _created(raw))
                     continue
-                seen.add(str(raw["id"]))
-                post = normalize_post(raw, page_id=self.page_id, account=self.account.key)
-                comments = self.comments_of(raw, post.id)
-                records.append(reread.with_marker(post, comments, raw))
+                if ident is not None:
+                    seen.add(ident)
+                context = {"page_id": self.page_id}
+                # a post without a usable id keeps its comments in quarantine with it
+                body = without_comments(raw) if ident is not None else raw
+                post = self.normalised(stream, "post", body, context)
+                comments = self.comments_of(raw, ident) if ident is not None else []
+                if isinstance(post, Record):  # the cursor may pass a quarantined post
+                    post = reread.with_marker(post, comments, raw)
+                    high = _later(high, utc_iso(post.created_at))
+                records.append(post)
                 records.extend(comments)
-                high = _later(high, utc_iso(post.created_at))
             yield _page_batch(records, page, high, last=page.next_params is None)
 
-    def comments_of(self, raw_post: dict[str, Any], post_id: str) -> list[Record]:
+    def comments_of(self, raw_post: dict[str, Any], post_id: str) -> list[Entry]:
         """All comments and replies of a post: the expanded first page, then the rest."""
         nested = raw_post.get("comments")
         if not isinstance(nested, dict):
             return []
-        records: list[Record] = []
+        records: list[Entry] = []
         seen: set[str] = set()
+        context = {"post_id": post_id, "page_id": self.page_id}
 
         def take(items: list[dict[str, Any]]) -> None:
             for item in items:
-                if item.get("id") is not None and str(item["id"]) not in seen:
-                    seen.add(str(item["id"]))
-                    records.append(
-                        normalize_comment(
-                            item, post_id=post_id, page_id=self.page_id, account=self.account.key
-                        )
-                    )
+                ident = item_id(item.get("id"))
+                if ident is None or ident not in seen:
+                    if ident is not None:
+                        seen.add(ident)
+                    records.append(self.normalised("posts", "comment", item, context))
 
         listed = nested.get("data", [])
         first = Page.from_body(nested) if isinstance(listed, list) else Page([], None)
@@ -388,23 +404,25 @@ class FacebookConnector(Connector):
         params.update(state.get("next") or {})
         high: str | None = _later(state.get("hw"), cursor)
         for page in self.client.pages(f"{self.page_id}/conversations", params, stream="messages"):
-            records: list[Record | Tombstone] = []
+            records: list[Entry] = []
             reached_cursor = False
             for conversation in page.data:
-                updated = utc_iso(parse_utc(conversation.get("updated_time")))
+                updated = _created(conversation, "updated_time")
                 if cursor and updated and updated < cursor:
                     reached_cursor = True
                     break
-                for raw in (conversation.get("messages") or {}).get("data") or []:
-                    if isinstance(raw, dict) and raw.get("id"):
-                        records.append(
-                            normalize_message(
-                                raw,
-                                conversation=conversation,
-                                page_id=self.page_id,
-                                account=self.account.key,
-                            )
-                        )
+                messages = conversation.get("messages") or {}
+                data = messages.get("data") if isinstance(messages, dict) else None
+                if not isinstance(data, list | None):
+                    error = f"TypeError: messages is {type(messages).__name__}, not an edge"
+                    records.append(self.quarantine("messages", conversation, error))
+                    continue
+                context = {
+                    "page_id": self.page_id,
+                    "conversation": {k: v for k, v in conversation.items() if k != "messages"},
+                }
+                for raw in data or []:
+                    records.append(self.normalised("messages", "message", raw, context))
                 high = _later(high, updated)
             last = reached_cursor or page.next_params is None
             yield _page_batch(records, page, high, last=last)

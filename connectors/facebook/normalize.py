@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from connectors.facebook.attachments import (
@@ -79,11 +79,52 @@ def conversation_fields(message_limit: int = 20) -> str:
     )
 
 
+# --- shape checks: a value of the wrong type is an error, never silently stringified ----------
+
+
+def _ident(value: Any, what: str = "id") -> str:
+    """A Graph id (a string, or an integer some endpoints send) as a string; else TypeError."""
+    if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
+        raise TypeError(f"{what} is {type(value).__name__} {value!r:.60}, not an id")
+    return str(value)
+
+
+def _text(raw: Mapping[str, Any], key: str) -> str | None:
+    """An optional text field: a string or absent; anything else is a TypeError."""
+    value = raw.get(key)
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{key} is {type(value).__name__}, not text")
+    return value
+
+
+def _node(raw: Mapping[str, Any], key: str) -> dict[str, Any] | None:
+    """An optional object field (`from`, `attachment`, `media`): a dict or absent."""
+    value = raw.get(key)
+    if value is not None and not isinstance(value, dict):
+        raise TypeError(f"{key} is {type(value).__name__}, not an object")
+    return value
+
+
+def _edge(raw: Mapping[str, Any], key: str) -> list[Any]:
+    """The `data` list of an optional edge (`attachments`, `subattachments`); else TypeError."""
+    edge = _node(raw, key)
+    if edge is None:
+        return []
+    data = edge.get("data")
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise TypeError(f"{key}.data is {type(data).__name__}, not a list")
+    return data
+
+
 def _author(raw: Any) -> Author:
-    if not isinstance(raw, dict):
+    if raw is None:
         return Author(None, None)
+    if not isinstance(raw, dict):
+        raise TypeError(f"from is {type(raw).__name__}, not an object")
     ident = raw.get("id")
-    return Author(str(ident) if ident is not None else None, raw.get("name"))
+    return Author(_ident(ident, "from.id") if ident is not None else None, _text(raw, "name"))
 
 
 def _direction(author: Author, page_id: str) -> str:
@@ -118,14 +159,21 @@ def _comment_extra(raw: dict[str, Any]) -> tuple[tuple[MediaRef, ...], dict[str,
     return media, extra
 
 
+def without_comments(raw: dict[str, Any]) -> dict[str, Any]:
+    """A post as it is normalised (and quarantined): its comments are items of their own."""
+    return {k: v for k, v in raw.items() if k != "comments"}
+
+
 def normalize_post(raw: dict[str, Any], *, page_id: str, account: str) -> Record:
     """A page post (without its comments) as a record."""
     author = _author(raw.get("from")) if raw.get("from") else Author(page_id, None)
-    body = {k: v for k, v in raw.items() if k != "comments"}
+    post_id = _ident(raw.get("id"))
+    body = without_comments(raw)
     extra: dict[str, Any] = {}
     for key in ("story", "status_type", "is_hidden"):
         if raw.get(key) is not None:
             extra[key] = raw[key]
+    _edge(raw, "attachments")  # a wrong shape is an error, not "no attachments"
     media, facts = post_attachments(raw)
     if facts:
         extra["attachments"] = facts
@@ -135,14 +183,14 @@ def normalize_post(raw: dict[str, Any], *, page_id: str, account: str) -> Record
         platform=PLATFORM,
         account=account,
         kind="post",
-        id=str(raw["id"]),
+        id=post_id,
         parent_id=None,
-        thread_id=str(raw["id"]),
+        thread_id=post_id,
         direction=_direction(author, page_id),
         author=author,
-        text=raw.get("message"),
+        text=_text(raw, "message"),
         created_at=parse_utc(raw.get("created_time")),
-        url=raw.get("permalink_url"),
+        url=_text(raw, "permalink_url"),
         media=media,
         extra=extra,
         raw=body,
@@ -152,21 +200,22 @@ def normalize_post(raw: dict[str, Any], *, page_id: str, account: str) -> Record
 def normalize_comment(raw: dict[str, Any], *, post_id: str, page_id: str, account: str) -> Record:
     """A comment or reply under a post as a record (`reply` when it has a parent comment)."""
     author = _author(raw.get("from"))
-    parent = raw.get("parent") if isinstance(raw.get("parent"), dict) else None
-    parent_id = str(parent["id"]) if parent and parent.get("id") else None
+    parent = _node(raw, "parent")
+    parent_id = _ident(parent["id"], "parent.id") if parent and parent.get("id") else None
+    _node(raw, "attachment")  # a wrong shape is an error, not "no attachment"
     media, extra = _comment_extra(raw)
     return Record(
         platform=PLATFORM,
         account=account,
         kind="reply" if parent_id else "comment",
-        id=str(raw["id"]),
+        id=_ident(raw.get("id")),
         parent_id=parent_id or post_id,
         thread_id=post_id,
         direction=_direction(author, page_id),
         author=author,
-        text=raw.get("message"),
+        text=_text(raw, "message"),
         created_at=parse_utc(raw.get("created_time")),
-        url=raw.get("permalink_url"),
+        url=_text(raw, "permalink_url"),
         media=media,
         extra=extra,
         raw=raw,
@@ -178,18 +227,19 @@ def normalize_message(
 ) -> Record:
     """A Messenger message in a conversation with the page as a record."""
     author = _author(raw.get("from"))
+    _edge(raw, "attachments")  # a wrong shape is an error, not "no attachments"
     media, extra = message_attachments(raw)
-    conversation_id = str(conversation["id"])
+    conversation_id = _ident(conversation.get("id"), "conversation id")
     return Record(
         platform=PLATFORM,
         account=account,
         kind="message",
-        id=str(raw["id"]),
+        id=_ident(raw.get("id")),
         parent_id=conversation_id,
         thread_id=conversation_id,
         direction=_direction(author, page_id),
         author=author,
-        text=raw.get("message"),
+        text=_text(raw, "message"),
         created_at=parse_utc(raw.get("created_time")),
         url=f"https://www.facebook.com{conversation['link']}"
         if str(conversation.get("link", "")).startswith("/")
@@ -225,8 +275,8 @@ def normalize_profile(raw: dict[str, Any], *, account: str) -> Record:
     cover = (raw.get("cover") or {}).get("source")
     if cover:
         media.append(MediaRef(key=stable_key(cover), source_url=cover, kind="cover_photo"))
-    page_id = str(raw["id"])
-    texts = [raw.get("about"), raw.get("description")]
+    page_id = _ident(raw.get("id"))
+    texts = [_text(raw, "about"), _text(raw, "description")]
     return Record(
         platform=PLATFORM,
         account=account,
@@ -243,3 +293,29 @@ def normalize_profile(raw: dict[str, Any], *, account: str) -> Record:
         extra=extra,
         raw=raw,
     )
+
+
+# --- the normaliser registry (`Connector.normalisers`): (raw, context, account) -> Record -----
+
+
+def _post(raw: Any, context: Mapping[str, Any], account: str) -> Record:
+    return normalize_post(raw, page_id=context["page_id"], account=account)
+
+
+def _comment(raw: Any, context: Mapping[str, Any], account: str) -> Record:
+    return normalize_comment(
+        raw, post_id=context["post_id"], page_id=context["page_id"], account=account
+    )
+
+
+def _message(raw: Any, context: Mapping[str, Any], account: str) -> Record:
+    return normalize_message(
+        raw, conversation=context["conversation"], page_id=context["page_id"], account=account
+    )
+
+
+def _profile(raw: Any, context: Mapping[str, Any], account: str) -> Record:
+    return normalize_profile(raw, account=account)
+
+
+NORMALISERS = {"post": _post, "comment": _comment, "message": _message, "profile": _profile}

@@ -21,11 +21,21 @@ from connectors.facebook.normalize import (
     COMMENT_FIELDS,
     change_marker,
     listing_fields,
-    normalize_comment,
-    normalize_post,
     post_fields,
+    without_comments,
 )
-from connectors.model import Batch, ItemRef, Record, Span, Tombstone, parse_utc
+from connectors.model import (
+    Batch,
+    ItemRef,
+    Quarantined,
+    Record,
+    Span,
+    Tombstone,
+    item_id,
+    parse_utc,
+)
+
+Entry = Record | Tombstone | Quarantined
 
 if TYPE_CHECKING:
     from connectors.facebook.connector import FacebookConnector
@@ -81,26 +91,28 @@ def list_span(conn: FacebookConnector, span: Span, edge: str) -> dict[str, str |
     try:
         for page in conn.client.pages(f"{conn.page_id}/{edge}", params, stream="posts"):
             for raw in page.data:
-                if raw.get("id") is None:
+                ident = item_id(raw.get("id"))
+                if ident is None:  # cannot be read by id: the walk quarantined it
                     continue
                 try:
                     created = parse_utc(raw.get("created_time"))
                 except (TypeError, ValueError):  # read in full: its normalisation decides
-                    listed[str(raw["id"])] = None
+                    listed[ident] = None
                     continue
                 if created is not None and not span.start <= created < span.end:
                     continue
                 nested = raw.get("comments") if isinstance(raw.get("comments"), dict) else {}
                 firsts = [c for c in nested.get("data") or [] if isinstance(c, dict)]
-                listed[str(raw["id"])] = change_marker(raw, firsts)
+                listed[ident] = change_marker(raw, firsts)
     except ObjectMissing:
         raise _unreadable(conn) from None
     return listed
 
 
-def with_marker(post: Record, comments: Sequence[Record], raw_post: dict[str, Any]) -> Record:
+def with_marker(post: Record, comments: Sequence[Entry], raw_post: dict[str, Any]) -> Record:
     """Return the post carrying the change marker of what was just read in full."""
-    return replace(post, marker=change_marker(raw_post, (c.raw for c in comments)))
+    raws = (c.raw for c in comments if not isinstance(c, Tombstone))
+    return replace(post, marker=change_marker(raw_post, raws))
 
 
 def _read_posts(
@@ -114,16 +126,19 @@ def _read_posts(
     version = conn.client.version
     chunks = [targets[i : i + BATCH_LIMIT] for i in range(0, len(targets), BATCH_LIMIT)]
     for number, chunk in enumerate(chunks):
-        records: list[Record | Tombstone] = []
+        records: list[Entry] = []
         to_confirm: list[ItemRef] = []
         answers = conn.client.batch([f"{version}/{p.id}?fields={fields}" for p in chunk])
         if len(chunk) > 1 and all(status != 200 for status, _ in answers):
             _page_still_readable(conn)  # "gone" for every post may mean the page is hidden
         for ref, (status, body) in zip(chunk, answers, strict=True):
             if status == 200 and isinstance(body, dict) and body.get("id"):
-                post = normalize_post(body, page_id=conn.page_id, account=conn.account.key)
-                current = conn.comments_of(body, post.id)
-                records.append(with_marker(post, current, body))
+                context = {"page_id": conn.page_id}
+                post = conn.normalised("posts", "post", without_comments(body), context)
+                current = conn.comments_of(body, ref.id)
+                if isinstance(post, Record):
+                    post = with_marker(post, current, body)
+                records.append(post)
                 records.extend(current)
                 present = {c.id for c in current}
                 to_confirm.extend(c for cid, c in comments[ref.id].items() if cid not in present)
@@ -159,23 +174,17 @@ def _page_still_readable(conn: FacebookConnector) -> None:
         raise _unreadable(conn) from None
 
 
-def _confirm(conn: FacebookConnector, refs: list[ItemRef]) -> list[Record | Tombstone]:
+def _confirm(conn: FacebookConnector, refs: list[ItemRef]) -> list[Entry]:
     """Read comments one by one (in batches): still there, or really gone?"""
-    results: list[Record | Tombstone] = []
+    results: list[Entry] = []
     version = conn.client.version
     for start in range(0, len(refs), BATCH_LIMIT):
         chunk = refs[start : start + BATCH_LIMIT]
         answers = conn.client.batch([f"{version}/{r.id}?fields={COMMENT_FIELDS}" for r in chunk])
         for ref, (status, body) in zip(chunk, answers, strict=True):
             if status == 200 and isinstance(body, dict) and body.get("id"):
-                results.append(
-                    normalize_comment(
-                        body,
-                        post_id=ref.thread_id or "",
-                        page_id=conn.page_id,
-                        account=conn.account.key,
-                    )
-                )
+                context = {"post_id": ref.thread_id or "", "page_id": conn.page_id}
+                results.append(conn.normalised("posts", "comment", body, context))
                 continue
             error = classify(failure_from_envelope(body, status), stream="posts")
             if not isinstance(error, ObjectMissing):
