@@ -2,7 +2,7 @@
 #   make demo    run the daemon against the bundled Facebook emulator (./demo-data)
 #   make test    install what the suite needs, then ruff + pytest
 #   make lint    ruff only
-#   make bench   archive throughput benchmark
+#   make bench   throughput and memory benchmarks (docs/performance.md)
 #   make catalogues  compile the gettext catalogues (.po -> .mo) after editing a .po
 #   make clean   remove the venv, demo data and caches
 
@@ -72,7 +72,8 @@ test: sysdeps venv
 	exit $$rc
 
 bench: venv
-	$(BIN)/python bench/archive_throughput.py
+	$(BIN)/python bench/archive_throughput.py --overheads 2
+	$(BIN)/python bench/peak_rss.py
 
 # The .mo files are committed (a fresh install needs no build step); tests/test_i18n.py checks
 # that each one matches its .po.
