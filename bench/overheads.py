@@ -68,16 +68,39 @@ def _whole_download(original: Callable[..., Any]) -> Callable[..., Any]:
     return whole
 
 
-def _hooks() -> list[tuple[str, Any, str, Callable[[Callable[..., Any]], Callable[..., Any]]]]:
-    """(safeguard, owner, attribute, plain replacement) of every switch."""
+def _no_problem(original: Callable[..., Any]) -> Callable[..., Any]:
+    return lambda record: None  # every record taken as storable
+
+
+def _as_is(original: Callable[..., Any]) -> Callable[..., Any]:
+    return lambda record: record  # no text repair
+
+
+def _columns_unchecked(original: Callable[..., Any]) -> Callable[..., Any]:
+    from storage import writer
+
+    return lambda record: (writer._prepare(record), None)  # columns without validation
+
+
+Hook = tuple[str, Any, str, Callable[[Callable[..., Any]], Callable[..., Any]]]
+
+
+def _hooks() -> list[Hook]:
+    """(safeguard, owner, attribute, plain replacement) of every switch this code has."""
+    import connectors.base as base
     import connectors.facebook.client as client
     from connectors.scrub import Scrubber
+    from storage import writer
 
-    return [
+    hooks: list[Hook] = [
         ("scrubber", Scrubber, "data", _plain_text),
         ("scrubber", Scrubber, "text", _plain_text),
         ("streamed downloads", client, "stream_download", _whole_download),
+        ("quarantine checks", base, "record_problem", _no_problem),
+        ("quarantine checks", base, "repair_text", _as_is),
+        ("quarantine checks", writer, "_columns", _columns_unchecked),
     ]
+    return [hook for hook in hooks if hasattr(hook[1], hook[2])]
 
 
 @contextlib.contextmanager
