@@ -80,6 +80,10 @@ class Scrubber:
         self._param_names = _Literals(names, ["=", "%3d"])
         self._param_names_bytes = _Literals([n.encode() for n in names], [b"=", b"%3d"])
         self._plain: tuple[re.Pattern[str], re.Pattern[bytes]] | None = None
+        # a literal piece of each secret that every plain form of it contains: where none is
+        # found (nearly every response), the costlier regex substitution is skipped
+        self._marks: list[str] | None = None
+        self._marks_bytes: list[bytes] | None = None
         self._escaped: tuple[re.Pattern[str], re.Pattern[bytes]] | None = None
         self.add(secrets)
 
@@ -90,11 +94,15 @@ class Scrubber:
         if self.secrets:
             self._plain = _compiled(self.secrets, json_escapes=False)
             self._escaped = _compiled(self.secrets, json_escapes=True)
+            runs = [_literal_run(s) for s in self.secrets]
+            self._marks = None if None in runs else [r for r in runs if r is not None]
+            self._marks_bytes = None if self._marks is None else [m.encode() for m in self._marks]
 
     def text(self, text: str) -> str:
         """Return `text` with every secret and credential parameter value replaced by ***."""
         if self._plain is not None and self._escaped is not None:
-            text = self._plain[0].sub(REDACTED, text)
+            if self._marks is None or any(mark in text for mark in self._marks):
+                text = self._plain[0].sub(REDACTED, text)
             if _ASCII_ESCAPE.search(text):
                 text = self._escaped[0].sub(REDACTED, text)
         lowered = text.translate(_ASCII_LOWER)  # keeps every offset, unlike str.lower()
@@ -103,7 +111,8 @@ class Scrubber:
     def data(self, data: bytes) -> bytes:
         """The same for a body in bytes (UTF-8 JSON or text), without decoding it."""
         if self._plain is not None and self._escaped is not None:
-            data = self._plain[1].sub(REDACTED.encode(), data)
+            if self._marks_bytes is None or any(mark in data for mark in self._marks_bytes):
+                data = self._plain[1].sub(REDACTED.encode(), data)
             if _ASCII_ESCAPE_BYTES.search(data):
                 data = self._escaped[1].sub(REDACTED.encode(), data)
         return _blank_params(data, data.lower(), self._param_names_bytes, _VALUE_BYTES,
@@ -112,6 +121,16 @@ class Scrubber:
     def found_in(self, text: str) -> bool:
         """True when `text` still carries a secret (for checks and tests)."""
         return self._escaped is not None and self._escaped[0].search(text) is not None
+
+
+def _literal_run(secret: str) -> str | None:
+    """The longest run of the secret's URL-unreserved ASCII characters, or None.
+
+    The plain pattern gives such a character only its literal form (`_char_pattern`), so any
+    plain match of the secret contains this run exactly as it is.
+    """
+    runs = re.findall(r"[A-Za-z0-9\-_.~]+", secret)
+    return max(runs, key=len) if runs else None
 
 
 def _compiled(

@@ -38,3 +38,16 @@ def test_parameters_blanked_in_text_and_bytes() -> None:
         'next": "https://g/x?Access_Token=***&after=1&oauth_token%3D***&my_access_token=keep'
     )
     assert scrubber.data(text.encode()) == scrubber.text(text).encode()
+
+
+def test_every_plain_form_of_a_secret_is_found_past_the_literal_prefilter() -> None:
+    from urllib.parse import quote, quote_plus
+
+    secret = "EAAHostileTok3nValue+/=Xy"
+    scrubber = Scrubber([secret])
+    lower_hex = re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), quote(secret, safe=""))
+    for form in (secret, quote(secret), quote_plus(secret), quote(quote(secret, safe="")),
+                 lower_hex, secret.replace("/", "\\/")):  # fmt: skip
+        assert scrubber.text(f"x {form} y") == "x *** y", form
+        assert scrubber.data(f"x {form} y".encode()) == b"x *** y", form
+    assert scrubber.text("nothing secret here") == "nothing secret here"
