@@ -6,6 +6,7 @@ The emulator runs in its own process, so its rendering does not compete with som
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import time
 from dataclasses import dataclass
@@ -147,16 +148,20 @@ class EmulatorProcess:
 # --- somed runs -------------------------------------------------------------------------------
 
 
-def write_config(directory: Path, storage: Path, endpoint: str, window_days: int) -> Config:
+def write_config(
+    directory: Path, storage: Path, endpoint: str, window_days: int,
+    streams: list[str] | None = None,
+) -> Config:  # fmt: skip
     """Write and load a somed config for the bench account with the given re-read window."""
     path = directory / f"somed-{storage.name}-window{window_days}.toml"
+    chosen = [f"streams = {json.dumps(streams)}"] if streams is not None else []
     path.write_text(
         "\n".join([
             "[storage]", f'dir = "{storage}"',
             "[platforms.facebook]", f'api_version = "{API_VERSION}"', f'endpoint = "{endpoint}"',
             f"page_size = {PAGE_SIZE}",
             "[[accounts]]", f'key = "{ACCOUNT}"', 'platform = "facebook"', f'id = "{PAGE_ID}"',
-            f'token_env = "{TOKEN_ENV}"', f"refetch_window_days = {window_days}",
+            f'token_env = "{TOKEN_ENV}"', f"refetch_window_days = {window_days}", *chosen,
         ]) + "\n",
         encoding="utf-8",
     )  # fmt: skip

@@ -45,6 +45,9 @@ def render(results: dict[str, Any]) -> str:
         ("measurement", "items", "wall s", "items/s", "HTTP req", "rounds s"),
         rated("1. first full archive (somed)", first,
               f"{first['http_requests']} ({first['api_requests']} API)"),
+        rated("1b. the same without visitors' posts", results["first_archive_own"],
+              f"{results['first_archive_own']['http_requests']} "
+              f"({results['first_archive_own']['api_requests']} API)"),
         rated("2. plain fetch", fetch, _f(fetch["http_requests"])),
         rated("3. normalise (records + rows)", norm),
         rated("4. same-schema insert", insert),
@@ -73,6 +76,7 @@ def render(results: dict[str, Any]) -> str:
         f"(target >= {ratio['target']}) {'PASS' if ratio['pass'] else 'MISS'}"
         + (f"; per round {', '.join(f'{r:.2f}' for r in ratio['rounds'])}"
            if len(ratio["rounds"]) > 1 else ""),
+        f"without visitors' posts (1b): ratio {ratio['own']:.2f}",
         f"archive / serial sum = {ratio['of_serial']:.2f} (above 1: fetching overlaps storing); "
         f"the archive used {first['cpu_s']:.2f} s of CPU in {first['wall_s']:.2f} s",
         f"normalise: records {norm['records_s']:.2f} s, rows (hash, JSON) {norm['rows_s']:.2f} s",
