@@ -505,3 +505,10 @@ def test_demo_pages():
     assert tokens["demo-token-mora"].page_ids == ("100200300",)
     again, _ = demo_pages(NOW)
     assert [p.message for p in again[0].posts] == [p.message for p in mora.posts]
+
+
+def test_a_new_comment_never_gets_the_id_of_a_deleted_one(emulator):
+    post_id = emulator.newest_post_id(PAGE)
+    first = emulator.add_comment(post_id, "Första")
+    emulator.delete_comment(first)
+    assert emulator.add_comment(post_id, "Andra") != first

@@ -62,3 +62,49 @@ def test_offset_next_keeps_the_offset():
         {"data": [{"id": "1"}], "paging": {"next": "https://graph.facebook.com/x?offset=50&limit=25"}}
     )
     assert page.next_params == {"offset": "50"}
+
+
+def graph_pages(handler):
+    """Walk `/v21.0/1/feed` served by `handler` through GraphClient; return the item ids."""
+    from connectors.facebook.client import GraphClient
+    from connectors.http import RedirectingSession
+    from tests.hostile.server import HostileServer
+
+    server = HostileServer()
+    server.route(r"/v21\.0/1/feed", handler)
+    base = server.start()
+    try:
+        client = GraphClient("tok", RedirectingSession(base), version="v21.0", timeout=5)
+        ids = []
+        for page in client.pages("1/feed", {"limit": 2}):
+            ids.extend(item["id"] for item in page.data)
+        return ids
+    finally:
+        server.stop()
+
+
+def test_a_next_link_that_asks_for_the_same_page_again_is_a_loop():
+    from connectors.base import FatalError
+    from tests.hostile.server import json_response
+
+    def same_page(request, match):
+        return json_response({"data": [{"id": "1_1"}], "paging": {
+            "next": "https://graph.facebook.com/v21.0/1/feed?until=100&__paging_token=T"}})
+
+    with pytest.raises(FatalError) as caught:
+        graph_pages(same_page)
+    assert caught.value.reason == "facebook.paging_loop"
+
+
+def test_fresh_positions_that_bring_no_new_item_stall_the_walk():
+    from connectors.base import FatalError
+    from tests.hostile.server import json_response
+
+    def repeating(request, match):
+        n = int(request.args.get("offset", 0)) + 2
+        return json_response({"data": [{"id": "1_1"}, {"id": "1_2"}], "paging": {
+            "next": f"https://graph.facebook.com/v21.0/1/feed?offset={n}"}})
+
+    with pytest.raises(FatalError) as caught:
+        graph_pages(repeating)
+    assert caught.value.reason == "facebook.paging_stalled"
