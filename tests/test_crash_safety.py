@@ -12,9 +12,11 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -86,16 +88,24 @@ class Archive:
         assert proc.returncode == 0, f"somed archive failed:\n{out}\n{err}"
         return time.monotonic() - started
 
-    def kill_after(self, delay: float, *, once_db_exists: bool = False) -> float | None:
+    def kill_after(
+        self, delay: float, *, once_db_exists: bool = False, once_running: bool = False
+    ) -> float | None:
         """SIGKILL a `somed archive` `delay` s after its start; None, or when it ended by itself.
 
-        With `once_db_exists` the delay counts from the moment the database file appears.
+        With `once_db_exists` the delay counts from the moment the database file appears; with
+        `once_running` from the moment the process has opened its run in the run log (so a
+        slow interpreter start on a loaded machine does not swallow the kill).
         """
         started = time.monotonic()
         proc = self.start()
         if once_db_exists:
             while not self.db_path.exists() and proc.poll() is None:
                 time.sleep(0.001)
+        if once_running:
+            while proc.poll() is None and not self.has_run_of(proc.pid):
+                time.sleep(0.005)
+            started = time.monotonic()
         try:
             proc.wait(timeout=delay)
         except subprocess.TimeoutExpired:
@@ -107,7 +117,9 @@ class Archive:
         assert proc.returncode == 0, err
         return time.monotonic() - started
 
-    def kill_repeatedly(self, rng: random.Random, duration: float, kills: int) -> None:
+    def kill_repeatedly(
+        self, rng: random.Random, duration: float, kills: int, *, inside_runs: bool = False
+    ) -> None:
         """SIGKILL `kills` successive runs at random moments spread over `duration`.
 
         The moments are stratified and ascending, so each rerun gets further than the last.
@@ -119,7 +131,7 @@ class Archive:
             attempts += 1
             assert attempts <= kills * 2, "the runs end too quickly to be killed"
             delay = 0.2 + (duration - 0.2) * (landed + rng.random()) / kills
-            finished_after = self.kill_after(delay)
+            finished_after = self.kill_after(delay, once_running=inside_runs)
             if finished_after is None:
                 landed += 1
             else:
@@ -143,6 +155,20 @@ class Archive:
             cwd=ROOT,
         )
         return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+    def has_run_of(self, pid: int) -> bool:
+        """True once the process `pid` has opened a run in this archive's run log."""
+        if not self.db_path.exists():
+            return False
+        try:  # read-only and without migrations: the process may be creating the schema
+            with closing(sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True)) as db:
+                return db.execute("SELECT 1 FROM runs WHERE pid = ?", [pid]).fetchone() is not None
+        except sqlite3.Error:
+            return False
+
+    def last_run_seconds(self) -> float:
+        """How long the newest run in the run log took (from its own record)."""
+        return float(self.query("SELECT duration_seconds FROM runs ORDER BY id DESC LIMIT 1")[0][0])
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         """Rows of a read-only query on the archive."""
@@ -277,8 +303,10 @@ def test_sigkill_during_an_incremental_run_after_edits_and_deletions(fb_setup, t
     # and the run lasts long enough to be killed inside it, between its stored batches
     busy = [emulator.add_comment(p["id"], "Tack för infon!") for p in posts if p["id"] != doomed_post]
 
-    duration = reference.complete()
-    victim.kill_repeatedly(rng, duration, kills=5)
+    reference.complete()
+    # the kills count from the moment each run is open, so they land inside it however slowly
+    # the interpreter starts on a loaded machine
+    victim.kill_repeatedly(rng, reference.last_run_seconds(), kills=5, inside_runs=True)
     assert len(victim.killed_pids) == 5
     victim.complete()
 
