@@ -269,6 +269,9 @@ class Batch:
     resume: str | None = None
     high_water: str | None = None
     final: bool = False
+    # ids the platform listed on this page that the connector passed over on purpose (e.g. the
+    # page's own posts in a walk of visitors' posts): progress for the runner's loop guard
+    passed_over: tuple[str, ...] = ()
 
 
 # --- validation and repair (shared by connectors and the writer) ----------------------------

@@ -610,7 +610,9 @@ class _AccountRun:
                 final_mark = batch.high_water if batch.final and keeps_cursor else None
                 self._store(batch, (stream, final_mark) if final_mark else None, stream, ready)
                 state["resume"] = batch.resume
-                idle = 0 if _any_new(batch.records, seen) or batch.final else idle + 1
+                listed = [*map(_entry_key, batch.records),
+                          *(f"{self.account.platform}:{i}" for i in batch.passed_over)]
+                idle = 0 if _any_new(listed, seen) or batch.final else idle + 1
                 if idle >= limit:
                     raise StreamPartial(
                         f"the platform kept sending pages with nothing new ({idle} in a row): "
@@ -815,8 +817,8 @@ def _entry_key(entry: Entry) -> str:
     return f"{entry.platform}:raw:{digest.hexdigest()}"
 
 
-def _any_new(entries: Sequence[Entry], seen: set[str]) -> bool:
-    """True when some entry was not seen before in this walk (adds them all to `seen`)."""
+def _any_new(keys: Sequence[str], seen: set[str]) -> bool:
+    """True when some key was not seen before in this walk (adds them all to `seen`)."""
     before = len(seen)
-    seen.update(_entry_key(e) for e in entries)
+    seen.update(keys)
     return len(seen) > before

@@ -86,12 +86,15 @@ def _later(a: str | None, b: str | None) -> str | None:
     return max(a, b)
 
 
-def _page_batch(records: list[Entry], page: Page, high: str | None, *, last: bool) -> Batch:
+def _page_batch(
+    records: list[Entry], page: Page, high: str | None, *, last: bool,
+    passed_over: tuple[str, ...] = (),
+) -> Batch:  # fmt: skip
     """A walk's batch: resume after this page, and on the last page the new high-water mark."""
     if last or page.next_params is None:
-        return Batch(records, high_water=high, final=True)
+        return Batch(records, high_water=high, final=True, passed_over=passed_over)
     resume = json.dumps({"next": page.next_params, "hw": high})
-    return Batch(records, resume=resume)
+    return Batch(records, resume=resume, passed_over=passed_over)
 
 
 class FacebookConnector(Connector):
@@ -332,6 +335,7 @@ class FacebookConnector(Connector):
         edge, stream = ("feed", "visitor_posts") if visitors else ("published_posts", "posts")
         for page in self.client.pages(f"{self.page_id}/{edge}", params, stream=stream):
             records: list[Entry] = []
+            passed_over: list[str] = []
             for raw in page.data:
                 ident = item_id(raw.get("id"))
                 if ident in seen:
@@ -341,6 +345,8 @@ class FacebookConnector(Connector):
                     # costs one request (tagging posts elsewhere have no say in it)
                     if str(ident or "").split("_", 1)[0] == self.page_id:
                         high = _later(high, _created(raw))
+                    if ident is not None:  # listed, so the walk is progressing
+                        passed_over.append(ident)
                     continue
                 if ident is not None:
                     seen.add(ident)
@@ -354,7 +360,8 @@ class FacebookConnector(Connector):
                     high = _later(high, utc_iso(post.created_at))
                 records.append(post)
                 records.extend(comments)
-            yield _page_batch(records, page, high, last=page.next_params is None)
+            yield _page_batch(records, page, high, last=page.next_params is None,
+                              passed_over=tuple(passed_over))  # fmt: skip
 
     def comments_of(self, raw_post: dict[str, Any], post_id: str) -> list[Entry]:
         """All comments and replies of a post: the expanded first page, then the rest."""
