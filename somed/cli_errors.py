@@ -110,6 +110,14 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     sys.exit(code)
 
 
+def current_translator() -> Translator:
+    """The running verb's translator (its `--lang` or the config's language), else the default."""
+    ctx = click.get_current_context(silent=True)
+    state = ctx.find_root().obj if ctx is not None else None
+    make = getattr(state, "t", None)
+    return make() if callable(make) else translator(sys.argv[1:])
+
+
 def translator(argv: Sequence[str]) -> Translator:
     """The language a usage error is told in: `--lang`, else `$SOMED_LANG`, else Swedish."""
     for index, arg in enumerate(argv):

@@ -94,12 +94,12 @@ class Translator:
         self.language = chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
         self._catalogue = translations(self.language)
 
-    def __call__(self, key: str, **values: Any) -> str:
+    def __call__(self, key: str, /, **values: Any) -> str:
         """Return the text for `key` with `values` filled in."""
         text = self._catalogue.gettext(key)
         return text.format_map(_Params(values)) if values else text
 
-    def n(self, key: str, count: int, **values: Any) -> str:
+    def n(self, key: str, count: int, /, **values: Any) -> str:
         """Return the singular or plural text for `count` (also given as `{count}`)."""
         text = self._catalogue.ngettext(key, key, count)
         return text.format_map(_Params(values, count=count))

@@ -248,3 +248,29 @@ def test_every_text_id_the_code_asks_for_exists_in_both_languages():
         asked |= {f"stream.{name}" for name in connector_class(platform).stream_names()}
     missing = {key for key in asked if not (SV.has(key) and EN.has(key))}
     assert not missing, f"add these ids to the catalogues: {sorted(missing)}"
+
+
+def test_somed_own_usage_errors_are_one_line_in_the_chosen_language(tmp_path):
+    config = tmp_path / "somed.toml"
+    config.write_text(
+        f'[storage]\ndir = "{tmp_path / "archive"}"\n[[accounts]]\nkey = "mora-fb"\n'
+        'platform = "facebook"\nid = "1"\ntoken_env = "SOMED_UNSET_TOKEN"\n',
+        encoding="utf-8",
+    )
+    cases = {
+        ("export", "--account", "nope"): (
+            "--account 'nope': kontot finns inte i", "--account 'nope': no such account in"
+        ),
+        ("export", "--since", "igår"): ("--since 'igår': inte ett datum", "not a date"),
+        ("export", "--since", "2026-02-01", "--until", "2026-01-01"): (
+            "--since 2026-02-01 ligger inte före --until 2026-01-01",
+            "--since 2026-02-01 is not before --until 2026-01-01",
+        ),
+    }
+    for args, (swedish, english) in cases.items():
+        for lang, words in (("sv", swedish), ("en", english)):
+            result = somed("--config", str(config), "--lang", lang, *args)
+            assert result.returncode == 2, result.stderr
+            lines = result.stderr.splitlines()
+            assert len(lines) == 1 and lines[0].startswith("somed: error: "), result.stderr
+            assert words in lines[0], lines[0]
