@@ -16,7 +16,7 @@ from sqlite_utils import Database
 
 from somed import __version__
 from somed.cli_check import check_command
-from somed.cli_errors import OneLineErrorGroup
+from somed.cli_errors import OneLineErrorGroup, current_translator
 from somed.config import Config, ConfigError, default_config_path, load_config
 from somed.display import LOCAL_TZ, render_table, token_place
 from somed.i18n import Translator
@@ -71,7 +71,7 @@ def parse_when(value: str | None, option: str) -> datetime | None:
             return datetime.combine(day, time(0), LOCAL_TZ).astimezone(UTC)
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        fail_usage(f"{option} {value!r}: not a date (use YYYY-MM-DD or an ISO 8601 time)")
+        fail_usage(current_translator()("usage.bad_date", option=option, value=value))
         raise  # unreachable
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=LOCAL_TZ)
@@ -88,8 +88,9 @@ def check_accounts(config: Config, keys: Sequence[str]) -> list[str]:
     for key in keys:
         if key not in known:
             fail_usage(
-                f"--account {key!r}: no such account in {config.path} "
-                f"(known: {', '.join(known) or 'none'})"
+                current_translator()(
+                    "usage.unknown_account", key=key, path=config.path, known=", ".join(known)
+                )
             )
     chosen = list(keys) or [a.key for a in config.enabled_accounts()]
     for key in chosen:
