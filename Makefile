@@ -18,15 +18,17 @@ PYTEST_ARGS ?=
 
 # Shell snippet: install the Debian packages named in $$missing (as root), or
 # say what is missing (not root). apt-get update runs only when needed.
+# --no-install-recommends: only what is named and what it depends on (Chromium's
+# recommends alone pull ~480 MB: cups, avahi, samba, none of which the suite uses).
 APT_INSTALL = \
 	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" -eq 0 ]; then \
 		echo "make: installing Debian packages:$$missing"; \
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -q; \
-		apt-get install -y -q $$missing; \
+		apt-get install -y -q --no-install-recommends $$missing; \
 	else \
-		echo "make: not root, not installing; please run: sudo apt-get install$$missing" >&2; \
+		echo "make: not root, not installing; please run: sudo apt-get install --no-install-recommends$$missing" >&2; \
 	fi
 
 .PHONY: help venv demo test lint bench catalogues clean sysdeps
@@ -49,8 +51,12 @@ $(STAMP): pyproject.toml
 	touch $@
 
 # --- system packages the test suite needs ---------------------------------
-# chromium: page screenshots (Playwright drives the Debian build).
+# Only these, each installed only when missing:
+# chromium: page screenshots (Playwright drives the Debian build), when
+#           /usr/bin/chromium is missing.
 # systemd:  provides systemd-analyze, used by tests/test_systemd_unit.py.
+# (useradd, runuser and mount, used by the read-only and disk-full tests, are in
+# every Debian base system: passwd, util-linux, mount.)
 sysdeps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \

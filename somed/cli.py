@@ -1,4 +1,4 @@
-"""The `somed` command line: run, archive, status, export, demo."""
+"""The `somed` command line: run, archive, status, export, backup, demo (verbs stay thin)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ from somed import __version__
 from somed.cli_check import check_command
 from somed.cli_errors import OneLineErrorGroup, current_translator
 from somed.config import Config, ConfigError, default_config_path, load_config
-from somed.display import LOCAL_TZ, render_table, token_place
+from somed.display import LOCAL_TZ
 from somed.i18n import Translator
 from somed.logs import setup_logging
-from somed.reasons import PARTIAL, partial_streams, rejected_token, render, stream_name
 from somed.runner import Runner, RunOutcome
+from somed.summary import print_outcomes
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -61,28 +61,36 @@ def fail_usage(message: str) -> None:
     sys.exit(EXIT_USAGE)
 
 
+# The widest range a --since/--until may name (datetime's own limits, in UTC)
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+LATEST = datetime.max.replace(microsecond=0, tzinfo=UTC)
+
+
 def parse_when(value: str | None, option: str) -> datetime | None:
     """A date (Swedish local midnight) or an ISO 8601 time, as an aware UTC datetime."""
     if value is None:
         return None
     try:
         if len(value) == 10:
-            day = date.fromisoformat(value)
-            return datetime.combine(day, time(0), LOCAL_TZ).astimezone(UTC)
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            moment = datetime.combine(date.fromisoformat(value), time(0))
+        else:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         fail_usage(current_translator()("usage.bad_date", option=option, value=value))
         raise  # unreachable
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=LOCAL_TZ)
-    return moment.astimezone(UTC)
+    try:
+        return min(max(moment.astimezone(UTC), EARLIEST), LATEST)
+    except OverflowError:  # Swedish midnight of 0001-01-01 is the year 0 in UTC
+        return EARLIEST if moment.year == 1 else LATEST
 
 
 def check_accounts(config: Config, keys: Sequence[str]) -> list[str]:
     """The requested account keys (default: all enabled), or exit 2 naming an unknown one.
 
-    A disabled account named on purpose is allowed; its token is read now, so a missing one is
-    a usage error here rather than a failed run later.
+    A disabled account named on purpose is allowed. Tokens are not read here: a missing one
+    fails only its account's run.
     """
     known = [a.key for a in config.accounts]
     for key in keys:
@@ -92,23 +100,16 @@ def check_accounts(config: Config, keys: Sequence[str]) -> list[str]:
                     "usage.unknown_account", key=key, path=config.path, known=", ".join(known)
                 )
             )
-    chosen = list(keys) or [a.key for a in config.enabled_accounts()]
-    for key in chosen:
-        try:
-            config.token(key)
-        except ConfigError as exc:
-            fail_usage(str(exc))
-    return chosen
+    return list(keys) or [a.key for a in config.enabled_accounts()]
 
 
-def open_archive(config: Config, *, connect_only: bool = False) -> Database:
-    """Open (and, unless `connect_only`, prepare) the archive, or exit 2 with one line."""
+def open_archive(config: Config) -> Database:
+    """Open and prepare the archive read-write (migrations, stale runs), or exit 2 with one line."""
     from somed.daemon import prepare_archive
     from storage.db import connect
 
     try:
-        if not connect_only:
-            prepare_archive(config)
+        prepare_archive(config)
         return connect(config.db_path)
     except (OSError, sqlite3.Error) as exc:
         detail = getattr(exc, "strerror", None) or str(exc)
@@ -119,70 +120,30 @@ def open_archive(config: Config, *, connect_only: bool = False) -> Database:
         raise  # unreachable: fail_usage exits
 
 
-def outcome_note(config: Config, t: Translator, outcome: RunOutcome) -> str:
-    """A plain-words note for a run outcome, in `t`'s language, from its reason code."""
-    code, params = outcome.reason, outcome.reason_params
-    if outcome.status == "auth_failed":
-        return t(
-            "note.auth_failed",
-            reason=rejected_token(t, code, params, platform=outcome.platform),
-            where=token_place(config.account(outcome.account)),
-        )
-    if outcome.status == "busy":
-        return t("note.busy")
-    named = partial_streams(params) if code == PARTIAL else set()  # explained with their reason
-    notes = []
-    for stream, state in outcome.streams.items():
-        if state != "permission_denied" or stream in named:
-            continue
-        why = outcome.stream_reasons.get(stream) or {}
-        text = render(t, why.get("reason"), why.get("params"), platform=outcome.platform)
-        name = stream_name(t, stream)
-        notes.append(
-            t("note.permission_short", stream=name, reason=text)
-            if text
-            else t("note.no_permission", stream=name)
-        )
-    if code or outcome.message:
-        notes.append(render(t, code, params, platform=outcome.platform, detail=outcome.message))
-    return "; ".join(notes)
+def open_readonly(config: Config, *, missing_ok: bool = False) -> Database | None:
+    """Open the archive read-only for a read-only verb (no token, no write), or exit 2.
 
+    With `missing_ok`, an archive that does not exist yet gives None instead.
+    """
+    from storage.db import ArchiveUnavailable, connect_readonly
 
-def print_outcomes(config: Config, t: Translator, outcomes: Sequence[RunOutcome]) -> None:
-    """The per-account summary table of an archive pass."""
-    headers = [
-        t("col.account"),
-        t("col.platform"),
-        t("col.status"),
-        t("col.new"),
-        t("col.changed"),
-        t("col.deleted"),
-        t("col.requests"),
-        t("col.duration"),
-        t("col.note"),
-    ]
-    rows = [
-        [
-            o.account,
-            o.platform,
-            t(f"status.{o.status}"),
-            o.new,
-            o.changed,
-            o.deleted,
-            o.requests,
-            f"{o.duration:.1f}s",
-            outcome_note(config, t, o),
-        ]
-        for o in outcomes
-    ]
-    click.echo(render_table(headers, rows))
-    failed = [o for o in outcomes if o.failed]
-    click.echo()
-    click.echo(
-        t.n("summary.failed", len(outcomes), failed=len(failed))
-        if failed
-        else t.n("summary.ok", len(outcomes))
-    )
+    try:
+        return connect_readonly(config.db_path)
+    except ArchiveUnavailable as exc:
+        if missing_ok and exc.reason == "missing":
+            return None
+        fix = {
+            "missing": f"run 'somed archive' first, or check [storage] dir in {config.path}",
+            "older": "start the daemon (systemctl restart somed) or run 'somed archive' once "
+            "to upgrade it",
+            "newer": "upgrade somed to the version that wrote it",
+        }.get(
+            exc.reason,
+            f"run as the service's user or a member of its group; check [storage] dir in "
+            f"{config.path}",
+        )
+        fail_usage(f"{exc} ({fix})")
+        raise  # unreachable: fail_usage exits
 
 
 @click.group(cls=OneLineErrorGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -237,20 +198,49 @@ def run(state: State) -> None:
 )
 @click.pass_obj
 def archive(state: State, accounts: tuple[str, ...], wait: float) -> None:
-    """Archive now (safe while the daemon runs); exit 1 if any account failed."""
+    """Archive now (through the daemon when one runs); exit 1 if any account failed."""
+    from somed.run_requests import archive_through_daemon, daemon_running
+
     config = state.config()
     keys = check_accounts(config, accounts)
     # on a terminal, live progress (counts, each retry with its wait); in a script, only trouble
     from somed.progress import TerminalProgress
 
-    progress = TerminalProgress(state.t()) if sys.stderr.isatty() else None
+    t = state.t()
+    tty = sys.stderr.isatty()
+    progress = TerminalProgress(t) if tty else None
     setup_logging(
         config.logging.format, "warning", secrets=config.secret_values(), stream=sys.stderr
     )
     for handler in logging.getLogger().handlers if progress else ():
         handler.addFilter(progress.log_filter())  # a warning never lands inside a live line
-    open_archive(config).close()
-    outcomes = Runner(config, progress=progress).run_accounts(keys, trigger="manual", wait=wait)
+    done: dict[str, RunOutcome] = {}
+    direct = keys
+    if daemon_running(config.storage_dir):  # it holds the credentials: let it do the work
+        try:
+            done, direct = archive_through_daemon(
+                config.db_path,
+                config.storage_dir,
+                keys,
+                {a.key: a.platform for a in config.accounts},
+                wait=wait,
+                notify=(lambda key, what: click.echo(t(f"request.{what}", account=key), err=True))
+                if tty
+                else None,
+            )
+        except (OSError, sqlite3.Error) as exc:
+            detail = getattr(exc, "strerror", None) or str(exc)
+            fail_usage(
+                f"{config.db_path}: a somed daemon runs here, and asking it to archive needs "
+                f"write access to the archive: {detail} (run as root or as the service's user, "
+                f"e.g. sudo -u somed somed archive)"
+            )
+    if direct:
+        open_archive(config).close()
+        runner = Runner(config, progress=progress)
+        for outcome in runner.run_accounts(direct, trigger="manual", wait=wait):
+            done[outcome.account] = outcome
+    outcomes = [done[key] for key in keys]
     print_outcomes(config, state.t(), outcomes)
     sys.exit(EXIT_FAILED if any(o.failed for o in outcomes) else 0)
 
@@ -259,15 +249,19 @@ def archive(state: State, accounts: tuple[str, ...], wait: float) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
 def status(state: State, as_json: bool) -> None:
-    """Show each account's health, last run and archive; exit 1 if any account has a problem."""
+    """Show each account's health, last run and archive; exit 1 if any account has a problem.
+
+    Read-only: no token is read and the archive is opened read-only.
+    """
     from somed.status import account_status, exit_code, print_status
 
     config = state.config()
-    if config.db_path.exists():
-        with closing(open_archive(config, connect_only=True)) as db:  # unreadable: one line
-            rows = account_status(config, db)
-    else:
+    db = open_readonly(config, missing_ok=True)  # unreadable or another schema: one line
+    if db is None:
         rows = account_status(config)
+    else:
+        with closing(db):
+            rows = account_status(config, db)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
     else:
@@ -290,7 +284,7 @@ def status(state: State, as_json: bool) -> None:
     "-o",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="Write to this file instead of standard output.",
+    help="Write to this file instead of standard output (replaced only when complete).",
 )
 @click.pass_obj
 def export(
@@ -300,27 +294,60 @@ def export(
     until: str | None,
     output: Path | None,
 ) -> None:
-    """Export archived items as JSON Lines (the record contract)."""
-    from storage import queries
+    """Export archived items as JSON Lines (the record contract; read-only, no token)."""
+    from somed.export import ExportFailed, OutputUnavailable, write_export
 
     config = state.config()
     since_at, until_at = parse_when(since, "--since"), parse_when(until, "--until")
+    if since_at is not None and until_at is not None and since_at >= until_at:
+        fail_usage(f"--since {since} is not before --until {until} (--until is exclusive)")
     keys = check_accounts(config, accounts) if accounts else [None]
-    if not config.db_path.exists():
-        fail_usage(state.t()("status.no_archive", path=config.db_path))
-    db = open_archive(config, connect_only=True)
+    db = open_readonly(config)
+    assert db is not None
+    with closing(db):
+        try:
+            write_export(db, keys, since_at, until_at, output)
+        except OutputUnavailable as exc:
+            fail_usage(f"{exc} (choose a file you may write)")
+        except ExportFailed as exc:
+            click.echo(f"somed: error: {exc}", err=True)
+            sys.exit(EXIT_FAILED)
+
+
+@cli.command()
+@click.argument("dest", metavar="DEST", type=click.Path(path_type=Path, file_okay=False))
+@click.pass_obj
+def backup(state: State, dest: Path) -> None:
+    """Copy the archive (database snapshot, then media) to DEST, online (read-only, no token)."""
+    from somed.backup import BackupRefused
+    from somed.backup import backup as make_backup
+    from storage.db import ArchiveUnavailable
+
+    config = state.config()
+    t = state.t()
     try:
-        sink = output.open("w", encoding="utf-8") if output else sys.stdout
-    except OSError as exc:
-        fail_usage(f"--output {output}: {exc.strerror or exc} (choose a file you may write)")
-    try:
-        for key in keys:
-            for item in queries.export_items(db, account=key, since=since_at, until=until_at):
-                sink.write(json.dumps(item, ensure_ascii=False) + "\n")
-    finally:
-        if output:
-            sink.close()
-        db.close()
+        report = make_backup(config.storage_dir, dest)
+    except BackupRefused as exc:
+        fail_usage(f"DEST: {exc}")
+    except ArchiveUnavailable:
+        open_readonly(config)  # the same one line as status and export give
+    except (OSError, sqlite3.Error) as exc:
+        detail = getattr(exc, "strerror", None) or str(exc)
+        click.echo(f"somed: error: backup to {dest} failed: {detail}", err=True)
+        sys.exit(EXIT_FAILED)
+    for problem in report.problems:
+        click.echo(f"somed: error: backup: {problem}", err=True)
+    click.echo(
+        t(
+            "backup.done",
+            dest=dest,
+            mb=f"{report.database_bytes / 1e6:.1f}",
+            copied=report.copied,
+            linked=report.linked,
+            present=report.present,
+        )
+    )
+    sys.exit(EXIT_FAILED if report.problems else 0)
 
 
 @cli.command()
@@ -349,5 +376,5 @@ cli.add_command(quarantine_cli)
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point (usage errors are one line: `somed.cli_errors`)."""
     cli(prog_name="somed")

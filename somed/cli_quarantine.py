@@ -24,9 +24,12 @@ from storage.db import transaction
 from storage.writer import ArchiveWriter
 
 
-def _open(state: Any, accounts: Sequence[str]) -> tuple[Any, Database]:
-    """The config and the archive, or exit 2 with one line (no archive, unknown account)."""
-    from somed.cli import fail_usage, open_archive
+def _open(state: Any, accounts: Sequence[str], *, write: bool = False) -> tuple[Any, Database]:
+    """The config and the archive, or exit 2 with one line (no archive, unknown account).
+
+    Listing opens the archive read-only (no token, any user who may read it); `retry` writes.
+    """
+    from somed.cli import fail_usage, open_archive, open_readonly
 
     config = state.config()
     known = [a.key for a in config.accounts]
@@ -35,7 +38,11 @@ def _open(state: Any, accounts: Sequence[str]) -> tuple[Any, Database]:
             fail_usage(f"--account {key!r}: no such account in {config.path}")
     if not config.db_path.exists():
         fail_usage(state.t()("status.no_archive", path=config.db_path))
-    return config, open_archive(config, connect_only=True)
+    if write:
+        return config, open_archive(config)
+    db = open_readonly(config)
+    assert db is not None
+    return config, db
 
 
 def _rows(db: Database, accounts: Sequence[str]) -> list[dict[str, Any]]:
@@ -114,7 +121,7 @@ def retry_entries(db: Database, accounts: Sequence[str] = ()) -> tuple[int, int]
 @click.pass_obj
 def retry(state: Any, accounts: tuple[str, ...]) -> None:
     """Normalise quarantined items again; archive those that now pass (exit 1 if some stay)."""
-    _, db = _open(state, accounts)
+    _, db = _open(state, accounts, write=True)
     with closing(db):
         moved, held = retry_entries(db, accounts)
     click.echo(state.t()("quarantine.retried", moved=moved, held=held))

@@ -1,4 +1,4 @@
-"""Read somed's TOML configuration, validate it into typed objects and resolve the tokens.
+"""Read somed's TOML configuration and validate it into typed objects; tokens are read lazily.
 
 Every problem becomes one `ConfigError` line: `<file>: <key.path>: <what is wrong> (<how to fix>)`.
 Tokens come only from environment variables or files, and never appear in errors, reprs or dumps.
@@ -37,7 +37,8 @@ from somed.config_errors import (
     _suggest,
     _unknown_key,
 )
-from somed.config_tokens import SECRET_KEYS, _reject_secrets, _resolve_token
+from somed.config_tokens import SECRET_KEYS, TokenError, _reject_secrets, _resolve_token
+from somed.logs import update_secrets
 
 __all__ = [
     "CONFIG_ENV",
@@ -56,6 +57,7 @@ __all__ = [
     "PlatformConfig",
     "RunnerConfig",
     "StorageConfig",
+    "TokenError",
     "UiConfig",
     "default_config_path",
     "load_config",
@@ -347,7 +349,7 @@ class AccountConfig(_Model):
 
 
 class Config(_Model):
-    """The whole validated configuration, with the account tokens resolved beside it."""
+    """The whole validated configuration; account tokens are read beside it when first needed."""
 
     path: LoosePath
     storage: StorageConfig
@@ -442,17 +444,22 @@ class Config(_Model):
         return [account for account in self.accounts if account.enabled]
 
     def token(self, key: str) -> Secret:
-        """Return the account's token (resolved at load; a disabled account's on first use)."""
+        """Return the account's token, read on first use; raise TokenError if it cannot be read.
+
+        Only a run needs a token, so read-only verbs never read one, and a missing token fails
+        only its own account's run. A token read here is added to what the logs redact.
+        """
         account = self.account(key)
         secret = self._tokens.get(key)
         if secret is None:
             env = os.environ if self._env is None else self._env
             secret = _resolve_token(self, self.accounts.index(account), account, env)
             self._tokens[key] = secret
+            update_secrets([secret.reveal()])
         return secret
 
     def secret_values(self) -> list[str]:
-        """Return every resolved token, so the log filter can redact them."""
+        """Return every token read so far, so the log filter can redact them."""
         return [secret.reveal() for secret in self._tokens.values()]
 
     def account_spec(self, key: str) -> AccountSpec:
@@ -488,7 +495,7 @@ def default_config_path(env: Mapping[str, str] | None = None) -> Path:
 
 
 def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
-    """Read, validate and resolve the config file; raise ConfigError on any problem."""
+    """Read and validate the config file (tokens are not read here); raise ConfigError."""
     env = os.environ if env is None else env
     path = Path(path)
     raw = _read_toml(path)
@@ -499,7 +506,5 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
         config = Config.model_validate({**raw, "path": path})
     except ValidationError as exc:
         raise _from_validation_error(path, exc, Config) from None
-    config._env = env
-    for account in config.enabled_accounts():
-        config.token(account.key)
+    config._env = env  # tokens are read when a run needs them: see `Config.token`
     return config

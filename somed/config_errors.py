@@ -56,10 +56,42 @@ def _suggest(word: str, choices: tuple[str, ...] | list[str]) -> str | None:
 # --- reading ---------------------------------------------------------------------------------
 
 
+CONFIG_MAX_BYTES = 1 << 20  # 1 MiB: a config of hundreds of accounts is a few dozen KiB
+
+
+class FileTooLarge(OSError):
+    """A file holds more bytes than somed reads from a file of its kind."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"larger than {_size_words(limit)}")
+        self.limit = limit
+
+
+def _size_words(limit: int) -> str:
+    """1048576 -> "1 MiB", 65536 -> "64 KiB"."""
+    return f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit >> 10} KiB"
+
+
+def read_capped(path: Path, limit: int) -> bytes:
+    """Return the bytes of `path`, reading at most `limit` + 1 (so /dev/zero cannot grow memory).
+
+    Raises FileTooLarge beyond `limit`, and the usual OSErrors of opening and reading.
+    """
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise FileTooLarge(limit)
+    return data
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     """Return the parsed TOML file, or raise ConfigError saying why it cannot be read."""
     try:
-        data = path.read_bytes()
+        data = read_capped(path, CONFIG_MAX_BYTES)
+    except FileTooLarge as exc:
+        problem = f"the config file is {exc.strerror or exc}"
+        fix = "give the path of somed's TOML config file; it is read only up to that size"
+        raise ConfigError(path, None, problem, fix) from None
     except FileNotFoundError:
         fix = "create it from config.example.toml, or give its path with --config or $SOMED_CONFIG"
         raise ConfigError(path, None, "config file not found", fix) from None
@@ -73,7 +105,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         problem = f"cannot read the config file: {exc.strerror}"
         raise ConfigError(path, None, problem, "check the path") from None
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # a byte-order mark (Windows editors) is accepted
     except UnicodeDecodeError as exc:
         problem = f"not UTF-8 text (bad byte at offset {exc.start})"
         raise ConfigError(path, None, problem, "save the file as UTF-8") from None

@@ -1,6 +1,8 @@
 """Account tokens: refused in the TOML file, read only from environment variables or files.
 
-A token never appears in an error message; the messages name the variable or the file instead.
+Tokens are read lazily, when an account's run needs one (never by read-only verbs), so a missing
+or unreadable token fails only that account's run. A token never appears in an error message;
+the messages name the variable or the file instead.
 """
 
 from __future__ import annotations
@@ -10,10 +12,43 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from connectors.base import Secret
-from somed.config_errors import ConfigError, _format_loc
+from somed.config_errors import ConfigError, FileTooLarge, _format_loc, read_capped
 
 if TYPE_CHECKING:
     from somed.config import AccountConfig, Config
+
+TOKEN_MAX_BYTES = 64 << 10  # 64 KiB: access tokens are a few hundred bytes
+
+
+class TokenError(ConfigError):
+    """An account's token cannot be read: one line, plus a reason code and its parameters.
+
+    Codes: `config.token_unset`, `config.token_empty`, `config.token_lines`,
+    `config.token_missing`, `config.token_denied`, `config.token_unreadable`,
+    `config.token_too_large`; `params` names the account and where its token is read from.
+    """
+
+    def __init__(
+        self,
+        file: Path | str,
+        key: str | None,
+        problem: str,
+        fix: str | None = None,
+        *,
+        reason: str = "config.token_unreadable",
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(file, key, problem, fix)
+        self.reason = reason
+        self.params = dict(params or {})
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (self.file, self.key, self.problem, self.fix, self.reason, self.params))
+
+
+def _rebuild(*args: Any) -> TokenError:
+    file, key, problem, fix, reason, params = args
+    return TokenError(file, key, problem, fix, reason=reason, params=params)
 
 # Keys that would put a credential into the TOML file itself; refused wherever they appear.
 SECRET_KEYS = frozenset(
@@ -42,14 +77,21 @@ def _resolve_token(
     """Read one account's token from its environment variable or file."""
     if account.token_env:
         key = f"accounts[{index}].token_env"
+        params = {"account": account.key, "where": f"${account.token_env}"}
+
+        def fail(problem: str, fix: str, reason: str) -> TokenError:
+            return TokenError(config.path, key, problem, fix, reason=reason, params=params)
+
         value = env.get(account.token_env, "").strip()
         if not value:
-            state = "is empty" if account.token_env in env else "is not set"
-            problem = f"environment variable {account.token_env} {state}"
-            raise ConfigError(config.path, key, problem, "export it, or use token_file")
+            unset = account.token_env not in env
+            state = "not set" if unset else "empty"
+            problem = f"environment variable {account.token_env} is {state}"
+            reason = "config.token_unset" if unset else "config.token_empty"
+            raise fail(problem, "export it, or use token_file", reason)
         if "\n" in value:
             problem = f"environment variable {account.token_env} holds more than one line"
-            raise ConfigError(config.path, key, problem, "put only the token in it")
+            raise fail(problem, "put only the token in it", "config.token_lines")
         return Secret(value)
     assert account.token_file is not None  # the model guarantees one source
     key = f"accounts[{index}].token_file"
@@ -57,29 +99,35 @@ def _resolve_token(
     if not file.is_absolute():
         credentials = env.get("CREDENTIALS_DIRECTORY")
         file = (Path(credentials) if credentials else config.path.parent) / file
+    params = {"account": account.key, "where": str(file)}
+
+    def failed(problem: str, fix: str, reason: str) -> TokenError:
+        return TokenError(config.path, key, problem, fix, reason=reason, params=params)
+
     try:
-        text = file.read_bytes().decode("utf-8").strip()
+        text = read_capped(file, TOKEN_MAX_BYTES).decode("utf-8-sig").strip()
+    except FileTooLarge as exc:
+        problem = f"token file {file} is {exc}"
+        raise failed(problem, "write only the token into it", "config.token_too_large") from None
     except FileNotFoundError:
         fix = "check it; a relative path starts at $CREDENTIALS_DIRECTORY, else the config folder"
-        raise ConfigError(config.path, key, f"token file {file} does not exist", fix) from None
+        raise failed(f"token file {file} does not exist", fix, "config.token_missing") from None
     except IsADirectoryError:
         problem = f"token file {file} is a directory"
-        raise ConfigError(config.path, key, problem, "name the file holding the token") from None
+        raise failed(problem, "name the file holding the token", "config.token_missing") from None
     except PermissionError:
         problem = f"token file {file} is not readable: permission denied"
         fix = "let the user somed runs as read it, or pass it with systemd LoadCredential"
-        raise ConfigError(config.path, key, problem, fix) from None
+        raise failed(problem, fix, "config.token_denied") from None
     except OSError as exc:
         problem = f"token file {file} cannot be read: {exc.strerror}"
-        raise ConfigError(config.path, key, problem, "check the file") from None
+        raise failed(problem, "check the file", "config.token_unreadable") from None
     except UnicodeDecodeError:
         problem = f"token file {file} is not UTF-8 text"
-        raise ConfigError(config.path, key, problem, "write only the token into it") from None
+        raise failed(problem, "write only the token into it", "config.token_unreadable") from None
     if not text:
-        raise ConfigError(
-            config.path, key, f"token file {file} is empty", "write the token into it"
-        )
+        raise failed(f"token file {file} is empty", "write the token into it", "config.token_empty")
     if "\n" in text:
         problem = f"token file {file} holds more than one line"
-        raise ConfigError(config.path, key, problem, "put only the token in it")
+        raise failed(problem, "put only the token in it", "config.token_lines")
     return Secret(text)

@@ -1,4 +1,4 @@
-"""`somed run`: polling jobs per account, systemd notify and watchdog, SIGTERM and SIGHUP."""
+"""`somed run`: polling jobs per account, run requests, systemd notify and watchdog, signals."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import signal
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import asdict
 from types import FrameType
 
 import sdnotify
@@ -16,8 +17,10 @@ from somed.check import run_checks
 from somed.config import Config, ConfigError, load_config
 from somed.logs import update_secrets
 from somed.metrics import MetricsServer
+from somed.run_requests import REQUEST_LOCK_WAIT_SECONDS, SERVE_POLL_SECONDS, DaemonLock
 from somed.runner import Runner, RunOutcome, utc_now
 from somed.scheduler import Scheduler, staggered
+from storage import run_requests
 from storage.db import connect
 from storage.media import MediaStore
 from storage.writer import ArchiveWriter
@@ -110,16 +113,114 @@ class Daemon:
                 outcome = runner.run_account(key, trigger="scheduled", wait=0)
             except Exception as exc:  # the run could not even start (storage, lock file, database)
                 outcome = self._not_started(runner, key, exc)
-            with self._lock:
-                self.last[key] = outcome
-            if outcome.status == "auth_failed":
-                self.auth_paused[key] = time.monotonic()  # the next try is an hour from now
-            else:
-                self.auth_paused.pop(key, None)
+            self._record(key, outcome)
         finally:
             with self._lock:
                 self.active.pop(key, None)
             self._notify(f"STATUS={self.status_line()}")
+
+    def _record(self, key: str, outcome: RunOutcome) -> None:
+        """Keep a run's outcome for the status line, and pace an account whose token failed."""
+        with self._lock:
+            self.last[key] = outcome
+        if outcome.status == "auth_failed":
+            self.auth_paused[key] = time.monotonic()  # the next try is an hour from now
+        else:
+            self.auth_paused.pop(key, None)
+
+    # --- run requests (`somed archive` while the daemon runs; the web UI's "archive now") ------
+
+    def _serve_requests(self) -> None:
+        """Every few seconds, claim queued run requests and run each in its own thread."""
+        db = None
+        while not self.stop.wait(SERVE_POLL_SECONDS):
+            try:
+                db = db or connect(self.config.db_path)
+                if not run_requests.has_queued(db):
+                    continue
+                claimed = run_requests.claim_queued(db, clock=utc_now)
+            except Exception as exc:  # the archive is busy or broken: say so, try again later
+                log.warning("run requests: cannot read the queue: %s", exc,
+                            extra={"event": "requests_unreadable"})  # fmt: skip
+                if db is not None:
+                    db.close()
+                    db = None
+                continue
+            for request in claimed:
+                name = f"{request.account} (request {request.id})"
+                thread = threading.Thread(
+                    target=self._run_request, args=(request, name), name=name, daemon=True
+                )
+                with self._lock:
+                    self.active[name] = thread
+                thread.start()
+        if db is not None:
+            db.close()
+
+    def _run_request(self, request: run_requests.RunRequest, name: str) -> None:
+        """Run one requested account now and store its outcome for the requester."""
+        runner = self.runner
+        key = request.account
+        log.info("%s: run requested by %s (request %d)", key, request.requested_by, request.id,
+                 extra={"account": key, "event": "run_request", "request": request.id})  # fmt: skip
+        try:
+            if key not in {a.key for a in runner.config.accounts}:
+                message = f"no account {key!r} in the daemon's config {runner.config.path}"
+                outcome = RunOutcome(key, "", "failed", message=message)
+            else:
+                try:
+                    wait = max(request.wait_seconds, REQUEST_LOCK_WAIT_SECONDS)
+                    outcome = runner.run_account(key, trigger="manual", wait=wait)
+                except Exception as exc:  # the run could not even start
+                    outcome = self._not_started(runner, key, exc)
+                self._record(key, outcome)
+            db = connect(self.config.db_path)
+            try:
+                run_requests.finish_request(
+                    db, request.id, run_id=outcome.run_id, outcome=asdict(outcome), clock=utc_now
+                )
+            finally:
+                db.close()
+        except Exception as exc:  # the outcome could not be stored: the requester gives up
+            log.error("%s: request %d: cannot store the outcome: %s", key, request.id, exc,
+                      extra={"account": key, "event": "request_not_stored"})  # fmt: skip
+        finally:
+            with self._lock:
+                self.active.pop(name, None)
+            self._notify(f"STATUS={self.status_line()}")
+
+    def _open_requests(self) -> bool:
+        """Take the daemon lock and close requests a dead daemon left; False if another runs."""
+        self.daemon_lock = DaemonLock(self.config.storage_dir)
+        try:
+            acquired = self.daemon_lock.acquire()
+        except OSError as exc:
+            log.error(
+                "%s: the daemon lock cannot be taken: %s (check [storage] dir and that somed "
+                "runs as the service's user)",
+                self.daemon_lock.path,
+                exc.strerror or exc,
+                extra={"event": "lock_failed"},
+            )
+            return False
+        if not acquired:
+            log.error(
+                "another somed daemon (pid %s) already serves the archive %s; stop it first",
+                self.daemon_lock.holder(),
+                self.config.storage_dir,
+                extra={"event": "already_running"},
+            )
+            return False
+        db = connect(self.config.db_path)
+        try:
+            run_requests.close_abandoned(db, clock=utc_now, message="the daemon was stopping")
+        finally:
+            db.close()
+        self.request_thread = threading.Thread(
+            target=self._serve_requests, name="run-requests", daemon=True
+        )
+        self.request_thread.start()
+        return True
 
     def _not_started(self, runner: Runner, key: str, exc: Exception) -> RunOutcome:
         """Log, in one line, a run that failed before the run log could record it."""
@@ -266,6 +367,8 @@ class Daemon:
         signal.signal(signal.SIGTERM, self._on_term)
         signal.signal(signal.SIGINT, self._on_term)
         signal.signal(signal.SIGHUP, self._on_hup)
+        if not self._open_requests():
+            return 2  # like a bad config: restarting cannot help while the other one runs
         self._schedule()  # the caller has prepared the archive (cli `run`, `demo`)
         self.scheduler.start()
         self._start_metrics()

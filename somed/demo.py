@@ -25,7 +25,7 @@ DEMO_INTERVAL_MINUTES = 1
 CONFIG_NAME = "somed-demo.toml"
 CONFIG_MARKER = "# Written by `somed demo`"
 # What a demo leaves in its folder; only these are removed when the next demo starts.
-OWN_FILES = ("somed.db", "somed.db-wal", "somed.db-shm", CONFIG_NAME)
+OWN_FILES = ("somed.db", "somed.db-wal", "somed.db-shm", "daemon.lock", CONFIG_NAME)
 OWN_DIRS = ("media", "locks")
 
 CONFIG_TEMPLATE = """\
@@ -131,10 +131,10 @@ def clear_previous_demo(directory: Path) -> list[str]:
 
 def run_demo(directory: Path, *, once: bool, port: int, lang: str | None) -> int:
     """Start the emulator, write a config, archive both pages, then run the daemon."""
-    from somed.cli import print_outcomes
     from somed.daemon import Daemon, prepare_archive
     from somed.runner import Runner
     from somed.status import account_status, print_status
+    from somed.summary import print_outcomes
 
     directory = directory.resolve()
     directory.mkdir(parents=True, exist_ok=True)

@@ -19,6 +19,7 @@ import filelock
 from sqlite_utils import Database
 
 from connectors.base import (
+    AccountSpec,
     AuthError,
     Connector,
     ConnectorError,
@@ -31,7 +32,7 @@ from connectors.base import (
 from connectors.http import ThreadSessions
 from connectors.model import Batch, Entry, Span, parse_utc, utc_iso
 from connectors.registry import connector_class
-from somed.config import Config
+from somed.config import Config, TokenError
 from somed.media_fetch import MediaFetcher, media_refs
 from somed.netsetup import media_limits, sessions_for
 from somed.prefetch import prefetched
@@ -106,6 +107,7 @@ class RunOutcome:
     stream_reasons: dict[str, dict[str, Any]] = field(default_factory=dict)  # {"reason","params"}
     retries: int = 0
     quarantined: int = 0  # distinct items this run put or kept in quarantine
+    run_id: int | None = None  # the run log's row (None when the run never started: busy)
 
     @property
     def failed(self) -> bool:
@@ -246,9 +248,9 @@ class _AccountRun:
         sessions: ThreadSessions | None = None
         try:
             cls = connector_class(self.account.platform)
+            spec = self._account_spec()  # reads the token: a missing one fails this run only
             sessions = sessions_for(self.config, self.key, cls)
-            connector = cls(self.config.account_spec(self.key), self.settings, sessions,
-                            self.runner.clock)  # fmt: skip
+            connector = cls(spec, self.settings, sessions, self.runner.clock)
             self.connector = connector
             self.media = media = MediaFetcher(
                 connector,
@@ -314,6 +316,7 @@ class _AccountRun:
             dict(self.stream_reasons),
             self.retries,
             self._quarantined(),
+            run_id=run_id,
         )
         self._progress("run_finished", self.key, status, self.items_seen, requests_made)
         log.info(
@@ -399,6 +402,13 @@ class _AccountRun:
             status = str(given.pop("status"))
             self.writer.runlog.finish_run(run_id, status, **given)
             del pending[run_id]
+
+    def _account_spec(self) -> AccountSpec:
+        """The connector's view of the account; a token that cannot be read fails this run only."""
+        try:
+            return self.config.account_spec(self.key)
+        except TokenError as exc:
+            raise AuthError(str(exc), reason=exc.reason, params=exc.params) from None
 
     # --- the work ----------------------------------------------------------------------------
 

@@ -1,9 +1,11 @@
-"""Open the somed SQLite database with the right pragmas and bring its schema up to date."""
+"""Open the somed SQLite database: read-write (pragmas, WAL, migrations) or read-only."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,6 +38,101 @@ def connect(path: Path) -> sqlite_utils.Database:
         db.close()
         raise
     return db
+
+
+class ArchiveUnavailable(Exception):
+    """The archive cannot be opened read-only; `reason` says why, the message in one line.
+
+    Reasons: `missing` (no database file), `older` (migrations pending: an older somed wrote it),
+    `newer` (it holds migrations this somed does not know), `unreadable` (permissions, not a
+    database, I/O error).
+    """
+
+    def __init__(self, path: Path, reason: str, detail: str) -> None:
+        super().__init__(f"{path}: {detail}")
+        self.path = Path(path)
+        self.reason = reason
+
+
+def connect_readonly(path: Path) -> sqlite_utils.Database:
+    """Open the database at `path` read-only: no migrations, no journal-mode change, no writes.
+
+    Works beside a running daemon (WAL readers never block writers) and for any user who may
+    read the storage folder. When the folder is not writable and no `-wal` file exists (no
+    process has the archive open), SQLite cannot create the shared-memory file a WAL reader
+    needs, so the file is opened as immutable: nobody is writing it at that moment.
+    Raises ArchiveUnavailable when the file is missing, unreadable, or of another schema.
+    """
+    path = Path(path).absolute()
+    try:
+        path.stat()
+    except FileNotFoundError:
+        raise ArchiveUnavailable(path, "missing", "no archive here yet") from None
+    except OSError as exc:
+        raise ArchiveUnavailable(path, "unreadable", exc.strerror or str(exc)) from None
+    try:
+        db = _open_readonly(path, immutable=False)
+    except sqlite3.Error as first:
+        wal = path.with_name(path.name + "-wal")
+        if wal.exists() or os.access(path.parent, os.W_OK):
+            raise ArchiveUnavailable(path, "unreadable", _sqlite_words(first)) from None
+        try:
+            db = _open_readonly(path, immutable=True)
+        except sqlite3.Error as exc:
+            raise ArchiveUnavailable(path, "unreadable", _sqlite_words(exc)) from None
+    try:
+        _check_schema(db, path)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _open_readonly(path: Path, *, immutable: bool) -> sqlite_utils.Database:
+    """Open `path` with a `mode=ro` URI and check that it is readable as a database."""
+    query = "mode=ro&immutable=1" if immutable else "mode=ro"
+    uri = f"file:{urllib.parse.quote(str(path))}?{query}"
+    conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+    try:
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA query_only=ON")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except BaseException:
+        conn.close()
+        raise
+    return sqlite_utils.Database(conn)
+
+
+def _check_schema(db: sqlite_utils.Database, path: Path) -> None:
+    """Raise ArchiveUnavailable unless the archive's migrations are exactly this somed's."""
+    from storage.migrations import MIGRATIONS
+
+    try:
+        applied = [m.name for m in MIGRATIONS.applied(db)]
+        pending = [m.name for m in MIGRATIONS.pending(db)]
+    except sqlite3.Error as exc:
+        raise ArchiveUnavailable(path, "unreadable", _sqlite_words(exc)) from None
+    known = {m.name for m in MIGRATIONS._migrations}
+    unknown = [name for name in applied if name not in known]
+    if unknown:
+        raise ArchiveUnavailable(
+            path, "newer", f"the archive was written by a newer somed (schema {unknown[-1]})"
+        )
+    if pending:
+        detail = (
+            "not a somed archive (no schema recorded)"
+            if not applied
+            else f"the archive was written by an older somed (schema {applied[-1]})"
+        )
+        raise ArchiveUnavailable(path, "older" if applied else "unreadable", detail)
+
+
+def _sqlite_words(exc: sqlite3.Error) -> str:
+    """SQLite's complaint in one line, with the usual causes named."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if "unable to open" in text or "readonly" in text:
+        text += " (permission denied reading the database or its -wal/-shm files?)"
+    return text
 
 
 def apply_migrations(db: sqlite_utils.Database) -> list[str]:

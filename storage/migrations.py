@@ -316,3 +316,30 @@ def m002_quarantine(db: Database) -> None:
     ]
     for statement in statements:
         db.execute(statement)
+
+
+
+
+# --- ops (issue 5): the run-request queue the daemon serves -------------------------------------
+
+
+@MIGRATIONS()
+def m004_run_requests(db: Database) -> None:
+    """Create the queue of run requests the running daemon serves (`somed archive`, web UI)."""
+    # one statement at a time: executescript would commit the migration's transaction first
+    db.execute(
+        """CREATE TABLE run_requests (
+            id INTEGER PRIMARY KEY,
+            account TEXT NOT NULL,
+            requested_by TEXT NOT NULL,
+            requested_at TEXT NOT NULL,
+            wait_seconds REAL NOT NULL DEFAULT 0,
+            state TEXT NOT NULL
+                CHECK (state IN ('queued', 'running', 'done', 'cancelled')),
+            started_at TEXT,
+            finished_at TEXT,
+            run_id INTEGER REFERENCES runs (id),
+            outcome TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX idx_run_requests_state ON run_requests (state, id)")

@@ -35,13 +35,8 @@ BAD_CONFIGS = {
     "unknown key": (GOOD_ACCOUNT.replace("token_env", "tokn_env"), "accounts[0].tokn_env"),
     "duplicate key": (GOOD_ACCOUNT * 2, "accounts[1].key"),
     "wrong type": (GOOD_ACCOUNT + "interval_minutes = \"15\"\n", "accounts[0].interval_minutes"),
-    "missing token": (GOOD_ACCOUNT.replace(TOKEN_ENV, "SOMED_NOT_SET_ANYWHERE"),
-                      "accounts[0].token_env"),
     "syntax error": (GOOD_ACCOUNT + "key = = 3\n", "line"),
     "token in file": (GOOD_ACCOUNT + 'access_token = "EAAB123"\n', "access_token"),
-    "unreadable token file": (GOOD_ACCOUNT.replace(f'token_env = "{TOKEN_ENV}"',
-                                                   'token_file = "/nonexistent/fb"'),
-                              "accounts[0].token_file"),
 }
 
 
@@ -256,6 +251,24 @@ def test_export_to_an_unwritable_file_and_a_disabled_account_without_token(fb_se
     assert somed("archive", env=setup.env).returncode == 0
     result = somed("export", "--output", str(tmp_path / "no" / "such" / "x.jsonl"), env=setup.env)
     assert result.returncode == 2 and "--output" in result.stderr and "Traceback" not in result.stderr
-    result = somed("archive", "--account", "old-fb", env=setup.env)
-    assert result.returncode == 2 and "SOMED_UNSET_TOKEN" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+    result = somed("--lang", "en", "archive", "--account", "old-fb", env=setup.env)
+    assert result.returncode == 1 and "SOMED_UNSET_TOKEN is not set" in result.stdout
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("source", ["token_env", "token_file"])
+def test_a_missing_token_fails_only_its_own_accounts_run(fb_setup, tmp_path, source):
+    missing = ({"token_env": "SOMED_NOT_SET_ANYWHERE"} if source == "token_env"
+               else {"token_file": str(tmp_path / "no-such-token")})
+    setup = fb_setup(accounts=[{"key": "gone-fb", "id": "5", **missing},
+                               {"key": "test-fb", "id": "111000111", "token_env": TOKEN_ENV}])
+    result = somed("--lang", "en", "archive", env=setup.env)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    rows = {line.split()[0]: line for line in result.stdout.splitlines() if "-fb " in line}
+    assert " ok " in rows["test-fb"] and "token rejected" in rows["gone-fb"]
+    assert ("SOMED_NOT_SET_ANYWHERE is not set" if source == "token_env"
+            else "no-such-token does not exist") in rows["gone-fb"]
+    status = json.loads(somed("status", "--json", env=setup.env).stdout)
+    health = {row["key"]: row["health"]["status"] for row in status}
+    assert health == {"gone-fb": "auth_failed", "test-fb": "ok"}

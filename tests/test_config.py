@@ -18,6 +18,7 @@ from somed.config import (
     ConfigError,
     PlatformConfig,
     StorageConfig,
+    TokenError,
     default_config_path,
     load_config,
 )
@@ -103,8 +104,10 @@ def documented_keys() -> dict[str, set[str]]:
     return keys
 
 
-def test_example_config_loads() -> None:
-    config = load_config(EXAMPLE, {"SOMED_MORA_FB_TOKEN": TOKEN})
+def test_example_config_loads(tmp_path: Path) -> None:
+    """The example reads its token as the README's install hands it over (LoadCredential)."""
+    (tmp_path / "mora-fb").write_text(TOKEN + "\n", encoding="utf-8")
+    config = load_config(EXAMPLE, {"CREDENTIALS_DIRECTORY": str(tmp_path)})
     assert config.storage_dir == Path("/var/lib/somed")
     assert config.db_path == Path("/var/lib/somed/somed.db")
     account = config.account("mora-fb")
@@ -363,14 +366,14 @@ def test_unreadable_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     path = write(tmp_path, STORAGE)
     path.chmod(0)
     if os.geteuid() == 0:  # root reads anything: make the read fail as it would for somed
-        real_read_bytes = Path.read_bytes
+        real_open = Path.open
 
-        def read_bytes(self: Path) -> bytes:
+        def open_(self: Path, *args: Any, **kwargs: Any) -> Any:
             if self == path:
                 raise PermissionError(13, "Permission denied", str(self))
-            return real_read_bytes(self)
+            return real_open(self, *args, **kwargs)
 
-        monkeypatch.setattr(Path, "read_bytes", read_bytes)
+        monkeypatch.setattr(Path, "open", open_)
     assert "permission denied" in load_error(path)
 
 
@@ -386,16 +389,29 @@ def test_not_utf8(tmp_path: Path) -> None:
     assert "not UTF-8" in load_error(path)
 
 
+def token_error(path: Path, env: dict[str, str], key: str = "mora-fb") -> str:
+    """The one line a run gets when the account's token cannot be read (loading succeeds)."""
+    config = load_config(path, env)
+    with pytest.raises(TokenError) as info:
+        config.token(key)
+    message = str(info.value)
+    assert "\n" not in message and TOKEN not in message
+    assert info.value.reason.startswith("config.token_") and info.value.params["account"] == key
+    return message
+
+
 def test_missing_token_env_var(tmp_path: Path) -> None:
     path = write(tmp_path, STORAGE + ACCOUNT)
-    assert load_error(path, {}) == (
+    assert token_error(path, {}) == (
         f"{path}: accounts[0].token_env: environment variable SOMED_FB_TOKEN is not set "
         "(export it, or use token_file)"
     )
-    assert "SOMED_FB_TOKEN is empty" in load_error(path, {"SOMED_FB_TOKEN": "  "})
+    assert "SOMED_FB_TOKEN is empty" in token_error(path, {"SOMED_FB_TOKEN": "  "})
 
 
-@pytest.mark.parametrize("kind", ["missing", "directory", "empty", "two lines", "unreadable"])
+@pytest.mark.parametrize(
+    "kind", ["missing", "directory", "empty", "two lines", "unreadable", "/dev/zero", "too large"]
+)
 def test_bad_token_file(tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
     token_file = tmp_path / "fb.token"
     if kind == "directory":
@@ -404,22 +420,55 @@ def test_bad_token_file(tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPat
         token_file.write_text("\n \n", encoding="utf-8")
     elif kind == "two lines":
         token_file.write_text(f"{TOKEN}\n{TOKEN}\n", encoding="utf-8")
+    elif kind == "/dev/zero":
+        token_file = Path("/dev/zero")  # endless: must be refused after 64 KiB, not read whole
+    elif kind == "too large":
+        token_file.write_text("x" * (64 * 1024 + 1), encoding="utf-8")
     elif kind == "unreadable":
         token_file.write_text(TOKEN, encoding="utf-8")
         token_file.chmod(0)
         if os.geteuid() == 0:  # root reads anything: make the read fail as it would for somed
-            real_read_bytes = Path.read_bytes
+            real_open = Path.open
 
-            def read_bytes(self: Path) -> bytes:
+            def open_(self: Path, *args: Any, **kwargs: Any) -> Any:
                 if self == token_file:
                     raise PermissionError(13, "Permission denied", str(self))
-                return real_read_bytes(self)
+                return real_open(self, *args, **kwargs)
 
-            monkeypatch.setattr(Path, "read_bytes", read_bytes)
+            monkeypatch.setattr(Path, "open", open_)
     body = ACCOUNT.replace('token_env = "SOMED_FB_TOKEN"', f'token_file = "{token_file}"')
     path = write(tmp_path, STORAGE + body)
-    message = load_error(path, {})
+    message = token_error(path, {})
     assert message.startswith(f"{path}: accounts[0].token_file: token file {token_file} "), message
+    if kind in ("/dev/zero", "too large"):
+        assert "larger than 64 KiB" in message
+
+
+def test_config_file_is_read_with_a_size_limit(tmp_path: Path) -> None:
+    message = load_error(Path("/dev/zero"))
+    assert "larger than 1 MiB" in message
+    big = write(tmp_path, STORAGE + "#" * (1 << 20) + "\n")
+    assert "larger than 1 MiB" in load_error(big)
+
+
+def test_a_byte_order_mark_is_accepted_in_config_and_token_files(tmp_path: Path) -> None:
+    (tmp_path / "fb.token").write_bytes(b"\xef\xbb\xbf" + TOKEN.encode() + b"\r\n")
+    body = ACCOUNT.replace('token_env = "SOMED_FB_TOKEN"', 'token_file = "fb.token"')
+    path = tmp_path / "config.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + (STORAGE + body).encode())
+    config = load_config(path, {})
+    assert config.token("mora-fb").reveal() == TOKEN
+
+
+def test_loading_reads_no_token_so_a_missing_one_fails_only_its_account(tmp_path: Path) -> None:
+    (tmp_path / "ok.token").write_text(TOKEN, encoding="utf-8")
+    second = ACCOUNT.replace('key = "mora-fb"', 'key = "mora-ig"').replace(
+        'token_env = "SOMED_FB_TOKEN"', 'token_file = "ok.token"')
+    config = load_config(write(tmp_path, STORAGE + ACCOUNT + second), {})
+    assert config.secret_values() == []  # nothing read yet
+    assert config.token("mora-ig").reveal() == TOKEN
+    with pytest.raises(TokenError, match="SOMED_FB_TOKEN is not set"):
+        config.token("mora-fb")
 
 
 # --- tokens never show --------------------------------------------------------------------------

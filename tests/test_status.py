@@ -26,13 +26,13 @@ from connectors.facebook.emulator import TokenInfo
 from connectors.facebook.emulator_data import ALL_PERMISSIONS
 from connectors.facebook.emulator_errors import GraphError, expired_message
 from connectors.facebook.emulator_faults import THROTTLE_MESSAGES
-from somed.cli import outcome_note
 from somed.daemon import prepare_archive
 from somed.display import LOCAL_TZ, local_time, render_table, token_place
 from somed.i18n import Translator
 from somed.reasons import render
 from somed.runner import Runner, RunOutcome
 from somed.status import account_status, health_note
+from somed.summary import outcome_note
 
 ROOT = Path(__file__).resolve().parent.parent
 SV, EN = Translator("sv"), Translator("en")
@@ -230,6 +230,7 @@ def test_health_note_for_an_expired_token_is_swedish_through_and_through():
     assert health_note(SV, row("auth_failed")).startswith(  # nothing stored: still a sentence
         "Facebook avvisade åtkomsttoken: den är inte giltig."
     )
+    assert "systemctl restart somed" in english  # LoadCredential copies tokens only at start
 
 
 def test_health_note_for_a_denied_stream_and_a_throttled_run():
