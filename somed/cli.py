@@ -300,7 +300,7 @@ def export(
     config = state.config()
     since_at, until_at = parse_when(since, "--since"), parse_when(until, "--until")
     if since_at is not None and until_at is not None and since_at >= until_at:
-        fail_usage(f"--since {since} is not before --until {until} (--until is exclusive)")
+        fail_usage(state.t()("usage.since_after_until", since=since, until=until))
     keys = check_accounts(config, accounts) if accounts else [None]
     db = open_readonly(config)
     assert db is not None

@@ -263,6 +263,9 @@ def test_somed_own_usage_errors_are_one_line_in_the_chosen_language(tmp_path):
             "--account 'nope': kontot finns inte i", "--account 'nope': no such account in"
         ),
         ("export", "--since", "igår"): ("--since 'igår': inte ett datum", "not a date"),
+        ("export", "--since", "2026-02-01", "--until", "2026-01-01"): (
+            "ligger inte före --until 2026-01-01", "is not before --until 2026-01-01"
+        ),
     }
     for args, (swedish, english) in cases.items():
         for lang, words in (("sv", swedish), ("en", english)):
