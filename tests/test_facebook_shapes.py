@@ -103,6 +103,11 @@ def test_visitor_posts_are_incoming_with_comments_and_tagging_posts_are_not_kept
     assert ids["tagging"] not in archived
     posts = [i for i in archived.values() if i["kind"] == "post"]
     assert sum(1 for p in posts if p["direction"] == "incoming") == 1
+    # the feed is only listed (it holds the page's own posts with all their comments too);
+    # the visitor's post is read in full by batch, so the page is not walked twice
+    walk = [r for r in setup.emulator.http_requests()
+            if r.path.endswith("/feed") and "until" not in r.query]  # the re-read lists by span
+    assert walk and all(r.query.get("fields") == "id,from{id},created_time" for r in walk)
     # a later edit of the visitor's post is found by the re-read of the window
     setup.emulator.edit_post(ids["visitor"], "Nu lyser de igen, tack!")
     assert archive(setup).changed >= 1

@@ -25,6 +25,7 @@ from connectors.base import (
 )
 from connectors.download import MediaLimits, Sink
 from connectors.facebook import reread
+from connectors.facebook import visitors as visitors_edge
 from connectors.facebook.client import (
     CursorExpired,
     GraphClient,
@@ -323,8 +324,8 @@ class FacebookConnector(Connector):
         """
         state: dict[str, Any] = json.loads(resume) if resume else {}
         params: dict[str, Any] = {
-            "fields": post_fields(self.comment_limit),
-            "limit": self.page_size,
+            "fields": visitors_edge.LISTING_FIELDS if visitors else post_fields(self.comment_limit),
+            "limit": visitors_edge.LISTING_LIMIT if visitors else self.page_size,
         }
         since = parse_utc(cursor)
         if since is not None:
@@ -336,17 +337,12 @@ class FacebookConnector(Connector):
         for page in self.client.pages(f"{self.page_id}/{edge}", params, stream=stream):
             records: list[Entry] = []
             passed_over: list[str] = []
-            for raw in page.data:
+            items = page.data
+            if visitors:
+                items, passed_over, high = self._pick_visitor_posts(items, seen, high)
+            for raw in items:
                 ident = item_id(raw.get("id"))
                 if ident in seen:
-                    continue
-                if visitors and not self.is_visitor_post(raw):
-                    # the walk's mark moves past the page's own posts too, so an idle feed
-                    # costs one request (tagging posts elsewhere have no say in it)
-                    if str(ident or "").split("_", 1)[0] == self.page_id:
-                        high = _later(high, _created(raw))
-                    if ident is not None:  # listed, so the walk is progressing
-                        passed_over.append(ident)
                     continue
                 if ident is not None:
                     seen.add(ident)
@@ -362,6 +358,28 @@ class FacebookConnector(Connector):
                 records.extend(comments)
             yield _page_batch(records, page, high, last=page.next_params is None,
                               passed_over=tuple(passed_over))  # fmt: skip
+
+    def _pick_visitor_posts(
+        self, listed: list[dict[str, Any]], seen: set[str], high: str | None
+    ) -> tuple[list[dict[str, Any]], list[str], str | None]:
+        """From one `/feed` listing page: the visitors' posts read in full, the ids passed over
+        (the page's own posts, posts elsewhere that tag it) and the walk's moved mark."""
+        visitors: list[dict[str, Any]] = []
+        passed_over: list[str] = []
+        for raw in listed:
+            ident = item_id(raw.get("id"))
+            if ident in seen:
+                continue
+            if self.is_visitor_post(raw):
+                visitors.append(raw)
+                continue
+            # the walk's mark moves past the page's own posts too, so an idle feed costs one
+            # request (tagging posts elsewhere have no say in it)
+            if str(ident or "").split("_", 1)[0] == self.page_id:
+                high = _later(high, _created(raw))
+            if ident is not None:  # listed, so the walk is progressing
+                passed_over.append(ident)
+        return visitors_edge.read_in_full(self, visitors) if visitors else [], passed_over, high
 
     def comments_of(self, raw_post: dict[str, Any], post_id: str) -> list[Entry]:
         """All comments and replies of a post: the expanded first page, then the rest."""
