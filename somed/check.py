@@ -15,9 +15,9 @@ from typing import Any
 from sqlite_utils import Database
 
 from connectors.base import AuthError, CheckResult, ConnectorError
-from connectors.http import RedirectingSession
 from connectors.registry import connector_class
 from somed.config import Config, ConfigError
+from somed.netsetup import sessions_for
 from storage.token_checks import record_check
 
 log = logging.getLogger("somed.check")
@@ -50,13 +50,14 @@ def check_account(config: Config, key: str, *, clock: Callable[[], datetime]) ->
     try:
         spec = config.account_spec(key)
     except ConfigError as exc:  # the token cannot be read here: one line, this account only
-        params = {"detail": str(exc)}
-        return CheckOutcome(key, platform, "failed", None, str(exc), TOKEN_UNREADABLE, params)
+        reason = getattr(exc, "reason", TOKEN_UNREADABLE)  # a TokenError names the cause
+        params = getattr(exc, "params", None) or {"detail": str(exc)}
+        return CheckOutcome(key, platform, "failed", None, str(exc), reason, params)
     secret = spec.token.reveal()
     settings = config.platform_settings(account.platform)
-    connector = connector_class(account.platform)(
-        spec, settings, RedirectingSession(settings.endpoint), clock
-    )
+    cls = connector_class(account.platform)
+    # the same network layer as a run: host list, deadlines, and the token scrubbed from answers
+    connector = cls(spec, settings, sessions_for(config, key, cls), clock)
     try:
         result = connector.check()
     except AuthError as exc:

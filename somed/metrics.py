@@ -22,7 +22,7 @@ from connectors.model import parse_utc
 from somed.config import Config
 from somed.status import PROBLEMS, account_status
 from storage import queries
-from storage.db import connect
+from storage.db import ArchiveUnavailable, connect_readonly
 
 log = logging.getLogger("somed.metrics")
 
@@ -40,10 +40,10 @@ class ArchiveCollector(Collector):
         config = self.config()
         readable = GaugeMetricFamily("somed_archive_up", "1 when the archive could be read.")
         try:
-            with closing(connect(config.db_path)) as db:
+            with closing(connect_readonly(config.db_path)) as db:
                 rows = account_status(config, db)
                 totals = queries.run_totals(db)
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, sqlite3.Error, ArchiveUnavailable) as exc:
             log.warning("metrics: the archive cannot be read: %s", exc, extra={"event": "metrics"})
             readable.add_metric([], 0.0)
             yield readable

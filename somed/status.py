@@ -21,7 +21,7 @@ from somed.display import local_time, render_table, token_place
 from somed.i18n import Translator
 from somed.reasons import rejected_token, render, stream_name
 from storage import queries
-from storage.db import connect
+from storage.db import connect_readonly
 from storage.token_checks import empty_check, latest_checks
 
 # the keys of `last_run`, always all present (null before the first run)
@@ -53,7 +53,7 @@ def account_status(
     Without `db`, the archive is opened here if it exists.
     """
     if db is None and config.db_path.exists():
-        with closing(connect(config.db_path)) as own:
+        with closing(connect_readonly(config.db_path)) as own:
             return account_status(config, own, now=now)
     now = now or utc_now()
     known: dict[str, dict[str, Any]] = {}
