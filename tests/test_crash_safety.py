@@ -274,6 +274,9 @@ def test_sigkill_during_an_incremental_run_after_edits_and_deletions(fb_setup, t
     setup = fb_setup([big_page(posts=300)])
     emulator = setup.emulator
     emulator.usage_budget = 10**9
+    # each answer takes 30 ms, as over a real network: the short incremental run then lasts
+    # long enough on a fast machine for five kills to land inside it
+    emulator.latency = 0.03
     reference = Archive(tmp_path / "reference", emulator.base_url)
     victim = Archive(tmp_path / "victim", emulator.base_url)
     reference.complete()

@@ -116,8 +116,10 @@ class FacebookEmulator:
         usage_budget: int = 2000,
         enforce_budget: bool = False,
         paging: dict[str, str] | None = None,
+        latency: float = 0.0,
     ) -> None:
         self.host, self.port = host, port
+        self.latency = latency  # seconds each answer waits, like a real network round trip
         self.usage_budget = usage_budget
         self.enforce_budget = enforce_budget
         self.base_url = ""
@@ -320,6 +322,8 @@ class FacebookEmulator:
 
     def _wsgi(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
+        if self.latency:
+            time.sleep(self.latency)
         try:
             response = self._dispatch(request)
         except Exception:  # a bug here must not leave the client hanging
