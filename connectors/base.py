@@ -56,6 +56,8 @@ class AccountSpec:
     token: Secret
     url: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    # extra credentials the connector declares in `secret_names`, as far as the account sets them
+    secrets: dict[str, Secret] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,18 @@ class Connector:
     # endpoint, requests and redirects may go nowhere else (see connectors/netpolicy.py).
     hosts: ClassVar[tuple[str, ...]] = ()
     normalisers: ClassVar[Mapping[str, Normaliser]] = {}
+    # The connector's own account keys (a pydantic model, strict, extra="forbid", a default for
+    # every field), written at the top level of `[[accounts]]`; validated values reach
+    # `AccountSpec.options`. None: the platform has no keys of its own.
+    options_model: ClassVar[type[Any] | None] = None
+    # Extra, optional credentials, each read like the token from `<name>_env` or `<name>_file`
+    # and handed over in `AccountSpec.secrets` (scrubbed like the token).
+    secret_names: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def token_required(cls, options: Mapping[str, Any]) -> bool:
+        """True when an account with these options needs `token_env` or `token_file`."""
+        return True
 
     def __init__(
         self,

@@ -37,7 +37,13 @@ from somed.config_errors import (
     _suggest,
     _unknown_key,
 )
-from somed.config_tokens import SECRET_KEYS, TokenError, _reject_secrets, _resolve_token
+from somed.config_tokens import (
+    SECRET_KEYS,
+    TokenError,
+    _reject_secrets,
+    _resolve_token,
+    read_secret,
+)
 from somed.logs import update_secrets
 
 __all__ = [
@@ -246,6 +252,31 @@ class AccountConfig(_Model):
     sender_text: str | None = None
     min_posts_per_week: float | None = Field(None, ge=0)
     answer_within_hours: float | None = Field(None, gt=0)
+    # the connector's own keys (its `options_model`) and where its extra credentials are read
+    # (`<name>_env` / `<name>_file` of its `secret_names`), both taken from the account table
+    connector_options: dict[str, Any] = Field(default_factory=dict)
+    secret_sources: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _connector_keys(cls, data: Any) -> Any:
+        """Move the keys the platform's connector declares out of the account table."""
+        if not isinstance(data, dict):
+            return data
+        for internal in ("connector_options", "secret_sources"):
+            if internal in data:
+                raise _invalid(f"unknown key {internal!r}", "remove it", at=internal)
+        platform = data.get("platform")
+        if not isinstance(platform, str) or platform not in available_connectors():
+            return data
+        connector = connector_class(platform)
+        model = connector.options_model
+        option_names = set(model.model_fields) if model is not None else set()
+        secret_keys = {f"{n}_{how}" for n in connector.secret_names for how in ("env", "file")}
+        rest = {k: v for k, v in data.items() if k not in option_names | secret_keys}
+        options = {k: v for k, v in data.items() if k in option_names}
+        sources = {k: v for k, v in data.items() if k in secret_keys}
+        return {**rest, "connector_options": options, "secret_sources": sources}
 
     @model_validator(mode="before")
     @classmethod
@@ -326,11 +357,42 @@ class AccountConfig(_Model):
         return value
 
     @model_validator(mode="after")
+    def _valid_connector_keys(self) -> AccountConfig:
+        """Validate the connector's own keys with its model, and its credential sources."""
+        connector = connector_class(self.platform)
+        for name in connector.secret_names:
+            env_var = self.secret_sources.get(f"{name}_env")
+            file = self.secret_sources.get(f"{name}_file")
+            if env_var is not None and file is not None:
+                problem = f"account {self.key!r} sets both {name}_env and {name}_file"
+                raise _invalid(problem, "keep only one of them")
+            if env_var is not None and not _ENV_NAME.match(env_var):
+                raise _invalid(
+                    "not a valid environment variable name",
+                    "give the variable's name, never the credential itself",
+                    at=f"{name}_env",
+                )
+            if file is not None and not file.strip():
+                raise _invalid("must not be empty", "give the path of the file", at=f"{name}_file")
+        model = connector.options_model
+        if model is None:
+            return self
+        try:
+            checked = model.model_validate(self.connector_options)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            at = ".".join(str(part) for part in error["loc"]) or None
+            fix = f"see the {connector.display_name or self.platform} keys in docs/configuration.md"
+            raise _invalid(error["msg"][:200], fix, at=at) from None
+        return self.model_copy(update={"connector_options": checked.model_dump()})
+
+    @model_validator(mode="after")
     def _one_token_source(self) -> AccountConfig:
         if self.token_env and self.token_file:
             problem = f"account {self.key!r} sets both token_env and token_file"
             raise _invalid(problem, "keep only one of them")
-        if not self.token_env and not self.token_file:
+        required = connector_class(self.platform).token_required(self.connector_options)
+        if required and not self.token_env and not self.token_file:
             problem = f"account {self.key!r} has no token source"
             raise _invalid(problem, "set token_env or token_file")
         return self
@@ -452,15 +514,40 @@ class Config(_Model):
         account = self.account(key)
         secret = self._tokens.get(key)
         if secret is None:
+            if not account.token_env and not account.token_file:
+                return Secret("")  # the connector needs none for this account
             env = os.environ if self._env is None else self._env
             secret = _resolve_token(self, self.accounts.index(account), account, env)
             self._tokens[key] = secret
             update_secrets([secret.reveal()])
         return secret
 
+    def secrets(self, key: str) -> dict[str, Secret]:
+        """Return the account's extra credentials (its connector's `secret_names`) it sets.
+
+        Read on first use like the token; raise TokenError if one cannot be read.
+        """
+        account = self.account(key)
+        found: dict[str, Secret] = {}
+        for name in connector_class(account.platform).secret_names:
+            cache_key = f"{key}\0{name}"
+            secret = self._tokens.get(cache_key)
+            env_var = account.secret_sources.get(f"{name}_env")
+            file = account.secret_sources.get(f"{name}_file")
+            if secret is None and (env_var or file):
+                env = os.environ if self._env is None else self._env
+                index = self.accounts.index(account)
+                path = Path(file) if file else None
+                secret = read_secret(self, index, key, name, env_var, path, env)
+                self._tokens[cache_key] = secret
+                update_secrets([secret.reveal()])
+            if secret is not None:
+                found[name] = secret
+        return found
+
     def secret_values(self) -> list[str]:
-        """Return every token read so far, so the log filter can redact them."""
-        return [secret.reveal() for secret in self._tokens.values()]
+        """Return every credential read so far, so the log filter can redact them."""
+        return [secret.reveal() for secret in self._tokens.values() if secret.reveal()]
 
     def account_spec(self, key: str) -> AccountSpec:
         """Return what a connector needs to know about the account with this key."""
@@ -472,7 +559,12 @@ class Config(_Model):
             platform_id=account.id,
             token=self.token(key),
             url=account.url,
-            options={"refetch_window_days": account.refetch_window_days, "streams": streams},
+            options={
+                **account.connector_options,
+                "refetch_window_days": account.refetch_window_days,
+                "streams": streams,
+            },
+            secrets=self.secrets(key),
         )
 
     def platform_settings(self, platform: str) -> PlatformSettings:

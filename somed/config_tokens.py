@@ -75,31 +75,45 @@ def _resolve_token(
     config: Config, index: int, account: AccountConfig, env: Mapping[str, str]
 ) -> Secret:
     """Read one account's token from its environment variable or file."""
-    if account.token_env:
-        key = f"accounts[{index}].token_env"
-        params = {"account": account.key, "where": f"${account.token_env}"}
+    return read_secret(
+        config, index, account.key, "token", account.token_env, account.token_file, env
+    )
+
+
+def read_secret(
+    config: Config,
+    index: int,
+    account_key: str,
+    name: str,
+    env_var: str | None,
+    file: Path | None,
+    env: Mapping[str, str],
+) -> Secret:
+    """Read the credential `name` of one account from `<name>_env` or `<name>_file`."""
+    if env_var:
+        key = f"accounts[{index}].{name}_env"
+        params = {"account": account_key, "where": f"${env_var}"}
 
         def fail(problem: str, fix: str, reason: str) -> TokenError:
             return TokenError(config.path, key, problem, fix, reason=reason, params=params)
 
-        value = env.get(account.token_env, "").strip()
+        value = env.get(env_var, "").strip()
         if not value:
-            unset = account.token_env not in env
+            unset = env_var not in env
             state = "not set" if unset else "empty"
-            problem = f"environment variable {account.token_env} is {state}"
+            problem = f"environment variable {env_var} is {state}"
             reason = "config.token_unset" if unset else "config.token_empty"
-            raise fail(problem, "export it, or use token_file", reason)
+            raise fail(problem, f"export it, or use {name}_file", reason)
         if "\n" in value:
-            problem = f"environment variable {account.token_env} holds more than one line"
-            raise fail(problem, "put only the token in it", "config.token_lines")
+            problem = f"environment variable {env_var} holds more than one line"
+            raise fail(problem, f"put only the {name} in it", "config.token_lines")
         return Secret(value)
-    assert account.token_file is not None  # the model guarantees one source
-    key = f"accounts[{index}].token_file"
-    file = account.token_file
+    assert file is not None  # the model guarantees one source
+    key = f"accounts[{index}].{name}_file"
     if not file.is_absolute():
         credentials = env.get("CREDENTIALS_DIRECTORY")
         file = (Path(credentials) if credentials else config.path.parent) / file
-    params = {"account": account.key, "where": str(file)}
+    params = {"account": account_key, "where": str(file)}
 
     def failed(problem: str, fix: str, reason: str) -> TokenError:
         return TokenError(config.path, key, problem, fix, reason=reason, params=params)

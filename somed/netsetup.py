@@ -19,7 +19,13 @@ def sessions_for(config: Config, key: str, connector: type[Connector]) -> Thread
         deadline_seconds=float(settings.deadline_seconds),
         read_timeout_seconds=float(settings.timeout_seconds),
     )
-    return ThreadSessions(SessionFactory(policy, secrets=[config.token(key).reveal()]))
+    return ThreadSessions(SessionFactory(policy, secrets=_secrets(config, key)))
+
+
+def _secrets(config: Config, key: str) -> list[str]:
+    """The account's token and extra credentials, for the scrubber (empty ones left out)."""
+    values = [config.token(key).reveal(), *(s.reveal() for s in config.secrets(key).values())]
+    return [value for value in values if value]
 
 
 def media_limits(config: Config, platform: str) -> MediaLimits:
