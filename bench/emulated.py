@@ -106,7 +106,7 @@ def _warm(base_url: str) -> None:
 
     from ceilings import media_urls, plain_fetch
 
-    from connectors.facebook.emulator import png_image
+    from connectors.emulation import png_image
 
     fetched = plain_fetch(base_url)
     for url in media_urls(fetched.posts):

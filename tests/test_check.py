@@ -11,7 +11,7 @@ from pathlib import Path
 from conftest import PAGE_ID, TOKEN
 
 from connectors.facebook.emulator import TokenInfo
-from connectors.facebook.emulator_data import ALL_PERMISSIONS
+from connectors.facebook.emulator.data import ALL_PERMISSIONS
 from somed.display import local_time
 
 ROOT = Path(__file__).resolve().parent.parent

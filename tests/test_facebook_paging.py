@@ -9,7 +9,7 @@ import pytest
 from conftest import archived, small_page
 
 from connectors.facebook.client import Page
-from connectors.facebook.emulator_store import walk
+from connectors.facebook.emulator.store import walk
 from somed.daemon import prepare_archive
 from somed.runner import Runner
 

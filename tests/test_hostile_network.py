@@ -18,7 +18,7 @@ from urllib.parse import quote, quote_plus
 import pytest
 from werkzeug.wrappers import Response
 
-from connectors.facebook.emulator import png_image
+from connectors.emulation import png_image
 from tests.hostile.platforms import PLATFORMS
 from tests.hostile.server import HostileServer, drip_response, redirect_response
 

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from connectors.base import TransientError
 from connectors.download import MB, MediaGone, MediaLimits, MediaRefused, download
-from connectors.facebook.emulator import png_image
+from connectors.emulation import png_image
 from connectors.http import NetPolicy, NetworkRefused, SessionFactory, ThreadSessions
 from connectors.scrub import Scrubber
 from storage.media import MediaStore

@@ -15,7 +15,7 @@ from pathlib import Path
 from conftest import PAGE_ID, TOKEN, TOKEN_ENV, write_config
 
 from connectors.facebook.emulator import TokenInfo
-from connectors.facebook.emulator_data import ALL_PERMISSIONS
+from connectors.facebook.emulator.data import ALL_PERMISSIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 

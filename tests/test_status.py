@@ -23,9 +23,9 @@ from connectors.base import (
 )
 from connectors.facebook.client import classify, failure_from_envelope
 from connectors.facebook.emulator import TokenInfo
-from connectors.facebook.emulator_data import ALL_PERMISSIONS
-from connectors.facebook.emulator_errors import GraphError, expired_message
-from connectors.facebook.emulator_faults import THROTTLE_MESSAGES
+from connectors.facebook.emulator.data import ALL_PERMISSIONS
+from connectors.facebook.emulator.errors import GraphError, expired_message
+from connectors.facebook.emulator.faults import THROTTLE_MESSAGES
 from somed.daemon import prepare_archive
 from somed.display import LOCAL_TZ, local_time, render_table, token_place
 from somed.i18n import Translator

@@ -13,7 +13,8 @@ routes on `self.router` and maps the toolkit's fault kinds to its own error enve
 - `budget.UsageBudget`: a sliding (rate) or fixed (daily quota) window of spent units, with
   remaining units and reset time, that each platform turns into its own headers;
 - `cursors.CursorCodec`: opaque, URL-safe, tamper-evident paging tokens;
-- `media`: small valid JPEG/PNG/GIF/MP4 bytes with correct magic numbers, deterministic by seed.
+- `media`: small valid JPEG/PNG/GIF/MP4 (and MP3/PDF) bytes with correct magic numbers,
+  deterministic by seed.
 
 Nothing here knows a platform; it uses the standard library and werkzeug only.
 """
@@ -30,7 +31,9 @@ from connectors.emulation.media import (
     gif_image,
     jpeg_image,
     media_bytes,
+    mp3_audio,
     mp4_video,
+    pdf_document,
     png_image,
 )
 from connectors.emulation.routes import Router
@@ -53,6 +56,8 @@ __all__ = [
     "jpeg_image",
     "json_response",
     "media_bytes",
+    "mp3_audio",
     "mp4_video",
+    "pdf_document",
     "png_image",
 ]

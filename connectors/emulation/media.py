@@ -1,4 +1,4 @@
-"""Small, valid media files for emulators: JPEG, PNG, GIF and MP4, deterministic by seed.
+"""Small, valid media files for emulators (JPEG, PNG, GIF, MP4, MP3, PDF), deterministic by seed.
 
 Each file is well-formed for its format (a decoder reads a real picture; a magic-number check
 sees the right type) and changes with the seed, so two seeds give two content hashes.
@@ -19,6 +19,8 @@ MEDIA_TYPES: dict[str, str] = {
     "png": "image/png",
     "gif": "image/gif",
     "mp4": "video/mp4",
+    "mp3": "audio/mpeg",
+    "pdf": "application/pdf",
 }
 
 
@@ -122,6 +124,16 @@ def mp4_video(seed: str | int, size: int = 0) -> bytes:
     return ftyp + struct.pack(">I", 8 + len(payload)) + b"mdat" + payload
 
 
+def mp3_audio(seed: str | int) -> bytes:
+    """Return an ID3-tagged MPEG audio frame header followed by seed bytes."""
+    return b"ID3\x04\x00\x00\x00\x00\x00\x00\xff\xfb\x90\x00" + str(seed).encode()
+
+
+def pdf_document(seed: str | int) -> bytes:
+    """Return the smallest file a magic-number check takes for a PDF."""
+    return b"%PDF-1.4\n%" + str(seed).encode() + b"\n%%EOF\n"
+
+
 def media_bytes(ext: str, seed: str | int, size: int = 0) -> tuple[bytes, str]:
     """Return the bytes and MIME type of a generated file with extension `ext` (default PNG)."""
     ext = ext.lower().lstrip(".")
@@ -131,4 +143,8 @@ def media_bytes(ext: str, seed: str | int, size: int = 0) -> tuple[bytes, str]:
         return gif_image(seed, size=size), MEDIA_TYPES[ext]
     if ext == "mp4":
         return mp4_video(seed, size=size), MEDIA_TYPES[ext]
+    if ext == "mp3":
+        return mp3_audio(seed), MEDIA_TYPES[ext]
+    if ext == "pdf":
+        return pdf_document(seed), MEDIA_TYPES[ext]
     return png_image(seed, size=size), MEDIA_TYPES["png"]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import struct
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,8 +10,9 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
-from connectors.facebook.emulator_data import PostData, TokenInfo
-from connectors.facebook.emulator_store import Entry, GraphStore
+from connectors.emulation.media import media_bytes
+from connectors.facebook.emulator.data import PostData, TokenInfo
+from connectors.facebook.emulator.store import Entry, GraphStore
 
 CDN_URL = "https://scontent.xx.fbcdn.net"
 STATUS_TYPES = {"video": "added_video", "share": "shared_story", "event": "created_event"}
@@ -45,50 +44,11 @@ def numeric_id(name: str) -> str:
     return str(int(hashlib.sha256(name.encode()).hexdigest()[:13], 16))
 
 
-@lru_cache(maxsize=4096)
-def png_image(name: str) -> bytes:
-    """Return a small valid PNG whose pixels and text chunk are derived from `name`."""
-    digest = hashlib.sha256(name.encode()).digest()
-    width, height = 16, 12
-    colours = [digest[i : i + 3] for i in range(0, 12, 3)]
-    rows = b"".join(
-        b"\x00" + b"".join(colours[((x // 4) + (y // 4)) % 4] for x in range(width))
-        for y in range(height)
-    )
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + tag
-            + data
-            + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
-        )
-
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-        + chunk(b"tEXt", b"Comment\x00" + digest.hex().encode())
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
-
-
-MEDIA_TYPES = {
-    "png": "image/png", "mp4": "video/mp4", "mp3": "audio/mpeg", "pdf": "application/pdf",
-}  # fmt: skip
-
-
 def media_file(file_name: str) -> tuple[bytes, str]:
     """The bytes and type the CDN serves for a media path's last segment (`name.ext`)."""
     name, _, ext = file_name.rpartition(".")
-    if ext == "mp4":  # the smallest file a magic-number check takes for an MP4 video
-        box = (24).to_bytes(4, "big") + b"ftypisom" + (512).to_bytes(4, "big") + b"isomiso2"
-        return box + (8).to_bytes(4, "big") + b"mdat" + name.encode(), MEDIA_TYPES[ext]
-    if ext == "mp3":
-        return b"ID3\x04\x00\x00\x00\x00\x00\x00\xff\xfb\x90\x00" + name.encode(), MEDIA_TYPES[ext]
-    if ext == "pdf":
-        return b"%PDF-1.4\n%" + name.encode() + b"\n%%EOF\n", MEDIA_TYPES[ext]
-    return png_image(name if ext == "png" else file_name), "image/png"
+    known = ext in ("png", "mp4", "mp3", "pdf")
+    return media_bytes(ext if known else "png", name if known else file_name)
 
 
 def cdn(name: str, ctx: Ctx, ext: str = "png") -> str:
@@ -336,10 +296,13 @@ def build_getters(store: GraphStore) -> dict[str, dict[str, Getter]]:
         "from": author,
         "to": lambda e, c: (
             {"data": [dict(zip(("id", "name"), own(e), strict=True))]}
-            if e.obj.author and not e.obj.wall else None
+            if e.obj.author and not e.obj.wall
+            else None
         ),
         "status_type": lambda e, c: (
-            "wall_post" if e.obj.author else STATUS_TYPES.get(e.obj.attachment or "")
+            "wall_post"
+            if e.obj.author
+            else STATUS_TYPES.get(e.obj.attachment or "")
             or ("added_photos" if e.obj.images else "mobile_status_update")
         ),
         "full_picture": lambda e, c: cdn(f"photo_{e.id}_1", c) if e.obj.images else None,
@@ -386,7 +349,8 @@ def build_getters(store: GraphStore) -> dict[str, dict[str, Getter]]:
         "sticker": lambda e, c: cdn(f"sticker_{e.id}", c) if e.obj.sticker else None,
         "shares": lambda e, c: (
             {"data": [{"link": e.obj.share, "name": "Delad länk", "description": None}]}
-            if e.obj.share else None
+            if e.obj.share
+            else None
         ),
     }
     return {

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from connectors.facebook.emulator_data import TokenInfo
-from connectors.facebook.emulator_errors import (
+from connectors.facebook.emulator.data import TokenInfo
+from connectors.facebook.emulator.errors import (
     VERSION,
     GraphError,
     expired_message,
@@ -20,9 +20,9 @@ from connectors.facebook.emulator_errors import (
     nonexisting,
     require,
 )
-from connectors.facebook.emulator_fields import DEFAULT_SPECS, FieldSpec, parse_fields, project
-from connectors.facebook.emulator_nodes import Ctx, build_getters
-from connectors.facebook.emulator_store import Entry, GraphStore, decode_cursor, encode_cursor
+from connectors.facebook.emulator.fields import DEFAULT_SPECS, FieldSpec, parse_fields, project
+from connectors.facebook.emulator.nodes import Ctx, build_getters
+from connectors.facebook.emulator.store import Entry, GraphStore, decode_cursor, encode_cursor
 from connectors.model import parse_utc
 
 GRAPH_URL = "https://graph.facebook.com"
@@ -246,9 +246,7 @@ class Renderer:
 
     # --- edges and paging -------------------------------------------------------------------
 
-    def _listing(
-        self, entry: Entry, edge: str, params: dict[str, str], ctx: Ctx
-    ) -> _Listing:
+    def _listing(self, entry: Entry, edge: str, params: dict[str, str], ctx: Ctx) -> _Listing:
         if entry.kind == "page" and edge == "conversations":
             platform = params.get("platform", "messenger").lower()
             if platform not in ("messenger", "instagram"):
@@ -411,7 +409,6 @@ class Renderer:
         if _truthy(params.get("summary")) and listing.summary is not None:
             result["summary"] = listing.summary
         return result
-
 
     def _uncursored(
         self,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from connectors.facebook.emulator_errors import GraphError
+from connectors.facebook.emulator.errors import GraphError
 
 
 @dataclass(frozen=True)

@@ -5,103 +5,57 @@ graph.facebook.com: versioned paths, `fields` expansion, cursor paging, batch re
 envelope, usage headers, signed CDN image URLs, and (on request) faults and paging traps.
 The emulator takes ownership of the `PageData` objects it is given and changes them in place.
 
-This module is the WSGI app, the server and the public class; the work is done beside it:
-`emulator_store` (state), `emulator_render` and `emulator_nodes` (reads), `emulator_fields`
-(the `fields` syntax), `emulator_errors` and `emulator_faults` (errors and injected faults),
-`emulator_data` (data sets).
+This module is the public class, built on the shared toolkit (`connectors.emulation`: server,
+request log, fault queue, usage budget); the Graph work is done beside it: `store` (state),
+`render` and `nodes` (reads), `fields` (the `fields` syntax), `errors` and `faults` (errors and
+injected faults), `data` (data sets).
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from connectors.facebook.emulator_data import (
-    ALL_PERMISSIONS,
-    CommentData,
-    ConversationData,
-    MessageData,
+from connectors import emulation
+from connectors.emulation import Emulator, UsageBudget
+from connectors.facebook.emulator.data import (
     PageData,
-    PostData,
     TokenInfo,
-    demo_pages,
-    generate_page,
 )
-from connectors.facebook.emulator_errors import JSON_TYPE, GraphError, compact_json
-from connectors.facebook.emulator_faults import FAULT_KINDS, FaultInjector, FaultPlan
-from connectors.facebook.emulator_fields import FieldSpec, parse_fields
-from connectors.facebook.emulator_nodes import media_file, png_image
-from connectors.facebook.emulator_render import Renderer
-from connectors.facebook.emulator_store import GraphStore
-
-if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIEnvironment
-
-__all__ = [
-    "ALL_PERMISSIONS",
-    "FAULT_KINDS",
-    "CommentData",
-    "ConversationData",
-    "FacebookEmulator",
-    "FaultPlan",
-    "FieldSpec",
-    "LoggedRequest",
-    "MessageData",
-    "PageData",
-    "PostData",
-    "TokenInfo",
-    "demo_pages",
-    "generate_page",
-    "parse_fields",
-    "png_image",
-]
-
-_log = logging.getLogger(__name__)
+from connectors.facebook.emulator.errors import JSON_TYPE, GraphError, compact_json
+from connectors.facebook.emulator.faults import FAULT_KINDS, FaultPlan, answer
+from connectors.facebook.emulator.nodes import media_file
+from connectors.facebook.emulator.render import Renderer
+from connectors.facebook.emulator.store import GraphStore
 
 MAX_BATCH = 50
+BUDGET_THROTTLE = ("throttle", {"code": 4, "status": 403, "regain": 1})  # budget spent
 
 
 @dataclass
-class LoggedRequest:
+class LoggedRequest(emulation.LoggedRequest):
     """One request the emulator answered.
 
     `batch=False` entries are real HTTP requests (a batch POST has `batch_size` > 0);
     `batch=True` entries are the sub-requests inside a batch, logged after their batch.
     """
 
-    method: str
-    path: str
-    query: dict[str, str]
     batch_size: int = 0
-    status: int = 0
     batch: bool = False
-    fault: str | None = None
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """A request handler that does not print a line per request."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """Skip the access log."""
-
-    def log(self, type: str, message: str, *args: Any) -> None:
-        """Send server messages to the debug log."""
-        _log.debug(message, *args)
-
-
-class FacebookEmulator:
+class FacebookEmulator(Emulator):
     """A thread-safe, seeded Graph API emulator for Facebook pages, served over loopback HTTP."""
+
+    name = "facebook"
+    fault_kinds = FAULT_KINDS
 
     def __init__(
         self,
@@ -118,20 +72,13 @@ class FacebookEmulator:
         paging: dict[str, str] | None = None,
         latency: float = 0.0,
     ) -> None:
-        self.host, self.port = host, port
-        self.latency = latency  # seconds each answer waits, like a real network round trip
-        self.usage_budget = usage_budget
+        super().__init__(host=host, port=port, latency=latency)
+        self.budget = UsageBudget(usage_budget, window=60, clock=time.monotonic)
         self.enforce_budget = enforce_budget
-        self.base_url = ""
-        self.request_log: list[LoggedRequest] = []
         self._store = GraphStore(tokens, clock or (lambda: datetime.now(UTC)))
         self._lock = self._store.lock
         self._reader = Renderer(self._store, supported_versions)
         self._reader.paging = dict(paging or {})  # e.g. {"published_posts": "time"}
-        self._faults = FaultInjector()
-        self._calls: deque[float] = deque()
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
         self.set_faults(faults)
         for page in pages or []:
             self.add_page(page)
@@ -145,42 +92,14 @@ class FacebookEmulator:
     def supported_versions(self, versions: tuple[str, ...]) -> None:
         self._reader.supported_versions = versions
 
-    # --- lifecycle ------------------------------------------------------------------------
+    @property
+    def usage_budget(self) -> int:
+        """Return the calls per minute that make 100 % in the usage headers."""
+        return self.budget.limit
 
-    def start(self) -> str:
-        """Start serving in a daemon thread and return the base URL."""
-        with self._lock:
-            if self._server is None:
-                self._server = make_server(
-                    self.host, self.port, self._wsgi, threaded=True, request_handler=_QuietHandler
-                )
-                self.base_url = f"http://{self.host}:{self._server.server_port}"
-                self._thread = threading.Thread(
-                    target=self._server.serve_forever,
-                    kwargs={"poll_interval": 0.05},
-                    name="facebook-emulator",
-                    daemon=True,
-                )
-                self._thread.start()
-            return self.base_url
-
-    def stop(self) -> None:
-        """Stop serving and release the port."""
-        server, thread = self._server, self._thread
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> FacebookEmulator:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    @usage_budget.setter
+    def usage_budget(self, calls: int) -> None:
+        self.budget.limit = calls
 
     def reset_log(self) -> None:
         """Forget the logged requests."""
@@ -292,19 +211,13 @@ class FacebookEmulator:
 
     # --- faults and traps -------------------------------------------------------------------
 
-    def set_faults(self, faults: FaultPlan | None) -> None:
-        """Replace the random fault plan (None: no random faults) and reseed its generator."""
-        with self._lock:
-            self._faults.set_plan(faults)
-
     def fail_next(self, n: int, kind: str, **params: Any) -> None:
         """Make the next `n` API requests fail with `kind` (before any random fault).
 
         Params: throttle `code`, `status`, `regain`; server_error `status`, `html`;
         permission `code` (200 or 10).
         """
-        with self._lock:
-            self._faults.fail_next(n, kind, params)
+        super().fail_next(n, kind, **params)
 
     def set_paging(self, edge: str, style: str) -> None:
         """Page `edge` (e.g. "published_posts", "comments") by "cursor", "time" or "offset"."""
@@ -320,24 +233,13 @@ class FacebookEmulator:
 
     # --- HTTP -----------------------------------------------------------------------------
 
-    def _wsgi(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        request = Request(environ)
-        if self.latency:
-            time.sleep(self.latency)
-        try:
-            response = self._dispatch(request)
-        except Exception:  # a bug here must not leave the client hanging
-            _log.exception("facebook emulator failed on %s", request.path)
-            response = Response(
-                json.dumps(
-                    {"error": {"message": "emulator failure", "code": 2, "type": "OAuthException"}}
-                ),
-                status=500,
-                content_type=JSON_TYPE,
-            )
-        return response(environ, start_response)
+    def crash_response(self, request: Request) -> Response:
+        """Answer a bug in the emulator with Graph's generic error."""
+        body = {"error": {"message": "emulator failure", "code": 2, "type": "OAuthException"}}
+        return Response(json.dumps(body), status=500, content_type=JSON_TYPE)
 
-    def _dispatch(self, request: Request) -> Response:
+    def handle(self, request: Request) -> Response:
+        """Answer one HTTP request: a CDN file, a batch, or a Graph read (faults first)."""
         if request.path.startswith("/media/"):
             return self._media(request)
         params = {**request.args.to_dict(), **request.form.to_dict()}
@@ -348,8 +250,9 @@ class FacebookEmulator:
             self.request_log.append(logged)
             if batch_text is not None:
                 logged.batch_size = _batch_length(batch_text)
-            self._record_call()
-            fault = self._faults.next(self.enforce_budget and self._usage_percent() >= 100)
+            self.budget.charge()
+            over = self.enforce_budget and self.budget.percent() >= 100
+            fault = self.faults.next(BUDGET_THROTTLE if over else None)
             if fault is not None:
                 logged.fault = fault[0]
                 response = self._fault(fault[0], fault[1], request.path, token)
@@ -365,12 +268,12 @@ class FacebookEmulator:
 
     def _fault(self, kind: str, params: dict[str, Any], path: str, token: str | None) -> Response:
         page_id = self._store.token_page(token)
-        answer = self._faults.answer(kind, params, path, self._store.now, self._reader.trace)
+        failed = answer(self.faults, kind, params, path, self._store.now, self._reader.trace)
         return Response(
-            answer.body,
-            status=answer.status,
-            content_type=answer.content_type,
-            headers=self._usage_headers(page_id, answer.throttled, answer.regain),
+            failed.body,
+            status=failed.status,
+            content_type=failed.content_type,
+            headers=self._usage_headers(page_id, failed.throttled, failed.regain),
         )
 
     def _media(self, request: Request) -> Response:
@@ -389,19 +292,10 @@ class FacebookEmulator:
             content_type=JSON_TYPE,
         )
 
-    def _record_call(self) -> None:
-        now = time.monotonic()
-        self._calls.append(now)
-        while self._calls and self._calls[0] < now - 60:
-            self._calls.popleft()
-
-    def _usage_percent(self) -> int:
-        return len(self._calls) * 100 // max(1, self.usage_budget)
-
     def _usage_headers(
         self, page_id: str | None, throttled: bool = False, regain: int = 0
     ) -> dict[str, str]:
-        calls = 100 if throttled else self._usage_percent()
+        calls = 100 if throttled else self.budget.percent()
         cpu, total = (100, 100) if throttled else (calls // 4, calls // 2)
         usage = {"call_count": calls, "total_cputime": cpu, "total_time": total}
         buc = (
@@ -443,7 +337,7 @@ class FacebookEmulator:
     def _batch_item(
         self, item: Any, version: str, token: str | None, include_headers: bool
     ) -> dict[str, Any]:
-        self._record_call()
+        self.budget.charge()
         if isinstance(item, dict) and isinstance(item.get("relative_url"), str):
             split = urlsplit(item["relative_url"].lstrip("/"))
             query = dict(parse_qsl(split.query, keep_blank_values=True))

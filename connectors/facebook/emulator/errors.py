@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from connectors.facebook.emulator_data import TokenInfo
+    from connectors.facebook.emulator.data import TokenInfo
 
 JSON_TYPE = "application/json; charset=UTF-8"
 VERSION = re.compile(r"v\d+\.\d+")
@@ -90,7 +90,7 @@ def require(kind: str, info: TokenInfo | None) -> None:
     """Raise the Graph API permission error unless the token may read objects of `kind`.
 
     Comments need no more than posts: without pages_read_user_content Graph only leaves out
-    who wrote them (see `emulator_nodes`).
+    who wrote them (see `nodes`).
     """
     permissions = info.permissions if info else frozenset()
     if kind == "post" and "pages_read_engagement" not in permissions:

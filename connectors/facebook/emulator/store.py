@@ -6,7 +6,6 @@ follow, so a cursor dies when its object is deleted (as on Facebook).
 
 from __future__ import annotations
 
-import base64
 import bisect
 import random
 import threading
@@ -15,7 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.facebook.emulator_data import (
+from connectors.emulation import CursorCodec, InvalidCursor
+from connectors.facebook.emulator.data import (
     CommentData,
     ConversationData,
     MessageData,
@@ -24,23 +24,25 @@ from connectors.facebook.emulator_data import (
     TokenInfo,
     person,
 )
-from connectors.facebook.emulator_errors import GraphError
+from connectors.facebook.emulator.errors import GraphError
+
+CURSORS = CursorCodec("facebook-emulator")
 
 
 def encode_cursor(marker: str, salt: int = 0) -> str:
-    """Return an opaque cursor for the object id `marker`."""
-    return base64.urlsafe_b64encode(f"{marker}\x1f{salt}".encode()).decode().rstrip("=")
+    """Return an opaque cursor for the object id `marker` (`salt` makes it unique)."""
+    return CURSORS.encode([marker, salt])
 
 
 def decode_cursor(cursor: str) -> str:
     """Return the object id a cursor names, or raise the Graph error for a bad cursor."""
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (ValueError, UnicodeDecodeError):
-        raw = ""
-    if "\x1f" not in raw:
+        position = CURSORS.decode(cursor)
+    except InvalidCursor:
+        position = None
+    if not (isinstance(position, list) and position and isinstance(position[0], str)):
         raise GraphError(400, "(#2642) Invalid cursors values", 2642)
-    return raw.split("\x1f", 1)[0]
+    return position[0]
 
 
 def comment_key(comment: CommentData) -> tuple[datetime, int, str]:
