@@ -1,5 +1,5 @@
 # somed: developer and CI entry points. GNU make; Debian 12, Python 3.11.
-#   make demo    run the daemon against the bundled Facebook emulator (./demo-data)
+#   make demo    run the daemon against the bundled platform emulators (./demo-data)
 #   make test    install what the suite needs, then ruff + pytest
 #   make lint    ruff only
 #   make bench   throughput and memory benchmarks (docs/performance.md)

@@ -12,6 +12,11 @@ BUILTIN: dict[str, str] = {
 }
 
 
+# Platforms somed knows by name, whether or not their connector is installed yet, so that a
+# config naming one gets "no connector for platform" rather than "unknown platform".
+PLATFORM_NAMES: tuple[str, ...] = ("facebook", "instagram", "x", "youtube")
+
+
 def _load(target: str) -> type[Connector]:
     module_name, _, attr = target.partition(":")
     return getattr(importlib.import_module(module_name), attr)
@@ -23,6 +28,11 @@ def available() -> dict[str, str]:
     for entry in entry_points(group="somed.connectors"):
         found.setdefault(entry.name, entry.value)
     return found
+
+
+def known_platforms() -> tuple[str, ...]:
+    """Return every platform name a config may use: the known ones and any installed connector."""
+    return tuple(sorted(set(PLATFORM_NAMES) | set(available())))
 
 
 def connector_class(platform: str) -> type[Connector]:

@@ -360,10 +360,15 @@ def backup(state: State, dest: Path) -> None:
     help="Where the demo archive goes.",
 )
 @click.option("--once", is_flag=True, help="Archive once and exit instead of running the daemon.")
-@click.option("--port", type=int, default=0, help="Emulator port (default: any free port).")
+@click.option(
+    "--port",
+    type=int,
+    default=0,
+    help="First emulator's port, the next ones after it (default: any free ports).",
+)
 @click.pass_obj
 def demo(state: State, directory: Path, once: bool, port: int) -> None:
-    """Start the bundled Facebook emulator with two demo pages and archive them."""
+    """Start the bundled platform emulators with their demo accounts and archive them."""
     from somed.demo import run_demo
 
     sys.exit(run_demo(directory, once=once, port=port, lang=state.lang))

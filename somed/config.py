@@ -28,7 +28,7 @@ from pydantic_core import PydanticCustomError
 
 from connectors.base import AccountSpec, PlatformSettings, Secret
 from connectors.registry import available as available_connectors
-from connectors.registry import connector_class
+from connectors.registry import connector_class, known_platforms
 from somed.config_errors import (
     ConfigError,
     _from_validation_error,
@@ -49,7 +49,6 @@ from somed.logs import update_secrets
 __all__ = [
     "CONFIG_ENV",
     "DEFAULT_CONFIG_PATH",
-    "KNOWN_PLATFORMS",
     "SECRET_KEYS",
     "AccountConfig",
     "Config",
@@ -69,9 +68,6 @@ __all__ = [
     "load_config",
 ]
 
-KNOWN_PLATFORMS: tuple[str, ...] = ("facebook", "instagram", "x", "youtube")
-
-
 def _api_versions(platform: str) -> tuple[str | None, str | None]:
     """(default API version, version pattern) as the platform's connector declares them."""
     try:
@@ -88,7 +84,7 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 def _check_url(value: str, *, base: bool) -> str:
     """Return `value` if it is an http(s) URL with a host (a base URL: no query, no credentials)."""
-    example = "e.g. http://127.0.0.1:8710" if base else "e.g. https://www.facebook.com/morakommun"
+    example = "e.g. http://127.0.0.1:8710" if base else "e.g. https://www.example.org/morakommun"
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 - raises ValueError for a bad port
@@ -105,10 +101,11 @@ def _check_url(value: str, *, base: bool) -> str:
 
 def _check_platform(name: str) -> str:
     """Return `name` if it is a known platform, else raise a validation error with a suggestion."""
-    if name in KNOWN_PLATFORMS:
+    platforms = known_platforms()
+    if name in platforms:
         return name
-    known = ", ".join(KNOWN_PLATFORMS)
-    close = _suggest(name, KNOWN_PLATFORMS)
+    known = ", ".join(platforms)
+    close = _suggest(name, platforms)
     fix = f"did you mean {close!r}? known: {known}" if close else f"known platforms: {known}"
     raise _invalid(f"unknown platform {name!r}", fix)
 

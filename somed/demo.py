@@ -1,35 +1,37 @@
-"""`somed demo`: the Facebook emulator with two demo pages, archived into a local folder."""
+"""`somed demo`: every platform's emulator with its demo accounts, archived into a local folder.
+
+The demos come from the platforms' emulator packages (`connectors.emulation.demo`), so this
+module names no platform: a new connector with a `demo_account()` joins the demo by itself.
+"""
 
 from __future__ import annotations
 
+import json
 import os
-import random
 import shutil
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
-from connectors.facebook.emulator import FacebookEmulator, demo_pages
+from connectors.emulation.demo import DemoAccount, demo_accounts
 from somed.config import load_config
 from somed.i18n import Translator
 from somed.logs import setup_logging
 from somed.reasons import display_name
 
-DEMO_TOKENS = {
-    "SOMED_DEMO_MORA_TOKEN": "demo-token-mora",
-    "SOMED_DEMO_FRITID_TOKEN": "demo-token-fritid",
-}
 DEMO_INTERVAL_MINUTES = 1
+ACTIVITY_SECONDS = 45  # how often the platforms' demo accounts change while the daemon runs
 CONFIG_NAME = "somed-demo.toml"
 CONFIG_MARKER = "# Written by `somed demo`"
 # What a demo leaves in its folder; only these are removed when the next demo starts.
 OWN_FILES = ("somed.db", "somed.db-wal", "somed.db-shm", "daemon.lock", CONFIG_NAME)
 OWN_DIRS = ("media", "locks")
 
-CONFIG_TEMPLATE = """\
-{marker}: the two demo pages on the bundled Facebook emulator.
+CONFIG_HEAD = """\
+{marker}: the demo accounts on the bundled platform emulators.
 [storage]
 dir = "{storage}"
 
@@ -46,49 +48,37 @@ jitter_seconds = 5
 [runner]
 backoff_base_seconds = 0.5
 backoff_max_seconds = 5.0
-
-[platforms.facebook]
-api_version = "v21.0"
-endpoint = "{endpoint}"
-
-[[accounts]]
-key = "mora-fb"
-platform = "facebook"
-id = "100200300"
-url = "https://www.facebook.com/morakommun.demo"
-token_env = "SOMED_DEMO_MORA_TOKEN"
-owner = "Kommunledningskontoret"
-editor = "Anna Andersson"
-substitute = "Erik Eriksson"
-interval_minutes = {interval}
-
-[[accounts]]
-key = "fritidsgarden-fb"
-platform = "facebook"
-id = "100200400"
-url = "https://www.facebook.com/fritidsgardenmora.demo"
-token_env = "SOMED_DEMO_FRITID_TOKEN"
-owner = "Kultur- och fritidsförvaltningen"
-editor = "Sara Lind"
-substitute = "Johan Berg"
-interval_minutes = {interval}
 """
 
-VISITOR_QUESTIONS = (
-    "Hej! Vilka tider har återvinningscentralen i helgen?",
-    "Varför är gatubelysningen släckt på Vasagatan?",
-    "Tack för informationen om skolvalet!",
-    "Kommer det att plogas på Hemulsvägen i dag?",
-)
+
+def _toml(value: Any) -> str:
+    """A TOML value for the demo config (strings, numbers, booleans, lists of those)."""
+    return json.dumps(value, ensure_ascii=False)
 
 
-def _live_activity(emulator: FacebookEmulator, stop: threading.Event) -> None:
-    """Now and then a visitor comments on the newest post, so the daemon has news to find."""
-    rng = random.Random(7)
-    while not stop.wait(45):
-        post_id = emulator.newest_post_id("100200300")
-        if post_id:
-            emulator.add_comment(post_id, rng.choice(VISITOR_QUESTIONS))
+def demo_config(demos: list[tuple[DemoAccount, str]], *, storage: Path, lang: str) -> str:
+    """Return the demo config text: the common tables, then each platform and its accounts."""
+    lines = [CONFIG_HEAD.format(marker=CONFIG_MARKER, storage=storage, lang=lang)]
+    for demo, endpoint in demos:
+        lines.append(f"[platforms.{demo.platform}]")
+        lines += [f"{key} = {_toml(value)}" for key, value in demo.settings.items()]
+        lines += [f"endpoint = {_toml(endpoint)}", ""]
+    for demo, _ in demos:
+        for account in demo.accounts:
+            lines += ["[[accounts]]", f"platform = {_toml(demo.platform)}"]
+            lines += [f"{key} = {_toml(value)}" for key, value in account.items()]
+            lines += [f"interval_minutes = {DEMO_INTERVAL_MINUTES}", ""]
+    return "\n".join(lines)
+
+
+def _live_activity(demos: list[DemoAccount], stop: threading.Event) -> None:
+    """Now and then every demo account changes (an edit, a deletion, then new comments)."""
+    tick = 0
+    while not stop.wait(ACTIVITY_SECONDS):
+        tick += 1
+        for demo in demos:
+            if demo.activity is not None:
+                demo.activity(tick)
 
 
 class NotADemoFolder(Exception):
@@ -129,13 +119,16 @@ def clear_previous_demo(directory: Path) -> list[str]:
     return removed
 
 
-def run_demo(directory: Path, *, once: bool, port: int, lang: str | None) -> int:
-    """Start the emulator, write a config, archive both pages, then run the daemon."""
-    from somed.daemon import Daemon, prepare_archive
-    from somed.runner import Runner
-    from somed.status import account_status, print_status
-    from somed.summary import print_outcomes
+def demo_token_names() -> list[str]:
+    """Return the environment variables the demo accounts read their fake tokens from."""
+    return [name for demo in demo_accounts(datetime.now(UTC)) for name in demo.tokens]
 
+
+def run_demo(directory: Path, *, once: bool, port: int, lang: str | None) -> int:
+    """Start the emulators, write a config, archive every demo account, then run the daemon.
+
+    `port` (0: any free one) is the first emulator's port; the next ones take the ports after.
+    """
     directory = directory.resolve()
     directory.mkdir(parents=True, exist_ok=True)
     try:
@@ -143,25 +136,40 @@ def run_demo(directory: Path, *, once: bool, port: int, lang: str | None) -> int
     except NotADemoFolder as exc:
         click.echo(f"somed: error: {exc}", err=True)
         return 2
-    pages, tokens = demo_pages(datetime.now(UTC))
-    emulator = FacebookEmulator(pages, tokens=tokens, port=port)
-    base_url = emulator.start()
-    os.environ.update(DEMO_TOKENS)
+    demos = demo_accounts(datetime.now(UTC))
+    served: list[tuple[DemoAccount, str]] = []
+    try:
+        for index, demo in enumerate(demos):
+            demo.emulator.server.port = port + index if port else 0
+            served.append((demo, demo.emulator.start()))
+            os.environ.update(demo.tokens)
+        return _archive_and_serve(directory, served, once=once, lang=lang)
+    finally:
+        for demo, _ in served:
+            demo.emulator.stop()
+
+
+def _archive_and_serve(
+    directory: Path,
+    served: list[tuple[DemoAccount, str]],
+    *,
+    once: bool,
+    lang: str | None,
+) -> int:
+    """Write the config, archive every account once, print the tables, then run the daemon."""
+    from somed.daemon import Daemon, prepare_archive
+    from somed.runner import Runner
+    from somed.status import account_status, print_status
+    from somed.summary import print_outcomes
+
     t = Translator(lang)
     config_path = directory / CONFIG_NAME
     config_path.write_text(
-        CONFIG_TEMPLATE.format(
-            marker=CONFIG_MARKER,
-            storage=directory,
-            endpoint=base_url,
-            interval=DEMO_INTERVAL_MINUTES,
-            lang=t.language,
-        ),
-        encoding="utf-8",
+        demo_config(served, storage=directory, lang=t.language), encoding="utf-8"
     )
     config = load_config(config_path)
-    platform = display_name(config.accounts[0].platform)
-    click.echo(t("demo.banner", platform=platform, url=base_url, dir=directory))
+    for demo, url in served:
+        click.echo(t("demo.banner", platform=display_name(demo.platform), url=url, dir=directory))
     click.echo(t("demo.fresh"))
     click.echo(t("demo.config", path=config_path))
     click.echo()
@@ -172,15 +180,14 @@ def run_demo(directory: Path, *, once: bool, port: int, lang: str | None) -> int
     click.echo()
     print_status(config, t, account_status(config))
     if once:
-        emulator.stop()
         return 1 if any(o.failed for o in outcomes) else 0
     click.echo()
     click.echo(t.n("demo.daemon", DEMO_INTERVAL_MINUTES))
     setup_logging("plain", "info", secrets=config.secret_values())
     stop = threading.Event()
-    threading.Thread(target=_live_activity, args=(emulator, stop), daemon=True).start()
+    demos = [demo for demo, _ in served]
+    threading.Thread(target=_live_activity, args=(demos, stop), daemon=True).start()
     try:
         return Daemon(config).run()
     finally:
         stop.set()
-        emulator.stop()

@@ -196,7 +196,7 @@ def test_a_demo_hours_after_the_last_one_still_finds_no_edits(tmp_path, monkeypa
         return [r[3:6] for r in rows]
 
     monkeypatch.setattr(somed.demo, "setup_logging", lambda *args, **kwargs: None)
-    for name in somed.demo.DEMO_TOKENS:
+    for name in somed.demo.demo_token_names():
         monkeypatch.delenv(name, raising=False)  # run_demo sets them; monkeypatch restores
     assert somed.demo.run_demo(tmp_path, once=True, port=0, lang="en") == 0
     first = counts()

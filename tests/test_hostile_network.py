@@ -1,7 +1,8 @@
 """The network rules against a hostile platform, for every connector: real HTTP, real CLI runs.
 
-Each test runs once per platform adapter in `tests/hostile/platforms.py` (today Facebook), so a
-new connector gets the same proof by adding its adapter.
+Each test runs once per hostile platform adapter: those of `tests/hostile/platforms.py` and the
+`hostile` class every contract adapter names (`tests/contract/adapters/`), so a new connector
+gets the same proof by adding its adapter.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 from werkzeug.wrappers import Response
 
 from connectors.emulation import png_image
-from tests.hostile.platforms import PLATFORMS
+from tests.contract.adapters import hostile_platforms
 from tests.hostile.server import HostileServer, drip_response, redirect_response
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +48,9 @@ class Hostile:
             return db.execute(sql).fetchall()
         finally:
             db.close()
+
+
+PLATFORMS = hostile_platforms()
 
 
 @pytest.fixture(params=sorted(PLATFORMS))

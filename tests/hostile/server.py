@@ -6,14 +6,14 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-Handler = Callable[[Request, "re.Match[str]"], Response]
+from connectors.emulation import LoopbackServer, Router
+from connectors.emulation.routes import Handler
 
 
 @dataclass
@@ -25,11 +25,6 @@ class Seen:
     query: dict[str, str]
     form: dict[str, str] = field(default_factory=dict)
     host: str = ""
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """No access log."""
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -56,44 +51,42 @@ def redirect_response(location: str, status: int = 302) -> Response:
 
 
 class HostileServer:
-    """Routes (method, regex on the path) to handlers; the first match wins, overrides first."""
+    """Routes (method, regex on the path) to handlers; the first match wins, overrides first.
+
+    Built on the emulator toolkit (`connectors.emulation`: `LoopbackServer`, `Router`), with
+    its own log of what was asked (`seen`: query, form and host as well).
+    """
 
     def __init__(self, host: str = "127.0.0.1") -> None:
-        self.host = host
-        self.base_url = ""
         self.seen: list[Seen] = []
-        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
-        self._overrides: list[tuple[str, re.Pattern[str], Handler]] = []
+        self.router = Router()
         self._lock = threading.Lock()
-        self._server: BaseWSGIServer | None = None
+        self._server = LoopbackServer(self._wsgi, host=host, name="hostile-server")
+
+    @property
+    def base_url(self) -> str:
+        """The URL served at ("" before `start()`)."""
+        return self._server.base_url
 
     def route(self, pattern: str, handler: Handler, method: str = "GET") -> None:
         """Serve `handler` for paths fully matching `pattern` (a default route)."""
-        self._routes.append((method, re.compile(pattern), handler))
+        self.router.route(pattern, handler, method)
 
     def override(self, pattern: str, handler: Handler, method: str = "GET") -> None:
         """Serve `handler` before any default route: how a test turns the server hostile."""
-        self._overrides.insert(0, (method, re.compile(pattern), handler))
+        self.router.override(pattern, handler, method)
 
     def clear_overrides(self) -> None:
         """Drop every override."""
-        self._overrides.clear()
+        self.router.clear_overrides()
 
     def start(self) -> str:
         """Serve in a daemon thread; return the base URL."""
-        self._server = make_server(self.host, 0, self._wsgi, threaded=True, request_handler=_Quiet)
-        self.base_url = f"http://{self.host}:{self._server.server_port}"
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-        return self.base_url
+        return self._server.start()
 
     def stop(self) -> None:
         """Stop serving."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        self._server.stop()
 
     def requests_to(self, pattern: str) -> list[Seen]:
         """The logged requests whose path matches `pattern` (search, not full match)."""
@@ -111,11 +104,7 @@ class HostileServer:
         )
         with self._lock:
             self.seen.append(seen)
-            routes = [*self._overrides, *self._routes]
-        for method, pattern, handler in routes:
-            match = pattern.fullmatch(request.path)
-            if match and method == request.method:
-                return handler(request, match)(environ, start_response)
-        return json_response({"error": {"message": "no such route", "code": 803}}, 404)(
-            environ, start_response
-        )
+        response = self.router.dispatch(request)
+        if response is None:
+            response = json_response({"error": {"message": "no such route", "code": 803}}, 404)
+        return response(environ, start_response)

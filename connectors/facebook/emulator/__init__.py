@@ -21,6 +21,7 @@ from connectors.facebook.emulator.data import (
     demo_pages,
     generate_page,
 )
+from connectors.facebook.emulator.demo import demo_account
 from connectors.facebook.emulator.faults import FAULT_KINDS, FaultPlan
 from connectors.facebook.emulator.fields import FieldSpec, parse_fields
 
@@ -38,6 +39,7 @@ __all__ = [
     "PageData",
     "PostData",
     "TokenInfo",
+    "demo_account",
     "demo_pages",
     "generate_page",
     "parse_fields",
