@@ -355,33 +355,32 @@ def repair_text(record: Record) -> Record:
 
 
 def record_problem(record: Record) -> str | None:
-    """Why `record` cannot be stored as it is (wrong types, naive times), or None when it can."""
-    for name in ("id", "platform", "account"):
-        value = getattr(record, name)
+    """Why `record` cannot be stored as it is (wrong types, naive times), or None when it can.
+
+    Only the types are checked here, cheaply; what only encoding finds (text SQLite cannot
+    store, `extra` that is not JSON) the writer finds while it encodes the record anyway.
+    """
+    for name, value in (("id", record.id), ("platform", record.platform),
+                        ("account", record.account)):  # fmt: skip
         if not isinstance(value, str) or not value or not valid_utf8(value):
             return f"{name} is {type(value).__name__} {value!r:.80}, not a non-empty string"
-    for name in ("parent_id", "thread_id", "text", "url"):
-        value = getattr(record, name)
+    for name, value in (("parent_id", record.parent_id), ("thread_id", record.thread_id)):
+        if value is not None and (not isinstance(value, str) or not valid_utf8(value)):
+            return f"{name} is {type(value).__name__}, not a string of valid UTF-8"
+    for name, value in (("text", record.text), ("url", record.url)):
         if value is not None and not isinstance(value, str):
             return f"{name} is {type(value).__name__}, not a string"
-    for name in ("parent_id", "thread_id"):
-        value = getattr(record, name)
-        if value is not None and not valid_utf8(value):
-            return f"{name} is not valid UTF-8"
-    if not isinstance(record.author, Author):
+    author = record.author
+    if not isinstance(author, Author):
         return "author is not an Author"
-    for name in ("id", "name"):
-        value = getattr(record.author, name)
+    for name, value in (("author.id", author.id), ("author.name", author.name)):
         if value is not None and not isinstance(value, str):
-            return f"author.{name} is {type(value).__name__}, not a string"
-    for name in ("created_at", "edited_at"):
-        value = getattr(record, name)
-        if value is None:
-            continue
-        if not isinstance(value, datetime):
-            return f"{name} is {type(value).__name__}, not a datetime"
-        if value.tzinfo is None:
-            return f"{name} is a naive datetime (no time zone)"
+            return f"{name} is {type(value).__name__}, not a string"
+    for name, value in (("created_at", record.created_at), ("edited_at", record.edited_at)):
+        if value is not None and (not isinstance(value, datetime) or value.tzinfo is None):
+            kind = "a naive datetime (no time zone)" if isinstance(value, datetime) else (
+                f"{type(value).__name__}, not a datetime")  # fmt: skip
+            return f"{name} is {kind}"
     if not isinstance(record.extra, dict):
         return "extra is not a dict"
     for ref in record.media:
@@ -389,8 +388,4 @@ def record_problem(record: Record) -> str | None:
             return "media holds something that is not a media reference"
         if not isinstance(ref.source_url, str):
             return "a media source_url is not a string"
-    try:
-        canonical_json(record.extra)
-    except (TypeError, ValueError) as exc:
-        return f"extra cannot be stored as JSON: {exc}"
     return None

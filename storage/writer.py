@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -79,6 +80,11 @@ class _State:
     tombstoned: bool = False
 
 
+# what sqlite3 raises for a value it cannot bind (a lone surrogate, a dict, a huge int)
+_REFUSED_VALUES = (
+    UnicodeEncodeError, OverflowError, sqlite3.InterfaceError, sqlite3.ProgrammingError
+)
+
 _json = compact_json  # compact, keeping key order (for raw payloads) and non-ASCII text
 
 
@@ -89,20 +95,30 @@ def _storable(value: Any) -> bool:
     return value is None or isinstance(value, int | float)
 
 
-def _columns(record: Record) -> tuple[dict[str, Any] | None, str | None]:
+def _columns(
+    record: Record, *, strict: bool = False
+) -> tuple[dict[str, Any] | None, str | None]:
     """The item columns of `record`, with invalid text repaired; or None and why it cannot be
-    stored (a naive datetime, an id that is not text, a value SQLite cannot bind)."""
-    if usable_id(record.id) != record.id:
+    stored (a naive datetime, an id that is not text, a value SQLite cannot bind).
+
+    Encoding the record checks most of it on the way (hashing encodes the content as UTF-8);
+    only with `strict` is every column checked for what SQLite can bind. The writer asks for
+    that only when SQLite refused a batch, so valid batches pay nothing for the check.
+    """
+    rid = record.id
+    if not (type(rid) is str and rid and rid.isascii()) and usable_id(rid) != rid:
         return None, f"id is {type(record.id).__name__} {record.id!r:.60}, not a string"
     try:
         content = _prepare(record)
     except UnicodeEncodeError as exc:  # lone surrogates in a text: repair them once
         repaired = repair_text(record)
         if repaired is not record:
-            return _columns(repaired)
+            return _columns(repaired, strict=strict)
         return None, f"{type(exc).__name__}: {exc}"
     except Exception as exc:  # noqa: BLE001 - whatever fails here quarantines this record only
         return None, f"{type(exc).__name__}: {exc}"
+    if not strict:
+        return content, None
     bad = [name for name, value in content.items() if not _storable(value)]
     if "raw" in bad and isinstance(content["raw"], str):
         content["raw"] = storable_json(record.raw)  # lone surrogates kept as JSON escapes
@@ -110,7 +126,7 @@ def _columns(record: Record) -> tuple[dict[str, Any] | None, str | None]:
     if bad:
         repaired = repair_text(record)
         if repaired is not record:
-            return _columns(repaired)
+            return _columns(repaired, strict=strict)
         return None, f"cannot store {', '.join(bad)}: not text, a number or empty"
     return content, None
 
@@ -147,10 +163,21 @@ class PreparedBatch:
     account: str
     entries: list[tuple[Record | Tombstone, dict[str, Any] | None]]
     held: list[Quarantined] = field(default_factory=list)  # to store in the quarantine
+    stream: str = ""
+    strict: bool = False  # every column checked for what SQLite can bind
+
+    def checked(self) -> PreparedBatch:
+        """The same entries with every column checked (what SQLite cannot bind quarantined)."""
+        original = [entry for entry, _ in self.entries]
+        return prepare_batch(self.account, [*original, *self.held], self.stream, strict=True)
 
 
 def prepare_batch(
-    account: str, entries: Sequence[Record | Tombstone | Quarantined], stream: str = ""
+    account: str,
+    entries: Sequence[Record | Tombstone | Quarantined],
+    stream: str = "",
+    *,
+    strict: bool = False,
 ) -> PreparedBatch:
     """Check a batch's entries and compute their columns (hash, JSON): pure, for any thread.
 
@@ -170,12 +197,12 @@ def prepare_batch(
         elif isinstance(entry, Tombstone):
             prepared.append((entry, None))
         else:
-            content, problem = _columns(entry)
+            content, problem = _columns(entry, strict=strict)
             if content is None:
                 held.append(_unstorable(entry, stream, problem or "cannot be stored"))
             else:
                 prepared.append((entry, content))
-    return PreparedBatch(account, prepared, held)
+    return PreparedBatch(account, prepared, held, stream, strict)
 
 
 class ArchiveWriter:
@@ -213,6 +240,24 @@ class ArchiveWriter:
             entries = prepare_batch(account, entries, stream)
         elif entries.account != account:
             raise ValueError(f"a batch prepared for {entries.account!r}, not {account!r}")
+        try:
+            return self._write(account, entries, media, cursor, now)
+        except _REFUSED_VALUES:
+            if entries.strict:
+                raise
+        # SQLite refused a value no cheap check had seen: check every column, quarantine what
+        # cannot be bound, and store the batch again (the failed attempt was rolled back)
+        return self._write(account, entries.checked(), media, cursor, now)
+
+    def _write(
+        self,
+        account: str,
+        entries: PreparedBatch,
+        media: Mapping[str, StoredMedia] | None,
+        cursor: tuple[str, str] | None,
+        now: str,
+    ) -> WriteStats:
+        """Store a prepared batch, its media and its cursor in one transaction."""
         prepared, held = entries.entries, entries.held
         with transaction(self.db):
             states = self._load_states(prepared)

@@ -26,17 +26,21 @@ def test_records_the_database_cannot_store_are_quarantined_beside_the_rest(tmp_p
     object_author = replace(post("p-author"), author=Author({"id": 1}, "x"))  # type: ignore[arg-type]
     object_id = replace(post("p-id"), id={"id": "p-id"})  # type: ignore[arg-type]
     broken = post("p-text", "Hej \ud800 där")
+    # found only when SQLite refuses to bind them: the batch is checked again and stored
+    dict_text = replace(post("p-dict"), text={"sv": "Hej"})  # type: ignore[arg-type]
+    raw_surrogate = replace(post("p-raw"), raw={"id": "p-raw", "message": "ok \udc00"})
     from_connector = Quarantined("facebook", ACCOUNT, "posts", "post", "p-bad", {"id": "p-bad"},
                                  "TypeError: message is dict, not text")  # fmt: skip
     stats = writer.write_batch(
         ACCOUNT,
-        [post("p-good"), naive, object_author, object_id, broken, from_connector],
+        [post("p-good"), naive, object_author, object_id, broken, from_connector, dict_text,
+         raw_surrogate],
         cursor=("posts", "2024-01-01T00:00:00Z"),
         stream="posts",
     )
-    assert (stats.new, stats.quarantined) == (2, 4)
+    assert (stats.new, stats.quarantined) == (3, 5)
     stored = {i["id"]: i for i in queries.export_items(writer.db)}
-    assert set(stored) == {"p-good", "p-text"}
+    assert set(stored) == {"p-good", "p-text", "p-raw"}
     assert stored["p-text"]["text"] == "Hej \ufffd där"
     extra, raw = writer.db.execute(
         "SELECT extra, raw FROM item_versions WHERE item_id = 'p-text'"
@@ -44,7 +48,8 @@ def test_records_the_database_cannot_store_are_quarantined_beside_the_rest(tmp_p
     assert json.loads(extra)["repaired"] == ["text"] and json.loads(raw)["message"] == "Hej \ud800 där"
     entries = {(e["item_id"], e["reason"]) for e in held(writer)}
     assert entries == {("p-naive", "storage.invalid"), ("p-author", "storage.invalid"),
-                       (None, "storage.invalid"), ("p-bad", "normalise.failed")}  # fmt: skip
+                       (None, "storage.invalid"), ("p-bad", "normalise.failed"),
+                       ("p-dict", "storage.invalid")}  # fmt: skip
     naive_entry = next(e for e in held(writer) if e["item_id"] == "p-naive")
     assert "naive" in naive_entry["error"] and naive_entry["raw"] == naive.raw
     assert queries.get_cursor(writer.db, ACCOUNT, "posts") == "2024-01-01T00:00:00Z"
