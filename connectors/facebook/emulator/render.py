@@ -476,7 +476,15 @@ def _truthy(text: str | None) -> bool:
 
 
 def _finder(items: Sequence[Any]) -> Callable[[str], int | None]:
-    return lambda item_id: next((i for i, item in enumerate(items) if item.id == item_id), None)
+    """A lookup of an item's position by id (the index is built on the first lookup)."""
+    index: dict[str, int] = {}
+
+    def find(item_id: str) -> int | None:
+        if not index and items:
+            index.update((item.id, i) for i, item in reversed(list(enumerate(items))))
+        return index.get(item_id)
+
+    return find
 
 
 def _carry(params: dict[str, str], keys: tuple[str, ...]) -> dict[str, str]:

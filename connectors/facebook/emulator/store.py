@@ -86,6 +86,7 @@ class PageState:
         page.posts[:] = [post for _, post in reversed(ordered)]
         self.keys = [self.key(post) for post in page.posts]
         self.pos: dict[str, int] = {}
+        self._feed: tuple[tuple[object, ...], list[PostData]] | None = None
         self.reindex()
         self.by_user = {conversation.user[0]: conversation for conversation in page.conversations}
         self.sort_conversations()
@@ -110,9 +111,16 @@ class PageState:
 
     def feed(self, tagged_only: bool = False) -> list[PostData]:
         """The page's feed newest first: its own posts, visitors' posts and posts that tag it."""
+        stamp = (tagged_only, self.next_seq, self.next_serial, len(self.page.posts),
+                 len(self.page.others))  # fmt: skip
+        cached = self._feed
+        if cached is not None and cached[0] == stamp:
+            return cached[1]  # a walk asks for the same feed page after page
         others = [p for p in self.page.others if p.wall or not tagged_only]
         posts = others if tagged_only else [*self.page.posts, *others]
-        return sorted(posts, key=lambda p: (p.created_time, p.id), reverse=True)
+        feed = sorted(posts, key=lambda p: (p.created_time, p.id), reverse=True)
+        self._feed = (stamp, feed)
+        return feed
 
     def remove(self, post: PostData) -> None:
         """Remove a post."""
