@@ -8,6 +8,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import chain
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -183,7 +184,7 @@ def insert_rows(
         db.conn.execute(
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
             + ", ".join([row_marks] * len(chunk)),
-            [value for row in chunk for value in row],
+            list(chain.from_iterable(chunk)),
         )
 
 

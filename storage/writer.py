@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import operator
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ _CONTENT_COLUMNS = (
 )  # fmt: skip
 _ITEM_COLUMNS = ("platform", "id", "account", *_CONTENT_COLUMNS, "first_seen_at", "last_seen_at",
                  "deleted_at", "version_count")  # fmt: skip
+_content_values = operator.itemgetter(*_CONTENT_COLUMNS)  # a content dict's values, in order
 _VERSION_COLUMNS = ("platform", "item_id", "version", "seen_at", "sha256", "text", "edited_at",
                     "media", "extra", "raw")  # fmt: skip
 
@@ -262,7 +264,7 @@ class ArchiveWriter:
         with transaction(self.db):
             states = self._load_states(prepared)
             stats, versions, links, audits = _classify(account, prepared, states, now)
-            self._apply(states, versions, now)
+            self._apply(account, states, versions, now)
             self._store_markers(prepared)
             if held:
                 quarantine.store(self.db, held, now)
@@ -320,7 +322,11 @@ class ArchiveWriter:
         return states
 
     def _apply(
-        self, states: Mapping[tuple[str, str], _State], versions: list[tuple[Any, ...]], now: str
+        self,
+        account: str,
+        states: Mapping[tuple[str, str], _State],
+        versions: list[tuple[Any, ...]],
+        now: str,
     ) -> None:
         """Turn the classified batch into a few executemany statements."""
         inserts: list[tuple[Any, ...]] = []
@@ -329,14 +335,10 @@ class ArchiveWriter:
         deleted_updates: list[tuple[Any, ...]] = []
         for (platform, item_id), state in states.items():
             if state.is_new:
-                row = {
-                    **(state.content or {}), "platform": platform, "id": item_id,
-                    "first_seen_at": now, "last_seen_at": now, "deleted_at": state.deleted_at,
-                    "version_count": state.version_count,
-                }  # fmt: skip
-                inserts.append(tuple(row[c] for c in _ITEM_COLUMNS))
+                inserts.append((platform, item_id, account, *_content_values(state.content),
+                                now, now, state.deleted_at, state.version_count))  # fmt: skip
             elif state.content is not None:
-                values = tuple(state.content[c] for c in _CONTENT_COLUMNS)
+                values = _content_values(state.content)
                 content_updates.append(
                     (*values, state.version_count, now, state.deleted_at, platform, item_id)
                 )
@@ -433,7 +435,7 @@ def _classify(
             stats.deleted -= 1
         if state is None:
             state = states[key] = _State(content["sha256"], None, 1, is_new=True)
-            state.content = {**content, "account": account}
+            state.content = content
             versions.append(_version_row(key, 1, content, now))
             stats.new += 1
         else:
