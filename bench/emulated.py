@@ -17,7 +17,7 @@ from typing import Any
 
 from somed.config import Config, load_config
 from somed.daemon import prepare_archive
-from somed.runner import Runner, RunOutcome
+from somed.runner import Runner, RunOutcome, tune_threads
 
 PAGE_ID = "555000555"
 ACCOUNT = "bench-fb"
@@ -181,6 +181,7 @@ class Measured:
 def run_somed(emulator: EmulatorProcess, config: Config, profile: Any = None) -> Measured:
     """Run one archive pass of the bench account and count the HTTP requests it made."""
     prepare_archive(config)
+    tune_threads()  # as `somed` does when it starts
     emulator.call("reset_log")
     runner = Runner(config)
     started, cpu = time.perf_counter(), time.process_time()

@@ -166,6 +166,9 @@ def open_readonly(config: Config, *, missing_ok: bool = False) -> Database | Non
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path | None, lang: str | None) -> None:
     """Archive and monitor a public body's official social media accounts."""
+    from somed.runner import tune_threads
+
+    tune_threads()
     ctx.obj = State(config_path, lang)
 
 
