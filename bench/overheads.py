@@ -79,7 +79,7 @@ def _as_is(original: Callable[..., Any]) -> Callable[..., Any]:
 def _columns_unchecked(original: Callable[..., Any]) -> Callable[..., Any]:
     from storage import writer
 
-    return lambda record: (writer._prepare(record), None)  # columns without validation
+    return lambda record, strict=False: (writer._prepare(record), None)  # no validation
 
 
 Hook = tuple[str, Any, str, Callable[[Callable[..., Any]], Callable[..., Any]]]
