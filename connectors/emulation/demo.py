@@ -1,12 +1,13 @@
 """What `somed demo` serves: one `DemoAccount` per platform whose emulator package offers one.
 
-A platform's emulator package (`connectors/<platform>/emulator/`) exposes
-`demo_account(now: datetime) -> DemoAccount`: an unstarted emulator seeded with a small,
-realistic Swedish municipal account (a few posts with comments, generated relative to `now` so
-every demo starts fresh), the account tables for the config, the fake tokens, and an `activity`
-the demo calls now and then while the daemon runs: the first call edits a post, the second
-deletes one, later ones add a visitor's comment, so the daemon has news to find.
-`demo_accounts` finds them through the connector registry, so `somed demo` names no platform.
+A platform's emulator package (`connectors/<platform>/emulator/`) holds its seeded demo data
+(`demo_account()`, a small, realistic Swedish municipal account: a few posts with comments, one
+edit, one deletion) and a module `demo.py` whose `demo(now: datetime) -> DemoAccount` serves it:
+an unstarted emulator with that data (generated relative to `now`, so every demo starts fresh),
+the account tables for the config, the fake tokens, and optionally an `activity` the demo calls
+now and then while the daemon runs (e.g. an edit, then a deletion, then a visitor's comment), so
+the daemon has news to find. `demo_accounts` finds them through the connector registry, so
+`somed demo` names no platform.
 """
 
 from __future__ import annotations
@@ -46,23 +47,35 @@ def emulator_package(target: str) -> str:
     return module.rpartition(".")[0] + ".emulator"
 
 
-def demo_accounts(now: datetime) -> list[DemoAccount]:
-    """Return the demo of every registered platform whose emulator package has `demo_account`."""
-    demos = []
+def _optional_module(name: str) -> Any:
+    """Import `name`, or return None when it (or its package) does not exist."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and name.startswith(exc.name):
+            return None
+        raise
+
+
+def demo_modules() -> dict[str, Any]:
+    """Return platform -> its emulator package's `demo` module, for every registered platform
+    with an emulator package (None where that package has no `demo` module)."""
+    found = {}
     for platform, target in sorted(available().items()):
-        name = emulator_package(target)
-        try:
-            package = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name is not None and name.startswith(exc.name):
-                continue  # this connector has no emulator package
-            raise
-        factory = getattr(package, "demo_account", None)
-        if factory is not None:
-            demo = factory(now)
-            if demo.platform != platform:
-                raise ValueError(
-                    f"{name}.demo_account() is for {demo.platform!r}, not {platform!r}"
-                )
-            demos.append(demo)
+        package = emulator_package(target)
+        if _optional_module(package) is not None:
+            found[platform] = _optional_module(package + ".demo")
+    return found
+
+
+def demo_accounts(now: datetime) -> list[DemoAccount]:
+    """Return the demo of every registered platform whose emulator package serves one."""
+    demos = []
+    for platform, module in demo_modules().items():
+        if module is None:
+            continue
+        demo = module.demo(now)
+        if demo.platform != platform:
+            raise ValueError(f"{module.__name__}.demo() serves {demo.platform!r}, not {platform!r}")
+        demos.append(demo)
     return demos

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.contract.adapters import ContractAdapter, discover
+from tests.hostile.harness import write_config as hostile_config
 
 ROOT = Path(__file__).resolve().parents[2]
 ADAPTERS = discover()
@@ -29,29 +27,9 @@ def adapter(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     made.stop()
 
 
-def write_config(
-    directory: Path, adapter: Any, *, runner: str = "", logging: bool = False, **platform: Any
-) -> Path:
-    """A somed config for the adapter's account (fast backoff; `logging`: JSON at debug)."""
-    path = directory / "somed.toml"
-    lines = [
-        "[storage]", f'dir = "{directory / "archive"}"',
-        *(["[logging]", 'format = "json"', 'level = "debug"'] if logging else []),
-        "[runner]", "backoff_base_seconds = 0.01", "backoff_max_seconds = 0.05",
-        "max_attempts = 6", runner,
-        *adapter.config_lines(**platform),
-    ]  # fmt: skip
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-def somed(path: Path, adapter: Any, *args: str, timeout: float = 120) -> Any:
-    """Run `somed --config PATH ARGS...` in a subprocess with the adapter's tokens (English)."""
-    env = {**os.environ, **adapter.env, "SOMED_LANG": "en"}
-    return subprocess.run(
-        [sys.executable, "-m", "somed", "--config", str(path), *args],
-        capture_output=True, text=True, env=env, timeout=timeout, cwd=ROOT,
-    )  # fmt: skip
+def write_config(directory: Path, adapter: Any, **options: Any) -> Path:
+    """A somed config for the adapter's account (see tests/hostile/harness.py), 6 attempts."""
+    return hostile_config(directory, adapter, **{"attempts": 6, **options})
 
 
 def connector_for(config: Any, key: str) -> Any:

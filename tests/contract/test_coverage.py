@@ -10,7 +10,9 @@ def test_every_builtin_connector_has_a_contract_adapter_and_hostile_classes():
     adapters = discover()
     covered = {a.platform for a in adapters.values()}
     assert set(BUILTIN) <= covered, f"no contract adapter for {sorted(set(BUILTIN) - covered)}"
-    assert set(BUILTIN) <= set(hostile_harnesses()), "a platform lacks a tests/hostile harness"
-    assert set(BUILTIN) <= set(hostile_platforms()), "a platform lacks a tests/hostile adapter"
+    harnesses = {cls.platform for cls in hostile_harnesses().values()}
+    assert set(BUILTIN) <= harnesses, f"no tests/hostile harness for {set(BUILTIN) - harnesses}"
+    hostiles = {cls.platform for cls in hostile_platforms().values()}
+    assert set(BUILTIN) <= hostiles, f"no tests/hostile adapter for {set(BUILTIN) - hostiles}"
     for adapter in adapters.values():
         assert isinstance(adapter(), ContractAdapter), f"{adapter.name} misses contract methods"

@@ -18,8 +18,9 @@ from typing import Any
 from connectors.registry import connector_class
 from somed.config import load_config
 from storage.db import connect
-from tests.contract.conftest import ROOT, cursors, somed, write_config
+from tests.contract.conftest import ROOT, cursors, write_config
 from tests.hostile.harness import archived, run
+from tests.hostile.harness import somed_cli as somed
 
 
 def order(kind: str, value: str | None) -> Any:

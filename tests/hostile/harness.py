@@ -216,15 +216,25 @@ class FacebookHarness:
 HARNESSES = {"facebook": FacebookHarness}
 
 
-def write_config(directory: Any, harness: Any, *, runner: str = "", **platform: Any) -> Any:
-    """A somed config for `harness` under `directory` (fast backoff, storage in `directory`)."""
+def write_config(
+    directory: Any,
+    harness: Any,
+    *,
+    runner: str = "",
+    attempts: int = 3,
+    logging: bool = False,
+    **platform: Any,
+) -> Any:
+    """A somed config for `harness` (or a contract adapter) under `directory`: fast backoff,
+    `attempts` tries per request, storage in `directory`; `logging`: JSON at debug level."""
     from pathlib import Path
 
     path = Path(directory) / "somed.toml"
     lines = [
         "[storage]", f'dir = "{Path(directory) / "archive"}"',
+        *(["[logging]", 'format = "json"', 'level = "debug"'] if logging else []),
         "[runner]", "backoff_base_seconds = 0.01", "backoff_max_seconds = 0.05",
-        "max_attempts = 3", runner,
+        f"max_attempts = {attempts}", runner,
         *harness.config_lines(**platform),
     ]  # fmt: skip
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -3,7 +3,7 @@
 `FacebookEmulator` (in `core`) is built on the shared toolkit `connectors.emulation`; the Graph
 side lives beside it: `store` (state), `render` and `nodes` (reads), `fields` (the `fields`
 syntax), `errors` and `faults` (error envelopes, injected faults), `data` (data sets and the
-demo pages), `demo` (what `somed demo` serves).
+demo pages), `demo` (what `somed demo` serves, imported only by it).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from connectors.facebook.emulator.data import (
     demo_pages,
     generate_page,
 )
-from connectors.facebook.emulator.demo import demo_account
 from connectors.facebook.emulator.faults import FAULT_KINDS, FaultPlan
 from connectors.facebook.emulator.fields import FieldSpec, parse_fields
 
@@ -39,7 +38,6 @@ __all__ = [
     "PageData",
     "PostData",
     "TokenInfo",
-    "demo_account",
     "demo_pages",
     "generate_page",
     "parse_fields",

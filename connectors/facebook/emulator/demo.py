@@ -19,7 +19,7 @@ VISITOR_QUESTIONS = (
 CORRECTION = " (Rättelse: tiden är ändrad till kl. 18.30.)"
 
 
-def demo_account(now: datetime) -> DemoAccount:
+def demo(now: datetime) -> DemoAccount:
     """Mora kommun (active, with messages) and its youth centre (quiet, no messaging access)."""
     pages, tokens = demo_pages(now)
     emulator = FacebookEmulator(pages, tokens=tokens)

@@ -110,23 +110,28 @@ def discover() -> dict[str, type[ContractAdapter]]:
     return found
 
 
+def _hostile(attribute: str, known: dict[str, type]) -> dict[str, type]:
+    """The `known` hostile classes plus each adapter's `attribute` class, by adapter name
+    (a platform with two modes may have two); each class says its `platform`."""
+    found = dict(known)
+    classes = set(known.values())
+    for name, adapter in discover().items():
+        named = getattr(adapter, attribute)
+        if named is not None and named not in classes:
+            found.setdefault(name, named)
+            classes.add(named)
+    return found
+
+
 def hostile_harnesses() -> dict[str, type]:
-    """Return name -> hostile harness class (tests/hostile/harness.py interface), per platform."""
+    """Return name -> hostile harness class (the tests/hostile/harness.py interface)."""
     from tests.hostile.harness import HARNESSES
 
-    found = dict(HARNESSES)
-    for adapter in discover().values():
-        if adapter.harness is not None:
-            found.setdefault(adapter.platform, adapter.harness)
-    return found
+    return _hostile("harness", HARNESSES)
 
 
 def hostile_platforms() -> dict[str, type]:
-    """Return name -> hostile platform class (tests/hostile/platforms.py interface)."""
+    """Return name -> hostile network class (the tests/hostile/platforms.py interface)."""
     from tests.hostile.platforms import PLATFORMS
 
-    found = dict(PLATFORMS)
-    for adapter in discover().values():
-        if adapter.hostile is not None:
-            found.setdefault(adapter.platform, adapter.hostile)
-    return found
+    return _hostile("hostile", PLATFORMS)
