@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import resource
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -175,7 +176,13 @@ class Measured:
     outcome: RunOutcome
     wall: float
     counts: dict[str, int]
-    cpu: float = 0.0  # user + system CPU seconds of this process (somed's threads) in the run
+    cpu: float = 0.0  # user + system CPU seconds of somed's threads and its writer process
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and of its ended children (the run's writer processes)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def run_somed(emulator: EmulatorProcess, config: Config, profile: Any = None) -> Measured:
@@ -184,13 +191,13 @@ def run_somed(emulator: EmulatorProcess, config: Config, profile: Any = None) ->
     tune_threads()  # as `somed` does when it starts
     emulator.call("reset_log")
     runner = Runner(config)
-    started, cpu = time.perf_counter(), time.process_time()
+    started, cpu = time.perf_counter(), _cpu_seconds()
     if profile is not None:
         profile.enable()
     outcome = runner.run_account(ACCOUNT)
     if profile is not None:
         profile.disable()
-    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    wall, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
     if outcome.status != "ok":
         raise SystemExit(f"somed run failed: {outcome.status}: {outcome.message}")
     return Measured(outcome, wall, emulator.call("counts"), cpu)

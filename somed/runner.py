@@ -45,6 +45,7 @@ from storage.errors import StorageError, storage_error
 from storage.media import MediaStore
 from storage.runlog import RunLog, decode_reason
 from storage.writer import ArchiveWriter, PreparedBatch, WriteStats, prepare_batch
+from storage.writer_process import WriterProcess
 
 log = logging.getLogger("somed.runner")
 
@@ -630,25 +631,54 @@ class _AccountRun:
             seen: set[str] = set()
             idle = 0
             batches = self.connector.fetch(stream, cursor, state["resume"])
-            for batch, ready in prefetched(_prepared(self.key, batches, stream)):
-                final_mark = batch.high_water if batch.final and keeps_cursor else None
-                self._store(batch, (stream, final_mark) if final_mark else None, stream, ready)
-                state["resume"] = batch.resume
-                listed = [*map(_entry_key, batch.records),
-                          *(f"{self.account.platform}:{i}" for i in batch.passed_over)]
-                idle = 0 if _any_new(listed, seen) or batch.final else idle + 1
-                if idle >= limit:
-                    raise StreamPartial(
-                        f"the platform kept sending pages with nothing new ({idle} in a row): "
-                        "the walk was stopped there; the next run tries again",
-                        reason="walk.repeating",
-                        params={"stream": stream, "pages": idle},
-                    )
-                if not batch.final:
-                    self._check_budget(stream)
-                self._after_batch()
+            # a stream read for the first time is stored by a writer process (second core)
+            bulk = self._bulk_writer() if keeps_cursor and cursor is None else None
+            try:
+                for batch, ready in prefetched(_prepared(self.key, batches, stream)):
+                    final_mark = batch.high_water if batch.final and keeps_cursor else None
+                    resumed = batch.resume
+
+                    def stored(resume: str | None = resumed) -> None:
+                        state["resume"] = resume
+
+                    self._store(batch, (stream, final_mark) if final_mark else None, stream,
+                                ready, bulk=bulk, on_stored=stored)  # fmt: skip
+                    listed = [*map(_entry_key, batch.records),
+                              *(f"{self.account.platform}:{i}" for i in batch.passed_over)]
+                    idle = 0 if _any_new(listed, seen) or batch.final else idle + 1
+                    if idle >= limit:
+                        raise StreamPartial(
+                            f"the platform kept sending pages with nothing new ({idle} in a "
+                            "row): the walk was stopped there; the next run tries again",
+                            reason="walk.repeating",
+                            params={"stream": stream, "pages": idle},
+                        )
+                    if not batch.final:
+                        self._check_budget(stream)
+                    self._after_batch()
+            except BaseException:
+                if bulk is not None:  # count what was stored before the failure
+                    _drain_quietly(bulk)
+                raise
+            else:
+                if bulk is not None:
+                    bulk.drain()
+            finally:
+                if bulk is not None:
+                    _close_bulk(bulk)
 
         self._retrying(stream, attempt)
+
+    def _bulk_writer(self) -> WriterProcess | None:
+        """A writer process for a walk that stores much ([runner] writer_process), or None."""
+        if not self.config.runner.writer_process:
+            return None
+        try:
+            return WriterProcess(self.config.db_path)
+        except OSError as exc:  # no process to be had: store in this one
+            log.warning("%s: storing in the run's own process: %s", self.key, exc,
+                        extra={"account": self.key, "event": "writer_process"})  # fmt: skip
+            return None
 
     def _check_budget(self, stream: str) -> None:
         """Stop the walk (partial) once the run has made `max_requests_per_run` requests."""
@@ -749,18 +779,39 @@ class _AccountRun:
         cursor: tuple[str, str] | None,
         stream: str,
         ready: PreparedBatch | None = None,
+        *,
+        bulk: WriterProcess | None = None,
+        on_stored: Callable[[], None] | None = None,
     ) -> None:
         """Write a batch (and its cursor) in one transaction; link downloads finished so far.
 
         Quarantined items are stored beside the records: the cursor may pass them, because
-        their raw form is kept for a later retry.
+        their raw form is kept for a later retry. With `bulk` the batch is stored by the
+        writer process, and what follows a stored batch (`on_stored`, the counts) happens
+        once it is committed.
         """
         self._start_downloads(batch.records)
         entries = ready or prepare_batch(self.key, batch.records, stream)
-        self.stats = self.stats + self.writer.write_batch(
-            self.key, entries, media=self.media.ready(), cursor=cursor, stream=stream
-        )
-        self.batches_stored += 1
+        seen = len(batch.records)
+
+        def stored(stats: WriteStats) -> None:
+            self.stats = self.stats + stats
+            self.batches_stored += 1
+            self.items_seen += seen
+            if on_stored is not None:
+                on_stored()
+            requests = self.connector.request_count()
+            self._progress("batch_stored", self.key, self.stage, self.items_seen, requests)
+
+        media = self.media.ready()
+        if bulk is not None:
+            now = utc_iso(self.runner.clock())
+            assert now is not None
+            bulk.submit(self.key, entries, media=media, cursor=cursor, now=now, on_stored=stored)
+        else:
+            stored(self.writer.write_batch(
+                self.key, entries, media=media, cursor=cursor, stream=stream
+            ))  # fmt: skip
         for entry in entries.held:
             log.warning(
                 "%s: %s: item %s quarantined: %s",
@@ -770,9 +821,6 @@ class _AccountRun:
                 entry.error,
                 extra={"account": self.key, "event": "quarantined", "stream": stream},
             )
-        self.items_seen += len(batch.records)
-        requests = self.connector.request_count()
-        self._progress("batch_stored", self.key, self.stage, self.items_seen, requests)
 
     def _progress(self, event: str, *args: object) -> None:
         """Tell the progress observer; a failing observer never harms the run."""
@@ -823,6 +871,22 @@ class _AccountRun:
                 f": {message}" if message else "",
                 extra={"account": self.key, "event": "health_changed", "health": health},
             )
+
+
+def _drain_quietly(bulk: WriterProcess) -> None:
+    """Take the answers of the batches still in flight; a failure there is the walk's own."""
+    try:
+        bulk.drain()
+    except Exception:  # noqa: BLE001 - the error that stopped the walk is the one raised
+        log.debug("a batch in flight failed after the walk had stopped", exc_info=True)
+
+
+def _close_bulk(bulk: WriterProcess) -> None:
+    """Close a walk's writer process; a failure to close never hides the walk's own error."""
+    try:
+        bulk.close()
+    except Exception:  # noqa: BLE001 - the child is gone either way
+        log.debug("closing the writer process failed", exc_info=True)
 
 
 def _prepared(

@@ -26,6 +26,17 @@ class StorageError(Exception):
         self.reason = reason
         self.params = params
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), str(self), self.reason, self.params))
+
+
+def _rebuild(cls: type[StorageError], message: str, reason: str, params: dict[str, Any]) -> Any:
+    """A StorageError again after pickling (a writer process sends it to the runner)."""
+    error = Exception.__new__(cls)
+    Exception.__init__(error, message)
+    error.reason, error.params = reason, params
+    return error
+
 
 def storage_error(exc: BaseException, where: Path) -> StorageError | None:
     """The plain-words storage error that `exc` means, or None when it is not about the disk."""

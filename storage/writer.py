@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import operator
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
@@ -13,6 +14,7 @@ from typing import Any, cast
 from sqlite_utils import Database
 
 from connectors.model import (
+    MediaRef,
     Quarantined,
     Record,
     Tombstone,
@@ -41,6 +43,9 @@ _CONTENT_COLUMNS = (
 _ITEM_COLUMNS = ("platform", "id", "account", *_CONTENT_COLUMNS, "first_seen_at", "last_seen_at",
                  "deleted_at", "version_count")  # fmt: skip
 _content_values = operator.itemgetter(*_CONTENT_COLUMNS)  # a content dict's values, in order
+# the keys of a prepared record's content (`_prepare`), in the order `lean` sends them
+PREPARED_KEYS = (*_CONTENT_COLUMNS, "raw", "media")
+_prepared_values = operator.itemgetter(*PREPARED_KEYS)
 _VERSION_COLUMNS = ("platform", "item_id", "version", "seen_at", "sha256", "text", "edited_at",
                     "media", "extra", "raw")  # fmt: skip
 
@@ -168,10 +173,85 @@ class PreparedBatch:
     stream: str = ""
     strict: bool = False  # every column checked for what SQLite can bind
 
+    def lean(self) -> LeanBatch:
+        """The batch as plain tuples of text, cheap to send to a writer process."""
+        entries = [
+            (entry.platform, entry.id, None, (), None) if content is None
+            else (entry.platform, entry.id, getattr(entry, "marker", None),
+                  tuple(cast(Record, entry).media), _prepared_values(content))
+            for entry, content in self.entries
+        ]  # fmt: skip
+        return LeanBatch(self.account, entries, self.held, self.stream)
+
     def checked(self) -> PreparedBatch:
         """The same entries with every column checked (what SQLite cannot bind quarantined)."""
         original = [entry for entry, _ in self.entries]
+        if any(isinstance(entry, StoredEntry) for entry in original):
+            return _checked_stored(self)
         return prepare_batch(self.account, [*original, *self.held], self.stream, strict=True)
+
+
+@dataclass(frozen=True)
+class LeanBatch:
+    """A prepared batch as plain tuples: (platform, id, marker, media, content values or None
+    for a tombstone), the content in `PREPARED_KEYS` order. A writer process stores it."""
+
+    account: str
+    entries: list[tuple[str, str, str | None, tuple[MediaRef, ...], tuple[Any, ...] | None]]
+    held: list[Quarantined]
+    stream: str
+
+    def prepared(self) -> PreparedBatch:
+        """The batch as the writer stores it (entries carry only what the writer reads)."""
+        entries: list[tuple[Record | Tombstone, dict[str, Any] | None]] = [
+            (cast(Record, StoredEntry(platform, item_id, marker, media)),
+             None if values is None else dict(zip(PREPARED_KEYS, values, strict=True)))
+            for platform, item_id, marker, media, values in self.entries
+        ]  # fmt: skip
+        return PreparedBatch(self.account, entries, self.held, self.stream)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    """What the writer reads of a record it was sent prepared: identity, marker, media."""
+
+    platform: str
+    id: str
+    marker: str | None
+    media: tuple[MediaRef, ...]
+
+
+def _checked_stored(batch: PreparedBatch) -> PreparedBatch:
+    """`PreparedBatch.checked` for entries sent prepared (a writer process has no records):
+    raw JSON with lone surrogates is stored escaped, any other column SQLite cannot bind
+    quarantines its record, kept with the raw JSON it came with."""
+    entries: list[tuple[Record | Tombstone, dict[str, Any] | None]] = []
+    held = list(batch.held)
+    for entry, content in batch.entries:
+        if content is None:
+            entries.append((entry, content))
+            continue
+        bad = [name for name, value in content.items() if not _storable(value)]
+        if bad == ["raw"] and isinstance(content["raw"], str):
+            entries.append((entry, {**content, "raw": storable_json(json.loads(content["raw"]))}))
+        elif bad:
+            problem = f"cannot store {', '.join(bad)}: not text, a number or empty"
+            held.append(Quarantined(
+                platform=entry.platform, account=batch.account, stream=batch.stream,
+                kind=str(content.get("kind")), id=entry.id, raw=_raw_of(content), error=problem,
+                reason="storage.invalid",
+            ))  # fmt: skip
+        else:
+            entries.append((entry, content))
+    return PreparedBatch(batch.account, entries, held, batch.stream, strict=True)
+
+
+def _raw_of(content: Mapping[str, Any]) -> Any:
+    """The raw platform JSON a prepared record came with, decoded (as text if it is not JSON)."""
+    try:
+        return json.loads(content["raw"])
+    except (TypeError, ValueError):
+        return str(content.get("raw"))
 
 
 def prepare_batch(
@@ -231,13 +311,15 @@ class ArchiveWriter:
         media: Mapping[str, StoredMedia] | None = None,
         cursor: tuple[str, str] | None = None,
         stream: str = "",
+        now: str | None = None,
     ) -> WriteStats:
         """Store records, tombstones, quarantined items, downloaded media and the cursor in one
         transaction. A record that cannot be stored is quarantined instead of failing the batch.
 
-        `entries` may come as a `PreparedBatch` (see `prepare_batch`), computed beforehand.
+        `entries` may come as a `PreparedBatch` (see `prepare_batch`), computed beforehand;
+        `now` is the time stored (default: the writer's clock).
         """
-        now = self._now()
+        now = now or self._now()
         if not isinstance(entries, PreparedBatch):
             entries = prepare_batch(account, entries, stream)
         elif entries.account != account:
@@ -369,9 +451,9 @@ class ArchiveWriter:
     ) -> None:
         """Keep each record's change marker (not content: it never makes a version)."""
         rows = [
-            (entry.marker, entry.platform, entry.id)
-            for entry, _ in prepared
-            if isinstance(entry, Record) and entry.marker is not None
+            (cast(Record, entry).marker, entry.platform, entry.id)
+            for entry, content in prepared
+            if content is not None and getattr(entry, "marker", None) is not None
         ]
         if rows:
             self.db.conn.executemany(
