@@ -20,6 +20,7 @@ from somed.config import AccountConfig, Config
 from somed.display import local_time, render_table, token_place
 from somed.i18n import Translator
 from somed.reasons import rejected_token, render, stream_name
+from somed.run_requests import daemon_running
 from storage import queries
 from storage.db import connect_readonly
 from storage.token_checks import empty_check, latest_checks
@@ -221,6 +222,8 @@ def print_status(config: Config, t: Translator, rows: list[dict[str, Any]]) -> N
     """Print one block per account: a table line and, below it, any note."""
     if not config.db_path.exists():
         click.echo(t("status.no_archive", path=config.db_path))
+    running = daemon_running(config.storage_dir)
+    click.echo(t("status.daemon_running" if running else "status.daemon_stopped"))
     now = utc_now()
     headers = [
         t("col.account"),

@@ -386,3 +386,18 @@ def test_reason_params_never_carry_the_platforms_message_where_a_token_may_hide(
     assert TOKEN not in json.dumps(exc.params)
     for t in (SV, EN):
         assert TOKEN not in render(t, exc.reason, exc.params, platform="facebook")
+
+
+def test_status_says_whether_the_service_is_running(fb_setup):
+    from somed.run_requests import DaemonLock
+
+    setup = fb_setup()
+    env = {**setup.env, "SOMED_LANG": "sv"}
+    assert "Tjänsten körs inte" in somed("status", env=env).stdout
+    lock = DaemonLock(setup.config.storage_dir)  # what `somed run` holds while it serves
+    assert lock.acquire()
+    try:
+        shown = somed("status", env=env).stdout
+        assert "Tjänsten körs (somed run)" in shown, shown
+    finally:
+        lock.release()
