@@ -78,7 +78,7 @@ test: sysdeps venv
 	exit $$rc
 
 bench: venv
-	$(BIN)/python bench/archive_throughput.py --overheads 2
+	$(BIN)/python bench/archive_throughput.py --overheads 2 --platforms 5000
 	$(BIN)/python bench/peak_rss.py
 
 # The .mo files are committed (a fresh install needs no build step); tests/test_i18n.py checks

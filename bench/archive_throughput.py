@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import all_platforms
 import ceilings
 import overheads
 import polls
@@ -150,6 +151,8 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             results["overheads"] = overheads.measure_overheads(emulator, work, args.overheads)
         results.update(polls.measure_polls(emulator, work, storage))
         results["deep_sweep"] = polls.measure_deep_sweep(emulator, work, storage)
+        if args.platforms:
+            results["platforms"] = all_platforms.measure_all(work / "platforms", args.platforms)
         results["machine"]["load_after"] = os.getloadavg()[0]
         if profile is not None:
             profile.dump_stats(args.profile)
@@ -180,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--overheads", type=int, default=0, metavar="R",
                         help="also R rounds of first archives with the scrubber, quarantine "
                         "checks and streamed downloads on and off (0: skip)")  # fmt: skip
+    parser.add_argument("--platforms", type=int, default=0, metavar="N",
+                        help="also every other platform (bench/platform_*.py) on an account "
+                        "of about N items, beside its own plain-fetch ceiling (0: skip)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--profile", metavar="FILE",
                         help="profile somed's side of the first archive (cProfile) into FILE; "
@@ -196,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(results, indent=2, default=str))
     else:
         print(report.render(results))
+        if "platforms" in results:
+            print(all_platforms.render(results["platforms"]))
         if "profile_top" in results:
             print("\nprofile of the first archive (somed's main thread, by own time):")
             print(results["profile_top"])

@@ -42,3 +42,18 @@ def test_peak_rss_bench_archives_every_photo(tmp_path: Path) -> None:
     runs = results["runs"]
     assert [r["exit"] for r in runs] == [0, 0]
     assert runs[1]["media_stored_mb"] >= 2 and results["peak_rss_mb"] > 0
+
+
+def test_every_platform_bench_runs_and_an_idle_poll_costs_one_request_per_stream() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "all_platforms.py"), "--items", "120", "--json"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    results = json.loads(done.stdout)
+    assert [r["module"] for r in results] == sorted(p.stem for p in BENCH.glob("platform_*.py"))
+    for result in results:
+        assert "error" not in result, result
+        assert result["first_archive"]["items"] > 0, result["module"]
+        per_stream = result["idle_poll"]["requests_per_stream"]
+        assert per_stream <= 1.0, (result["module"], result["idle_poll"])
+    assert done.returncode == 0, done.stderr[-3000:]

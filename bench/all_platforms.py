@@ -1,0 +1,133 @@
+"""Every platform's first archive and idle poll beside its own plain-fetch ceiling.
+
+Each platform brings a `bench/platform_<name>.py` whose `measure(work, items)` serves a
+generated account of about `items` items from its emulator (in a child process), archives it
+with somed, polls it again with nothing new, and walks the same data with plain `requests`
+(JSON decoded, nothing stored) in the same run. This module finds those modules, runs each in
+turn and renders one table; `archive_throughput.py --platforms N` appends it to its report.
+
+    .venv/bin/python bench/all_platforms.py [--items N] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+TARGET_RATIO = 0.5
+
+
+def modules() -> list[str]:
+    """The platform benchmark modules in this folder, by name."""
+    return sorted(path.stem for path in HERE.glob("platform_*.py"))
+
+
+def measure_all(work: Path, items: int) -> list[dict[str, Any]]:
+    """Run every platform's `measure`; a platform that fails is reported, not fatal."""
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))
+    results = []
+    for name in modules():
+        folder = work / name
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            result = importlib.import_module(name).measure(folder, items)
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - one platform must not hide the rest
+            result = {"error": f"{type(exc).__name__}: {exc}",
+                      "trace": traceback.format_exc(limit=3)}  # fmt: skip
+        results.append({"module": name, **result})
+    return results
+
+
+def _pick(data: dict[str, Any] | None, *names: str) -> Any:
+    """The first of `names` that `data` has (the platform modules name a few figures apart)."""
+    for name in names:
+        if data and data.get(name) is not None:
+            return data[name]
+    return None
+
+
+def row(result: dict[str, Any]) -> dict[str, Any]:
+    """One platform's figures under common names."""
+    first = result.get("first_archive") or {}
+    idle = result.get("idle_poll") or {}
+    ceiling = _pick(result, "plain_fetch", "plain_fetch_ceiling") or {}
+    rate = _pick(first, "items_per_s", "items_per_second")
+    ceiling_rate = _pick(ceiling, "items_per_s", "items_per_second")
+    ratio = _pick(result, "ratio")
+    if ratio is None and rate and ceiling_rate:
+        ratio = rate / ceiling_rate
+    per_stream = _pick(idle, "requests_per_stream")
+    return {
+        "platform": result.get("platform") or result["module"].removeprefix("platform_"),
+        "mode": result.get("mode"),
+        "items": _pick(first, "items"),
+        "items_per_s": rate,
+        "requests_per_1000": _pick(first, "requests_per_1000_items"),
+        "units_per_1000": _pick(first, "quota_units_per_1000_items"),
+        "ceiling_items_per_s": ceiling_rate,
+        "ratio": ratio,
+        "ratio_pass": ratio is not None and ratio >= TARGET_RATIO,
+        "idle_requests_per_stream": per_stream,
+        "idle_pass": per_stream is not None and per_stream <= 1.0,
+        "error": result.get("error"),
+    }
+
+
+def render(results: list[dict[str, Any]]) -> str:
+    """The platforms' table, with a verdict per target."""
+    lines = ["", "every platform: first archive and idle poll beside the plain-fetch ceiling",
+             f"{'platform':<22} {'items':>7} {'items/s':>9} {'req/1000':>9} {'units/1000':>10} "
+             f"{'ceiling/s':>10} {'ratio':>6} {'idle req/stream':>16}"]  # fmt: skip
+    for result in results:
+        r = row(result)
+        name = r["platform"] + (f" ({r['mode']})" if r["mode"] else "")
+        if r["error"]:
+            lines.append(f"{name:<22} failed: {r['error']}")
+            continue
+        lines.append(
+            f"{name:<22} {_n(r['items'], 0):>7} {_n(r['items_per_s'], 0):>9} "
+            f"{_n(r['requests_per_1000'], 1):>9} {_n(r['units_per_1000'], 1):>10} "
+            f"{_n(r['ceiling_items_per_s'], 0):>10} {_n(r['ratio'], 2):>6} "
+            f"{_n(r['idle_requests_per_stream'], 2):>16}"
+        )
+    verdicts = []
+    for result in results:
+        r = row(result)
+        if r["error"]:
+            continue
+        ratio = "PASS" if r["ratio_pass"] else "MISS"
+        idle = "PASS" if r["idle_pass"] else "MISS"
+        name = r["platform"] + (f" ({r['mode']})" if r["mode"] else "")
+        verdicts.append(
+            f"{name}: ratio >= {TARGET_RATIO} {ratio}, idle poll <= 1 request per stream {idle}"
+        )
+    return "\n".join([*lines, *verdicts])
+
+
+def _n(value: Any, digits: int) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=5000, help="items per account (5000)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="somed-bench-platforms-") as work:
+        results = measure_all(Path(work), args.items)
+    print(json.dumps(results, indent=2, default=str) if args.json else render(results))
+    return 0 if all("error" not in r for r in results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
