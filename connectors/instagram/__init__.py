@@ -1,0 +1,1 @@
+"""The Instagram connector: Graph API (default) or instaloader mode."""
