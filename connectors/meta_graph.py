@@ -13,6 +13,7 @@ import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -430,3 +431,47 @@ class Page:
             next_params,
             body.get("summary"),
         )
+
+
+# --- what both connectors ask of Graph besides their walks ------------------------------------
+
+
+def epoch(value: Any) -> datetime | None:
+    """A Graph expiry (Unix seconds; 0 means never) as an aware UTC datetime, or None."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def token_info(client: GraphClient, token: str) -> dict[str, Any]:
+    """What Graph's `debug_token` says about `token` ({} when it will not say)."""
+    try:
+        body = client.request("debug_token", {"input_token": token}, stream="profile")
+    except (AuthError, RateLimited, TransientError):
+        raise
+    except ConnectorError:  # some tokens may not debug themselves: expiry stays unknown
+        return {}
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, dict):
+        return {}
+    if data.get("is_valid") is False:
+        error = data.get("error") if isinstance(data.get("error"), dict) else {}
+        code = error.get("subcode") or error.get("code")
+        raise AuthError(
+            f"{client.dialect.name} says the access token is not valid (code {code}): renew it",
+            reason="auth.invalid",
+            params={"code": code},
+        )
+    return data
+
+
+def pause_hint(usage: Usage, slow_down_at: float) -> float:
+    """Seconds to wait before the next request: pacing as usage nears 100 %, or the regain hint."""
+    hint = 0.0
+    if usage.percent >= slow_down_at:
+        span = max(1.0, 100.0 - slow_down_at)
+        hint = min(1.0, (usage.percent - slow_down_at) / span) * 10.0
+    return max(hint, usage.regain_seconds)

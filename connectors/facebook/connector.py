@@ -4,24 +4,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, ClassVar
 
 import requests
 
 from connectors.base import (
     AccountSpec,
-    AuthError,
     CheckResult,
     Clock,
     Connector,
-    ConnectorError,
     FatalError,
     PermissionDenied,
     PlatformSettings,
-    RateLimited,
     StreamSpec,
-    TransientError,
 )
 from connectors.download import MediaLimits, Sink
 from connectors.facebook import reread
@@ -41,6 +37,7 @@ from connectors.facebook.normalize import (
     post_fields,
     without_comments,
 )
+from connectors.meta_graph import epoch, pause_hint, token_info
 from connectors.model import (
     Batch,
     ItemRef,
@@ -60,16 +57,6 @@ MIN_PAGE_SIZE = 5
 MESSENGER_DETAIL_LIMIT = 20  # Graph only gives details of a conversation's newest 20 messages
 # the permissions `check()` reports as missing: posts, comment authors, Messenger
 CHECKED_PERMISSIONS = ("pages_read_engagement", "pages_read_user_content", "pages_messaging")
-
-
-def _epoch(value: Any) -> datetime | None:
-    """A Graph expiry (Unix seconds; 0 means never) as an aware UTC datetime, or None."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        return None
-    try:
-        return datetime.fromtimestamp(value, UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
 
 
 def _created(raw: dict[str, Any], key: str = "created_time") -> str | None:
@@ -149,12 +136,7 @@ class FacebookConnector(Connector):
 
     def pause_hint(self) -> float:
         """Pace requests as the usage headers approach 100 percent; honour the regain hint."""
-        usage = self.client.usage
-        hint = 0.0
-        if usage.percent >= self.slow_down_at:
-            span = max(1.0, 100.0 - self.slow_down_at)
-            hint = min(1.0, (usage.percent - self.slow_down_at) / span) * 10.0
-        return max(hint, usage.regain_seconds)
+        return pause_hint(self.client.usage, self.slow_down_at)
 
     def _shrink(self) -> None:
         self.page_size = max(MIN_PAGE_SIZE, self.page_size // 2)
@@ -170,7 +152,7 @@ class FacebookConnector(Connector):
             page = self.client.request(self.page_id, {"fields": "id,name"}, stream="profile")
         except ObjectMissing:
             raise self._no_such_page() from None
-        info = self._token_info()
+        info = token_info(self.client, self.account.token.reveal())
         allowed = list(self.stream_names())
         denied: dict[str, str] = {}
         lacking: set[str] = set()
@@ -196,33 +178,10 @@ class FacebookConnector(Connector):
             identity=f"{page.get('name')} ({page.get('id')})",
             allowed_streams=tuple(allowed),
             denied=denied,
-            expires_at=_epoch(info.get("expires_at")),
-            data_access_expires_at=_epoch(info.get("data_access_expires_at")),
+            expires_at=epoch(info.get("expires_at")),
+            data_access_expires_at=epoch(info.get("data_access_expires_at")),
             missing_permissions=missing,
         )
-
-    def _token_info(self) -> dict[str, Any]:
-        """What Graph's `debug_token` says about this token ({} when it will not say)."""
-        try:
-            body = self.client.request(
-                "debug_token", {"input_token": self.account.token.reveal()}, stream="profile"
-            )
-        except (AuthError, RateLimited, TransientError):
-            raise
-        except ConnectorError:  # some tokens may not debug themselves: expiry stays unknown
-            return {}
-        data = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(data, dict):
-            return {}
-        if data.get("is_valid") is False:
-            error = data.get("error") if isinstance(data.get("error"), dict) else {}
-            code = error.get("subcode") or error.get("code")
-            raise AuthError(
-                f"Facebook says the access token is not valid (code {code}): renew it",
-                reason="auth.invalid",
-                params={"code": code},
-            )
-        return data
 
     def fetch(self, stream: str, cursor: str | None, resume: str | None = None) -> Iterator[Batch]:
         """Yield batches of one stream's walk; a resume point whose cursor died restarts it."""

@@ -1,0 +1,31 @@
+"""The Instagram side of the shared Graph client (`connectors/meta_graph.py`).
+
+The Instagram Graph API is Meta's Graph API (`graph.facebook.com`), read with the linked
+Facebook page's token: the same versions, error envelope, error codes, usage headers and
+paging as Facebook. Only the name in messages and the platform's own reason codes differ.
+"""
+
+from __future__ import annotations
+
+import requests
+
+from connectors.meta_graph import Dialect, GraphClient
+
+INSTAGRAM = Dialect(
+    "Instagram",
+    {
+        "cursor_expired": "instagram.cursor_expired",
+        "too_much_data": "instagram.too_much_data",
+        "api_version": "instagram.api_version",
+        "refused": "instagram.refused",
+        "paging_loop": "instagram.paging_loop",
+        "paging_stalled": "instagram.paging_stalled",
+    },
+)
+
+
+def graph_client(
+    token: str, session: requests.Session, *, version: str, timeout: float
+) -> GraphClient:
+    """A Graph client on `session` that speaks as Instagram."""
+    return GraphClient(token, session, version=version, timeout=timeout, dialect=INSTAGRAM)
