@@ -417,18 +417,17 @@ class InstagramConnector(Connector):
 
     def _messages_probe(self) -> None:
         """Raise PermissionDenied unless the token may read the page's Instagram inbox."""
-        if not self.page_id:
-            self._linked_page()
         self.client.request(
-            f"{self.page_id}/conversations",
+            f"{self.page_id or 'me'}/conversations",
             {"platform": "instagram", "limit": 1, "fields": "id"},
             stream="messages",
         )
 
     def _fetch_messages(self, cursor: str | None, resume: str | None) -> Iterator[Batch]:
-        """Conversations by newest activity, stopping at the cursor (newest updated_time seen)."""
-        if not self.page_id:
-            self._linked_page()
+        """Conversations by newest activity, stopping at the cursor (newest updated_time seen).
+
+        Without a configured `page_id` the inbox is the token's own page's (`me`: a page token).
+        """
         state: dict[str, Any] = json.loads(resume) if resume else {}
         params: dict[str, Any] = {
             "platform": "instagram",
@@ -437,7 +436,7 @@ class InstagramConnector(Connector):
         }
         params.update(state.get("next") or {})
         high: str | None = _later(state.get("hw"), cursor)
-        path = f"{self.page_id}/conversations"
+        path = f"{self.page_id or 'me'}/conversations"
         for page in self.client.pages(path, params, stream="messages"):
             records: list[Entry] = []
             reached = False

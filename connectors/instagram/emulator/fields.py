@@ -80,6 +80,12 @@ def _pick(values: dict[str, Any], fields: tuple[Field, ...]) -> dict[str, Any]:
     return {f.name: values[f.name] for f in fields if values.get(f.name) is not None}
 
 
+def _count(media: Media) -> int:
+    """Graph's `comments_count`: live comments and their live replies."""
+    live = [c for c in media.comments if not c.deleted]
+    return len(live) + sum(1 for c in live for r in c.replies if not r.deleted)
+
+
 def render_media(media: Media, fields: tuple[Field, ...] | None, cdn: str, edge: Edge) -> dict:
     """A media object with the requested fields (children and comments as nested edges)."""
     fields = fields or DEFAULTS["media"]
@@ -97,8 +103,7 @@ def render_media(media: Media, fields: tuple[Field, ...] | None, cdn: str, edge:
         "shortcode": media.shortcode or None,
         "timestamp": stamp(media.timestamp),
         "like_count": media.like_count,
-        "comments_count": sum(1 for c in media.comments if not c.deleted) if media.shortcode
-        else None,  # fmt: skip
+        "comments_count": _count(media) if media.shortcode else None,
         "is_comment_enabled": media.comments_enabled if media.shortcode else None,
     }
     out = _pick(values, fields)

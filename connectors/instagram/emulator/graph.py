@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -145,6 +145,14 @@ class InstagramGraphEmulator(Emulator):
         error = GraphError(500, 1, "An unknown error occurred", transient=True)
         return json_response(error.body(), 500)
 
+    def expire_token(self, token: str) -> None:
+        """From now on the token is expired (Graph code 190, subcode 463)."""
+        self.tokens[token] = replace(self.tokens[token], expired=True)
+
+    def revoke_token(self, token: str) -> None:
+        """From now on the token is invalid (code 190 without subcode)."""
+        self.tokens[token] = replace(self.tokens[token], valid=False)
+
     # --- helpers ----------------------------------------------------------------------------
 
     def account_of(self, ident: str) -> Account | None:
@@ -155,7 +163,8 @@ class InstagramGraphEmulator(Emulator):
         return None
 
     def _usage_headers(self, regain: int = 0, kind: str = "") -> dict[str, str]:
-        percent = 100 if kind == "throttle" else min(99, self.budget.percent())
+        # an injected throttle reports the real budget (a spent one reports 100 % and more)
+        percent = self.budget.percent()
         usage = {"call_count": percent, "total_cputime": percent // 2, "total_time": percent // 2}
         business = {
             a.user_id: [{"type": "instagram", **usage, "estimated_time_to_regain_access": regain}]
@@ -242,10 +251,10 @@ class InstagramGraphEmulator(Emulator):
         ident, edge = rest
         limit = min(MAX_LIMIT, int(args.get("limit") or DEFAULT_LIMIT))
         page = self._page_maker(path, args, ctx)
-        account = self.account_of(ident)
+        account = self.account_of(info.page_id if ident == "me" else ident)
         if edge == "media" and account and ident == account.user_id:
             return page(account.live_media(), limit, fields, top=True)
-        if edge == "conversations" and account and ident == account.page_id:
+        if edge == "conversations" and account and ident in ("me", account.page_id):
             if not info.messages or args.get("platform") != "instagram":
                 raise GraphError(403, 10, "(#10) This endpoint requires the "
                                  "'instagram_manage_messages' permission to manage the object")
