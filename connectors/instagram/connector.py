@@ -34,17 +34,17 @@ from connectors.base import (
     StreamSpec,
 )
 from connectors.download import MediaLimits, Sink
-from connectors.instagram import reread
+from connectors.instagram import messages, reread
 from connectors.instagram.client import graph_client
 from connectors.instagram.normalize import (
     NORMALISERS,
     PROFILE_FIELDS,
     comment_fields,
-    conversation_fields,
     edge_data,
     media_fields,
     without_edges,
 )
+from connectors.instagram.walks import Entry, created_of, later, page_batch
 from connectors.meta_graph import (
     CursorExpired,
     ObjectMissing,
@@ -58,18 +58,12 @@ from connectors.model import (
     Batch,
     ItemRef,
     MediaRef,
-    Quarantined,
     Record,
     Span,
-    Tombstone,
     item_id,
-    parse_utc,
-    utc_iso,
 )
 
-Entry = Record | Tombstone | Quarantined
 MIN_PAGE_SIZE = 5
-MESSAGE_DETAIL_LIMIT = 20  # Graph gives details of a conversation's newest 20 messages only
 LOADER_MODULE = "connectors.instagram.loader"
 LOADER_NORMALISE = "connectors.instagram.loader_normalize"
 
@@ -94,28 +88,6 @@ def _dispatch(kind: str) -> Normaliser:
         return NORMALISERS[kind](raw, context, account)
 
     return normalise
-
-
-def _created(raw: Mapping[str, Any], key: str = "timestamp") -> str | None:
-    """A raw item's time as stored (UTC ISO), or None when it has none usable."""
-    try:
-        return utc_iso(parse_utc(raw.get(key)))
-    except (TypeError, ValueError):
-        return None
-
-
-def _later(a: str | None, b: str | None) -> str | None:
-    """The later of two UTC ISO timestamps (either may be missing)."""
-    if a is None or b is None:
-        return a or b
-    return max(a, b)
-
-
-def _batch(records: list[Entry], page: Page, high: str | None, *, last: bool) -> Batch:
-    """A walk's batch: resume after this page; on the last one, the new high-water mark."""
-    if last or page.next_params is None:
-        return Batch(records, high_water=high, final=True)
-    return Batch(records, resume=json.dumps({"next": page.next_params, "hw": high}))
 
 
 class InstagramConnector(Connector):
@@ -213,7 +185,7 @@ class InstagramConnector(Connector):
         info = token_info(self.client, self.account.token.reveal())
         allowed, denied, missing = list(self.stream_names()), {}, []
         try:
-            self._messages_probe()
+            messages.probe(self)
         except PermissionDenied as exc:
             allowed.remove("messages")
             denied["messages"] = str(exc)
@@ -249,7 +221,7 @@ class InstagramConnector(Connector):
         elif stream == "posts":
             yield from self._fetch_posts(cursor, resume)
         elif stream == "messages":
-            yield from self._fetch_messages(cursor, resume)
+            yield from messages.walk(self, cursor, resume)
         else:
             raise FatalError(
                 f"the instagram connector has no stream {stream!r}",
@@ -324,13 +296,13 @@ class InstagramConnector(Connector):
         state: dict[str, Any] = json.loads(resume) if resume else {}
         params: dict[str, Any] = {"fields": media_fields(self.page_size), "limit": self.page_size}
         params.update(state.get("next") or {})
-        high: str | None = _later(state.get("hw"), cursor)
+        high: str | None = later(state.get("hw"), cursor)
         seen: set[str] = set()
         for page in self.client.pages(f"{self.user_id}/media", params, stream="posts"):
             records: list[Entry] = []
             reached = False
             for raw in page.data:
-                created = _created(raw)
+                created = created_of(raw)
                 if cursor and created and created < cursor:
                     reached = True  # newest first: everything after this is archived
                     break
@@ -340,8 +312,8 @@ class InstagramConnector(Connector):
                 if ident is not None:
                     seen.add(ident)
                 records.extend(self.post_with_comments(raw, ident))
-                high = _later(high, created)
-            yield _batch(records, page, high, last=reached or page.next_params is None)
+                high = later(high, created)
+            yield page_batch(records, page, high, last=reached or page.next_params is None)
             if reached:
                 return
 
@@ -412,50 +384,3 @@ class InstagramConnector(Connector):
         except CursorExpired:  # an item was deleted under us: list the edge again (deduped)
             for page in self.client.pages(path, params, stream="posts"):
                 yield from page.data
-
-    # --- direct messages ---------------------------------------------------------------------
-
-    def _messages_probe(self) -> None:
-        """Raise PermissionDenied unless the token may read the page's Instagram inbox."""
-        self.client.request(
-            f"{self.page_id or 'me'}/conversations",
-            {"platform": "instagram", "limit": 1, "fields": "id"},
-            stream="messages",
-        )
-
-    def _fetch_messages(self, cursor: str | None, resume: str | None) -> Iterator[Batch]:
-        """Conversations by newest activity, stopping at the cursor (newest updated_time seen).
-
-        Without a configured `page_id` the inbox is the token's own page's (`me`: a page token).
-        """
-        state: dict[str, Any] = json.loads(resume) if resume else {}
-        params: dict[str, Any] = {
-            "platform": "instagram",
-            "limit": min(25, self.page_size),
-            "fields": conversation_fields(MESSAGE_DETAIL_LIMIT),
-        }
-        params.update(state.get("next") or {})
-        high: str | None = _later(state.get("hw"), cursor)
-        path = f"{self.page_id or 'me'}/conversations"
-        for page in self.client.pages(path, params, stream="messages"):
-            records: list[Entry] = []
-            reached = False
-            for conversation in page.data:
-                updated = _created(conversation, "updated_time")
-                if cursor and updated and updated < cursor:
-                    reached = True
-                    break
-                ident = item_id(conversation.get("id"))
-                messages = conversation.get("messages")
-                data = messages.get("data") if isinstance(messages, dict) else None
-                if ident is None or not isinstance(data, list | None):
-                    error = "TypeError: the conversation has no id or no messages edge"
-                    records.append(self.quarantine("messages", conversation, error))
-                    continue
-                context = self.context(conversation_id=ident)
-                for raw in data or []:
-                    records.append(self.normalised("messages", "message", raw, context))
-                high = _later(high, updated)
-            yield _batch(records, page, high, last=reached or page.next_params is None)
-            if reached:
-                return

@@ -24,11 +24,11 @@ from connectors.instagram.normalize import (
     listing_fields,
     media_fields,
 )
+from connectors.instagram.walks import Entry
 from connectors.meta_graph import BATCH_LIMIT, ObjectMissing, classify, failure_from_envelope
 from connectors.model import (
     Batch,
     ItemRef,
-    Quarantined,
     Record,
     Span,
     Tombstone,
@@ -39,7 +39,7 @@ from connectors.model import (
 if TYPE_CHECKING:
     from connectors.instagram.connector import InstagramConnector
 
-Entry = Record | Tombstone | Quarantined
+
 
 
 def with_marker(post: Record, raw: dict[str, Any], firsts: Iterable[dict[str, Any]]) -> Record:
