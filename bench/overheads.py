@@ -88,7 +88,7 @@ Hook = tuple[str, Any, str, Callable[[Callable[..., Any]], Callable[..., Any]]]
 def _hooks() -> list[Hook]:
     """(safeguard, owner, attribute, plain replacement) of every switch this code has."""
     import connectors.base as base
-    import connectors.facebook.client as client
+    import connectors.meta_graph as client
     from connectors.scrub import Scrubber
     from storage import writer
 
