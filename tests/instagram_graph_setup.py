@@ -85,3 +85,15 @@ def expected_ids(account: Account) -> set[str]:
             ids.add(comment.id)
             ids.update(r.id for r in comment.replies if not r.deleted)
     return ids
+
+
+def archived_items(setup: IgSetup) -> dict[str, dict[str, object]]:
+    """Every item of the setup's archive by id, as `somed export` gives it."""
+    from storage import queries
+    from storage.db import connect
+
+    db = connect(setup.config.db_path)
+    try:
+        return {str(i["id"]): i for i in queries.export_items(db)}
+    finally:
+        db.close()

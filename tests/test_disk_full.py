@@ -42,7 +42,7 @@ def test_a_full_disk_fails_the_run_in_plain_words_and_the_next_run_completes(
 ):
     hostile.plant_good(posts=600, comments=2)
     for raw in hostile.graph.posts:  # long texts: the archive outgrows the disk quickly
-        raw["message"] = raw["message"] + " " + "Kommunfullmäktige sammanträder. " * 40
+        raw[hostile.text_field] += " " + "Kommunfullmäktige sammanträder. " * 40
     path = write_config(small_disk, hostile)
 
     full = somed_cli(path, hostile, "archive")

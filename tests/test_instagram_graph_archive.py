@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-from instagram_graph_setup import KEY, TOKEN, expected_ids, ig_setup  # noqa: F401
+from instagram_graph_setup import KEY, TOKEN, archived_items, expected_ids, ig_setup  # noqa: F401
 
 from connectors.emulation import FaultPlan
 from connectors.instagram.emulator import Comment, TokenInfo, generate_account
@@ -21,12 +21,7 @@ def archive(setup):
     return Runner(setup.config).run_account(KEY)
 
 
-def items(setup):
-    db = connect(setup.config.db_path)
-    try:
-        return {i["id"]: i for i in queries.export_items(db)}
-    finally:
-        db.close()
+items = archived_items
 
 
 def api_requests(emulator, pattern: str = r"/v\d+\.\d+/.*") -> list:

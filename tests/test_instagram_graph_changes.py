@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from instagram_graph_setup import KEY, ig_setup  # noqa: F401
+from instagram_graph_setup import KEY, archived_items, ig_setup  # noqa: F401
 
 from connectors.instagram.emulator import generate_account
 from somed.daemon import prepare_archive
 from somed.runner import Runner
-from storage import queries
-from storage.db import connect
 
 
 def archive(setup, clock=None):
@@ -25,12 +23,7 @@ def archive(setup, clock=None):
     return outcome
 
 
-def items(setup):
-    db = connect(setup.config.db_path)
-    try:
-        return {i["id"]: i for i in queries.export_items(db)}
-    finally:
-        db.close()
+items = archived_items
 
 
 def test_edits_become_versions_and_deletions_tombstones(ig_setup):  # noqa: F811

@@ -13,20 +13,17 @@ from connectors.base import (
     AccountSpec,
     CheckResult,
     Clock,
-    Connector,
     FatalError,
     PermissionDenied,
     PlatformSettings,
     StreamSpec,
 )
-from connectors.download import MediaLimits, Sink
 from connectors.facebook import reread
 from connectors.facebook import visitors as visitors_edge
 from connectors.facebook.client import (
+    FACEBOOK,
     CursorExpired,
-    GraphClient,
     ObjectMissing,
-    Page,
     TooMuchData,
 )
 from connectors.facebook.normalize import (
@@ -37,11 +34,14 @@ from connectors.facebook.normalize import (
     post_fields,
     without_comments,
 )
-from connectors.meta_graph import epoch, pause_hint, token_info
+from connectors.meta_graph import epoch, token_info
+from connectors.meta_graph_connector import MIN_PAGE_SIZE, GraphConnector
+from connectors.meta_graph_walks import created_of, nested_edge, walk_conversations
+from connectors.meta_graph_walks import later as _later
+from connectors.meta_graph_walks import page_batch as _page_batch
 from connectors.model import (
     Batch,
     ItemRef,
-    MediaRef,
     Quarantined,
     Record,
     Span,
@@ -53,44 +53,15 @@ from connectors.model import (
 
 Entry = Record | Tombstone | Quarantined
 
-MIN_PAGE_SIZE = 5
 MESSENGER_DETAIL_LIMIT = 20  # Graph only gives details of a conversation's newest 20 messages
 # the permissions `check()` reports as missing: posts, comment authors, Messenger
 CHECKED_PERMISSIONS = ("pages_read_engagement", "pages_read_user_content", "pages_messaging")
 
 
-def _created(raw: dict[str, Any], key: str = "created_time") -> str | None:
-    """A raw item's created_time (or `key`) as stored (UTC ISO), or None when none is usable."""
-    try:
-        return utc_iso(parse_utc(raw.get(key)))
-    except (TypeError, ValueError):
-        return None
-
-
-def _later(a: str | None, b: str | None) -> str | None:
-    """The later of two UTC ISO timestamps (either may be missing)."""
-    if a is None or b is None:
-        return a or b
-    return max(a, b)
-
-
-def _page_batch(
-    records: list[Entry], page: Page, high: str | None, *, last: bool,
-    passed_over: tuple[str, ...] = (),
-) -> Batch:  # fmt: skip
-    """A walk's batch: resume after this page, and on the last page the new high-water mark."""
-    if last or page.next_params is None:
-        return Batch(records, high_water=high, final=True, passed_over=passed_over)
-    resume = json.dumps({"next": page.next_params, "hw": high})
-    return Batch(records, resume=resume, passed_over=passed_over)
-
-
-class FacebookConnector(Connector):
+class FacebookConnector(GraphConnector):
     """Reads a Facebook page: profile, published posts with comments and replies, Messenger."""
 
     platform: ClassVar[str] = "facebook"
-    default_api_version: ClassVar[str | None] = "v21.0"
-    api_version_pattern: ClassVar[str | None] = r"^v\d+\.\d+$"
     display_name: ClassVar[str] = "Facebook"
     streams: ClassVar[tuple[StreamSpec, ...]] = (
         StreamSpec("profile", "none", timedelta(minutes=15)),
@@ -117,26 +88,10 @@ class FacebookConnector(Connector):
     ) -> None:
         super().__init__(account, settings, session, clock)
         self.page_id = account.platform_id
-        self.page_size = max(MIN_PAGE_SIZE, min(100, settings.page_size))
+        self.open_graph(FACEBOOK)
         self.comment_limit = self.page_size
-        self.listing_size = 100
-        self.slow_down_at = float(settings.options.get("slow_down_at_percent", 80))
-        self.client = GraphClient(
-            account.token.reveal(),
-            session,
-            version=settings.api_version or self.default_api_version or "",
-            timeout=settings.timeout_seconds,
-        )
 
     # --- bookkeeping -------------------------------------------------------------------------
-
-    def request_count(self) -> int:
-        """Return how many HTTP requests (batches count once) this connector has made."""
-        return self.client.requests_made
-
-    def pause_hint(self) -> float:
-        """Pace requests as the usage headers approach 100 percent; honour the regain hint."""
-        return pause_hint(self.client.usage, self.slow_down_at)
 
     def _shrink(self) -> None:
         self.page_size = max(MIN_PAGE_SIZE, self.page_size // 2)
@@ -224,12 +179,6 @@ class FacebookConnector(Connector):
         except TooMuchData:
             self._shrink()
             raise
-
-    def download(self, media: MediaRef, sink: Sink, limits: MediaLimits) -> str | None:
-        """Stream an attachment into `sink` (capped, type-checked); return its MIME type."""
-        return self.client.download(
-            media.source_url, sink, kind=media.kind, declared=media.mime_type, limits=limits
-        )
 
     # --- streams -----------------------------------------------------------------------------
 
@@ -335,7 +284,7 @@ class FacebookConnector(Connector):
             # the walk's mark moves past the page's own posts too, so an idle feed costs one
             # request (tagging posts elsewhere have no say in it)
             if str(ident or "").split("_", 1)[0] == self.page_id:
-                high = _later(high, _created(raw))
+                high = _later(high, created_of(raw, "created_time"))
             if ident is not None:  # listed, so the walk is progressing
                 passed_over.append(ident)
         return visitors_edge.read_in_full(self, visitors) if visitors else [], passed_over, high
@@ -357,58 +306,37 @@ class FacebookConnector(Connector):
                         seen.add(ident)
                     records.append(self.normalised("posts", "comment", item, context))
 
-        listed = nested.get("data", [])
-        first = Page.from_body(nested) if isinstance(listed, list) else Page([], None)
-        take(first.data)
-        if first.next_params:
-            params = {
-                "filter": "stream",
-                "order": "chronological",
-                "fields": COMMENT_FIELDS,
-                "limit": self.page_size,
-            }
-            path = f"{post_id}/comments"
-            try:
-                rest = {**params, **first.next_params}
-                for page in self.client.pages(path, rest, stream="posts"):
-                    take(page.data)
-            except CursorExpired:  # a comment was deleted under us: list them all again
-                for page in self.client.pages(path, params, stream="posts"):
-                    take(page.data)
+        if not isinstance(nested.get("data", []), list):
+            return records
+        params = {
+            "filter": "stream",
+            "order": "chronological",
+            "fields": COMMENT_FIELDS,
+            "limit": self.page_size,
+        }
+        take(list(nested_edge(self.client, nested, f"{post_id}/comments", params,
+                              stream="posts")))  # fmt: skip
         return records
 
     def _fetch_messages(self, cursor: str | None, resume: str | None) -> Iterator[Batch]:
         """Conversations by newest activity, stopping at the cursor (newest updated_time seen)."""
-        state: dict[str, Any] = json.loads(resume) if resume else {}
         params: dict[str, Any] = {
             "platform": "messenger",
             "limit": min(25, self.page_size),
             "fields": conversation_fields(MESSENGER_DETAIL_LIMIT),
         }
-        params.update(state.get("next") or {})
-        high: str | None = _later(state.get("hw"), cursor)
-        for page in self.client.pages(f"{self.page_id}/conversations", params, stream="messages"):
-            records: list[Entry] = []
-            reached_cursor = False
-            for conversation in page.data:
-                updated = _created(conversation, "updated_time")
-                if cursor and updated and updated < cursor:
-                    reached_cursor = True
-                    break
-                messages = conversation.get("messages") or {}
-                data = messages.get("data") if isinstance(messages, dict) else None
-                if not isinstance(data, list | None):
-                    error = f"TypeError: messages is {type(messages).__name__}, not an edge"
-                    records.append(self.quarantine("messages", conversation, error))
-                    continue
-                context = {
-                    "page_id": self.page_id,
-                    "conversation": {k: v for k, v in conversation.items() if k != "messages"},
-                }
-                for raw in data or []:
-                    records.append(self.normalised("messages", "message", raw, context))
-                high = _later(high, updated)
-            last = reached_cursor or page.next_params is None
-            yield _page_batch(records, page, high, last=last)
-            if last:
-                return
+        path = f"{self.page_id}/conversations"
+        yield from walk_conversations(self.client, path, params, cursor, resume, self._messages_of)
+
+    def _messages_of(self, conversation: dict[str, Any]) -> list[Entry]:
+        """The records of one conversation's messages (quarantined whole when malformed)."""
+        messages = conversation.get("messages") or {}
+        data = messages.get("data") if isinstance(messages, dict) else None
+        if not isinstance(data, list | None):
+            error = f"TypeError: messages is {type(messages).__name__}, not an edge"
+            return [self.quarantine("messages", conversation, error)]
+        context = {
+            "page_id": self.page_id,
+            "conversation": {k: v for k, v in conversation.items() if k != "messages"},
+        }
+        return [self.normalised("messages", "message", raw, context) for raw in data or []]

@@ -15,6 +15,10 @@ from connectors.facebook.attachments import (
     stable_key,
 )
 from connectors.model import Author, MediaRef, Record, canonical_json, parse_utc
+from connectors.shapes import edge_items as _edge
+from connectors.shapes import ident as _ident
+from connectors.shapes import object_field as _node
+from connectors.shapes import text_field as _text
 
 PLATFORM = "facebook"
 
@@ -77,45 +81,6 @@ def conversation_fields(message_limit: int = 20) -> str:
         f"id,updated_time,link,message_count,participants,"
         f"messages.limit({message_limit}){{{MESSAGE_FIELDS}}}"
     )
-
-
-# --- shape checks: a value of the wrong type is an error, never silently stringified ----------
-
-
-def _ident(value: Any, what: str = "id") -> str:
-    """A Graph id (a string, or an integer some endpoints send) as a string; else TypeError."""
-    if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
-        raise TypeError(f"{what} is {type(value).__name__} {value!r:.60}, not an id")
-    return str(value)
-
-
-def _text(raw: Mapping[str, Any], key: str) -> str | None:
-    """An optional text field: a string or absent; anything else is a TypeError."""
-    value = raw.get(key)
-    if value is not None and not isinstance(value, str):
-        raise TypeError(f"{key} is {type(value).__name__}, not text")
-    return value
-
-
-def _node(raw: Mapping[str, Any], key: str) -> dict[str, Any] | None:
-    """An optional object field (`from`, `attachment`, `media`): a dict or absent."""
-    value = raw.get(key)
-    if value is not None and not isinstance(value, dict):
-        raise TypeError(f"{key} is {type(value).__name__}, not an object")
-    return value
-
-
-def _edge(raw: Mapping[str, Any], key: str) -> list[Any]:
-    """The `data` list of an optional edge (`attachments`, `subattachments`); else TypeError."""
-    edge = _node(raw, key)
-    if edge is None:
-        return []
-    data = edge.get("data")
-    if data is None:
-        return []
-    if not isinstance(data, list):
-        raise TypeError(f"{key}.data is {type(data).__name__}, not a list")
-    return data
 
 
 def _author(raw: Any) -> Author:

@@ -10,13 +10,12 @@ is not stored, and a stored post missing from the listing are read in full by Gr
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from connectors.base import PermissionDenied, TransientError
-from connectors.facebook.client import BATCH_LIMIT, ObjectMissing, classify, failure_from_envelope
+from connectors.facebook.client import BATCH_LIMIT, FACEBOOK, ObjectMissing
 from connectors.facebook.normalize import (
     COMMENT_FIELDS,
     change_marker,
@@ -24,6 +23,7 @@ from connectors.facebook.normalize import (
     post_fields,
     without_comments,
 )
+from connectors.meta_graph_walks import Refs, batch_read, tombstone
 from connectors.model import (
     Batch,
     ItemRef,
@@ -44,31 +44,19 @@ if TYPE_CHECKING:
 
 def refetch(conn: FacebookConnector, refs: Sequence[ItemRef], span: Span | None) -> Iterator[Batch]:
     """Yield the re-read of `refs`: all of them, or with a span only what changed in it."""
-    posts = {r.id: r for r in refs if r.kind == "post"}
-    comments: dict[str, dict[str, ItemRef]] = defaultdict(dict)
-    for ref in refs:
-        if ref.kind in ("comment", "reply"):
-            comments[ref.thread_id or ""][ref.id] = ref
-    orphans = [
-        c for thread, refs_of in comments.items() if thread not in posts for c in refs_of.values()
-    ]
+    stored = Refs.of(refs)
     if span is None:
-        targets = list(posts.values())
+        targets = list(stored.posts.values())
     else:
         listed = list_span(conn, span, "published_posts")
-        if any(post_id not in listed for post_id in posts):  # visitors' posts are in /feed
+        if any(post_id not in listed for post_id in stored.posts):  # visitors' posts: /feed
             listed |= {
                 post_id: marker
                 for post_id, marker in _feed_listing(conn, span).items()
-                if post_id in posts
+                if post_id in stored.posts
             }
-        targets = [
-            posts.get(post_id) or ItemRef("post", post_id)
-            for post_id, marker in listed.items()
-            if post_id not in posts or marker is None or posts[post_id].marker != marker
-        ]
-        targets += [ref for post_id, ref in posts.items() if post_id not in listed]
-    yield from _read_posts(conn, targets, comments, orphans)
+        targets = stored.changed(listed)
+    yield from _read_posts(conn, targets, stored)
 
 
 def _feed_listing(conn: FacebookConnector, span: Span) -> dict[str, str | None]:
@@ -115,12 +103,7 @@ def with_marker(post: Record, comments: Sequence[Entry], raw_post: dict[str, Any
     return replace(post, marker=change_marker(raw_post, raws))
 
 
-def _read_posts(
-    conn: FacebookConnector,
-    targets: list[ItemRef],
-    comments: dict[str, dict[str, ItemRef]],
-    orphans: list[ItemRef],
-) -> Iterator[Batch]:
+def _read_posts(conn: FacebookConnector, targets: list[ItemRef], stored: Refs) -> Iterator[Batch]:
     """Read posts in full by Graph batch (50 a request), one stored batch per request."""
     fields = post_fields(conn.comment_limit)
     version = conn.client.version
@@ -128,32 +111,31 @@ def _read_posts(
     for number, chunk in enumerate(chunks):
         records: list[Entry] = []
         to_confirm: list[ItemRef] = []
-        answers = conn.client.batch([f"{version}/{p.id}?fields={fields}" for p in chunk])
-        if len(chunk) > 1 and all(status != 200 for status, _ in answers):
-            _page_still_readable(conn)  # "gone" for every post may mean the page is hidden
-        for ref, (status, body) in zip(chunk, answers, strict=True):
-            if status == 200 and isinstance(body, dict) and body.get("id"):
-                context = {"page_id": conn.page_id}
-                post = conn.normalised("posts", "post", without_comments(body), context)
-                current = conn.comments_of(body, ref.id)
-                if isinstance(post, Record):
-                    post = with_marker(post, current, body)
-                records.append(post)
-                records.extend(current)
-                present = {c.id for c in current}
-                to_confirm.extend(c for cid, c in comments[ref.id].items() if cid not in present)
+        url = lambda p: f"{version}/{p.id}?fields={fields}"  # noqa: E731
+        read = batch_read(conn.client, chunk, url, dialect=FACEBOOK)
+        if len(chunk) > 1 and all(body is None for _, body in read):
+            conn.still_readable(conn.page_id, _unreadable(conn))  # a hidden page: no deletion
+        for ref, body in read:
+            comments = stored.comments.get(ref.id, {})
+            if body is None:
+                records.append(_tombstone(conn, ref))
+                records.extend(_tombstone(conn, c) for c in comments.values())
                 continue
-            error = classify(failure_from_envelope(body, status), stream="posts")
-            if not isinstance(error, ObjectMissing):
-                raise error
-            records.append(_tombstone(conn, ref))
-            records.extend(_tombstone(conn, c) for c in comments[ref.id].values())
+            context = {"page_id": conn.page_id}
+            post = conn.normalised("posts", "post", without_comments(body), context)
+            current = conn.comments_of(body, ref.id)
+            if isinstance(post, Record):
+                post = with_marker(post, current, body)
+            records.append(post)
+            records.extend(current)
+            present = {c.id for c in current}
+            to_confirm.extend(c for cid, c in comments.items() if cid not in present)
         if number == len(chunks) - 1:
-            to_confirm.extend(orphans)
+            to_confirm.extend(stored.orphans)
         records.extend(_confirm(conn, to_confirm))
         yield Batch(records, final=number == len(chunks) - 1)
     if not chunks:
-        yield Batch(_confirm(conn, orphans), final=True)
+        yield Batch(_confirm(conn, stored.orphans), final=True)
 
 
 def _unreadable(conn: FacebookConnector) -> TransientError:
@@ -165,33 +147,21 @@ def _unreadable(conn: FacebookConnector) -> TransientError:
     )
 
 
-def _page_still_readable(conn: FacebookConnector) -> None:
-    """Raise unless the page itself can be read: Graph answers "does not exist" for every
-    object of a page that was unpublished or restricted, which is no deletion."""
-    try:
-        conn.client.request(conn.page_id, {"fields": "id"}, stream="posts")
-    except ObjectMissing:
-        raise _unreadable(conn) from None
-
-
 def _confirm(conn: FacebookConnector, refs: list[ItemRef]) -> list[Entry]:
     """Read comments one by one (in batches): still there, or really gone?"""
     results: list[Entry] = []
     version = conn.client.version
+    url = lambda r: f"{version}/{r.id}?fields={COMMENT_FIELDS}"  # noqa: E731
     for start in range(0, len(refs), BATCH_LIMIT):
-        chunk = refs[start : start + BATCH_LIMIT]
-        answers = conn.client.batch([f"{version}/{r.id}?fields={COMMENT_FIELDS}" for r in chunk])
-        for ref, (status, body) in zip(chunk, answers, strict=True):
-            if status == 200 and isinstance(body, dict) and body.get("id"):
-                context = {"post_id": ref.thread_id or "", "page_id": conn.page_id}
-                results.append(conn.normalised("posts", "comment", body, context))
+        for ref, body in batch_read(conn.client, refs[start : start + BATCH_LIMIT], url,
+                                    dialect=FACEBOOK):  # fmt: skip
+            if body is None:
+                results.append(_tombstone(conn, ref))
                 continue
-            error = classify(failure_from_envelope(body, status), stream="posts")
-            if not isinstance(error, ObjectMissing):
-                raise error
-            results.append(_tombstone(conn, ref))
+            context = {"post_id": ref.thread_id or "", "page_id": conn.page_id}
+            results.append(conn.normalised("posts", "comment", body, context))
     return results
 
 
 def _tombstone(conn: FacebookConnector, ref: ItemRef) -> Tombstone:
-    return Tombstone(platform=conn.platform, account=conn.account.key, kind=ref.kind, id=ref.id)
+    return tombstone(conn.platform, conn.account.key, ref)

@@ -7,9 +7,7 @@ paging as Facebook. Only the name in messages and the platform's own reason code
 
 from __future__ import annotations
 
-import requests
-
-from connectors.meta_graph import Dialect, GraphClient
+from connectors.meta_graph import Dialect
 
 INSTAGRAM = Dialect(
     "Instagram",
@@ -23,9 +21,3 @@ INSTAGRAM = Dialect(
     },
 )
 
-
-def graph_client(
-    token: str, session: requests.Session, *, version: str, timeout: float
-) -> GraphClient:
-    """A Graph client on `session` that speaks as Instagram."""
-    return GraphClient(token, session, version=version, timeout=timeout, dialect=INSTAGRAM)

@@ -26,7 +26,6 @@ from connectors.base import (
     AccountSpec,
     CheckResult,
     Clock,
-    Connector,
     FatalError,
     Normaliser,
     PermissionDenied,
@@ -35,7 +34,7 @@ from connectors.base import (
 )
 from connectors.download import MediaLimits, Sink
 from connectors.instagram import messages, reread
-from connectors.instagram.client import graph_client
+from connectors.instagram.client import INSTAGRAM
 from connectors.instagram.normalize import (
     NORMALISERS,
     PROFILE_FIELDS,
@@ -44,16 +43,15 @@ from connectors.instagram.normalize import (
     media_fields,
     without_edges,
 )
-from connectors.instagram.walks import Entry, created_of, later, page_batch
 from connectors.meta_graph import (
     CursorExpired,
     ObjectMissing,
-    Page,
     TooMuchData,
     epoch,
-    pause_hint,
     token_info,
 )
+from connectors.meta_graph_connector import MIN_PAGE_SIZE, GraphConnector
+from connectors.meta_graph_walks import Entry, created_of, later, nested_edge, page_batch
 from connectors.model import (
     Batch,
     ItemRef,
@@ -63,7 +61,6 @@ from connectors.model import (
     item_id,
 )
 
-MIN_PAGE_SIZE = 5
 LOADER_MODULE = "connectors.instagram.loader"
 LOADER_NORMALISE = "connectors.instagram.loader_normalize"
 
@@ -90,12 +87,10 @@ def _dispatch(kind: str) -> Normaliser:
     return normalise
 
 
-class InstagramConnector(Connector):
+class InstagramConnector(GraphConnector):
     """Reads an Instagram professional account: profile, media with comments and replies, DMs."""
 
     platform: ClassVar[str] = "instagram"
-    default_api_version: ClassVar[str | None] = "v21.0"
-    api_version_pattern: ClassVar[str | None] = r"^v\d+\.\d+$"
     display_name: ClassVar[str] = "Instagram"
     streams: ClassVar[tuple[StreamSpec, ...]] = (
         StreamSpec("profile", "none", timedelta(minutes=60)),
@@ -131,31 +126,23 @@ class InstagramConnector(Connector):
         self.user_id = account.platform_id
         self.username: str | None = None
         self.page_id: str | None = account.options.get("page_id")
-        self.page_size = max(MIN_PAGE_SIZE, min(100, settings.page_size))
-        self.listing_size = 100
-        self.slow_down_at = float(settings.options.get("slow_down_at_percent", 80))
         self.loader: Any = None
         if self.mode == "instaloader":
             self.loader = importlib.import_module(LOADER_MODULE).open_mode(self)
             return
-        self.client = graph_client(
-            account.token.reveal(),
-            session,
-            version=settings.api_version or self.default_api_version or "",
-            timeout=settings.timeout_seconds,
-        )
+        self.open_graph(INSTAGRAM)
 
     # --- bookkeeping -------------------------------------------------------------------------
 
     def request_count(self) -> int:
         """Return how many HTTP requests (a Graph batch counts once) this connector made."""
-        return self.loader.request_count() if self.loader else self.client.requests_made
+        return int(self.loader.request_count()) if self.loader else super().request_count()
 
     def pause_hint(self) -> float:
         """Pace requests as Graph's usage headers near 100 percent; honour the regain hint."""
         if self.loader:
             return float(self.loader.pause_hint())
-        return pause_hint(self.client.usage, self.slow_down_at)
+        return super().pause_hint()
 
     def close(self) -> None:
         """Release the HTTP session (and the instaloader mode's own)."""
@@ -245,9 +232,7 @@ class InstagramConnector(Connector):
         """Stream a file into `sink` (capped, type-checked); return its MIME type."""
         if self.loader:
             return self.loader.download(media, sink, limits)  # type: ignore[no-any-return]
-        return self.client.download(
-            media.source_url, sink, kind=media.kind, declared=media.mime_type, limits=limits
-        )
+        return super().download(media, sink, limits)
 
     # --- the account -------------------------------------------------------------------------
 
@@ -302,7 +287,7 @@ class InstagramConnector(Connector):
             records: list[Entry] = []
             reached = False
             for raw in page.data:
-                created = created_of(raw)
+                created = created_of(raw, "timestamp")
                 if cursor and created and created < cursor:
                     reached = True  # newest first: everything after this is archived
                     break
@@ -373,14 +358,5 @@ class InstagramConnector(Connector):
     def _edge_items(self, nested: dict[str, Any], path: str, fields: Any) -> Iterator[dict]:
         """The items of a nested edge's first page, then of every further page of `path`."""
         edge_data({"edge": nested}, "edge")  # a wrong shape is a TypeError, not "no items"
-        first = Page.from_body(nested)
-        yield from first.data
-        if not first.next_params:
-            return
         params = {"fields": fields(self.page_size), "limit": self.page_size}
-        try:
-            for page in self.client.pages(path, {**params, **first.next_params}, stream="posts"):
-                yield from page.data
-        except CursorExpired:  # an item was deleted under us: list the edge again (deduped)
-            for page in self.client.pages(path, params, stream="posts"):
-                yield from page.data
+        yield from nested_edge(self.client, nested, path, params, stream="posts")

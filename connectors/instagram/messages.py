@@ -7,12 +7,11 @@ gives in detail. Without that permission the stream is reported as denied, never
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from connectors.instagram.normalize import conversation_fields
-from connectors.instagram.walks import Entry, created_of, later, page_batch
+from connectors.meta_graph_walks import Entry, walk_conversations
 from connectors.model import Batch, item_id
 
 if TYPE_CHECKING:
@@ -35,34 +34,18 @@ def walk(conn: InstagramConnector, cursor: str | None, resume: str | None) -> It
 
     Without a configured `page_id` the inbox is the token's own page's (`me`: a page token).
     """
-    state: dict[str, Any] = json.loads(resume) if resume else {}
-    params: dict[str, Any] = {
-        "platform": "instagram",
-        "limit": min(25, conn.page_size),
-        "fields": conversation_fields(DETAIL_LIMIT),
-    }
-    params.update(state.get("next") or {})
-    high: str | None = later(state.get("hw"), cursor)
+
+    def take(conversation: dict[str, Any]) -> list[Entry]:
+        ident = item_id(conversation.get("id"))
+        messages = conversation.get("messages")
+        data = messages.get("data") if isinstance(messages, dict) else None
+        if ident is None or not isinstance(data, list | None):
+            error = "TypeError: the conversation has no id or no messages edge"
+            return [conn.quarantine("messages", conversation, error)]
+        context = conn.context(conversation_id=ident)
+        return [conn.normalised("messages", "message", raw, context) for raw in data or []]
+
+    params = {"platform": "instagram", "limit": min(25, conn.page_size),
+              "fields": conversation_fields(DETAIL_LIMIT)}  # fmt: skip
     path = f"{conn.page_id or 'me'}/conversations"
-    for page in conn.client.pages(path, params, stream="messages"):
-        records: list[Entry] = []
-        reached = False
-        for conversation in page.data:
-            updated = created_of(conversation, "updated_time")
-            if cursor and updated and updated < cursor:
-                reached = True
-                break
-            ident = item_id(conversation.get("id"))
-            messages = conversation.get("messages")
-            data = messages.get("data") if isinstance(messages, dict) else None
-            if ident is None or not isinstance(data, list | None):
-                error = "TypeError: the conversation has no id or no messages edge"
-                records.append(conn.quarantine("messages", conversation, error))
-                continue
-            context = conn.context(conversation_id=ident)
-            for raw in data or []:
-                records.append(conn.normalised("messages", "message", raw, context))
-            high = later(high, updated)
-        yield page_batch(records, page, high, last=reached or page.next_params is None)
-        if reached:
-            return
+    yield from walk_conversations(conn.client, path, params, cursor, resume, take)

@@ -46,6 +46,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from connectors.model import Author, MediaRef, Record, canonical_json, parse_utc
+from connectors.shapes import edge_items
+from connectors.shapes import ident as _ident
+from connectors.shapes import object_field as _node
+from connectors.shapes import text_field as _text
 
 PLATFORM = "instagram"
 WEB = "https://www.instagram.com"
@@ -103,46 +107,18 @@ def change_marker(raw_media: Mapping[str, Any], comments: Iterable[Mapping[str, 
             break
         firsts.append([str(comment.get("id")), comment.get("text"), comment.get("hidden")])
     signal = [raw_media.get("caption"), raw_media.get("comments_count"), firsts]
-    return "ig1:" + hashlib.sha256(canonical_json(signal).encode("utf-8")).hexdigest()[:32]
-
-
-# --- shape checks: a value of the wrong type is an error, never silently stringified ----------
-
-
-def _ident(value: Any, what: str = "id") -> str:
-    """A Graph id (string or integer) as a string; else TypeError."""
-    if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
-        raise TypeError(f"{what} is {type(value).__name__} {value!r:.60}, not an id")
-    return str(value)
-
-
-def _text(raw: Mapping[str, Any], key: str) -> str | None:
-    """An optional text field: a string or absent; anything else is a TypeError."""
-    value = raw.get(key)
-    if value is not None and not isinstance(value, str):
-        raise TypeError(f"{key} is {type(value).__name__}, not text")
-    return value
-
-
-def _node(raw: Mapping[str, Any], key: str) -> dict[str, Any] | None:
-    """An optional object field: a dict or absent."""
-    value = raw.get(key)
-    if value is not None and not isinstance(value, dict):
-        raise TypeError(f"{key} is {type(value).__name__}, not an object")
-    return value
+    text = canonical_json(signal).encode("utf-8", "surrogatepass")  # lone surrogates happen
+    return "ig1:" + hashlib.sha256(text).hexdigest()[:32]
 
 
 def edge_data(raw: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
-    """The items of an optional nested edge (`children`, `comments`, `replies`)."""
-    edge = _node(raw, key)
-    if edge is None:
-        return []
-    data = edge.get("data")
-    if data is None:
-        return []
-    if not isinstance(data, list):
-        raise TypeError(f"{key}.data is {type(data).__name__}, not a list")
-    return [item for item in data if isinstance(item, dict)]
+    """The items of an optional nested edge (`children`, `comments`, `replies`); an item that
+    is not an object is a TypeError."""
+    items = edge_items(raw, key)
+    for item in items:
+        if not isinstance(item, dict):
+            raise TypeError(f"an item of {key} is {type(item).__name__}, not an object")
+    return items
 
 
 def without_edges(raw: Mapping[str, Any], *edges: str) -> dict[str, Any]:

@@ -11,7 +11,6 @@ its post's current comments is read by id, and a tombstone only when Graph says 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -24,8 +23,8 @@ from connectors.instagram.normalize import (
     listing_fields,
     media_fields,
 )
-from connectors.instagram.walks import Entry
-from connectors.meta_graph import BATCH_LIMIT, ObjectMissing, classify, failure_from_envelope
+from connectors.meta_graph import BATCH_LIMIT, ObjectMissing
+from connectors.meta_graph_walks import Entry, Refs, batch_read, tombstone
 from connectors.model import (
     Batch,
     ItemRef,
@@ -51,24 +50,9 @@ def refetch(
     conn: InstagramConnector, refs: Sequence[ItemRef], span: Span | None
 ) -> Iterator[Batch]:
     """Yield the re-read of `refs`: all of them, or with a span only what changed in it."""
-    posts = {r.id: r for r in refs if r.kind == "post"}
-    comments: dict[str, dict[str, ItemRef]] = defaultdict(dict)
-    for ref in refs:
-        if ref.kind in ("comment", "reply"):
-            comments[ref.thread_id or ""][ref.id] = ref
-    orphans = [c for thread, by_id in comments.items() if thread not in posts
-               for c in by_id.values()]  # fmt: skip
-    if span is None:
-        targets = list(posts.values())
-    else:
-        listed = list_span(conn, span)
-        targets = [
-            posts.get(post_id) or ItemRef("post", post_id)
-            for post_id, marker in listed.items()
-            if post_id not in posts or marker is None or posts[post_id].marker != marker
-        ]
-        targets += [ref for post_id, ref in posts.items() if post_id not in listed]
-    yield from _read_posts(conn, targets, comments, orphans)
+    stored = Refs.of(refs)
+    targets = list(stored.posts.values()) if span is None else stored.changed(list_span(conn, span))
+    yield from _read_posts(conn, targets, stored)
 
 
 def list_span(conn: InstagramConnector, span: Span) -> dict[str, str | None]:
@@ -98,65 +82,52 @@ def list_span(conn: InstagramConnector, span: Span) -> dict[str, str | None]:
     return listed
 
 
-def _read_posts(
-    conn: InstagramConnector,
-    targets: list[ItemRef],
-    comments: dict[str, dict[str, ItemRef]],
-    orphans: list[ItemRef],
-) -> Iterator[Batch]:
+def _read_posts(conn: InstagramConnector, targets: list[ItemRef], stored: Refs) -> Iterator[Batch]:
     """Read posts in full by Graph batch, one stored batch per request."""
-    version = conn.client.version
     fields = media_fields(conn.page_size)
     chunks = [targets[i : i + BATCH_LIMIT] for i in range(0, len(targets), BATCH_LIMIT)]
     for number, chunk in enumerate(chunks):
         records: list[Entry] = []
         to_confirm: list[ItemRef] = []
-        answers = conn.client.batch([f"{version}/{p.id}?fields={fields}" for p in chunk])
-        if len(chunk) > 1 and all(status != 200 for status, _ in answers):
-            _account_still_readable(conn)  # "gone" for all may mean the account is hidden
-        for ref, (status, body) in zip(chunk, answers, strict=True):
-            if status == 200 and isinstance(body, dict) and body.get("id"):
-                current = conn.post_with_comments(body, ref.id)
-                records.extend(current)
-                present = {e.id for e in current if isinstance(e, Record)}
-                to_confirm += [c for cid, c in comments[ref.id].items() if cid not in present]
+        read = batch_read(conn.client, chunk, lambda p: _url(conn, p, fields), dialect=INSTAGRAM)
+        if len(chunk) > 1 and all(body is None for _, body in read):
+            conn.still_readable(conn.user_id, _unreadable(conn))  # unlinked: no deletion
+        for ref, body in read:
+            comments = stored.comments.get(ref.id, {})
+            if body is None:
+                records.append(_tombstone(conn, ref))
+                records.extend(_tombstone(conn, c) for c in comments.values())
                 continue
-            _raise_unless_missing(body, status)
-            records.append(_tombstone(conn, ref))
-            records.extend(_tombstone(conn, c) for c in comments[ref.id].values())
+            current = conn.post_with_comments(body, ref.id)
+            records.extend(current)
+            present = {e.id for e in current if isinstance(e, Record)}
+            to_confirm += [c for cid, c in comments.items() if cid not in present]
         if number == len(chunks) - 1:
-            to_confirm.extend(orphans)
+            to_confirm.extend(stored.orphans)
         records.extend(_confirm(conn, to_confirm))
         yield Batch(records, final=number == len(chunks) - 1)
     if not chunks:
-        yield Batch(_confirm(conn, orphans), final=True)
+        yield Batch(_confirm(conn, stored.orphans), final=True)
+
+
+def _url(conn: InstagramConnector, ref: ItemRef, fields: str) -> str:
+    return f"{conn.client.version}/{ref.id}?fields={fields}"
 
 
 def _confirm(conn: InstagramConnector, refs: list[ItemRef]) -> list[Entry]:
     """Read comments by id (in batches): still there (e.g. hidden), or really gone?"""
     results: list[Entry] = []
-    version = conn.client.version
     for start in range(0, len(refs), BATCH_LIMIT):
         chunk = refs[start : start + BATCH_LIMIT]
-        answers = conn.client.batch(
-            [f"{version}/{r.id}?fields={COMMENT_BASE_FIELDS}" for r in chunk]
-        )
-        for ref, (status, body) in zip(chunk, answers, strict=True):
-            if status == 200 and isinstance(body, dict) and body.get("id"):
-                parent = ref.parent_id if ref.kind == "reply" else None
-                context = conn.context(media_id=ref.thread_id or "", parent_id=parent)
-                results.append(conn.normalised("posts", "comment", body, context))
+        url = lambda r: _url(conn, r, COMMENT_BASE_FIELDS)  # noqa: E731
+        for ref, body in batch_read(conn.client, chunk, url, dialect=INSTAGRAM):
+            if body is None:
+                results.append(_tombstone(conn, ref))
                 continue
-            _raise_unless_missing(body, status)
-            results.append(_tombstone(conn, ref))
+            parent = ref.parent_id if ref.kind == "reply" else None
+            context = conn.context(media_id=ref.thread_id or "", parent_id=parent)
+            results.append(conn.normalised("posts", "comment", body, context))
     return results
-
-
-def _raise_unless_missing(body: Any, status: int) -> None:
-    """Raise the typed error of a failed read in a batch, unless it says "gone"."""
-    error = classify(failure_from_envelope(body, status), stream="posts", dialect=INSTAGRAM)
-    if not isinstance(error, ObjectMissing):
-        raise error
 
 
 def _unreadable(conn: InstagramConnector) -> TransientError:
@@ -168,14 +139,5 @@ def _unreadable(conn: InstagramConnector) -> TransientError:
     )
 
 
-def _account_still_readable(conn: InstagramConnector) -> None:
-    """Raise unless the account itself can be read: "does not exist" for every post of an
-    account that was disconnected from its page is no deletion."""
-    try:
-        conn.client.request(conn.user_id, {"fields": "id"}, stream="posts")
-    except ObjectMissing:
-        raise _unreadable(conn) from None
-
-
 def _tombstone(conn: InstagramConnector, ref: ItemRef) -> Tombstone:
-    return Tombstone(platform=conn.platform, account=conn.account.key, kind=ref.kind, id=ref.id)
+    return tombstone(conn.platform, conn.account.key, ref)

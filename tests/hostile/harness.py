@@ -10,7 +10,8 @@ A harness serves one account of its platform from a hostile loopback server and 
   somed at the server (options such as `page_size = 5` go into the platform section);
 - `env`: the environment variables holding the account's (fake) token;
 - `plant_good(posts=5)`: posts with comments and private message threads; `good_ids()` are the
-  ids of every item planted so far that must end up in the archive;
+  ids of every item planted so far that must end up in the archive; `text_field` names the
+  key of a planted post's text in `graph.posts`;
 - `DAMAGES` and `plant_malformed(damage)`: replace one planted item by a damaged copy and
   return a `Damage` saying which item it is, whether the archive must quarantine it
   ("quarantined") or store it repaired ("repaired"), and what the raw item looks like;
@@ -63,6 +64,7 @@ class FacebookHarness:
     platform = "facebook"
     account = "hostile-fb"
     env = {TOKEN_ENV: TOKEN}
+    text_field = "message"  # the key of a planted post's text
 
     def __init__(self) -> None:
         self.graph = HostileGraph()

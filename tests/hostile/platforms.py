@@ -44,6 +44,10 @@ class FacebookHostile:
         """The path pattern under which the media file `name` is served."""
         return rf"/cdn/{name}"
 
+    def media_key(self, name: str) -> str:
+        """The archive's media key of the photo planted as `name` (`add_photo_post`)."""
+        return f"fb:photo-{name}"
+
     def add_posts(self, count: int) -> None:
         """Plant `count` plain posts (newest a day ago)."""
         start = len(self.graph.posts)

@@ -193,11 +193,12 @@ def generate_account(
     return account
 
 
-def demo_account() -> Account:
+def demo_account(now: datetime | None = None) -> Account:
     """A small, realistic Swedish municipal account for `somed demo`: posts of every type,
     comments and replies, one edited caption and one deleted comment already applied."""
+    newest = (now or datetime.now(UTC)).replace(microsecond=0) - timedelta(hours=2)
     account = generate_account(
-        posts=8, comments_per_post=2, replies_per_comment=1, conversations=1,
+        posts=8, comments_per_post=2, replies_per_comment=1, conversations=1, newest=newest,
         user_id="17841400000000042", username="morakommun", page_id="100200300",
     )  # fmt: skip
     account.name, account.website = "Mora kommun", "https://www.mora.se"
