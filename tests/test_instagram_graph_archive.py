@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from instagram_graph_setup import KEY, TOKEN, archived_items, expected_ids, ig_setup  # noqa: F401
 
@@ -157,3 +157,21 @@ def test_a_username_as_id_is_resolved_through_the_linked_page(ig_setup, tmp_path
     setup.config = load_config(setup.config_path)
     assert archive(setup).status == "ok"
     assert account.media[0].id in items(setup)
+
+
+def test_check_names_the_account_and_the_missing_messaging_permission(ig_setup):  # noqa: F811
+    import subprocess
+    import sys
+
+    account = generate_account(posts=2)
+    expires = int((datetime.now(UTC) + timedelta(days=10)).timestamp())
+    setup = ig_setup(account, token=TokenInfo(page_id=account.page_id, messages=False,
+                                              expires_at=expires))  # fmt: skip
+    result = subprocess.run([sys.executable, "-m", "somed", "--lang", "en", "check"],
+                            env=setup.env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"@testkommun ({account.user_id})" in result.stdout
+    assert "No permission for messages." in result.stdout
+    assert "instagram_manage_messages" in result.stdout
+    assert "The token expires" in result.stdout
+    assert TOKEN not in result.stdout + result.stderr

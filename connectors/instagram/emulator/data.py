@@ -153,8 +153,11 @@ def generate_account(
     user_id: str = "17841400000000001",
     username: str = "testkommun",
     page_id: str = "111000111",
+    files_every: int = 1,
 ) -> Account:
-    """An account with every media type, comments with replies, hidden comments and DMs."""
+    """An account with every media type, comments with replies, hidden comments and DMs;
+    with `files_every` > 1 only every so many posts have files (the others are IMAGEs whose
+    file URL Graph leaves out), as the benchmark's account has."""
     newest = newest or datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     account = Account(user_id, username, "Testkommun", "Officiellt konto för Testkommun.",
                       page_id, website="https://www.testkommun.se")  # fmt: skip
@@ -169,6 +172,9 @@ def generate_account(
             media.children = [Media(next_id(), None, t, when, "") for t in ("IMAGE", "VIDEO")]
         if n % 11 == 10:
             media.caption = None  # a post without a caption
+        if n % files_every:
+            media.media_type, media.product_type, media.has_file = "IMAGE", "FEED", False
+            media.children = []
         for c in range(comments_per_post):
             at = when + timedelta(minutes=5 + c)
             visitor = VISITORS[(n + c) % len(VISITORS)]
