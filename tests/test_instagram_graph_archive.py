@@ -32,6 +32,9 @@ def api_requests(emulator, pattern: str = r"/v\d+\.\d+/.*") -> list:
 def test_full_archive_of_500_posts_with_every_comment_and_reply(ig_setup):  # noqa: F811
     account = generate_account(posts=520, comments_per_post=3, replies_per_comment=1,
                                spacing=timedelta(hours=3))  # fmt: skip
+    many = account.media[1]  # more comments than a nested page and a further page hold
+    many.comments += [Comment(f"98{n}", f"Fråga {n}", many.timestamp, "erik_l", "90002")
+                      for n in range(230)]  # fmt: skip
     first = account.media[0].comments[0]  # with more replies than a nested page holds
     first.replies += [Comment(f"99{n}", f"Svar {n}", first.timestamp, "anna.svensson", "90001",
                               parent_id=first.id) for n in range(130)]  # fmt: skip
@@ -41,7 +44,7 @@ def test_full_archive_of_500_posts_with_every_comment_and_reply(ig_setup):  # no
     archived = items(setup)
     assert expected_ids(account) <= set(archived)
     kinds = Counter(i["kind"] for i in archived.values())
-    assert kinds["post"] == 520 and kinds["comment"] == 520 * 3
+    assert kinds["post"] == 520 and kinds["comment"] == 520 * 3 + 230
     assert kinds["reply"] == 520 * 3 + 130 and kinds["profile"] == 1 and kinds["message"] == 6
     assert all(set(RECORD_FIELDS) <= set(i) for i in archived.values())
     assert {i["platform"] for i in archived.values()} == {"instagram"}
@@ -175,3 +178,15 @@ def test_check_names_the_account_and_the_missing_messaging_permission(ig_setup):
     assert "instagram_manage_messages" in result.stdout
     assert "The token expires" in result.stdout
     assert TOKEN not in result.stdout + result.stderr
+
+
+def test_asked_for_less_data_the_walk_halves_its_pages_and_completes(ig_setup):  # noqa: F811
+    account = generate_account(posts=60)
+    setup = ig_setup(account, extra="refetch_window_days = 0")
+    setup.emulator.fail_next(2, "too_much_data")
+    outcome = archive(setup)
+    assert outcome.status == "ok", outcome.message
+    assert expected_ids(account) <= set(items(setup))
+    limits = [int(r.query["limit"]) for r in api_requests(setup.emulator, r".*/media$")
+              if r.status == 200]  # fmt: skip
+    assert limits and max(limits) <= 25  # 100, halved twice
