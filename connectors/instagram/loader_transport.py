@@ -18,6 +18,7 @@ import contextlib
 import contextvars
 import types
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -26,8 +27,17 @@ from instaloader import instaloadercontext
 
 from connectors.netpolicy import NetworkRefused
 
-_WALK: contextvars.ContextVar[requests.Session | None] = contextvars.ContextVar(
-    "instaloader_walk_session", default=None
+
+@dataclass
+class Route:
+    """Where the instaloader requests of one walk go, and how many there were."""
+
+    session: requests.Session
+    requests: int = 0
+
+
+_WALK: contextvars.ContextVar[Route | None] = contextvars.ContextVar(
+    "instaloader_walk", default=None
 )
 
 
@@ -44,8 +54,8 @@ class RoutedAdapter(requests.adapters.BaseAdapter):
         proxies: Any = None,
     ) -> requests.Response:
         """Send `request` through the walk's session (its policy routes it), never directly."""
-        session = _WALK.get()
-        if session is None:
+        route = _WALK.get()
+        if route is None:
             raise NetworkRefused(
                 "instaloader tried to reach the network outside somed's network layer",
                 reason="net.refused",
@@ -53,7 +63,8 @@ class RoutedAdapter(requests.adapters.BaseAdapter):
             )
         # a copy: the network layer rewrites the URL it sends to, while requests keeps the
         # cookies instaloader's session receives under the host instaloader asked for
-        response = session.send(request.copy(), allow_redirects=False, stream=stream)
+        route.requests += 1
+        response = route.session.send(request.copy(), allow_redirects=False, stream=stream)
         response.url = str(request.url)
         response.request = request
         return response
@@ -89,10 +100,14 @@ def install() -> None:
 
 
 @contextlib.contextmanager
-def routing(session: requests.Session) -> Iterator[None]:
-    """Within the block, instaloader's requests in this thread go through `session`."""
+def routing(route: Route) -> Iterator[None]:
+    """Within the block, instaloader's requests in this thread go through `route.session`.
+
+    Hold it around instaloader calls only, never across a `yield`: a walk's generator may be
+    resumed in another thread (the runner's prefetch), whose context does not have it.
+    """
     install()
-    token = _WALK.set(session)
+    token = _WALK.set(route)
     try:
         yield
     finally:

@@ -1,0 +1,366 @@
+"""Instagram mode `instaloader`: a public profile read through instaloader, no API access.
+
+`InstagramConnector` (connector.py) hands every contract call to a `LoaderWalk` when the
+account sets `mode = "instaloader"`; its account keys are `LoaderOptions`. The walk:
+
+- `profile`: the profile page (`Profile.from_username`);
+- `posts`: the profile's timeline newest first, a page (12 posts) per batch, each post with its
+  comments and replies when a login session is given (`session_file`; Instagram shows comments
+  only to logged-in visitors), the cursor the newest `taken_at` seen. Without a session only the
+  timeline's first page is public: a walk that needs more ends `auth_failed`
+  (`instagram.login_required`) after storing what it read. Pinned posts (first in the timeline,
+  out of date order) never end an incremental walk: only an unpinned post at or before the
+  cursor does;
+- `refetch`: lists the timeline again over the refetch window (a post missing from it is read by
+  its id to confirm it is gone), and re-reads the comments of the posts whose change marker
+  (caption and comment count) moved;
+- media through the run's session and `connectors.download` (caps, type checks).
+
+All of instaloader's traffic goes through the run's network layer (`loader_transport`), paced
+durably (`loader_pace`); its failures become typed errors (`loader_context.typed`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from datetime import UTC, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import instaloader.exceptions as il
+from instaloader import Post, Profile
+from pydantic import BaseModel, ConfigDict, Field
+
+from connectors.base import CheckResult, FatalError, StreamSpec
+from connectors.download import MediaLimits, Sink, download
+from connectors.instagram import loader_reread
+from connectors.instagram.loader_context import (
+    INSTALOADER_ERRORS,
+    QuietContext,
+    open_context,
+    typed,
+)
+from connectors.instagram.loader_normalize import is_pinned, marker_of
+from connectors.instagram.loader_pace import PaceFile
+from connectors.instagram.loader_transport import Route, routing
+from connectors.model import (
+    Batch,
+    ItemRef,
+    MediaRef,
+    Quarantined,
+    Record,
+    Span,
+    Tombstone,
+    parse_utc,
+    utc_iso,
+)
+
+if TYPE_CHECKING:
+    from connectors.base import Connector
+
+Entry = Record | Tombstone | Quarantined
+
+# What the web app sends for a profile's posts tab (instaloader 4.16, `Profile.get_posts`): the
+# timeline of a logged-in visitor, and the logged-out one that continues the profile page.
+TIMELINE_DOC = "29104886249145907"
+TIMELINE_KEY = "xdt_api__v1__feed__user_timeline_graphql_connection"
+LOGGED_OUT_DOC = "28904005159232689"
+PAGE_LENGTH = 12
+PACE_FILE_NAME = "instaloader-pace.json"
+
+
+class LoaderOptions(BaseModel):
+    """The account keys of mode `instaloader` (see docs/configuration.md, Instagram)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    session_file: str | None = None  # instaloader's session file: comments need a login
+    session_user: str | None = None  # the session's user name (default: from the file name)
+    pace_file: str | None = None  # where request times are kept (default: the state folder)
+    pace_factor: float = Field(default=1.0, gt=0, le=1000)  # scales instaloader's windows
+    pause_after_429_seconds: float = Field(default=900.0, ge=0)
+    pause_after_wait_seconds: float = Field(default=1800.0, ge=0)
+
+
+def _timeline_variables(username: str) -> dict[str, Any]:
+    return {
+        "data": {
+            "count": PAGE_LENGTH,
+            "include_reel_media_seen_timestamp": True,
+            "include_relationship_info": True,
+            "latest_besties_reel_media": True,
+            "latest_reel_media": True,
+        },
+        "first": PAGE_LENGTH,
+        "include_multi_captions": True,
+        "username": username,
+        "__relay_internal__pv__PolarisMultiCaptionCarouselEnabledrelayprovider": True,
+        "__relay_internal__pv__PolarisShortDramaEnabledrelayprovider": True,
+        "__relay_internal__pv__PolarisSEOIsCrawlerrelayprovider": False,
+        "__relay_internal__pv__PolarisThreadsStyleCommentsEnabledrelayprovider": False,
+        "__relay_internal__pv__PolarisReelsRecoDebugOverlayEnabledrelayprovider": False,
+    }
+
+
+def _paging(after: str) -> dict[str, Any]:
+    return {"after": after, "before": None, "first": PAGE_LENGTH, "last": None}
+
+
+def comment_raw(comment: Any) -> dict[str, Any]:
+    """A `PostComment` or `PostCommentAnswer` as the raw item kept (see loader_normalize)."""
+    owner = comment.owner
+    return {
+        "id": str(comment.id),
+        "text": comment.text,
+        "created_at": int(comment.created_at_utc.replace(tzinfo=UTC).timestamp()),
+        "owner": {"id": str(owner.userid), "username": owner.username},
+        "likes_count": comment.likes_count,
+    }
+
+
+class LoaderWalk:
+    """The instaloader mode of one account's connector (its contract calls, see the module)."""
+
+    streams = (
+        StreamSpec("profile", "none", timedelta(hours=6)),
+        StreamSpec("posts", "timestamp", timedelta(hours=1)),
+    )
+
+    def __init__(self, connector: Connector) -> None:
+        self.connector = connector
+        account = connector.account
+        known = set(LoaderOptions.model_fields)
+        self.options = LoaderOptions.model_validate(
+            {k: v for k, v in account.options.items() if k in known}
+        )
+        self.username = account.platform_id.lstrip("@").lower()
+        self.session = connector.session
+        self.route = Route(self.session)
+        self.pace = PaceFile(self._pace_path(account.options))
+        self._context: QuietContext | None = None
+        self._profile: Profile | None = None
+        self.logged_in = self.options.session_file is not None
+
+    def _pace_path(self, options: dict[str, Any]) -> Path | None:
+        if self.options.pace_file:
+            return Path(self.options.pace_file)
+        state = options.get("state_dir")
+        return Path(state) / PACE_FILE_NAME if state else None
+
+    # --- instaloader, routed and typed -----------------------------------------------------
+
+    @contextlib.contextmanager
+    def calls(self) -> Iterator[QuietContext]:
+        """Run instaloader within the walk's route; what it raises comes out typed."""
+        with routing(self.route):
+            try:
+                yield self.context()
+            except INSTALOADER_ERRORS as exc:
+                raise typed(
+                    exc,
+                    self.session,
+                    self.pace,
+                    pause_429=self.options.pause_after_429_seconds,
+                    pause_wait=self.options.pause_after_wait_seconds,
+                    logged_in=self.logged_in,
+                ) from None
+
+    def context(self) -> QuietContext:
+        """The walk's instaloader context (made on first use)."""
+        if self._context is None:
+            file = self.options.session_file
+            self._context = open_context(
+                self.session,
+                self.pace,
+                pace_factor=self.options.pace_factor,
+                timeout=self.connector.settings.timeout_seconds,
+                session_file=Path(file) if file else None,
+                session_user=self.options.session_user,
+            )
+        return self._context
+
+    def profile(self) -> Profile:
+        """The account's profile (read once per walk)."""
+        if self._profile is None:
+            with self.calls() as context:
+                self._profile = Profile.from_username(context, self.username)
+        return self._profile
+
+    def user_id(self) -> str:
+        """The profile's user id (own comments are told apart by it)."""
+        return str(self.profile()._node.get("pk") or self.profile()._node.get("id"))
+
+    def request_count(self) -> int:
+        """How many requests instaloader made through this walk."""
+        return self.route.requests
+
+    # --- the contract ----------------------------------------------------------------------
+
+    def check(self) -> CheckResult:
+        """Read the profile page; say what the account's session allows."""
+        profile = self.profile()
+        node = profile._node
+        denied = {} if self.logged_in else {
+            "posts": "comments and posts beyond the newest 12 need a session_file"
+        }  # fmt: skip
+        name = node.get("full_name") or self.username
+        return CheckResult(
+            identity=f"{name} (@{node.get('username') or self.username})",
+            allowed_streams=("profile", "posts"),
+            denied=denied,
+        )
+
+    def fetch(self, stream: str, cursor: str | None, resume: str | None = None) -> Iterator[Batch]:
+        """Yield the batches of a `profile` or `posts` walk."""
+        if stream == "profile":
+            raw = dict(self.profile()._node)
+            raw.pop("polaris_ordered_timeline_connection", None)
+            yield Batch([self.connector.normalised("profile", "loader_profile", raw)], final=True)
+        elif stream == "posts":
+            yield from self._posts(cursor, resume)
+        else:
+            raise FatalError(
+                f"the instagram connector (instaloader) has no stream {stream!r}",
+                reason="run.unknown_stream",
+                params={"stream": stream},
+            )
+
+    def _posts(self, cursor: str | None, resume: str | None) -> Iterator[Batch]:
+        state: dict[str, Any] = json.loads(resume) if resume else {}
+        after: str | None = state.get("after")
+        high: str | None = _later(state.get("hw"), cursor)
+        since = parse_utc(cursor)
+        seen: set[str] = set()
+        while True:
+            nodes, after, more = self.timeline_page(after)
+            records: list[Entry] = []
+            reached = False
+            for raw in nodes:
+                post = self.connector.normalised("posts", "loader_post", raw)
+                if not isinstance(post, Record):
+                    records.append(post)
+                    continue
+                if post.id in seen:
+                    continue
+                seen.add(post.id)
+                old = since is not None and post.created_at is not None and post.created_at <= since
+                if old:
+                    reached = reached or not is_pinned(raw)  # a pinned post is out of order
+                    continue
+                records.append(_marked(post, raw))
+                records.extend(self.comments_of(raw, post.id))
+                high = _later(high, utc_iso(post.created_at))
+            last = reached or not more or after is None
+            if last:
+                yield Batch(records, high_water=high, final=True)
+                return
+            yield Batch(records, resume=json.dumps({"after": after, "hw": high}))
+
+    def timeline_page(self, after: str | None) -> tuple[list[dict[str, Any]], str | None, bool]:
+        """One timeline page: raw media objects, the next page's cursor, whether there is one."""
+        profile = self.profile()
+        referer = f"https://www.instagram.com/{self.username}/"
+        with self.calls() as context:
+            if self.logged_in:
+                variables = _timeline_variables(self.username)
+                if after is not None:
+                    variables.update(_paging(after))
+                answer = context.doc_id_graphql_query(TIMELINE_DOC, variables, referer,
+                                                      web_api=True)  # fmt: skip
+                connection = answer["data"][TIMELINE_KEY]
+                nodes = [e["node"] for e in connection["edges"]]
+            else:
+                connection = self._logged_out_page(context, profile, after, referer)
+                nodes = [self._full_media(context, e["node"]["code"]) for e in connection["edges"]]
+        info = connection.get("page_info") or {}
+        return nodes, info.get("end_cursor"), bool(info.get("has_next_page"))
+
+    def _logged_out_page(self, context: QuietContext, profile: Profile, after: str | None,
+                         referer: str) -> dict[str, Any]:  # fmt: skip
+        page = context.get_page_data(f"{self.username}/")
+        user = next((d["xig_user_by_username"] for d in page
+                     if "polaris_ordered_timeline_connection"
+                     in (d.get("xig_user_by_username") or {})), None)  # fmt: skip
+        if user is None:
+            raise il.BadResponseException("the profile page did not contain its posts")
+        if after is None:
+            return user["polaris_ordered_timeline_connection"]
+        variables = {"id": user["id"], "__relay_internal__pv__PolarisSEOIsCrawlerrelayprovider":
+                     False, **_paging(after)}  # fmt: skip
+        answer = context.doc_id_graphql_query(LOGGED_OUT_DOC, variables, referer, web_api=True)
+        return answer["data"]["node"]["polaris_ordered_timeline_connection"]
+
+    @staticmethod
+    def _full_media(context: QuietContext, shortcode: str) -> dict[str, Any]:
+        post = Post.from_shortcode(context, shortcode)
+        return _media_of(post)
+
+    def comments_of(self, raw: dict[str, Any], post_id: str) -> list[Entry]:
+        """A post's comments and replies (none without a session, or when it has none)."""
+        if not self.logged_in or not raw.get("comment_count"):
+            return []
+        records: list[Entry] = []
+        context_ = {"media_id": post_id, "user_id": self.user_id()}
+        with self.calls() as context:
+            post = Post.from_iphone_struct(context, raw)
+            for comment in post.get_comments():
+                item = comment_raw(comment)
+                records.append(self.connector.normalised("posts", "loader_comment", item, context_))
+                for answer in comment.answers:
+                    reply = comment_raw(answer)
+                    records.append(self.connector.normalised(
+                        "posts", "loader_comment", reply, {**context_, "parent_id": item["id"]}
+                    ))  # fmt: skip
+        return records
+
+    # --- re-reading ------------------------------------------------------------------------
+
+    def refetch(self, refs: Sequence[ItemRef], span: Span | None = None) -> Iterator[Batch]:
+        """Current posts and comments of `refs`, tombstones for those gone (see the module)."""
+        yield from loader_reread.refetch(self, refs, span)
+
+    def read_post(self, post_id: str) -> dict[str, Any] | None:
+        """One post read by its id (None: Instagram says it is gone)."""
+        with self.calls() as context:
+            try:
+                post = Post.from_mediaid(context, int(post_id))
+            except il.QueryReturnedNotFoundException:
+                return None
+            except il.BadResponseException as exc:
+                if "metadata failed" in str(exc):  # no item for the shortcode: gone
+                    return None
+                raise
+            return _media_of(post)
+
+    def download(self, media: MediaRef, sink: Sink, limits: MediaLimits) -> str | None:
+        """Stream one file through the run's session (capped, type-checked)."""
+        return download(self.session, media.source_url, sink, kind=media.kind,
+                        declared=media.mime_type, limits=limits)  # fmt: skip
+
+
+# what instaloader adds to a post page's media object (`Post._normalize_post_data`)
+_ADDED = frozenset({
+    "shortcode", "__typename", "is_video", "taken_at_timestamp", "owner", "display_url",
+    "video_url", "video_duration", "video_view_count", "video_play_count", "viewer_has_liked",
+})  # fmt: skip
+
+
+def _media_of(post: Post) -> dict[str, Any]:
+    """The media object Instagram sent for a post, without what instaloader added to it."""
+    node = post._node
+    if isinstance(node.get("iphone_struct"), dict):
+        return node["iphone_struct"]
+    return {k: v for k, v in node.items() if k not in _ADDED and not k.startswith("edge_")}
+
+
+def _marked(post: Record, raw: dict[str, Any]) -> Record:
+    return replace(post, marker=marker_of(raw))
+
+
+def _later(a: str | None, b: str | None) -> str | None:
+    if a is None or b is None:
+        return a or b
+    return max(a, b)

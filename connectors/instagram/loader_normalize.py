@@ -1,0 +1,240 @@
+"""Pure functions: what instaloader reads from Instagram's web API in, somed records out.
+
+Records have the kinds, fields and `extra` keys of graph mode (see `normalize.py`'s docstring);
+ids are Instagram's own (`pk`: the media id, the user id, the comment id), which the web API
+gives where Graph gives its own ids.
+
+The raw items kept beside each record:
+- a post: the media object of Instagram's web/mobile API (`pk`, `code`, `taken_at`,
+  `media_type` 1/2/8, `caption.text`, `user`, `image_versions2`, `video_versions`,
+  `carousel_media`, `product_type`, ...), as instaloader received it for a profile's timeline
+  or a post's page;
+- a comment or reply: `{"id", "text", "created_at" (Unix seconds), "owner": {"id",
+  "username"}, "likes_count"}`, what instaloader's `PostComment`/`PostCommentAnswer` give;
+- the profile: the user object of the profile page (`pk`, `username`, `full_name`,
+  `biography`, `external_url`, `profile_pic_url`, counts).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from connectors.model import Author, MediaRef, Record, canonical_json
+
+PLATFORM = "instagram"
+WEB = "https://www.instagram.com"
+MEDIA_TYPES = {1: "IMAGE", 2: "VIDEO", 8: "CAROUSEL_ALBUM"}
+PRODUCT_TYPES = {"feed": "FEED", "carousel_container": "FEED", "clips": "REELS", "igtv": "IGTV"}
+
+
+def _ident(value: Any, what: str = "id") -> str:
+    """An Instagram id (string or integer) as a string; else TypeError."""
+    if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
+        raise TypeError(f"{what} is {type(value).__name__} {value!r:.60}, not an id")
+    return str(value)
+
+
+def _text(raw: Mapping[str, Any], key: str) -> str | None:
+    """An optional text field: a string or absent; anything else is a TypeError."""
+    value = raw.get(key)
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{key} is {type(value).__name__}, not text")
+    return value
+
+
+def _node(raw: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """An optional object field: a dict, or {} when absent or null."""
+    value = raw.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TypeError(f"{key} is {type(value).__name__}, not an object")
+    return value
+
+
+def epoch(value: Any, what: str = "taken_at") -> datetime:
+    """Unix seconds as an aware UTC datetime; else TypeError."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{what} is {type(value).__name__} {value!r:.40}, not Unix seconds")
+    return datetime.fromtimestamp(value, UTC)
+
+
+def _first_url(items: Any, what: str) -> str | None:
+    """The URL of the first (largest) version in a list of `{"url", ...}` versions."""
+    if items is None:
+        return None
+    if not isinstance(items, list):
+        raise TypeError(f"{what} is {type(items).__name__}, not a list")
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("url"), str) and item["url"]:
+            return item["url"]
+    return None
+
+
+def _files(raw: Mapping[str, Any], ident: str) -> tuple[list[MediaRef], bool]:
+    """The files of one media object or carousel child: image, or video and its cover."""
+    image = _first_url(_node(raw, "image_versions2").get("candidates"), "image_versions2")
+    video_kind = raw.get("media_type") == 2
+    if not video_kind:
+        return ([MediaRef(f"ig:media:{ident}", image, "image")] if image else []), False
+    refs: list[MediaRef] = []
+    video = _first_url(raw.get("video_versions"), "video_versions")
+    if video:
+        refs.append(MediaRef(f"ig:media:{ident}", video, "video"))
+    if image:
+        refs.append(MediaRef(f"ig:thumb:{ident}", image, "video_thumbnail"))
+    return refs, not video
+
+
+def media_id(raw: Mapping[str, Any]) -> str:
+    """A media object's id: `pk`, or the first part of `id` ("{pk}_{user id}")."""
+    if raw.get("pk") is not None:
+        return _ident(raw["pk"], "pk")
+    return _ident(raw.get("id"), "id").split("_", 1)[0]
+
+
+def is_pinned(raw: Mapping[str, Any]) -> bool:
+    """True when the profile shows this post pinned at the top of its timeline."""
+    return bool(raw.get("timeline_pinned_user_ids")) or bool(raw.get("pinned_for_users"))
+
+
+def marker_of(raw: dict[str, Any]) -> str:
+    """A post's change signal in a timeline listing: its caption and comment count."""
+    caption = raw.get("caption") if isinstance(raw.get("caption"), dict) else {}
+    signal = [caption.get("text"), raw.get("comment_count")]
+    return "il1:" + hashlib.sha256(canonical_json(signal).encode("utf-8")).hexdigest()[:32]
+
+
+def normalize_post(raw: dict[str, Any], *, account: str) -> Record:
+    """A media object (image, video, reel, carousel with every child) as a post record."""
+    ident = media_id(raw)
+    kind = raw.get("media_type")
+    if kind not in MEDIA_TYPES:
+        raise ValueError(f"unknown media_type {kind!r}")
+    code = _text(raw, "code") or _text(raw, "shortcode")
+    extra: dict[str, Any] = {"media_type": MEDIA_TYPES[kind]}
+    product = _text(raw, "product_type")
+    if product:
+        extra["media_product_type"] = PRODUCT_TYPES.get(product, product.upper())
+    if code:
+        extra["shortcode"] = code
+    media, missing = _files(raw, ident) if kind != 8 else ([], False)
+    children = []
+    carousel = raw.get("carousel_media") or []
+    if not isinstance(carousel, list):
+        raise TypeError(f"carousel_media is {type(carousel).__name__}, not a list")
+    for n, child in enumerate(c for c in carousel if isinstance(c, dict)):
+        child_id = media_id(child) if child.get("pk") or child.get("id") else f"{ident}_{n}"
+        refs, child_missing = _files(child, child_id)
+        media += refs
+        missing = missing or child_missing
+        children.append({"id": child_id, "media_type": MEDIA_TYPES.get(child.get("media_type"))})
+    if children:
+        extra["children"] = children
+    if missing:
+        extra["media_url_missing"] = True
+    if raw.get("comments_disabled") is True:
+        extra["comments_disabled"] = True
+    user = _node(raw, "user") or _node(raw, "owner")
+    user_id = user.get("pk", user.get("id"))
+    return Record(
+        platform=PLATFORM,
+        account=account,
+        kind="post",
+        id=ident,
+        parent_id=None,
+        thread_id=ident,
+        direction="own",
+        author=Author(_ident(user_id, "user.pk") if user_id is not None else None,
+                      _text(user, "username")),  # fmt: skip
+        text=_text(_node(raw, "caption"), "text"),
+        created_at=epoch(raw.get("taken_at", raw.get("taken_at_timestamp"))),
+        url=f"{WEB}/p/{code}/" if code else None,
+        media=tuple(media),
+        extra=extra,
+        raw=raw,
+    )
+
+
+def normalize_comment(
+    raw: dict[str, Any], *, media_id: str, user_id: str, account: str,
+    parent_id: str | None = None,
+) -> Record:  # fmt: skip
+    """A comment on a post, or (with `parent_id`) a reply to a comment."""
+    owner = _node(raw, "owner")
+    author_id = owner.get("id")
+    author = Author(
+        _ident(author_id, "owner.id") if author_id is not None else None, _text(owner, "username")
+    )
+    return Record(
+        platform=PLATFORM,
+        account=account,
+        kind="reply" if parent_id else "comment",
+        id=_ident(raw.get("id")),
+        parent_id=parent_id or media_id,
+        thread_id=media_id,
+        direction="own" if author.id == user_id else "incoming",
+        author=author,
+        text=_text(raw, "text"),
+        created_at=epoch(raw.get("created_at"), "created_at"),
+        extra={} if owner else {"author_hidden": True},
+        raw=raw,
+    )
+
+
+def normalize_profile(raw: dict[str, Any], *, account: str) -> Record:
+    """The profile (from its page) as a record; counts stay in `raw`."""
+    ident = _ident(raw.get("pk", raw.get("id")), "pk")
+    username = _text(raw, "username")
+    extra: dict[str, Any] = {}
+    for key, name in (("username", "username"), ("full_name", "name"), ("external_url", "website")):
+        if _text(raw, key):
+            extra[name] = raw[key]
+    picture = _text(raw, "profile_pic_url_hd") or _text(raw, "profile_pic_url")
+    media: tuple[MediaRef, ...] = ()
+    if picture:
+        media = (MediaRef("ig:profile:" + urlsplit(picture).path, picture, "profile_picture"),)
+    return Record(
+        platform=PLATFORM,
+        account=account,
+        kind="profile",
+        id=ident,
+        parent_id=None,
+        thread_id=None,
+        direction="own",
+        author=Author(ident, username),
+        text=_text(raw, "biography"),
+        created_at=None,
+        url=f"{WEB}/{username}/" if username else None,
+        media=media,
+        extra=extra,
+        raw=raw,
+    )
+
+
+# --- the normaliser registry: (raw, context, account) -> Record; names apart from graph's ----
+
+
+def _post(raw: Any, context: Mapping[str, Any], account: str) -> Record:
+    return normalize_post(raw, account=account)
+
+
+def _comment(raw: Any, context: Mapping[str, Any], account: str) -> Record:
+    return normalize_comment(
+        raw,
+        media_id=context["media_id"],
+        user_id=context["user_id"],
+        account=account,
+        parent_id=context.get("parent_id"),
+    )
+
+
+def _profile(raw: Any, context: Mapping[str, Any], account: str) -> Record:
+    return normalize_profile(raw, account=account)
+
+
+LOADER_NORMALISERS = {"loader_post": _post, "loader_comment": _comment, "loader_profile": _profile}
