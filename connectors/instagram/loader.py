@@ -26,7 +26,7 @@ import contextlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import UTC, timedelta
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +34,7 @@ import instaloader.exceptions as il
 from instaloader import Post, Profile
 from pydantic import BaseModel, ConfigDict, Field
 
-from connectors.base import CheckResult, FatalError, StreamSpec
+from connectors.base import CheckResult, FatalError, PermissionDenied
 from connectors.download import MediaLimits, Sink, download
 from connectors.instagram import loader_reread
 from connectors.instagram.loader_context import (
@@ -70,6 +70,7 @@ TIMELINE_KEY = "xdt_api__v1__feed__user_timeline_graphql_connection"
 LOGGED_OUT_DOC = "28904005159232689"
 PAGE_LENGTH = 12
 PACE_FILE_NAME = "instaloader-pace.json"
+MODE = {"mode": "instaloader"}  # in every normaliser context: the connector picks our normalisers
 
 
 class LoaderOptions(BaseModel):
@@ -121,13 +122,13 @@ def comment_raw(comment: Any) -> dict[str, Any]:
     }
 
 
+def open_mode(connector: Connector) -> LoaderWalk:
+    """The instaloader mode of `connector` (InstagramConnector hands it every contract call)."""
+    return LoaderWalk(connector)
+
+
 class LoaderWalk:
     """The instaloader mode of one account's connector (its contract calls, see the module)."""
-
-    streams = (
-        StreamSpec("profile", "none", timedelta(hours=6)),
-        StreamSpec("posts", "timestamp", timedelta(hours=1)),
-    )
 
     def __init__(self, connector: Connector) -> None:
         self.connector = connector
@@ -197,6 +198,16 @@ class LoaderWalk:
         """How many requests instaloader made through this walk."""
         return self.route.requests
 
+    def pause_hint(self) -> float:
+        """No pause between batches: the pacing raises `RateLimited` when one is due."""
+        return 0.0
+
+    def close(self) -> None:
+        """Close instaloader's own session (the run's session is the connector's to close)."""
+        if self._context is not None:
+            with routing(self.route):
+                self._context.close()
+
     # --- the contract ----------------------------------------------------------------------
 
     def check(self) -> CheckResult:
@@ -218,9 +229,15 @@ class LoaderWalk:
         if stream == "profile":
             raw = dict(self.profile()._node)
             raw.pop("polaris_ordered_timeline_connection", None)
-            yield Batch([self.connector.normalised("profile", "loader_profile", raw)], final=True)
+            yield Batch([self.connector.normalised("profile", "profile", raw, MODE)], final=True)
         elif stream == "posts":
             yield from self._posts(cursor, resume)
+        elif stream == "messages":
+            raise PermissionDenied(
+                "messages",
+                "direct messages are read in graph mode only (instaloader reads public profiles)",
+                reason="instagram.loader_no_messages",
+            )
         else:
             raise FatalError(
                 f"the instagram connector (instaloader) has no stream {stream!r}",
@@ -239,7 +256,7 @@ class LoaderWalk:
             records: list[Entry] = []
             reached = False
             for raw in nodes:
-                post = self.connector.normalised("posts", "loader_post", raw)
+                post = self.connector.normalised("posts", "post", raw, MODE)
                 if not isinstance(post, Record):
                     records.append(post)
                     continue
@@ -303,16 +320,16 @@ class LoaderWalk:
         if not self.logged_in or not raw.get("comment_count"):
             return []
         records: list[Entry] = []
-        context_ = {"media_id": post_id, "user_id": self.user_id()}
+        context_ = {**MODE, "media_id": post_id, "user_id": self.user_id()}
         with self.calls() as context:
             post = Post.from_iphone_struct(context, raw)
             for comment in post.get_comments():
                 item = comment_raw(comment)
-                records.append(self.connector.normalised("posts", "loader_comment", item, context_))
+                records.append(self.connector.normalised("posts", "comment", item, context_))
                 for answer in comment.answers:
                     reply = comment_raw(answer)
                     records.append(self.connector.normalised(
-                        "posts", "loader_comment", reply, {**context_, "parent_id": item["id"]}
+                        "posts", "comment", reply, {**context_, "parent_id": item["id"]}
                     ))  # fmt: skip
         return records
 

@@ -216,7 +216,8 @@ def normalize_profile(raw: dict[str, Any], *, account: str) -> Record:
     )
 
 
-# --- the normaliser registry: (raw, context, account) -> Record; names apart from graph's ----
+# --- the normaliser registry (raw, context, account) -> Record, by graph mode's kind names; the
+# connector picks it for items whose context says `"mode": "instaloader"` ----------------------
 
 
 def _post(raw: Any, context: Mapping[str, Any], account: str) -> Record:
@@ -237,4 +238,4 @@ def _profile(raw: Any, context: Mapping[str, Any], account: str) -> Record:
     return normalize_profile(raw, account=account)
 
 
-LOADER_NORMALISERS = {"loader_post": _post, "loader_comment": _comment, "loader_profile": _profile}
+NORMALISERS = {"post": _post, "comment": _comment, "profile": _profile}

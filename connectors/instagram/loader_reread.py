@@ -43,7 +43,7 @@ def refetch(walk: LoaderWalk, refs: Sequence[ItemRef], span: Span | None) -> Ite
             gone += [Tombstone(platform, account, r.kind, r.id) for r in replies[post_id]]
             yield Batch(gone)
             continue
-        record = walk.connector.normalised("posts", "loader_post", raw)
+        record = walk.connector.normalised("posts", "post", raw, {"mode": "instaloader"})
         if isinstance(record, Record):
             record = replace(record, marker=marker_of(raw))
         entries: list[Entry] = [record]
