@@ -160,6 +160,7 @@ class LoaderWalk:
             try:
                 yield self.context()
             except INSTALOADER_ERRORS as exc:
+                self.pace.save()
                 raise typed(
                     exc,
                     self.session,
@@ -203,7 +204,8 @@ class LoaderWalk:
         return 0.0
 
     def close(self) -> None:
-        """Close instaloader's own session (the run's session is the connector's to close)."""
+        """Save the pacing; close instaloader's session (the run's is the connector's)."""
+        self.pace.save()
         if self._context is not None:
             with routing(self.route):
                 self._context.close()
@@ -270,6 +272,7 @@ class LoaderWalk:
                 records.append(_marked(post, raw))
                 records.extend(self.comments_of(raw, post.id))
                 high = _later(high, utc_iso(post.created_at))
+            self.pace.save()
             last = reached or not more or after is None
             if last:
                 yield Batch(records, high_water=high, final=True)

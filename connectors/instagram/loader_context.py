@@ -28,7 +28,7 @@ from connectors.instagram.loader_pace import PacedController, PaceFile
 log = logging.getLogger("connectors.instagram.loader")
 
 CHALLENGES = ("checkpoint_required", "challenge_required", "feedback_required")
-SESSION_COOKIES = ("sessionid", "csrftoken", "ds_user_id", "mid", "ig_did", "rur", "shbid", "shbts")
+SESSION_COOKIES = ("sessionid", "csrftoken")  # the credentials (ds_user_id is the public user id)
 
 
 class ObjectGone(Exception):

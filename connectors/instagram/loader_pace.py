@@ -9,7 +9,8 @@ together 275 in 10 minutes, `i.instagram.com` 199 in 30 minutes), scaled by the 
 
 - loads the recent request times, and the time before which Instagram asked us not to come back
   (after a 429 or a 401 "Please wait a few minutes"), from `PaceFile` at the start of a walk, and
-  writes them back after every request (a small JSON file, atomically replaced; no secrets);
+  writes them back as the walk goes (at most every second, at the end of every batch and at
+  once when Instagram asks us to wait; a small JSON file, atomically replaced; no secrets);
 - never sleeps (a connector never does): where instaloader would wait, it raises
   `RateLimited(retry_after)` and the runner decides whether to wait or to end the run.
 """
@@ -35,6 +36,8 @@ GRAPHQL_WINDOW, GRAPHQL_COUNT = 600.0, 275
 IPHONE_WINDOW, IPHONE_COUNT = 1800.0, 199
 UNTRACKED = ("iphone", "other")  # instaloader's query types that are not GraphQL queries
 
+SAVE_EVERY = 1.0  # seconds between saves during a walk (and at its end, and on a hold-off)
+
 Wall = Callable[[], float]
 
 
@@ -46,6 +49,7 @@ class PaceFile:
         self.wall = wall
         self.queries: dict[str, list[float]] = {}  # wall-clock seconds
         self.not_before = 0.0
+        self.saved_at = float("-inf")
         self.load()
 
     def load(self) -> None:
@@ -72,9 +76,10 @@ class PaceFile:
 
     def save(self) -> None:
         """Write the file atomically (nothing when no path is configured)."""
+        self.saved_at = self.wall()
         if self.path is None:
             return
-        horizon = self.wall() - HOUR
+        horizon = self.saved_at - HOUR
         data = {
             "queries": {k: [t for t in v if t > horizon] for k, v in self.queries.items()},
             "not_before": self.not_before,
@@ -91,9 +96,11 @@ class PaceFile:
             raise
 
     def record(self, query_type: str) -> None:
-        """Note one request of `query_type` now, and save."""
-        self.queries.setdefault(query_type, []).append(self.wall())
-        self.save()
+        """Note one request of `query_type` now; save when the last save is a while ago."""
+        now = self.wall()
+        self.queries.setdefault(query_type, []).append(now)
+        if now - self.saved_at >= SAVE_EVERY:
+            self.save()
 
     def hold_off(self, seconds: float) -> None:
         """Instagram asked us to stay away `seconds`: no request before then, even after a

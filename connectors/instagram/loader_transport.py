@@ -78,6 +78,7 @@ class RoutedSession(requests.Session):
 
     def __init__(self) -> None:
         super().__init__()
+        self.trust_env = False  # proxies and certificates are the network layer's business
         self.adapters.clear()
         adapter = RoutedAdapter()
         for scheme in ("https://", "http://"):

@@ -25,6 +25,7 @@ known there is sent to the login page. Fault kinds, in Instagram's own answers: 
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from typing import Any, ClassVar
@@ -78,7 +79,7 @@ class WebEmulator(Emulator):
 
     def logged_in(self, request: Request) -> bool | None:
         """True for a known session, False for none, None for one Instagram does not know."""
-        session = request.cookies.get("sessionid", "")
+        session = request.cookies.get("sessionid", "") or _bearer_session(request)
         if not session:
             return False
         return True if session in self.sessions else None
@@ -290,6 +291,18 @@ def _embedded(data: dict[str, Any]) -> dict[str, Any]:
     return {"require": [["ScheduledServerJS", "handle", None, [{"__bbox": {"require": [
         ["RelayPrefetchedStreamCache", "next", [], ["adp_PolarisProfile", {"__bbox": {
             "complete": True, "result": {"data": data}}}]]]}}]]]}  # fmt: skip
+
+
+def _bearer_session(request: Request) -> str:
+    """The sessionid in the mobile API's `Authorization: Bearer IGT:2:{base64 JSON}`."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer IGT:2:"):
+        return ""
+    try:
+        data = json.loads(base64.b64decode(header.removeprefix("Bearer IGT:2:")))
+    except ValueError:
+        return ""
+    return str(data.get("sessionid") or "") if isinstance(data, dict) else ""
 
 
 def _fail(status: int, message: str) -> Response:
