@@ -30,9 +30,9 @@ import json
 import re
 from typing import Any, ClassVar
 
-from connectors.emulation import CursorCodec, Emulator, InvalidCursor, json_response, media_bytes
 from werkzeug.wrappers import Request, Response
 
+from connectors.emulation import CursorCodec, Emulator, InvalidCursor, json_response, media_bytes
 from connectors.instagram.emulator.web_data import VIEWER_PK, WebAccount, WebPost, seeded
 
 WWW = "https://www.instagram.com"
