@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
@@ -58,6 +59,9 @@ class AccountSpec:
     options: dict[str, Any] = field(default_factory=dict)
     # extra credentials the connector declares in `secret_names`, as far as the account sets them
     secrets: dict[str, Secret] = field(default_factory=dict)
+    # a folder of the archive for the connector's own durable state that is no secret (e.g. when
+    # the platform allows the next request); None: keep nothing across runs
+    state_dir: Path | None = None
 
 
 @dataclass(frozen=True)

@@ -563,6 +563,7 @@ class Config(_Model):
                 "streams": streams,
             },
             secrets=self.secrets(key),
+            state_dir=self.storage_dir / "state" / account.key,
         )
 
     def platform_settings(self, platform: str) -> PlatformSettings:

@@ -140,16 +140,15 @@ class LoaderWalk:
         self.username = account.platform_id.lstrip("@").lower()
         self.session = connector.session
         self.route = Route(self.session)
-        self.pace = PaceFile(self._pace_path(account.options))
+        self.pace = PaceFile(self._pace_path(account.state_dir))
         self._context: QuietContext | None = None
         self._profile: Profile | None = None
         self.logged_in = self.options.session_file is not None
 
-    def _pace_path(self, options: dict[str, Any]) -> Path | None:
+    def _pace_path(self, state_dir: Path | None) -> Path | None:
         if self.options.pace_file:
             return Path(self.options.pace_file)
-        state = options.get("state_dir")
-        return Path(state) / PACE_FILE_NAME if state else None
+        return state_dir / PACE_FILE_NAME if state_dir else None
 
     # --- instaloader, routed and typed -----------------------------------------------------
 
