@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Any, ClassVar, Literal
 
 import requests
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from connectors.base import (
     AccountSpec,
@@ -35,6 +35,7 @@ from connectors.base import (
 from connectors.download import MediaLimits, Sink
 from connectors.instagram import messages, reread
 from connectors.instagram.client import INSTAGRAM
+from connectors.instagram.loader_options import LoaderOptions
 from connectors.instagram.normalize import (
     NORMALISERS,
     PROFILE_FIELDS,
@@ -65,8 +66,8 @@ LOADER_MODULE = "connectors.instagram.loader"
 LOADER_NORMALISE = "connectors.instagram.loader_normalize"
 
 
-class InstagramOptions(BaseModel):
-    """The Instagram keys of an `[[accounts]]` table (instaloader mode adds its own here)."""
+class InstagramOptions(LoaderOptions):
+    """The Instagram keys of an `[[accounts]]` table (instaloader mode's from LoaderOptions)."""
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
     mode: Literal["graph", "instaloader"] = "graph"

@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 
 import instaloader.exceptions as il
 from instaloader import Post, Profile
-from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.base import CheckResult, FatalError, PermissionDenied
 from connectors.download import MediaLimits, Sink, download
@@ -44,6 +43,7 @@ from connectors.instagram.loader_context import (
     typed,
 )
 from connectors.instagram.loader_normalize import is_pinned, marker_of
+from connectors.instagram.loader_options import LoaderOptions
 from connectors.instagram.loader_pace import PaceFile
 from connectors.instagram.loader_transport import Route, routing
 from connectors.model import (
@@ -71,19 +71,6 @@ LOGGED_OUT_DOC = "28904005159232689"
 PAGE_LENGTH = 12
 PACE_FILE_NAME = "instaloader-pace.json"
 MODE = {"mode": "instaloader"}  # in every normaliser context: the connector picks our normalisers
-
-
-class LoaderOptions(BaseModel):
-    """The account keys of mode `instaloader` (see docs/configuration.md, Instagram)."""
-
-    model_config = ConfigDict(strict=True, extra="forbid")
-
-    session_file: str | None = None  # instaloader's session file: comments need a login
-    session_user: str | None = None  # the session's user name (default: from the file name)
-    pace_file: str | None = None  # where request times are kept (default: the state folder)
-    pace_factor: float = Field(default=1.0, gt=0, le=1000)  # scales instaloader's windows
-    pause_after_429_seconds: float = Field(default=900.0, ge=0)
-    pause_after_wait_seconds: float = Field(default=1800.0, ge=0)
 
 
 def _timeline_variables(username: str) -> dict[str, Any]:
@@ -143,6 +130,7 @@ class LoaderWalk:
         self.pace = PaceFile(self._pace_path(account.state_dir))
         self._context: QuietContext | None = None
         self._profile: Profile | None = None
+        self._page: tuple[str | None, tuple[list[dict[str, Any]], str | None, bool]] | None = None
         self.logged_in = self.options.session_file is not None
 
     def _pace_path(self, state_dir: Path | None) -> Path | None:
@@ -247,16 +235,22 @@ class LoaderWalk:
             )
 
     def _posts(self, cursor: str | None, resume: str | None) -> Iterator[Batch]:
+        """The timeline newest first; a batch ends after each post whose comments cost requests
+        (and at a page's end), so a retry after a fault repeats little: the resume point names
+        the page and how many of its posts are stored."""
         state: dict[str, Any] = json.loads(resume) if resume else {}
         after: str | None = state.get("after")
+        skip = int(state.get("skip") or 0)
         high: str | None = _later(state.get("hw"), cursor)
         since = parse_utc(cursor)
         seen: set[str] = set()
         while True:
-            nodes, after, more = self.timeline_page(after)
+            nodes, following, more = self.timeline_page(after)
             records: list[Entry] = []
             reached = False
-            for raw in nodes:
+            for index, raw in enumerate(nodes):
+                if index < skip:
+                    continue
                 post = self.connector.normalised("posts", "post", raw, MODE)
                 if not isinstance(post, Record):
                     records.append(post)
@@ -266,20 +260,38 @@ class LoaderWalk:
                 seen.add(post.id)
                 old = since is not None and post.created_at is not None and post.created_at <= since
                 if old:
-                    reached = reached or not is_pinned(raw)  # a pinned post is out of order
+                    reached = not is_pinned(raw)  # a pinned post is out of date order
+                    if reached:
+                        break
                     continue
+                made = self.route.requests
                 records.append(_marked(post, raw))
                 records.extend(self.comments_of(raw, post.id))
                 high = _later(high, utc_iso(post.created_at))
+                if self.route.requests > made and index + 1 < len(nodes):
+                    self.pace.save()
+                    resume = {"after": after, "skip": index + 1, "hw": high}
+                    yield Batch(records, resume=json.dumps(resume))
+                    records = []
             self.pace.save()
-            last = reached or not more or after is None
-            if last:
+            if reached or not more or following is None:
                 yield Batch(records, high_water=high, final=True)
                 return
+            after, skip = following, 0
             yield Batch(records, resume=json.dumps({"after": after, "hw": high}))
 
     def timeline_page(self, after: str | None) -> tuple[list[dict[str, Any]], str | None, bool]:
-        """One timeline page: raw media objects, the next page's cursor, whether there is one."""
+        """One timeline page: raw media objects, the next page's cursor, whether there is one.
+
+        The last page read is kept, so a walk resumed after a fault does not read it again.
+        """
+        if self._page is not None and self._page[0] == after:
+            return self._page[1]
+        page = self._read_page(after)
+        self._page = (after, page)
+        return page
+
+    def _read_page(self, after: str | None) -> tuple[list[dict[str, Any]], str | None, bool]:
         profile = self.profile()
         referer = f"https://www.instagram.com/{self.username}/"
         with self.calls() as context:

@@ -265,12 +265,13 @@ class WebAccount:
 
 
 def seeded(posts: int = 30, *, seed: int = 6, comments: int = 2, replies: int = 1,
-           pinned: int = 1, busy_every: int = 25,
+           pinned: int = 1, busy_every: int = 25, commented_every: int = 1,
            newest: datetime | None = None) -> WebAccount:  # fmt: skip
     """An account with `posts` posts (one a day back from `newest`), most with comments.
 
     The oldest `pinned` posts are pinned (shown first); every `busy_every`-th post has more
-    comments than a page holds (read through the mobile API); a few are videos and carousels.
+    comments than a page holds (read through the mobile API); only every `commented_every`-th
+    post has comments at all; a few are videos and carousels.
     """
     rng = random.Random(seed)
     account = WebAccount()
@@ -282,7 +283,7 @@ def seeded(posts: int = 30, *, seed: int = 6, comments: int = 2, replies: int = 
         post = account.add_post(taken, caption if n % 17 != 5 else None, kind,
                                 children=3 if kind == 8 else 0, pinned=n < pinned)  # fmt: skip
         count = comments * 8 if busy_every and n % busy_every == 4 else comments
-        if n % 6 == 1:
+        if n % 6 == 1 or n % commented_every:
             count = 0
         for c in range(count):
             when = taken + timedelta(minutes=10 + c)

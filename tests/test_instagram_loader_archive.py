@@ -1,0 +1,92 @@
+"""Instagram mode instaloader end to end: instaloader unmocked over real HTTP to its emulator."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from instagram_loader_setup import KEY, archive, expected_ids, il_setup, items  # noqa: F401
+
+from connectors.emulation import FaultPlan
+from connectors.instagram.emulator.web_data import USER_PK, seeded
+from storage import queries
+from storage.db import connect
+
+
+def test_full_archive_of_500_posts_with_comments_and_replies(il_setup):
+    account = seeded(510, comments=3, replies=1, busy_every=50, commented_every=5)
+    setup = il_setup(account)
+    outcome = archive(setup)
+    assert outcome.status == "ok", outcome.message
+    archived = items(setup)
+    want = expected_ids(account)
+    assert len(want) > 800
+    assert want <= set(archived)
+    kinds = {i["kind"] for i in archived.values()}
+    assert kinds == {"profile", "post", "comment", "reply"}
+    replies = [i for i in archived.values() if i["kind"] == "reply"]
+    assert replies and all(archived[r["parent_id"]]["kind"] == "comment" for r in replies)
+    assert {i["direction"] for i in replies} == {"own"}
+    assert all(i["platform"] == "instagram" for i in archived.values())
+    assert archived[str(USER_PK)]["kind"] == "profile"
+    with_media = [i for i in archived.values() if i["media"]]
+    assert with_media and all(m["sha256"] for i in with_media for m in i["media"] if m.get("path"))
+    db = connect(setup.config.db_path)
+    assert queries.get_cursor(db, KEY, "posts") is not None
+    db.close()
+
+
+def test_edits_become_versions_and_deletions_tombstones(il_setup):
+    account = seeded(40)
+    setup = il_setup(account)
+    assert archive(setup).status == "ok"
+    live = account.timeline()
+    edited, deleted = live[3], live[5]
+    commented = next(p for p in live[6:] if p.live_comments())
+    gone_comment = commented.live_comments()[0]
+    account.edit(edited.pk, "Rättelse: simhallen öppnar på lördag.")
+    account.delete(deleted.pk)
+    account.delete_comment(commented, gone_comment.pk)
+    outcome = archive(setup)
+    assert outcome.status == "ok", outcome.message
+    archived = items(setup)
+    post = archived[str(edited.pk)]
+    assert post["text"] == "Rättelse: simhallen öppnar på lördag."
+    assert post["versions"] and post["versions"][0]["text"] != post["text"]
+    assert archived[str(deleted.pk)]["deleted_at"] is not None
+    assert archived[str(deleted.pk)]["text"] is not None  # nothing archived is lost
+    assert all(archived[str(c.pk)]["deleted_at"] for c in deleted.comments)
+    assert archived[str(gone_comment.pk)]["deleted_at"] is not None
+    assert archived[str(commented.pk)]["deleted_at"] is None
+
+
+def test_a_fifth_of_requests_throttled_or_failing_still_archives_everything(il_setup):
+    account = seeded(120)
+    plan = FaultPlan(rate=0.2, kinds=("throttle", "please_wait", "server_error"), seed=7)
+    setup = il_setup(account, faults=plan)
+    outcome = archive(setup)
+    assert outcome.status == "ok", outcome.message
+    assert expected_ids(account) <= set(items(setup))
+    faulted = [r for r in setup.emulator.request_log if r.fault]
+    assert len(faulted) > 20
+
+
+def test_pinned_posts_do_not_end_an_incremental_walk(il_setup):
+    account = seeded(30, pinned=2)
+    setup = il_setup(account, options={"refetch_window_days": 0})
+    assert archive(setup).status == "ok"
+    newest = account.timeline()[2]
+    fresh = [account.add_post(newest_time(newest) + timedelta(hours=h), f"Nytt inlägg {h}")
+             for h in range(1, 15)]  # more than a page, below two old pinned posts
+    outcome = archive(setup)
+    assert outcome.status == "ok", outcome.message
+    archived = items(setup)
+    assert all(str(p.pk) in archived for p in fresh)
+    timeline_requests = [r for r in setup.emulator.request_log
+                         if r.query.get("doc_id") == "29104886249145907"]
+    assert len(timeline_requests) == 3 + 2  # first archive: 3 pages; this walk: 2, not 1
+
+
+def newest_time(post):
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(post.taken_at, UTC)
