@@ -68,6 +68,7 @@ Entry = Record | Tombstone | Quarantined
 TIMELINE_DOC = "29104886249145907"
 TIMELINE_KEY = "xdt_api__v1__feed__user_timeline_graphql_connection"
 LOGGED_OUT_DOC = "28904005159232689"
+VIEWER_QUERY = "d6f4427fbe92d846298cf93df0b937d3"  # who the session is (`test_login`)
 PAGE_LENGTH = 12
 PACE_FILE_NAME = "instaloader-pace.json"
 MODE = {"mode": "instaloader"}  # in every normaliser context: the connector picks our normalisers
@@ -200,9 +201,12 @@ class LoaderWalk:
     # --- the contract ----------------------------------------------------------------------
 
     def check(self) -> CheckResult:
-        """Read the profile page; say what the account's session allows."""
+        """Read the profile page and, with a session, who it is; say what it allows."""
         profile = self.profile()
         node = profile._node
+        if self.logged_in:
+            with self.calls() as context:  # a session Instagram no longer knows: login page
+                context.graphql_query(VIEWER_QUERY, {})
         denied = {} if self.logged_in else {
             "posts": "comments and posts beyond the newest 12 need a session_file"
         }  # fmt: skip
