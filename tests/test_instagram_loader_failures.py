@@ -97,5 +97,6 @@ def test_pacing_survives_a_restart_so_a_restarted_daemon_does_not_burst(il_setup
     assert stored > 10  # what was read before the pause is kept
     second = archive(setup)  # a restart: new process state, same archive folder
     assert second.status == "rate_limited"
-    assert graphql_requests(setup) == made  # no new burst of queries
+    # no new burst: only a query type whose window still has room may go (the timeline)
+    assert graphql_requests(setup) - made <= 1
     assert (setup.config.storage_dir / "state" / KEY / "instaloader-pace.json").exists()

@@ -39,6 +39,8 @@ from connectors.instagram import loader_reread
 from connectors.instagram.loader_context import (
     INSTALOADER_ERRORS,
     QuietContext,
+    forget_tokens,
+    keep_tokens,
     open_context,
     typed,
 )
@@ -149,6 +151,8 @@ class LoaderWalk:
                 yield self.context()
             except INSTALOADER_ERRORS as exc:
                 self.pace.save()
+                if self._context is not None:
+                    forget_tokens(self._context)
                 raise typed(
                     exc,
                     self.session,
@@ -195,6 +199,7 @@ class LoaderWalk:
         """Save the pacing; close instaloader's session (the run's is the connector's)."""
         self.pace.save()
         if self._context is not None:
+            keep_tokens(self._context)
             with routing(self.route):
                 self._context.close()
 
@@ -296,7 +301,6 @@ class LoaderWalk:
         return page
 
     def _read_page(self, after: str | None) -> tuple[list[dict[str, Any]], str | None, bool]:
-        profile = self.profile()
         referer = f"https://www.instagram.com/{self.username}/"
         with self.calls() as context:
             if self.logged_in:
@@ -308,12 +312,12 @@ class LoaderWalk:
                 connection = answer["data"][TIMELINE_KEY]
                 nodes = [e["node"] for e in connection["edges"]]
             else:
-                connection = self._logged_out_page(context, profile, after, referer)
+                connection = self._logged_out_page(context, after, referer)
                 nodes = [self._full_media(context, e["node"]["code"]) for e in connection["edges"]]
         info = connection.get("page_info") or {}
         return nodes, info.get("end_cursor"), bool(info.get("has_next_page"))
 
-    def _logged_out_page(self, context: QuietContext, profile: Profile, after: str | None,
+    def _logged_out_page(self, context: QuietContext, after: str | None,
                          referer: str) -> dict[str, Any]:  # fmt: skip
         page = context.get_page_data(f"{self.username}/")
         user = next((d["xig_user_by_username"] for d in page
@@ -341,6 +345,9 @@ class LoaderWalk:
         context_ = {**MODE, "media_id": post_id, "user_id": self.user_id()}
         with self.calls() as context:
             post = Post.from_iphone_struct(context, raw)
+            # the timeline's media object is the post page's (both are Instagram's media
+            # format): hand it to instaloader, which would otherwise read the page once more
+            post._full_metadata_dict = Post._normalize_post_data(raw)
             for comment in post.get_comments():
                 item = comment_raw(comment)
                 records.append(self.connector.normalised("posts", "comment", item, context_))

@@ -12,8 +12,10 @@ checkpoint is an `AuthError` that names what the operator must do, never an empt
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import pickle
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,12 @@ from connectors.http import scrub_error
 from connectors.instagram.loader_pace import PacedController, PaceFile
 
 log = logging.getLogger("connectors.instagram.loader")
+
+# The tokens the web app sends with its queries (`lsd`, `fb_dtsg`), which instaloader reads from
+# the start page once per context: kept in this process's memory only (never on disk, they are
+# bound to the login), so a daemon's idle poll does not load the start page every time.
+TOKEN_LIFETIME = 3600.0
+_TOKENS: dict[str, tuple[float, dict[str, str]]] = {}
 
 CHALLENGES = ("checkpoint_required", "challenge_required", "feedback_required")
 SESSION_COOKIES = ("sessionid", "csrftoken")  # the credentials (ds_user_id is the public user id)
@@ -111,7 +119,27 @@ def open_context(
         if "csrftoken" not in cookies:
             cookies["csrftoken"] = ""
         context.load_session(user, cookies)
+        known = _TOKENS.get(_digest(cookies["sessionid"]))
+        if known is not None and time.monotonic() - known[0] < TOKEN_LIFETIME:
+            context._web_api_tokens_cache[cookies["sessionid"]] = dict(known[1])
     return context
+
+
+def keep_tokens(context: InstaloaderContext) -> None:
+    """Remember the web app's tokens of the context's session for the next walk (in memory)."""
+    for sessionid, tokens in context._web_api_tokens_cache.items():
+        if sessionid:
+            _TOKENS[_digest(sessionid)] = (time.monotonic(), dict(tokens))
+
+
+def forget_tokens(context: InstaloaderContext) -> None:
+    """Drop the remembered tokens (the session was refused)."""
+    for sessionid in context._web_api_tokens_cache:
+        _TOKENS.pop(_digest(sessionid), None)
+
+
+def _digest(sessionid: str) -> str:
+    return hashlib.sha256(sessionid.encode("utf-8")).hexdigest()
 
 
 def typed(exc: BaseException, session: requests.Session, pace: PaceFile, *,
