@@ -116,7 +116,12 @@ def _run(config: Any, emulator: _Emulator) -> tuple[Any, float, dict[str, int]]:
 def plain_fetch(base_url: str) -> dict[str, Any]:
     """instaloader's requests with a plain session: every answer JSON-decoded, nothing stored."""
     from connectors.instagram.emulator import web
-    from connectors.instagram.loader import TIMELINE_DOC, TIMELINE_KEY, _paging, _timeline_variables
+    from connectors.instagram.loader_reads import (
+        TIMELINE_DOC,
+        TIMELINE_KEY,
+        paging,
+        timeline_variables,
+    )
 
     session = requests.Session()
     session.cookies.update({"sessionid": web.VALID_SESSION, "csrftoken": "benchcsrf0123"})
@@ -137,9 +142,9 @@ def plain_fetch(base_url: str) -> dict[str, Any]:
     assert "xig_user_by_username" in session.get(f"{base_url}/sundsvallskommun/", timeout=30).text
     calls, items, after = calls + 1, items + 1, None
     while True:
-        variables = _timeline_variables("sundsvallskommun")
+        variables = timeline_variables("sundsvallskommun")
         if after:
-            variables.update(_paging(after))
+            variables.update(paging(after))
         connection = post("api/graphql", TIMELINE_DOC, variables)["data"][TIMELINE_KEY]
         for edge in connection["edges"]:
             media = edge["node"]

@@ -26,7 +26,6 @@ import contextlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +46,17 @@ from connectors.instagram.loader_context import (
 from connectors.instagram.loader_normalize import is_pinned, marker_of
 from connectors.instagram.loader_options import LoaderOptions
 from connectors.instagram.loader_pace import PaceFile
+from connectors.instagram.loader_reads import (
+    LOGGED_OUT_DOC,
+    TIMELINE_DOC,
+    TIMELINE_KEY,
+    VIEWER_QUERY,
+    comment_raw,
+    listed_id,
+    media_of,
+    paging,
+    timeline_variables,
+)
 from connectors.instagram.loader_transport import Route, routing
 from connectors.model import (
     Batch,
@@ -65,51 +75,9 @@ if TYPE_CHECKING:
 
 Entry = Record | Tombstone | Quarantined
 
-# What the web app sends for a profile's posts tab (instaloader 4.16, `Profile.get_posts`): the
-# timeline of a logged-in visitor, and the logged-out one that continues the profile page.
-TIMELINE_DOC = "29104886249145907"
-TIMELINE_KEY = "xdt_api__v1__feed__user_timeline_graphql_connection"
-LOGGED_OUT_DOC = "28904005159232689"
-VIEWER_QUERY = "d6f4427fbe92d846298cf93df0b937d3"  # who the session is (`test_login`)
-PAGE_LENGTH = 12
 PACE_FILE_NAME = "instaloader-pace.json"
 MODE = {"mode": "instaloader"}  # in every normaliser context: the connector picks our normalisers
-
-
-def _timeline_variables(username: str) -> dict[str, Any]:
-    return {
-        "data": {
-            "count": PAGE_LENGTH,
-            "include_reel_media_seen_timestamp": True,
-            "include_relationship_info": True,
-            "latest_besties_reel_media": True,
-            "latest_reel_media": True,
-        },
-        "first": PAGE_LENGTH,
-        "include_multi_captions": True,
-        "username": username,
-        "__relay_internal__pv__PolarisMultiCaptionCarouselEnabledrelayprovider": True,
-        "__relay_internal__pv__PolarisShortDramaEnabledrelayprovider": True,
-        "__relay_internal__pv__PolarisSEOIsCrawlerrelayprovider": False,
-        "__relay_internal__pv__PolarisThreadsStyleCommentsEnabledrelayprovider": False,
-        "__relay_internal__pv__PolarisReelsRecoDebugOverlayEnabledrelayprovider": False,
-    }
-
-
-def _paging(after: str) -> dict[str, Any]:
-    return {"after": after, "before": None, "first": PAGE_LENGTH, "last": None}
-
-
-def comment_raw(comment: Any) -> dict[str, Any]:
-    """A `PostComment` or `PostCommentAnswer` as the raw item kept (see loader_normalize)."""
-    owner = comment.owner
-    return {
-        "id": str(comment.id),
-        "text": comment.text,
-        "created_at": int(comment.created_at_utc.replace(tzinfo=UTC).timestamp()),
-        "owner": {"id": str(owner.userid), "username": owner.username},
-        "likes_count": comment.likes_count,
-    }
+MAX_IDLE_PAGES = 20  # timeline pages in a row without a new post before the walk is stalled
 
 
 def open_mode(connector: Connector) -> LoaderWalk:
@@ -253,10 +221,19 @@ class LoaderWalk:
         high: str | None = _later(state.get("hw"), cursor)
         since = parse_utc(cursor)
         seen: set[str] = set()
+        cursors: set[str | None] = {after}
+        idle = 0
         while True:
             nodes, following, more = self.timeline_page(after)
             records: list[Entry] = []
             reached = False
+            idle = 0 if {listed_id(n) for n in nodes} - seen else idle + 1
+            if idle > MAX_IDLE_PAGES:
+                raise FatalError(
+                    f"Instagram gave {idle} timeline pages in a row without a new post",
+                    reason="instagram.paging_stalled",
+                    params={"path": "timeline"},
+                )
             for index, raw in enumerate(nodes):
                 if index < skip:
                     continue
@@ -286,6 +263,13 @@ class LoaderWalk:
             if reached or not more or following is None:
                 yield Batch(records, high_water=high, final=True)
                 return
+            if following in cursors:
+                raise FatalError(
+                    "Instagram's timeline led back to a page it gave before",
+                    reason="instagram.paging_loop",
+                    params={"path": "timeline"},
+                )
+            cursors.add(following)
             after, skip = following, 0
             yield Batch(records, resume=json.dumps({"after": after, "hw": high}))
 
@@ -304,9 +288,9 @@ class LoaderWalk:
         referer = f"https://www.instagram.com/{self.username}/"
         with self.calls() as context:
             if self.logged_in:
-                variables = _timeline_variables(self.username)
+                variables = timeline_variables(self.username)
                 if after is not None:
-                    variables.update(_paging(after))
+                    variables.update(paging(after))
                 answer = context.doc_id_graphql_query(TIMELINE_DOC, variables, referer,
                                                       web_api=True)  # fmt: skip
                 connection = answer["data"][TIMELINE_KEY]
@@ -328,14 +312,14 @@ class LoaderWalk:
         if after is None:
             return user["polaris_ordered_timeline_connection"]
         variables = {"id": user["id"], "__relay_internal__pv__PolarisSEOIsCrawlerrelayprovider":
-                     False, **_paging(after)}  # fmt: skip
+                     False, **paging(after)}  # fmt: skip
         answer = context.doc_id_graphql_query(LOGGED_OUT_DOC, variables, referer, web_api=True)
         return answer["data"]["node"]["polaris_ordered_timeline_connection"]
 
     @staticmethod
     def _full_media(context: QuietContext, shortcode: str) -> dict[str, Any]:
         post = Post.from_shortcode(context, shortcode)
-        return _media_of(post)
+        return media_of(post)
 
     def comments_of(self, raw: dict[str, Any], post_id: str) -> list[Entry]:
         """A post's comments and replies (none without a session, or when it has none)."""
@@ -375,27 +359,12 @@ class LoaderWalk:
                 if "metadata failed" in str(exc):  # no item for the shortcode: gone
                     return None
                 raise
-            return _media_of(post)
+            return media_of(post)
 
     def download(self, media: MediaRef, sink: Sink, limits: MediaLimits) -> str | None:
         """Stream one file through the run's session (capped, type-checked)."""
         return download(self.session, media.source_url, sink, kind=media.kind,
                         declared=media.mime_type, limits=limits)  # fmt: skip
-
-
-# what instaloader adds to a post page's media object (`Post._normalize_post_data`)
-_ADDED = frozenset({
-    "shortcode", "__typename", "is_video", "taken_at_timestamp", "owner", "display_url",
-    "video_url", "video_duration", "video_view_count", "video_play_count", "viewer_has_liked",
-})  # fmt: skip
-
-
-def _media_of(post: Post) -> dict[str, Any]:
-    """The media object Instagram sent for a post, without what instaloader added to it."""
-    node = post._node
-    if isinstance(node.get("iphone_struct"), dict):
-        return node["iphone_struct"]
-    return {k: v for k, v in node.items() if k not in _ADDED and not k.startswith("edge_")}
 
 
 def _marked(post: Record, raw: dict[str, Any]) -> Record:
