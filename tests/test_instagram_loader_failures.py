@@ -67,10 +67,10 @@ def test_an_expired_session_is_auth_failed_in_check_and_archive(il_setup, tmp_pa
     write_session(setup.session_file, sessionid="IGSCexpired00000000000000000000")
     outcome = archive(setup)
     assert outcome.status == "auth_failed"
-    assert outcome.reason == "instagram.session_expired"
+    assert outcome.reason == "auth.session_expired"
     assert "IGSCexpired" not in (outcome.message or "")
     checked = check_account(setup.config, KEY, clock=lambda: datetime.now(UTC))
-    assert checked.status == "auth_failed" and checked.reason == "instagram.session_expired"
+    assert checked.status == "auth_failed" and checked.reason == "auth.session_expired"
 
 
 def test_the_cli_shows_one_clear_line_and_exit_code_1(il_setup):  # noqa: F811

@@ -179,7 +179,7 @@ def typed(exc: BaseException, session: requests.Session, pace: PaceFile, *,
             return AuthError(
                 "Instagram sends the session to the login page: the session has expired or "
                 "was logged out; renew the session file (instaloader --login USER)",
-                reason="instagram.session_expired",
+                reason="auth.session_expired",
             )
         return AuthError(
             "Instagram shows this profile only after a login: give the account a session_file "
@@ -189,7 +189,7 @@ def typed(exc: BaseException, session: requests.Session, pace: PaceFile, *,
     if isinstance(exc, il.LoginException):
         return AuthError(
             f"the Instagram login session is not accepted: {text}",
-            reason="instagram.session_expired",
+            reason="auth.session_expired",
         )
     if isinstance(exc, il.PrivateProfileNotFollowedException):
         return FatalError(
