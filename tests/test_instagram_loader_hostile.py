@@ -1,0 +1,99 @@
+"""Instagram mode instaloader against a hostile Instagram: the session's cookies echoed
+everywhere never reach the archive, logs or exports; malformed posts are quarantined."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote, quote_plus
+
+from instagram_loader_setup import CSRF, KEY, archive, il_setup, items  # noqa: F401
+from werkzeug.wrappers import Response
+
+from connectors.instagram.emulator.web import VALID_SESSION
+from connectors.instagram.emulator.web_data import seeded
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def forms(secret: str) -> list[bytes]:
+    return [f.encode() for f in {secret, quote(secret, safe=""), quote_plus(secret),
+                                 json.dumps(secret)[1:-1]}]  # fmt: skip
+
+
+def somed(setup, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "somed", *args], env=setup.env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+
+
+def test_session_cookies_echoed_anywhere_reach_no_file_log_status_or_export(il_setup, tmp_path):  # noqa: F811
+    account = seeded(14)
+    live = account.timeline()
+    account.edit(live[1].pk, f"Vår session råkade bli {VALID_SESSION} och {CSRF}")
+    account.add_comment(live[2], f"sessionid={quote(VALID_SESSION)}", datetime.now(UTC))
+    account.user["biography"] = f"Nås med {VALID_SESSION}"
+    plain_media = account.media
+
+    def media(post):  # a CDN URL that carries the session in its query
+        body = plain_media(post)
+        if post.pk == live[3].pk:
+            url = body["image_versions2"]["candidates"][0]["url"]
+            body["image_versions2"]["candidates"][0]["url"] = f"{url}&sid={quote_plus(VALID_SESSION)}"
+        return body
+
+    account.media = media
+    setup = il_setup(account, options={"streams": ["profile", "posts"]})
+    failing = [2]
+    original = setup.emulator.graphql
+
+    def flaky(request, match):  # a passing fault whose page repeats the session
+        if failing[0] > 0:
+            failing[0] -= 1
+            return Response(f"<html>error for session {VALID_SESSION} ({CSRF})</html>", status=500)
+        return original(request, match)
+
+    setup.emulator.router.override(r"/api/graphql/?", flaky, "POST")
+    text = setup.config_path.read_text(encoding="utf-8")
+    setup.config_path.write_text(text.replace("[runner]", '[logging]\nformat = "json"\nlevel = "debug"\n[runner]'),
+                                 encoding="utf-8")
+    first = somed(setup, "archive")
+    assert first.returncode == 0, first.stdout + first.stderr
+    setup.emulator.router.clear_overrides()
+    setup.emulator.router.override(r"/api/graphql/?", lambda r, m: Response(
+        "", status=302, headers={"Location": f"https://www.instagram.com/accounts/login/?next=/&s={VALID_SESSION}"}), "POST")
+    assert somed(setup, "archive").returncode == 1
+    outputs = [first, somed(setup, "status", "--json"), somed(setup, "status"), somed(setup, "export")]
+    export = outputs[-1].stdout
+    assert "***" in export  # the echoes were archived, redacted
+    texts = [(o.stdout + o.stderr).encode() for o in outputs]
+    files = [f for f in setup.config.storage_dir.rglob("*") if f.is_file()]
+    assert any(f.suffix == ".jpg" for f in files)
+    for secret in (VALID_SESSION, CSRF):
+        for form in forms(secret):
+            assert not [t for t in texts if form in t], form
+            assert not [f for f in files if form in f.read_bytes()], (form, [f.name for f in files if form in f.read_bytes()])
+
+
+def test_a_malformed_post_is_quarantined_and_the_walk_goes_on(il_setup):  # noqa: F811
+    account = seeded(20)
+    live = account.timeline()
+    plain_media = account.media
+    broken = live[4].pk
+
+    def media(post):
+        body = plain_media(post)
+        if post.pk == broken:
+            body["caption"] = {"text": {"nested": "not text"}}
+        return body
+
+    account.media = media
+    setup = il_setup(account)
+    outcome = archive(setup)
+    assert outcome.status == "ok", outcome.message
+    assert outcome.quarantined >= 1
+    archived = items(setup)
+    assert str(broken) not in archived
+    assert {str(p.pk) for p in live if p.pk != broken} <= set(archived)
