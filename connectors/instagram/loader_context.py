@@ -150,21 +150,12 @@ def typed(exc: BaseException, session: requests.Session, pace: PaceFile, *,
     text = scrub_error(session, str(exc))
     chain = _chain(exc)
     if any(isinstance(e, il.TooManyRequestsException) for e in chain) or " 429 " in f" {text} ":
-        pace.hold_off(pause_429)
-        return RateLimited(
-            f"Instagram answers 429 Too Many Requests: {text}",
-            retry_after=pause_429,
-            reason="instagram.too_many_requests",
-            params={"seconds": round(pause_429)},
-        )
+        return _held_off(pace, pause_429, f"Instagram answers 429 Too Many Requests: {text}",
+                         "instagram.too_many_requests")  # fmt: skip
     if "401" in text and "wait a few minutes" in text.lower():
-        pace.hold_off(pause_wait)
-        return RateLimited(
-            f"Instagram answers 401 \"Please wait a few minutes\": {text}",
-            retry_after=pause_wait,
-            reason="instagram.please_wait",
-            params={"seconds": round(pause_wait)},
-        )
+        return _held_off(pace, pause_wait,
+                         f'Instagram answers 401 "Please wait a few minutes": {text}',
+                         "instagram.please_wait")  # fmt: skip
     if any(c in text for c in CHALLENGES):
         return AuthError(
             f"Instagram wants a checkpoint (a human check of the login) before it answers: "
@@ -206,6 +197,13 @@ def typed(exc: BaseException, session: requests.Session, pace: PaceFile, *,
         reason="net.http_status" if status else "instagram.bad_answer",
         params={"status": status, "host": "instagram.com"} if status else {},
     )
+
+
+def _held_off(pace: PaceFile, seconds: float, message: str, reason: str) -> RateLimited:
+    """Instagram asked us to stay away: no request for `seconds` (kept across restarts)."""
+    pace.hold_off(seconds)
+    return RateLimited(message, retry_after=seconds, reason=reason,
+                       params={"seconds": round(seconds)})  # fmt: skip
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

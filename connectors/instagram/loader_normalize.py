@@ -23,27 +23,11 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from connectors.instagram.normalize import PLATFORM, WEB, _ident, _text
 from connectors.model import Author, MediaRef, Record, canonical_json
 
-PLATFORM = "instagram"
-WEB = "https://www.instagram.com"
 MEDIA_TYPES = {1: "IMAGE", 2: "VIDEO", 8: "CAROUSEL_ALBUM"}
 PRODUCT_TYPES = {"feed": "FEED", "carousel_container": "FEED", "clips": "REELS", "igtv": "IGTV"}
-
-
-def _ident(value: Any, what: str = "id") -> str:
-    """An Instagram id (string or integer) as a string; else TypeError."""
-    if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
-        raise TypeError(f"{what} is {type(value).__name__} {value!r:.60}, not an id")
-    return str(value)
-
-
-def _text(raw: Mapping[str, Any], key: str) -> str | None:
-    """An optional text field: a string or absent; anything else is a TypeError."""
-    value = raw.get(key)
-    if value is not None and not isinstance(value, str):
-        raise TypeError(f"{key} is {type(value).__name__}, not text")
-    return value
 
 
 def _node(raw: Mapping[str, Any], key: str) -> dict[str, Any]:
