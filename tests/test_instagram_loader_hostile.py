@@ -4,6 +4,7 @@ everywhere never reach the archive, logs or exports; malformed posts are quarant
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -97,3 +98,22 @@ def test_a_malformed_post_is_quarantined_and_the_walk_goes_on(il_setup):  # noqa
     archived = items(setup)
     assert str(broken) not in archived
     assert {str(p.pk) for p in live if p.pk != broken} <= set(archived)
+
+
+def test_cdn_redirects_elsewhere_and_html_pages_as_photos_are_refused(il_setup):  # noqa: F811
+    account = seeded(6, comments=0)
+    away, page = [p for p in account.timeline() if p.media_type == 1][:2]
+    setup = il_setup(account, options={"streams": ["profile", "posts"]})
+    setup.emulator.router.override(rf"/v/.*/{away.pk}_.*", lambda r, m: Response(
+        "", status=302, headers={"Location": f"http://127.0.0.2:9/v/{away.pk}.jpg"}))
+    setup.emulator.router.override(rf"/v/.*/{page.pk}_.*", lambda r, m: Response(
+        "<!DOCTYPE html><html><body>Content not available</body></html>", content_type="image/jpeg"))
+    outcome = archive(setup)
+    assert outcome.status == "ok", outcome.message
+    db = sqlite3.connect(setup.config.db_path)
+    rows = dict(db.execute("SELECT media_key, coalesce(last_error, sha256) FROM item_media"))
+    db.close()
+    assert "redirect to 127.0.0.2 refused" in rows[f"ig:media:{away.pk}"]
+    assert "HTML page" in rows[f"ig:media:{page.pk}"]
+    stored = [k for k, v in rows.items() if len(v) == 64]
+    assert len(stored) >= 3  # the other photos and the profile picture
