@@ -4,9 +4,10 @@
 account sets `mode = "instaloader"`; its account keys are `LoaderOptions`. The walk:
 
 - `profile`: the profile page (`Profile.from_username`);
-- `posts`: the profile's timeline newest first, a page (12 posts) per batch, each post with its
-  comments and replies when a login session is given (`session_file`; Instagram shows comments
-  only to logged-in visitors), the cursor the newest `taken_at` seen. Without a session only the
+- `posts`: the profile's timeline newest first (12 posts a page), each post with its comments
+  and replies when a login session is given (`session_file`; Instagram shows comments only to
+  logged-in visitors), a batch after each post whose comments cost requests and at each page's
+  end, the cursor the newest `taken_at` seen. Without a session only the
   timeline's first page is public: a walk that needs more ends `auth_failed`
   (`instagram.login_required`) after storing what it read. Pinned posts (first in the timeline,
   out of date order) never end an incremental walk: only an unpinned post at or before the
