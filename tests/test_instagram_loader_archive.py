@@ -90,3 +90,17 @@ def newest_time(post):
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(post.taken_at, UTC)
+
+
+def test_the_demo_profile_archives_with_its_edit_and_without_its_deleted_post(il_setup):  # noqa: F811
+    from datetime import UTC, datetime
+
+    from connectors.instagram.emulator.web_data import demo_profile
+
+    account = demo_profile(datetime.now(UTC))
+    setup = il_setup(account)
+    assert archive(setup).status == "ok"
+    archived = items(setup)
+    assert expected_ids(account) <= set(archived)
+    assert any("(uppdaterat)" in (i["text"] or "") for i in archived.values())
+    assert not {str(p.pk) for p in account.posts.values() if p.deleted} & set(archived)

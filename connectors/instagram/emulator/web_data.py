@@ -296,10 +296,11 @@ def seeded(posts: int = 30, *, seed: int = 6, comments: int = 2, replies: int = 
     return account
 
 
-def demo_account() -> WebAccount:
-    """A small Swedish municipal profile for `somed demo`: posts, comments, one edit, one
-    deletion."""
-    account = seeded(8, comments=2, replies=1, pinned=1, busy_every=0)
+def demo_profile(now: datetime) -> WebAccount:
+    """A small Swedish municipal profile (posts up to an hour before `now`, comments, one
+    edit, one deletion), for a demo of mode instaloader."""
+    account = seeded(8, comments=2, replies=1, pinned=1, busy_every=0,
+                     newest=now - timedelta(hours=1))  # fmt: skip
     live = account.timeline()
     account.edit(live[1].pk, "Nya öppettider på återvinningscentralen från måndag (uppdaterat).")
     account.delete(live[-1].pk)
