@@ -23,8 +23,11 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from connectors.instagram.normalize import PLATFORM, WEB, _ident, _text
+from connectors.instagram.normalize import PLATFORM, WEB
 from connectors.model import Author, MediaRef, Record, canonical_json
+from connectors.shapes import ident as _ident
+from connectors.shapes import object_field
+from connectors.shapes import text_field as _text
 
 MEDIA_TYPES = {1: "IMAGE", 2: "VIDEO", 8: "CAROUSEL_ALBUM"}
 PRODUCT_TYPES = {"feed": "FEED", "carousel_container": "FEED", "clips": "REELS", "igtv": "IGTV"}
@@ -32,12 +35,7 @@ PRODUCT_TYPES = {"feed": "FEED", "carousel_container": "FEED", "clips": "REELS",
 
 def _node(raw: Mapping[str, Any], key: str) -> dict[str, Any]:
     """An optional object field: a dict, or {} when absent or null."""
-    value = raw.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise TypeError(f"{key} is {type(value).__name__}, not an object")
-    return value
+    return object_field(raw, key) or {}
 
 
 def epoch(value: Any, what: str = "taken_at") -> datetime:
