@@ -94,3 +94,16 @@ def test_the_session_cookies_are_scrubbed_from_what_the_platform_echoes(emulator
         response = session.get("https://www.instagram.com/sundsvallskommun/")
     assert VALID_SESSION not in response.text and "csrf0123456789" not in response.text
     assert context.is_logged_in
+
+
+def test_a_redirect_instaloader_receives_is_checked_like_a_hop(emulator):
+    from werkzeug.wrappers import Response
+
+    emulator.router.override(r"/sundsvallskommun/", lambda request, match: Response(
+        "", status=302, headers={"Location": "http://127.0.0.2:9/stolen"}))
+    session = RedirectingSession(emulator.base_url, hosts=HOSTS)
+    context = open_context(session, PaceFile(None), pace_factor=100, timeout=10,
+                           session_file=None, session_user=None)
+    with routing(Route(session)), pytest.raises(NetworkRefused) as refused:
+        Profile.from_username(context, "sundsvallskommun")
+    assert refused.value.reason == "net.redirect_refused" and "127.0.0.2" in str(refused.value)

@@ -8,6 +8,11 @@ each prepared request to the session of the walk in progress (`routing(session)`
 `ThreadSessions`. So endpoint redirection, the platform's host list, total deadlines, size caps
 and secret scrubbing apply to instaloader's traffic as to any connector's.
 
+instaloader does not let requests follow redirects; it reads them itself (a login wall is a
+redirect to the login page). Each redirect it receives is checked like a hop of the network
+layer, so one that leads away from the endpoint and the platform's hosts fails the request
+(`net.redirect_refused`) instead of reaching instaloader.
+
 Outside `routing(...)` the adapter refuses every request (`NetworkRefused`) without opening a
 socket: instaloader cannot reach the network on its own, not even by accident.
 """
@@ -20,12 +25,13 @@ import types
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urljoin
 
 import requests
 import requests.adapters
 from instaloader import instaloadercontext
 
-from connectors.netpolicy import NetworkRefused
+from connectors.netpolicy import NetPolicy, NetworkRefused
 
 
 @dataclass
@@ -67,10 +73,22 @@ class RoutedAdapter(requests.adapters.BaseAdapter):
         response = route.session.send(request.copy(), allow_redirects=False, stream=stream)
         response.url = str(request.url)
         response.request = request
+        if response.is_redirect:  # instaloader reads redirects itself: check them as hops
+            policy = _policy_of(route.session)
+            location = response.headers.get("Location", "")
+            if policy is not None and location:
+                policy.route(urljoin(str(request.url), location), hop=True)
         return response
 
     def close(self) -> None:
         """Nothing to release: the walk's session owns the connections."""
+
+
+def _policy_of(session: requests.Session) -> NetPolicy | None:
+    """The network rules of the run's session (ThreadSessions or NetSession), if it has them."""
+    factory = getattr(session, "factory", None)
+    policy = getattr(factory, "policy", None) or getattr(session, "policy", None)
+    return policy if isinstance(policy, NetPolicy) else None
 
 
 class RoutedSession(requests.Session):
