@@ -12,6 +12,7 @@ from typing import Any
 
 from connectors.instagram.emulator.web import VALID_SESSION, WebEmulator
 from connectors.instagram.emulator.web_data import USER_PK, WebAccount, seeded
+from tests.hostile.instaloader import InstaloaderHostile
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "instagram_loader"
 CSRF = "csrfContract0123456789"
@@ -28,7 +29,7 @@ class InstaloaderAdapter:
     streams = ("profile", "posts")
     posts_stream = "posts"
     harness = None
-    hostile = None
+    hostile = InstaloaderHostile
 
     def __init__(self) -> None:
         self.emulator: WebEmulator | None = None
