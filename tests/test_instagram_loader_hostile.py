@@ -117,3 +117,42 @@ def test_cdn_redirects_elsewhere_and_html_pages_as_photos_are_refused(il_setup):
     assert "HTML page" in rows[f"ig:media:{page.pk}"]
     stored = [k for k, v in rows.items() if len(v) == 64]
     assert len(stored) >= 3  # the other photos and the profile picture
+
+
+def test_endless_or_looping_timelines_stop_the_walk_bounded(il_setup):  # noqa: F811
+    from connectors.instagram.emulator.web import TIMELINE_DOC
+
+    account = seeded(30, comments=0)
+    setup = il_setup(account, options={"streams": ["posts"]})
+    emulator = setup.emulator
+    first = emulator._logged_in(0)
+    turn = [0]
+
+    def endless(request, match):  # the same posts under a fresh cursor, page after page
+        if request.form.get("doc_id") != TIMELINE_DOC:
+            return emulator.graphql(request, match)
+        turn[0] += 1
+        page = dict(first, page_info={"has_next_page": True, "end_cursor": emulator.cursors.encode(turn[0])})
+        return Response(json.dumps({"data": {"xdt_api__v1__feed__user_timeline_graphql_connection": page},
+                                    "status": "ok"}), content_type="application/json")
+
+    emulator.router.override(r"/api/graphql/?", endless, "POST")
+    outcome = archive(setup)
+    assert outcome.status != "ok"
+    # the runner's guard against a walk that repeats itself, or the connector's own
+    assert outcome.stream_reasons["posts"]["reason"] in ("walk.repeating", "instagram.paging_stalled")
+    assert turn[0] <= 25  # bounded: 20 pages without a new post, not forever
+    assert len([i for i in items(setup).values() if i["kind"] == "post"]) == 12  # the real ones
+
+    def looping(request, match):  # the next page is always the first one again
+        if request.form.get("doc_id") != TIMELINE_DOC:
+            return emulator.graphql(request, match)
+        page = dict(first, page_info={"has_next_page": True, "end_cursor": "same-cursor"})
+        return Response(json.dumps({"data": {"xdt_api__v1__feed__user_timeline_graphql_connection": page},
+                                    "status": "ok"}), content_type="application/json")
+
+    emulator.router.clear_overrides()
+    emulator.router.override(r"/api/graphql/?", looping, "POST")
+    outcome = archive(setup)
+    assert outcome.status != "ok"
+    assert outcome.stream_reasons["posts"]["reason"] in ("walk.repeating", "instagram.paging_loop")
