@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from connectors.instagram.normalize import PLATFORM, WEB
+from connectors.instagram.normalize import normalize_profile as graph_profile
 from connectors.model import Author, MediaRef, Record, canonical_json
 from connectors.shapes import ident as _ident
 from connectors.shapes import object_field
@@ -169,33 +170,17 @@ def normalize_comment(
 
 
 def normalize_profile(raw: dict[str, Any], *, account: str) -> Record:
-    """The profile (from its page) as a record; counts stay in `raw`."""
-    ident = _ident(raw.get("pk", raw.get("id")), "pk")
-    username = _text(raw, "username")
-    extra: dict[str, Any] = {}
-    for key, name in (("username", "username"), ("full_name", "name"), ("external_url", "website")):
-        if _text(raw, key):
-            extra[name] = raw[key]
+    """The profile (from its page) as a record, as graph mode makes it; counts stay in `raw`."""
     picture = _text(raw, "profile_pic_url_hd") or _text(raw, "profile_pic_url")
-    media: tuple[MediaRef, ...] = ()
-    if picture:
-        media = (MediaRef("ig:profile:" + urlsplit(picture).path, picture, "profile_picture"),)
-    return Record(
-        platform=PLATFORM,
-        account=account,
-        kind="profile",
-        id=ident,
-        parent_id=None,
-        thread_id=None,
-        direction="own",
-        author=Author(ident, username),
-        text=_text(raw, "biography"),
-        created_at=None,
-        url=f"{WEB}/{username}/" if username else None,
-        media=media,
-        extra=extra,
-        raw=raw,
-    )
+    as_graph = {
+        "id": raw.get("pk", raw.get("id")),
+        "username": _text(raw, "username") or None,
+        "name": _text(raw, "full_name") or None,
+        "website": _text(raw, "external_url") or None,
+        "biography": _text(raw, "biography"),
+        "profile_picture_url": picture or None,
+    }
+    return replace(graph_profile(as_graph, account=account), raw=raw)
 
 
 # --- the normaliser registry (raw, context, account) -> Record, by graph mode's kind names; the
