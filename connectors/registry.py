@@ -10,6 +10,7 @@ from connectors.base import Connector
 BUILTIN: dict[str, str] = {
     "facebook": "connectors.facebook.connector:FacebookConnector",
     "instagram": "connectors.instagram.connector:InstagramConnector",
+    "x": "connectors.x.connector:XConnector",
 }
 
 

@@ -25,7 +25,6 @@ from connectors.base import (
     FatalError,
     PermissionDenied,
     PlatformSettings,
-    Secret,
     StreamSpec,
 )
 from connectors.download import MediaLimits, Sink
@@ -75,6 +74,7 @@ class XConnector(Connector):
         "pbs.twimg.com",  # photos, previews, profile pictures
         "video.twimg.com",  # videos and GIFs
         "*.twimg.com",
+        "ton.twitter.com",  # DM attachments
     )
     normalisers = NORMALISERS
     options_model: ClassVar[type[pydantic.BaseModel] | None] = XOptions
@@ -88,8 +88,7 @@ class XConnector(Connector):
         clock: Clock,
     ) -> None:
         super().__init__(account, settings, session, clock)
-        secrets: dict[str, Secret] = getattr(account, "secrets", None) or {}
-        user_token = secrets.get("user_token")
+        user_token = account.secrets.get("user_token")
         self.client = XClient(
             account.token.reveal(),
             session,
