@@ -107,7 +107,9 @@ def test_the_profile_keeps_facts_not_counts():
 
 
 def test_direct_messages_by_sender():
-    events = {e["id"]: normalize_message(e, CONTEXT, "kommun-x") for e in flatten(load("dm_events.json"))}
+    events = {
+        e["id"]: normalize_message(e, CONTEXT, "kommun-x") for e in flatten(load("dm_events.json"))
+    }
     sent, received = events["1862000000000000900"], events["1862000000000000800"]
     assert sent.direction == "own" and received.direction == "incoming"
     assert received.author.name == "Anna Lind"
@@ -125,8 +127,9 @@ def test_snowflake_times_round_trip():
     assert snowflake_time("12345") is None  # pre-snowflake ids carry no time
 
 
-@pytest.mark.parametrize("broken", [{"id": None}, {"id": "1", "text": {"a": 1}},
-                                    {"id": "1", "referenced_tweets": "x"}])
+@pytest.mark.parametrize(
+    "broken", [{"id": None}, {"id": "1", "text": {"a": 1}}, {"id": "1", "referenced_tweets": "x"}]
+)
 def test_broken_shapes_raise_so_the_item_is_quarantined(broken):
     with pytest.raises((TypeError, ValueError)):
         normalize_tweet(broken, CONTEXT, "kommun-x")

@@ -149,8 +149,11 @@ class XClient:
                 params={"error": type(exc).__name__},
             ) from None
         if not isinstance(body, dict):
-            raise TransientError("unexpected answer from X: not a JSON object",
-                                 reason="net.malformed", params={"status": self._local.status})
+            raise TransientError(
+                "unexpected answer from X: not a JSON object",
+                reason="net.malformed",
+                params={"status": self._local.status},
+            )
         return body
 
     def _classify(
@@ -206,9 +209,15 @@ class XClient:
         )
 
     def pages(
-        self, method: str, *args: Any, stream: str, token_key: str = "pagination_token",
-        start: str | None = None, user: bool = False, **params: Any,
-    ) -> Iterator[dict[str, Any]]:  # fmt: skip
+        self,
+        method: str,
+        *args: Any,
+        stream: str,
+        token_key: str = "pagination_token",
+        start: str | None = None,
+        user: bool = False,
+        **params: Any,
+    ) -> Iterator[dict[str, Any]]:
         """Walk a paged endpoint by `meta.next_token`, starting at `start` (a token) if given.
 
         Each yielded body carries the token of its own page under `_page`; a token handed out

@@ -123,8 +123,9 @@ class XConnector(Connector):
         if wanted.isdigit():
             body = self.client.call("get_user", id=wanted, stream=stream, **params)
         else:
-            body = self.client.call("get_user_by_username", username=wanted, stream=stream,
-                                    **params)  # fmt: skip
+            body = self.client.call(
+                "get_user_by_username", username=wanted, stream=stream, **params
+            )
         data = body.get("data")
         if not isinstance(data, dict) or item_id(data.get("id")) is None:
             errors = body.get("errors") if isinstance(body.get("errors"), list) else []
@@ -165,8 +166,7 @@ class XConnector(Connector):
         denied: dict[str, str] = {}
         for stream, method, args, params in probes:
             try:
-                self.client.call(method, *args, stream=stream, user=stream == "messages",
-                                 **params)  # fmt: skip
+                self.client.call(method, *args, stream=stream, user=stream == "messages", **params)
             except PermissionDenied as exc:
                 allowed.remove(stream)
                 denied[stream] = str(exc)
@@ -236,8 +236,9 @@ class XConnector(Connector):
         params = {**self.tweet_params(), "max_results": self.page_size}
         if cursor:
             params["since_id"] = cursor
-        pages = self.client.pages(method, self.user_id(), stream=stream,
-                                  start=state.get("next"), **params)  # fmt: skip
+        pages = self.client.pages(
+            method, self.user_id(), stream=stream, start=state.get("next"), **params
+        )
         for body in pages:
             records = self.records_of(stream, body)
             for raw in body.get("data") or []:
@@ -262,8 +263,13 @@ class XConnector(Connector):
             "media_fields": MEDIA_FIELDS,
             "max_results": 100,
         }
-        pages = self.client.pages("get_direct_message_events", stream="messages", user=True,
-                                  start=state.get("next"), **params)  # fmt: skip
+        pages = self.client.pages(
+            "get_direct_message_events",
+            stream="messages",
+            user=True,
+            start=state.get("next"),
+            **params,
+        )
         context: dict[str, Any] | None = None
         for body in pages:
             context = context or self.context()

@@ -55,17 +55,16 @@ def queries(conversations: list[str], length: int) -> list[str]:
     return found
 
 
-def fetch_replies(
-    connector: XConnector, cursor: str | None, resume: str | None
-) -> Iterator[Batch]:
+def fetch_replies(connector: XConnector, cursor: str | None, resume: str | None) -> Iterator[Batch]:
     """Walk recent search over the account's conversations of the last seven days."""
     state = _state(cursor)
     edge = snowflake_at(connector.clock() - timedelta(days=SEARCH_DAYS) + MARGIN)
     listed = {str(c) for c in state.get("conversations") or [] if item_id(c)}
     recent = sorted(
         (c for c in listed | connector.recent_posts if c.isdigit() and int(c) >= edge),
-        key=int, reverse=True,
-    )  # fmt: skip
+        key=int,
+        reverse=True,
+    )
     since = item_id(state.get("since"))
     if since is not None and (not since.isdigit() or int(since) < edge):
         since = None  # search refuses a since_id older than its window: read the window whole
@@ -80,8 +79,14 @@ def fetch_replies(
         if number < done:
             continue
         start = progress.get("next") if number == done else None
-        pages = connector.client.pages("search_recent_tweets", query, stream="replies",
-                                       token_key="next_token", start=start, **params)  # fmt: skip
+        pages = connector.client.pages(
+            "search_recent_tweets",
+            query,
+            stream="replies",
+            token_key="next_token",
+            start=start,
+            **params,
+        )
         for body in pages:
             records = connector.records_of("replies", body)
             for raw in body.get("data") or []:

@@ -23,7 +23,7 @@ from connectors.base import RateLimited
 
 WINDOW_SECONDS = 15 * 60  # X's rate-limit window; a reset further away than this is not believed
 SLOW_DOWN_SHARE = 0.1  # below this share of a window left, requests are spread over its rest
-_NUMBER = re.compile(r"/\d+(?=/|$)")
+_NUMBER = re.compile(r"(?<=.)/\d+(?=/|$)")  # ids, not the version (/2)
 
 
 def endpoint_of(path: str) -> str:

@@ -44,9 +44,7 @@ TWEET_FIELDS = (
     "possibly_sensitive,reply_settings,withheld,note_tweet"
 )
 EXPANSIONS = "author_id,attachments.media_keys,referenced_tweets.id.author_id"
-MEDIA_FIELDS = (
-    "media_key,type,url,preview_image_url,variants,alt_text,width,height,duration_ms"
-)
+MEDIA_FIELDS = "media_key,type,url,preview_image_url,variants,alt_text,width,height,duration_ms"
 USER_FIELDS = (
     "id,name,username,created_at,description,url,verified,verified_type,profile_image_url,"
     "protected,public_metrics,location,withheld,pinned_tweet_id"
@@ -151,8 +149,10 @@ def _author(raw: Mapping[str, Any], key: str = "author_id") -> tuple[Author, str
 
 def tweet_url(username: str | None, ident: str) -> str:
     """The permalink of a tweet (X redirects an edited tweet's first id to its newest)."""
-    return f"https://x.com/{username}/status/{ident}" if username else (
-        f"https://x.com/i/web/status/{ident}"
+    return (
+        f"https://x.com/{username}/status/{ident}"
+        if username
+        else (f"https://x.com/i/web/status/{ident}")
     )
 
 
@@ -170,22 +170,30 @@ def media_refs(raw: Mapping[str, Any]) -> tuple[tuple[MediaRef, ...], list[dict[
         if not isinstance(media, dict) or not isinstance(media.get("media_key"), str):
             continue
         key, kind = f"x:{media['media_key']}", str(media.get("type") or "photo")
-        fact = {k: media[k] for k in ("type", "alt_text", "width", "height", "duration_ms")
-                if media.get(k) is not None}  # fmt: skip
+        fact = {
+            k: media[k]
+            for k in ("type", "alt_text", "width", "height", "duration_ms")
+            if media.get(k) is not None
+        }
         fact["media_key"] = media["media_key"]
         facts.append(fact)
         if kind == "photo" and isinstance(media.get("url"), str):
             refs.append(MediaRef(key=key, source_url=media["url"], kind="photo"))
             continue
         mp4 = [
-            v for v in media.get("variants") or []
-            if isinstance(v, dict) and v.get("content_type") == "video/mp4"
+            v
+            for v in media.get("variants") or []
+            if isinstance(v, dict)
+            and v.get("content_type") == "video/mp4"
             and isinstance(v.get("url"), str)
-        ]  # fmt: skip
+        ]
         if mp4:
             best = max(mp4, key=lambda v: v.get("bit_rate") or 0)
-            refs.append(MediaRef(key=f"{key}:video", source_url=best["url"], kind="video",
-                                 mime_type="video/mp4"))  # fmt: skip
+            refs.append(
+                MediaRef(
+                    key=f"{key}:video", source_url=best["url"], kind="video", mime_type="video/mp4"
+                )
+            )
         preview = media.get("preview_image_url")
         if isinstance(preview, str):
             refs.append(MediaRef(key=f"{key}:preview", source_url=preview, kind="video_thumbnail"))
@@ -289,10 +297,18 @@ def normalize_profile(raw: dict[str, Any], context: Mapping[str, Any], account: 
     username = raw.get("username") if isinstance(raw.get("username"), str) else None
     extra = {
         key: raw[key]
-        for key in ("username", "name", "url", "location", "verified", "verified_type",
-                    "protected", "withheld")
+        for key in (
+            "username",
+            "name",
+            "url",
+            "location",
+            "verified",
+            "verified_type",
+            "protected",
+            "withheld",
+        )
         if raw.get(key) is not None
-    }  # fmt: skip
+    }
     picture = raw.get("profile_image_url")
     media: tuple[MediaRef, ...] = ()
     if isinstance(picture, str) and picture:

@@ -70,8 +70,9 @@ def _read(connector: XConnector, refs: Sequence[ItemRef]) -> list[Any]:
         for ident in gone_ids(body):
             ref = by_asked.get(ident)
             if ref is not None:
-                entries.append(Tombstone(connector.platform, connector.account.key, ref.kind,
-                                         ref.id))  # fmt: skip
+                entries.append(
+                    Tombstone(connector.platform, connector.account.key, ref.kind, ref.id)
+                )
         if not newer:
             break
         asked = newer

@@ -18,8 +18,15 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from connectors.emulation import CursorCodec, Emulator, InvalidCursor, UsageBudget, json_response
-from connectors.emulation import FaultPlan, media_bytes
+from connectors.emulation import (
+    CursorCodec,
+    Emulator,
+    FaultPlan,
+    InvalidCursor,
+    UsageBudget,
+    json_response,
+    media_bytes,
+)
 from connectors.x.emulator import render
 from connectors.x.emulator.data import TWITTER_EPOCH_MS, XAccount
 
@@ -152,8 +159,11 @@ class XEmulator(Emulator):
             if reset is None:
                 reset = time.time() + float(params.get("reset_in", 0))
             budget = self._budget(request)
-            headers = {"x-rate-limit-limit": str(budget.limit if budget else 15),
-                       "x-rate-limit-remaining": "0", "x-rate-limit-reset": str(int(reset))}  # fmt: skip
+            headers = {
+                "x-rate-limit-limit": str(budget.limit if budget else 15),
+                "x-rate-limit-remaining": "0",
+                "x-rate-limit-reset": str(int(reset)),
+            }
             return json_response(render.TOO_MANY, 429, headers)
         if kind == "server_error":
             return json_response(render.UNAVAILABLE, 503)
@@ -161,13 +171,21 @@ class XEmulator(Emulator):
             return json_response(render.UNAUTHORIZED, 401)
         if kind == "tier":
             return json_response(render.CLIENT_NOT_ENROLLED, 403)
-        return Response("<html><body>Over capacity</body></html>", 200,
-                        content_type="application/json")  # fmt: skip
+        return Response(
+            "<html><body>Over capacity</body></html>", 200, content_type="application/json"
+        )
 
     def not_found(self, request: Request) -> Response:
         """An unknown path, as X answers it."""
-        return json_response(render.problem(404, "Not Found Error", "Sorry, that page does not "
-                                            "exist", render.PROBLEMS + "resource-not-found"), 404)
+        return json_response(
+            render.problem(
+                404,
+                "Not Found Error",
+                "Sorry, that page does not exist",
+                render.PROBLEMS + "resource-not-found",
+            ),
+            404,
+        )
 
     def request_params(self, request: Request) -> dict[str, str]:
         """The logged params (the bearer token is in a header, never logged)."""
@@ -175,10 +193,12 @@ class XEmulator(Emulator):
 
     # --- auth --------------------------------------------------------------------------------
 
-    def _caller(self, request: Request, *, user: bool = False) -> tuple[str | None, Response | None]:
+    def _caller(
+        self, request: Request, *, user: bool = False
+    ) -> tuple[str | None, Response | None]:
         """(the user id a user token acts for, or None for the app) or a refusal."""
         header = request.headers.get("Authorization", "")
-        token = header[len("Bearer "):] if header.startswith("Bearer ") else ""
+        token = header[len("Bearer ") :] if header.startswith("Bearer ") else ""
         if token in self.revoked or (token not in self.tokens and token not in self.user_tokens):
             return None, json_response(render.UNAUTHORIZED, 401)
         endpoint = endpoint_key(request.path)
@@ -191,8 +211,9 @@ class XEmulator(Emulator):
 
     # --- users -------------------------------------------------------------------------------
 
-    def _find_user(self, ident: str | None = None, name: str | None = None) -> tuple[
-        XAccount | None, dict[str, Any] | None]:  # fmt: skip
+    def _find_user(
+        self, ident: str | None = None, name: str | None = None
+    ) -> tuple[XAccount | None, dict[str, Any] | None]:
         for account in self.accounts.values():
             for user in [account.user, *account.users.values()]:
                 if user["id"] == ident or (name and user["username"].lower() == name.lower()):
@@ -226,14 +247,25 @@ class XEmulator(Emulator):
         text = request.args.get("max_results", str(default))
         value = int(text) if text.isdigit() else -1
         if not low <= value <= high:
-            return json_response(render.invalid(
-                "max_results", text,
-                f"The `max_results` query parameter value [{text}] is not between {low} and {high}",
-            ), 400)  # fmt: skip
+            return json_response(
+                render.invalid(
+                    "max_results",
+                    text,
+                    f"The `max_results` query parameter value [{text}] is not between {low} "
+                    f"and {high}",
+                ),
+                400,
+            )
         return value
 
-    def _paged(self, request: Request, account: XAccount, items: list[dict[str, Any]],
-               size: int, token_name: str) -> Response:  # fmt: skip
+    def _paged(
+        self,
+        request: Request,
+        account: XAccount,
+        items: list[dict[str, Any]],
+        size: int,
+        token_name: str,
+    ) -> Response:
         """Newest-first items after `since_id`/before `until_id`, one page from the token."""
         since, until = request.args.get("since_id"), request.args.get("until_id")
         if since and since.isdigit():
@@ -245,8 +277,9 @@ class XEmulator(Emulator):
             try:
                 before = int(self.codec.decode(token)["before"])
             except (InvalidCursor, KeyError, TypeError, ValueError):
-                return json_response(render.invalid(token_name, token,
-                                                    f"The `{token_name}` is not valid"), 400)  # fmt: skip
+                return json_response(
+                    render.invalid(token_name, token, f"The `{token_name}` is not valid"), 400
+                )
             items = [t for t in items if int(t["id"]) < before]
         page = items[:size]
         following = self.codec.encode({"before": page[-1]["id"]}) if len(items) > size else None
@@ -266,8 +299,7 @@ class XEmulator(Emulator):
             items = account.timeline(author=ident)
         else:
             items = account.timeline(mentioning=account.username)
-        return self._paged(request, account, items[: TIMELINE_CAP[which]], size,
-                           "pagination_token")  # fmt: skip
+        return self._paged(request, account, items[: TIMELINE_CAP[which]], size, "pagination_token")
 
     def _user_tweets(self, request: Request, match: re.Match[str]) -> Response:
         return self._timeline(request, match["id"], "tweets")
@@ -284,10 +316,15 @@ class XEmulator(Emulator):
             return size
         query = request.args.get("query", "")
         if not query or len(query) > self.max_query:
-            return json_response(render.invalid(
-                "query", query[:40], f"There were errors processing your request: Query must be"
-                f" between 1 and {self.max_query} characters long",
-            ), 400)  # fmt: skip
+            return json_response(
+                render.invalid(
+                    "query",
+                    query[:40],
+                    f"There were errors processing your request: Query must be"
+                    f" between 1 and {self.max_query} characters long",
+                ),
+                400,
+            )
         wanted: set[str] = set()
         for clause in query.split(" OR "):
             found = re.fullmatch(r"\(?conversation_id:(\d+)\)?", clause.strip())
@@ -297,14 +334,20 @@ class XEmulator(Emulator):
         edge = datetime.now(UTC) - timedelta(days=SEARCH_DAYS)
         since = request.args.get("since_id")
         if since and since.isdigit() and id_time(since) < edge:
-            return json_response(render.invalid(
-                "since_id", since, f"Invalid 'since_id':'{since}'. 'since_id' must be a tweet id "
-                f"created after {edge:%Y-%m-%dT%H:%MZ}.",
-            ), 400)  # fmt: skip
+            return json_response(
+                render.invalid(
+                    "since_id",
+                    since,
+                    f"Invalid 'since_id':'{since}'. 'since_id' must be a tweet id "
+                    f"created after {edge:%Y-%m-%dT%H:%MZ}.",
+                ),
+                400,
+            )
         results: list[dict[str, Any]] = []
         for account in self.accounts.values():
-            results += [t for t in account.timeline(conversations=wanted)
-                        if id_time(t["id"]) >= edge]  # fmt: skip
+            results += [
+                t for t in account.timeline(conversations=wanted) if id_time(t["id"]) >= edge
+            ]
         results.sort(key=lambda t: int(t["id"]), reverse=True)
         account = next(iter(self.accounts.values()))
         return self._paged(request, account, results, size, "next_token")
@@ -315,10 +358,15 @@ class XEmulator(Emulator):
             return refusal
         ids = [i for i in request.args.get("ids", "").split(",") if i]
         if not 1 <= len(ids) <= 100:
-            return json_response(render.invalid(
-                "ids", len(ids), "The number of values in the `ids` query parameter list "
-                f"[{len(ids)}] is not between 1 and 100",
-            ), 400)  # fmt: skip
+            return json_response(
+                render.invalid(
+                    "ids",
+                    len(ids),
+                    "The number of values in the `ids` query parameter list "
+                    f"[{len(ids)}] is not between 1 and 100",
+                ),
+                400,
+            )
         data: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
         owner = next(iter(self.accounts.values()))
@@ -365,9 +413,16 @@ class XEmulator(Emulator):
             events = [e for e in events if int(e["id"]) < before]
         page = events[:size]
         following = self.codec.encode({"before": page[-1]["id"]}) if len(events) > size else None
-        body = render.page_body(account, page, request.args, next_token=following,
-                                default=render.DM_DEFAULT, field_name="dm_event.fields",
-                                author_key="sender_id", ids_meta=False)  # fmt: skip
+        body = render.page_body(
+            account,
+            page,
+            request.args,
+            next_token=following,
+            default=render.DM_DEFAULT,
+            field_name="dm_event.fields",
+            author_key="sender_id",
+            ids_meta=False,
+        )
         return json_response(body)
 
     # --- media -------------------------------------------------------------------------------

@@ -88,9 +88,14 @@ class XAccount:
                 "lang": lang,
                 "possibly_sensitive": False,
                 "reply_settings": "everyone",
-                "public_metrics": {"retweet_count": 0, "reply_count": 0, "like_count": 0,
-                                   "quote_count": 0, "bookmark_count": 0,
-                                   "impression_count": 0},  # fmt: skip
+                "public_metrics": {
+                    "retweet_count": 0,
+                    "reply_count": 0,
+                    "like_count": 0,
+                    "quote_count": 0,
+                    "bookmark_count": 0,
+                    "impression_count": 0,
+                },
             }
             if moment >= EDITS_FROM:
                 tweet["edit_history_tweet_ids"] = [ident]
@@ -110,9 +115,9 @@ class XAccount:
                     handles.insert(0, parent_author["username"])
                 parent["public_metrics"]["reply_count"] += 1
             if handles:
-                tweet["entities"] = {"mentions": [
-                    {"start": 0, "end": len(h) + 1, "username": h} for h in handles
-                ]}  # fmt: skip
+                tweet["entities"] = {
+                    "mentions": [{"start": 0, "end": len(h) + 1, "username": h} for h in handles]
+                }
             if media:
                 for item in media:
                     self.media[item["media_key"]] = item
@@ -155,8 +160,12 @@ class XAccount:
         """True when the tweet exists and is not deleted."""
         return ident in self.tweets and ident not in self.deleted
 
-    def timeline(self, author: str | None = None, mentioning: str | None = None,
-                 conversations: set[str] | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    def timeline(
+        self,
+        author: str | None = None,
+        mentioning: str | None = None,
+        conversations: set[str] | None = None,
+    ) -> list[dict[str, Any]]:
         """Live newest versions, newest first: by `author`, mentioning a handle, or in the
         given conversations."""
         with self._lock:
@@ -168,8 +177,10 @@ class XAccount:
                 if author is not None and tweet["author_id"] != author:
                     continue
                 if mentioning is not None:
-                    handles = {m["username"].lower() for m in
-                               (tweet.get("entities") or {}).get("mentions", [])}  # fmt: skip
+                    handles = {
+                        m["username"].lower()
+                        for m in (tweet.get("entities") or {}).get("mentions", [])
+                    }
                     if mentioning.lower() not in handles or tweet["author_id"] == self.id:
                         continue
                 if conversations is not None and tweet["conversation_id"] not in conversations:

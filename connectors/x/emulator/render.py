@@ -103,8 +103,9 @@ def page_body(
     return body
 
 
-def problem(status: int, title: str, detail: str, kind: str = "about:blank",
-            **more: Any) -> dict[str, Any]:  # fmt: skip
+def problem(
+    status: int, title: str, detail: str, kind: str = "about:blank", **more: Any
+) -> dict[str, Any]:
     """A problem+json error envelope."""
     return {"title": title, "detail": detail, "type": kind, "status": status, **more}
 
