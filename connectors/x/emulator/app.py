@@ -228,7 +228,7 @@ class XEmulator(Emulator):
         if user is None:
             kind = ("user", ident, "id") if ident else ("user", name or "", "username")
             return json_response({"errors": [render.not_found(*kind)]})
-        wanted = render.fields(request.args, "user.fields", render.USER_DEFAULT)
+        wanted = render.fields(request.args, "user", render.USER_DEFAULT)
         return json_response({"data": render.pick(user, wanted)})
 
     def _user(self, request: Request, match: re.Match[str]) -> Response:
@@ -419,7 +419,7 @@ class XEmulator(Emulator):
             request.args,
             next_token=following,
             default=render.DM_DEFAULT,
-            field_name="dm_event.fields",
+            kind="dm_event",
             author_key="sender_id",
             ids_meta=False,
         )

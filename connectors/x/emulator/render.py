@@ -20,9 +20,10 @@ MEDIA_DEFAULT = ("media_key", "type")
 DM_DEFAULT = ("id", "event_type", "text")
 
 
-def fields(args: Any, name: str, default: Iterable[str]) -> set[str]:
-    """The fields a request asks for under `name` (e.g. `tweet.fields`), defaults included."""
-    asked = {f for f in str(args.get(name, "")).split(",") if f}
+def fields(args: Any, kind: str, default: Iterable[str]) -> set[str]:
+    """The fields a request asks for `kind` objects (`tweet` -> `tweet.fields`), defaults
+    included."""
+    asked = {f for f in str(args.get(f"{kind}.fields", "")).split(",") if f}
     return set(default) | asked
 
 
@@ -36,9 +37,9 @@ def includes(
 ) -> dict[str, Any]:
     """The `includes` of an answer: expanded authors, media and referenced tweets."""
     expansions = {e for e in str(args.get("expansions", "")).split(",") if e}
-    user_fields = fields(args, "user.fields", USER_DEFAULT)
-    media_fields = fields(args, "media.fields", MEDIA_DEFAULT)
-    tweet_fields = fields(args, "tweet.fields", TWEET_DEFAULT)
+    user_fields = fields(args, "user", USER_DEFAULT)
+    media_fields = fields(args, "media", MEDIA_DEFAULT)
+    tweet_fields = fields(args, "tweet", TWEET_DEFAULT)
     users: dict[str, dict[str, Any]] = {}
     media: dict[str, dict[str, Any]] = {}
     referenced: dict[str, dict[str, Any]] = {}
@@ -82,12 +83,12 @@ def page_body(
     *,
     next_token: str | None,
     default: Iterable[str] = TWEET_DEFAULT,
-    field_name: str = "tweet.fields",
+    kind: str = "tweet",
     author_key: str = "author_id",
     ids_meta: bool = True,
 ) -> dict[str, Any]:
     """One page of a list endpoint: `data` (absent when empty), `includes`, `meta`."""
-    wanted = fields(args, field_name, default)
+    wanted = fields(args, kind, default)
     body: dict[str, Any] = {}
     if page:
         body["data"] = [pick(item, wanted) for item in page]
