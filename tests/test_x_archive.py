@@ -63,7 +63,7 @@ def test_edits_become_versions_of_one_item_and_deletions_tombstones(x_setup):
     emulated.edit(edited, "Rättelse: mötet börjar kl. 19")
     emulated.edit(edited, "Rättelse: mötet börjar kl. 19.30")
     emulated.delete(deleted)
-    outcome = setup.run()
+    outcome = setup.run(later=timedelta(days=10))  # the stored posts are due to be read again
     assert outcome.status == "ok", outcome.message
     items = setup.items()
     item = items[edited]
@@ -146,9 +146,7 @@ def test_without_a_user_token_messages_are_skipped_not_failed(x_setup):
 
 def test_an_idle_poll_costs_one_request_per_stream(x_setup):
     # a post a day: the week's conversations fit one recent-search query (512 characters)
-    setup = x_setup(
-        [account(40, spacing=timedelta(days=1))], account_keys={"refetch_window_days": 0}
-    )
+    setup = x_setup([account(40, spacing=timedelta(days=1))])
     assert setup.run().status == "ok"
     setup.emulator.reset_log()
     outcome = setup.run()
@@ -161,3 +159,18 @@ def test_an_idle_poll_costs_one_request_per_stream(x_setup):
     assert len(api) <= 5, per_endpoint  # profile, posts, mentions, replies, messages
     since = [r for r in api if "/tweets" in r.path or "/mentions" in r.path]
     assert all("since_id" in r.query for r in since)
+    assert not [r for r in api if r.path == "/2/tweets"]  # nothing stored is due to be re-read
+
+
+def test_stored_posts_are_read_again_only_when_due_and_a_deletion_is_found_then(x_setup):
+    emulated = account(30)
+    setup = x_setup([emulated])
+    assert setup.run().status == "ok"
+    gone = emulated.timeline(author=USER_ID)[-1]["id"]  # the oldest post, two weeks old
+    emulated.delete(gone)
+    setup.emulator.reset_log()
+    assert setup.run(later=timedelta(hours=2)).status == "ok"
+    assert setup.items()[gone]["deleted_at"] is None  # not due yet: nothing re-read
+    assert setup.requests_to("^/2/tweets$") <= 1  # at most the youngest posts
+    outcome = setup.run(later=timedelta(days=16))  # half its age (then 30 days) has passed
+    assert outcome.deleted == 1 and setup.items()[gone]["deleted_at"] is not None

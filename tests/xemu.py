@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -33,10 +34,10 @@ class XSetup:
     config_path: Path
     env: dict[str, str]
 
-    def run(self, key: str = "test-x"):
-        """Archive one account once, as the daemon would."""
+    def run(self, key: str = "test-x", *, later: timedelta = timedelta(0)):
+        """Archive one account once, as the daemon would (`later`: as if that much later)."""
         prepare_archive(self.config)
-        return Runner(self.config).run_account(key)
+        return Runner(self.config, clock=lambda: datetime.now(UTC) + later).run_account(key)
 
     def items(self, **filters) -> dict[str, dict]:
         """Every archived item by id (record contract, as `somed export` gives it)."""

@@ -222,8 +222,10 @@ class XConnector(Connector):
         context = self.context()
         for raw in flatten(body):
             entry = self.normalised(stream, "tweet", raw, context)
-            if isinstance(entry, Record) and entry.kind == "post" and entry.direction == "own":
-                self.recent_posts.add(entry.id)
+            if isinstance(entry, Record):
+                entry = reread.stamped(entry, self.clock())
+                if entry.kind == "post" and entry.direction == "own":
+                    self.recent_posts.add(entry.id)
             entries.append(entry)
         return entries
 

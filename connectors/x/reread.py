@@ -6,14 +6,22 @@ tombstone. A tweet hidden for another reason (its author went protected or was s
 "Authorization Error", "Forbidden") is left as it is: it may come back and is not deleted.
 Each tweet is asked for by its newest known version (`ItemRef.marker`); when X says the chain
 has grown since (`edit_history_tweet_ids` ends in a newer id), that newest version is read too.
+
+Every post read counts against the monthly cap of X's paid tiers, so a stored tweet is read again
+only when it is due: the marker also says when it was last read (`<newest id>@<Unix seconds>`),
+and a tweet is due again after half its age (at least an hour, at most 30 days). A day-old post
+is checked every 12 hours, a month-old one every two weeks; edits of recent posts arrive through
+the timeline anyway (an edit is a new id, newer than the cursor).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from connectors.model import Batch, ItemRef, Tombstone, item_id
+from connectors.model import Batch, ItemRef, Record, Tombstone, item_id
 from connectors.x.normalize import flatten, newest_id
 
 if TYPE_CHECKING:
@@ -22,6 +30,31 @@ if TYPE_CHECKING:
 LOOKUP_LIMIT = 100
 NOT_FOUND = "resource-not-found"
 TWEET_KINDS = frozenset({"post", "comment", "reply"})
+MIN_RECHECK = timedelta(hours=1)
+MAX_RECHECK = timedelta(days=30)
+
+
+def stamped(record: Record, now: datetime) -> Record:
+    """`record` with its marker saying when it was read (`<newest id>@<Unix seconds>`)."""
+    if record.marker is None:
+        return record
+    return replace(record, marker=f"{record.marker.split('@', 1)[0]}@{int(now.timestamp())}")
+
+
+def asked_id(ref: ItemRef) -> str:
+    """The id to ask X for: the newest version the marker names, else the stored id."""
+    newest = (ref.marker or "").split("@", 1)[0]
+    return newest if newest.isdigit() else ref.id
+
+
+def due(ref: ItemRef, now: datetime) -> bool:
+    """True when the stored tweet should be read again (see the module docstring)."""
+    checked = (ref.marker or "").partition("@")[2]
+    if not checked.isdigit():
+        return True
+    age = now - ref.created_at if ref.created_at is not None else MIN_RECHECK
+    interval = min(max(age / 2, MIN_RECHECK), MAX_RECHECK)
+    return now.timestamp() - int(checked) >= interval.total_seconds()
 
 
 def gone_ids(body: dict[str, Any]) -> set[str]:
@@ -40,7 +73,8 @@ def gone_ids(body: dict[str, Any]) -> set[str]:
 
 def refetch(connector: XConnector, refs: Sequence[ItemRef]) -> Iterator[Batch]:
     """Batches of current records and tombstones for the stored tweets in `refs`."""
-    wanted = [r for r in refs if r.kind in TWEET_KINDS]
+    now = connector.clock()
+    wanted = [r for r in refs if r.kind in TWEET_KINDS and due(r, now)]
     chunks = [wanted[i : i + LOOKUP_LIMIT] for i in range(0, len(wanted), LOOKUP_LIMIT)]
     for number, chunk in enumerate(chunks):
         yield Batch(_read(connector, chunk), final=number == len(chunks) - 1)
@@ -50,7 +84,7 @@ def refetch(connector: XConnector, refs: Sequence[ItemRef]) -> Iterator[Batch]:
 
 def _read(connector: XConnector, refs: Sequence[ItemRef]) -> list[Any]:
     """Read one chunk of refs (and, where the chain grew, their newest versions)."""
-    by_asked = {ref.marker or ref.id: ref for ref in refs}
+    by_asked = {asked_id(ref): ref for ref in refs}
     entries: list[Any] = []
     asked = list(by_asked)
     for _ in range(2):  # the chunk, then the newer versions X pointed to
@@ -66,7 +100,9 @@ def _read(connector: XConnector, refs: Sequence[ItemRef]) -> list[Any]:
                 newer.append(latest)
                 continue
             entry = connector.normalised("posts", "tweet", raw, context)
-            entries.append(entry)
+            entries.append(
+                stamped(entry, connector.clock()) if isinstance(entry, Record) else entry
+            )
         for ident in gone_ids(body):
             ref = by_asked.get(ident)
             if ref is not None:
