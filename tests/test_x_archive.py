@@ -174,3 +174,20 @@ def test_stored_posts_are_read_again_only_when_due_and_a_deletion_is_found_then(
     assert setup.requests_to("^/2/tweets$") <= 1  # at most the youngest posts
     outcome = setup.run(later=timedelta(days=16))  # half its age (then 30 days) has passed
     assert outcome.deleted == 1 and setup.items()[gone]["deleted_at"] is not None
+
+
+def test_check_names_the_account_and_the_streams_the_tier_and_tokens_allow(x_setup):
+    from somed.check import check_account
+
+    setup = x_setup([account(5)], user_token=False)
+    setup.emulator.deny("search")
+    outcome = check_account(setup.config, "test-x", clock=lambda: datetime.now(UTC))
+    assert outcome.status == "ok", outcome.message
+    result = outcome.result
+    assert result.identity == f"Testkommun (@testkommun, {USER_ID})"
+    assert set(result.allowed_streams) == {"profile", "posts", "mentions"}
+    assert "not in this API tier" in result.denied["replies"]
+    assert "user-context token" in result.denied["messages"]
+    setup.emulator.revoke(TOKEN)
+    rejected = check_account(setup.config, "test-x", clock=lambda: datetime.now(UTC))
+    assert rejected.status == "auth_failed" and TOKEN not in (rejected.message or "")
