@@ -54,6 +54,9 @@ class XOptions(pydantic.BaseModel):
     # the longest search query the API tier takes (Basic 512, Pro 1,024): more conversations
     # fit in one `conversation_id:` search, so fewer requests find their replies
     search_query_length: int = pydantic.Field(default=512, ge=64, le=4096)
+    # a stored post is read again once this share of its age has passed since it was last
+    # read (0: on every run, as on platforms whose reads cost nothing)
+    recheck_share: float = pydantic.Field(default=0.5, ge=0.0, le=1.0)
 
 
 class XConnector(Connector):

@@ -9,7 +9,8 @@ has grown since (`edit_history_tweet_ids` ends in a newer id), that newest versi
 
 Every post read counts against the monthly cap of X's paid tiers, so a stored tweet is read again
 only when it is due: the marker also says when it was last read (`<newest id>@<Unix seconds>`),
-and a tweet is due again after half its age (at least an hour, at most 30 days). A day-old post
+and a tweet is due again after half its age (at least an hour, at most 30 days; the account
+key `recheck_share` sets the share, 0 for every run). A day-old post
 is checked every 12 hours, a month-old one every two weeks; edits of recent posts arrive through
 the timeline anyway (an edit is a new id, newer than the cursor).
 """
@@ -47,13 +48,14 @@ def asked_id(ref: ItemRef) -> str:
     return newest if newest.isdigit() else ref.id
 
 
-def due(ref: ItemRef, now: datetime) -> bool:
-    """True when the stored tweet should be read again (see the module docstring)."""
+def due(ref: ItemRef, now: datetime, share: float = 0.5) -> bool:
+    """True when the stored tweet should be read again: `share` of its age has passed since
+    it was last read (at least an hour, at most 30 days; share 0: always)."""
     checked = (ref.marker or "").partition("@")[2]
-    if not checked.isdigit():
+    if share <= 0 or not checked.isdigit():
         return True
     age = now - ref.created_at if ref.created_at is not None else MIN_RECHECK
-    interval = min(max(age / 2, MIN_RECHECK), MAX_RECHECK)
+    interval = min(max(age * share, MIN_RECHECK), MAX_RECHECK)
     return now.timestamp() - int(checked) >= interval.total_seconds()
 
 
@@ -74,7 +76,8 @@ def gone_ids(body: dict[str, Any]) -> set[str]:
 def refetch(connector: XConnector, refs: Sequence[ItemRef]) -> Iterator[Batch]:
     """Batches of current records and tombstones for the stored tweets in `refs`."""
     now = connector.clock()
-    wanted = [r for r in refs if r.kind in TWEET_KINDS and due(r, now)]
+    share = connector.options.recheck_share
+    wanted = [r for r in refs if r.kind in TWEET_KINDS and due(r, now, share)]
     chunks = [wanted[i : i + LOOKUP_LIMIT] for i in range(0, len(wanted), LOOKUP_LIMIT)]
     for number, chunk in enumerate(chunks):
         yield Batch(_read(connector, chunk), final=number == len(chunks) - 1)
