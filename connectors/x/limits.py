@@ -14,6 +14,7 @@ reset header crashes it), so somed reads the headers itself:
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -79,8 +80,9 @@ class RateWindows:
             window = self._windows.get(endpoint)
         if window is None:
             return None
-        left = window.reset - self.now()
-        return min(float(WINDOW_SECONDS), left + 1.0) if left > -1.0 else None
+        # reset headers are whole seconds, so the window may start up to a second later
+        left = window.reset + 1.0 - self.now()
+        return min(float(WINDOW_SECONDS), left) if left > 0 else None
 
     def wait_before(self, endpoint: str) -> None:
         """Raise `RateLimited` when `endpoint`'s window is exhausted, before a request is spent."""
@@ -111,7 +113,7 @@ class RateWindows:
 
 def exhausted(endpoint: str, seconds: float | None) -> RateLimited:
     """The error of a spent window: wait `seconds` (None: X did not say when it resets)."""
-    wait = None if seconds is None else round(max(0.0, seconds), 1)
+    wait = None if seconds is None else math.ceil(max(0.0, seconds) * 10) / 10  # never early
     return RateLimited(
         f"X rate limit reached on {endpoint}"
         + (f"; the window resets in {wait:g} s" if wait is not None else ""),

@@ -326,11 +326,16 @@ class XEmulator(Emulator):
                 400,
             )
         wanted: set[str] = set()
+        authors: set[str] = set()
         for clause in query.split(" OR "):
-            found = re.fullmatch(r"\(?conversation_id:(\d+)\)?", clause.strip())
+            found = re.fullmatch(r"\(?(conversation_id|from):(\w+)\)?", clause.strip())
             if not found:
                 return json_response(render.invalid("query", clause, "Unsupported operator"), 400)
-            wanted.add(found[1])
+            if found[1] == "from":
+                _, user = self._find_user(name=found[2])
+                authors.add(user["id"] if user else "")
+            else:
+                wanted.add(found[2])
         edge = datetime.now(UTC) - timedelta(days=SEARCH_DAYS)
         since = request.args.get("since_id")
         if since and since.isdigit() and id_time(since) < edge:
@@ -346,8 +351,10 @@ class XEmulator(Emulator):
         results: list[dict[str, Any]] = []
         for account in self.accounts.values():
             results += [
-                t for t in account.timeline(conversations=wanted) if id_time(t["id"]) >= edge
-            ]
+                t for t in account.timeline()
+                if (t["conversation_id"] in wanted or t["author_id"] in authors)
+                and id_time(t["id"]) >= edge
+            ]  # fmt: skip
         results.sort(key=lambda t: int(t["id"]), reverse=True)
         account = next(iter(self.accounts.values()))
         return self._paged(request, account, results, size, "next_token")
