@@ -191,3 +191,24 @@ def test_check_names_the_account_and_the_streams_the_tier_and_tokens_allow(x_set
     setup.emulator.revoke(TOKEN)
     rejected = check_account(setup.config, "test-x", clock=lambda: datetime.now(UTC))
     assert rejected.status == "auth_failed" and TOKEN not in (rejected.message or "")
+
+
+def test_replies_of_many_conversations_are_searched_in_turns_one_request_a_poll(x_setup):
+    emulated = account(30)  # a post every 12 hours: 14 conversations in the week, two groups
+    setup = x_setup([emulated])
+    assert setup.run().status == "ok"
+    week = datetime.now(UTC) - timedelta(days=6)
+    oldest = [t for t in emulated.timeline(author=USER_ID)
+              if datetime.fromisoformat(t["created_at"]) >= week][-1]
+    reply = next(t for t in emulated.timeline(conversations={oldest["id"]})
+                 if t["author_id"] != USER_ID)
+    citizen = next(u for u in emulated.users if u != reply["author_id"])
+    answer = emulated.add_tweet(citizen, "Det håller jag inte med om", datetime.now(UTC),
+                                reply_to=reply["id"])  # mentions the citizen, not the account
+    searches = []
+    for _ in range(2):
+        setup.emulator.reset_log()
+        assert setup.run().status == "ok"
+        searches.append(setup.requests_to("/2/tweets/search/recent"))
+    assert searches == [1, 1]
+    assert answer["id"] in setup.items()  # found by one of the two turns

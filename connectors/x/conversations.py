@@ -1,16 +1,22 @@
 """The `replies` stream: what others write in the account's own conversations.
 
 X has no "replies to this post" endpoint; recent search finds them with `conversation_id:ID`
-(the root post's id), for the last seven days only. One query asks, with `since_id`, for the
-account's new posts (`from:handle`) and for what is new in the conversations the stream knows
-(`OR conversation_id:A OR ...`, up to the tier's query length); a conversation new to the
-stream (a post found so, or by this run's `posts` walk) is then searched whole once. An idle
-poll costs one request per query: one for an account with about a dozen posts a week at 512
-characters.
+(the root post's id), for the last seven days only. Many conversations go into one query
+(`conversation_id:A OR conversation_id:B ...`, up to the tier's query length), beside
+`from:handle`, which finds the account's new posts (and so its new conversations) even when the
+`posts` walk that saw them ended before this stream ran.
 
-The cursor is JSON: `since` (the newest id seen) and `conversations` (the account's posts of
-the last seven days); the walk's resume token also carries the conversations found so far, so
-a walk resumed in another process misses none.
+Each member of the search (a conversation, or `from`) remembers the newest id found for it.
+A member never searched yet (a new conversation) is searched over the whole week, at once, in
+the same walk; the others are searched in turns: one query a walk, with `since_id`, the next
+group the next walk. So an idle poll costs one request whatever the number of conversations,
+and each conversation is searched again every few polls (as many as there are groups: one
+for about a dozen posts a week at 512 characters). Direct replies to the account's posts
+arrive through `mentions` on every poll anyway.
+
+The cursor is JSON: `members` (id -> newest id found, `from` included) and `turn`. The walk's
+resume token carries its plan (the queries, with what each covers), so a walk resumed in another
+process asks the same queries.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from connectors.model import Batch, item_id
+from connectors.model import Batch, Record, item_id
 from connectors.x.normalize import newer_id, snowflake_at
 
 if TYPE_CHECKING:
@@ -28,6 +34,9 @@ if TYPE_CHECKING:
 
 SEARCH_DAYS = 7  # recent search reaches back this far
 MARGIN = timedelta(minutes=10)  # a since_id this close to the edge is dropped, not refused
+FROM = "from"  # the member for the account's own new posts
+
+Plan = list[tuple[list[str], str | None]]  # (members, since_id) per query
 
 
 def _state(cursor: str | None) -> dict[str, Any]:
@@ -41,83 +50,133 @@ def _state(cursor: str | None) -> dict[str, Any]:
     return state if isinstance(state, dict) else {}
 
 
-def queries(clauses: list[str], length: int) -> list[str]:
-    """The clauses joined by OR into queries of at most `length` characters each."""
-    found: list[str] = []
-    current = ""
-    for clause in clauses:
-        joined = f"{current} OR {clause}" if current else clause
-        if current and len(joined) > length:
-            found.append(current)
-            joined = clause
-        current = joined
-    if current:
-        found.append(current)
-    return found
+def chunks(members: list[str], handle: str, length: int) -> list[list[str]]:
+    """Members grouped so that each group's query has at most `length` characters."""
+    groups: list[list[str]] = []
+    size = 0
+    for member in members:
+        clause = len(_clause(member, handle)) + 4  # " OR "
+        if groups and size + clause <= length + 4:
+            groups[-1].append(member)
+            size += clause
+        else:
+            groups.append([member])
+            size = clause
+    return groups
 
 
-def _conversations(ids: set[str]) -> list[str]:
-    """`conversation_id:` clauses, newest conversation first."""
-    return [f"conversation_id:{c}" for c in sorted(ids, key=int, reverse=True)]
+def _clause(member: str, handle: str) -> str:
+    return f"from:{handle}" if member == FROM else f"conversation_id:{member}"
+
+
+def query(members: list[str], handle: str) -> str:
+    """The search query covering these members."""
+    return " OR ".join(_clause(m, handle) for m in members)
+
+
+def _oldest(ids: list[str | None]) -> str | None:
+    """The smallest id (None when any is None: that member was never searched)."""
+    if not ids or any(i is None for i in ids):
+        return None
+    return min((i for i in ids if i), key=lambda i: (len(i), i), default=None)
+
+
+def plan_walk(members: dict[str, str | None], handle: str, length: int, turn: int) -> Plan:
+    """This walk's queries: every never-searched member (whole week), then one group in turn."""
+    order = sorted(members, key=lambda m: (m != FROM, -int(m) if m.isdigit() else 0))
+    fresh = [m for m in order if members[m] is None]
+    steady = [m for m in order if members[m] is not None]
+    plan: Plan = [(group, None) for group in chunks(fresh, handle, length)]
+    groups = chunks(steady, handle, length)
+    if groups:
+        group = groups[turn % len(groups)]
+        plan.append((group, _oldest([members[m] for m in group])))
+    return plan
 
 
 def fetch_replies(
     connector: XConnector, cursor: str | None, resume: str | None
 ) -> Iterator[Batch]:
-    """Walk recent search: new posts of the account and new replies in its known
-    conversations (`since_id`), then every reply of conversations new to the stream."""
+    """Walk this poll's recent-search queries over the account's conversations."""
     state = _state(cursor)
     edge = snowflake_at(connector.clock() - timedelta(days=SEARCH_DAYS) + MARGIN)
-    recent = lambda ids: {c for c in ids if c.isdigit() and int(c) >= edge}  # noqa: E731
-    known = recent({str(c) for c in state.get("conversations") or [] if item_id(c)})
-    since = item_id(state.get("since"))
-    if since is not None and (not since.isdigit() or int(since) < edge):
-        since = None  # search refuses a since_id older than its window: read the window whole
     progress: dict[str, Any] = json.loads(resume) if resume else {}
-    phase = int(progress.get("phase", 0))
-    high = progress.get("hw") or since
-    found = {str(c) for c in progress.get("found") or []}
-    username = connector.lookup_user()["username"]
+    members: dict[str, str | None] = progress.get("members") or _members(state, edge)
+    for post in connector.recent_posts:  # the posts walk of this run saw them
+        if int(post) >= edge:
+            members.setdefault(post, None)
+    handle = connector.lookup_user()["username"]
     length = connector.options.search_query_length
+    turn = int(state.get("turn", 0))
+    plan: Plan = [(list(m), s) for m, s in progress["plan"]] if "plan" in progress else (
+        plan_walk(members, handle, length, turn)
+    )
+    step = int(progress.get("step", 0))
     params: dict[str, Any] = {**connector.tweet_params(), "max_results": 100}
-    for number in (0, 1):
-        if number < phase:
+    while step < len(plan):
+        group, since = plan[step]
+        if since is not None and int(since) < edge:
+            since = None  # search refuses a since_id older than its window
+        start = progress.get("next") if progress.get("step") == step else None
+        ask = {**params, **({"since_id": since} if since else {})}
+        pages = connector.client.pages("search_recent_tweets", query(group, handle),
+                                       stream="replies", token_key="next_token", start=start,
+                                       **ask)  # fmt: skip
+        for body in pages:
+            records = connector.records_of("replies", body)
+            _note(members, group, records, connector.user_id(), edge)
+            following = (body.get("meta") or {}).get("next_token")
+            if not following:
+                _searched(members, group)
+                step += 1
+                new = [p for p in connector.recent_posts if p not in members and int(p) >= edge]
+                for post in new:  # conversations found now: searched whole in this walk
+                    members[post] = None
+                plan += [(g, None) for g in chunks(new, handle, length)]
+            if step >= len(plan):
+                final = {"members": _live(members, edge), "turn": turn + 1}
+                yield Batch(records, high_water=json.dumps(final, sort_keys=True), final=True)
+                return
+            mark = {"members": members, "plan": plan, "step": step, "next": following}
+            yield Batch(records, resume=json.dumps(mark))
+            if not following:
+                break
+    final = {"members": _live(members, edge), "turn": turn + 1}
+    yield Batch([], high_water=json.dumps(final, sort_keys=True), final=True)
+
+
+def _members(state: dict[str, Any], edge: int) -> dict[str, str | None]:
+    """The stored members still inside the search window (`from` always)."""
+    stored = state.get("members") if isinstance(state.get("members"), dict) else {}
+    members: dict[str, str | None] = {FROM: None}
+    for key, since in stored.items():
+        ident = item_id(since) if since is not None else None
+        if key == FROM or (str(key).isdigit() and int(key) >= edge):
+            members[str(key)] = ident
+    return members
+
+
+def _note(members: dict[str, str | None], group: list[str], records: list[Any], own: str,
+          edge: int) -> None:  # fmt: skip
+    """Move the members of `group` past what this page found for them."""
+    for record in records:
+        if not isinstance(record, Record):
             continue
-        if number == 0:  # the account's new posts, and what is new in its conversations
-            texts, after = queries([f"from:{username}", *_conversations(known)], length), since
-        else:  # conversations this stream did not know: all their replies of the week
-            fresh = recent(found | connector.recent_posts) - known
-            texts, after = queries(_conversations(fresh), length), None
-        first = int(progress.get("query", 0)) if number == phase else 0
-        token = progress.get("next") if number == phase else None
-        for query_number, text in enumerate(texts):
-            if query_number < first:
-                continue
-            ask = {**params, **({"since_id": after} if after else {})}
-            start = token if query_number == first else None
-            pages = connector.client.pages("search_recent_tweets", text, stream="replies",
-                                           token_key="next_token", start=start, **ask)
-            for body in pages:
-                records = connector.records_of("replies", body)
-                for raw in body.get("data") or []:
-                    if isinstance(raw, dict):
-                        high = newer_id(high, item_id(raw.get("id")))
-                found |= connector.recent_posts
-                following = (body.get("meta") or {}).get("next_token")
-                if following:
-                    mark = {"phase": number, "query": query_number, "next": following}
-                elif query_number + 1 < len(texts):
-                    mark = {"phase": number, "query": query_number + 1}
-                elif number == 0:
-                    mark = {"phase": 1}
-                else:
-                    yield Batch(records, high_water=_cursor(high, recent(known | found)),
-                                final=True)
-                    return
-                mark.update(hw=high, found=sorted(recent(found)))
-                yield Batch(records, resume=json.dumps(mark))
-    yield Batch([], high_water=_cursor(high, recent(known | found)), final=True)
+        current = record.marker.split("@", 1)[0] if record.marker else record.id
+        conversation = record.thread_id or record.id
+        if conversation in group:
+            members[conversation] = newer_id(members[conversation], current)
+        if FROM in group and record.author.id == own:
+            members[FROM] = newer_id(members[FROM], current)
 
 
-def _cursor(since: str | None, conversations: set[str]) -> str:
-    return json.dumps({"since": since, "conversations": sorted(conversations, key=int)})
+def _searched(members: dict[str, str | None], group: list[str]) -> None:
+    """A member searched without a find is steady from now on: since its own id (a
+    conversation's replies are newer than its root); `from` stays fresh until it finds one."""
+    for member in group:
+        if members.get(member) is None and member != FROM:
+            members[member] = member
+
+
+def _live(members: dict[str, str | None], edge: int) -> dict[str, str | None]:
+    return {k: v for k, v in members.items() if k == FROM or int(k) >= edge}

@@ -109,10 +109,11 @@ def generate_account(
     newest: datetime | None = None,
     spacing: timedelta = timedelta(hours=12),
     legacy_posts: int = 0,
+    media: bool = True,
 ) -> XAccount:
     """An account with `posts` own posts (newest first from `newest`), each with replies from
     citizens (`nested_replies` of them answered by another citizen), standalone mentions and
-    DMs; every 5th post has a photo, every 7th a video, every 11th a GIF."""
+    DMs; every 5th post has a photo, every 7th a video, every 11th a GIF (unless not `media`)."""
     newest = newest or datetime.now(UTC) - timedelta(hours=1)
     account = new_account(user_id, name, username, newest)
     citizens = [account.add_user(str(9_000_000 + i), n, u) for i, (n, u) in enumerate(CITIZENS)]
@@ -120,15 +121,17 @@ def generate_account(
     for i in range(posts):
         when = newest - spacing * (posts - 1 - i)
         key = f"{user_id}_{i}"
-        media = None
-        if i % 5 == 0:
-            media = [photo(key)]
+        attached = None
+        if not media:
+            pass
+        elif i % 5 == 0:
+            attached = [photo(key)]
         elif i % 7 == 0:
-            media = [video(key)]
+            attached = [video(key)]
         elif i % 11 == 0:
-            media = [video(key, gif=True)]
+            attached = [video(key, gif=True)]
         text = f"{TOPICS[i % len(TOPICS)]} #{name.replace(' ', '')} ({i})"
-        post = account.add_tweet(user_id, text, when, media=media)
+        post = account.add_tweet(user_id, text, when, media=attached)
         if i % 13 == 0:  # a long post: the full text only in note_tweet
             post["note_tweet"] = {"text": text + " " + "Mer information finns på webben. " * 12}
         for r in range(replies_per_post):
