@@ -45,7 +45,7 @@ class FacebookHostile:
         return rf"/cdn/{name}"
 
     def media_key(self, name: str) -> str:
-        """The archive's media key of the photo planted as `name`."""
+        """The archive's media key of the photo planted as `name` (`add_photo_post`)."""
         return f"fb:photo-{name}"
 
     def add_posts(self, count: int) -> None:
