@@ -133,3 +133,9 @@ def test_snowflake_times_round_trip():
 def test_broken_shapes_raise_so_the_item_is_quarantined(broken):
     with pytest.raises((TypeError, ValueError)):
         normalize_tweet(broken, CONTEXT, "kommun-x")
+
+
+def test_attachments_that_are_not_an_object_quarantine_the_tweet():
+    tweet = flatten(load("timeline_page.json"))[1]
+    with pytest.raises(TypeError):
+        normalize_tweet({**tweet, "attachments": "photo.jpg"}, CONTEXT, "kommun-x")

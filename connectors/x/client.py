@@ -220,8 +220,8 @@ class XClient:
     ) -> Iterator[dict[str, Any]]:
         """Walk a paged endpoint by `meta.next_token`, starting at `start` (a token) if given.
 
-        Each yielded body carries the token of its own page under `_page`; a token handed out
-        twice, or more than MAX_PAGES pages, ends the walk as a loop.
+        A token handed out twice, or more than MAX_PAGES pages, ends the walk as a loop; a
+        `next_token` that is not a string is a malformed answer (retried), never the end.
         """
         token = start
         asked: set[str] = set()
@@ -231,8 +231,15 @@ class XClient:
             body = self.call(method, *args, stream=stream, user=user, **params)
             meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
             following = meta.get("next_token")
-            yield {**body, "_page": token}
-            if not isinstance(following, str) or not following:
+            if following is not None and not isinstance(following, str):
+                raise TransientError(  # never read as the end: the walk would stop silently
+                    f"malformed page from X on {ENDPOINTS.get(method, method)}: "
+                    f"next_token is {type(following).__name__}",
+                    reason="net.malformed",
+                    params={"status": self._local.status},
+                )
+            yield body
+            if not following:
                 return
             if following in asked:
                 break

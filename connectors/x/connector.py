@@ -101,7 +101,7 @@ class XConnector(Connector):
         self.options = XOptions.model_validate(
             {k: v for k, v in account.options.items() if k in XOptions.model_fields}
         )
-        self.page_size = max(10, min(100, settings.page_size))
+        self.page_size = max(5, min(100, settings.page_size))  # timelines take 5-100
         self.user: dict[str, Any] | None = None
         self.recent_posts: set[str] = set()  # own root posts this run saw (their conversations)
 

@@ -163,7 +163,9 @@ def media_refs(raw: Mapping[str, Any]) -> tuple[tuple[MediaRef, ...], list[dict[
     an HLS playlist, which is not a file), with the preview image beside them.
     """
     attachments = raw.get("attachments")
-    listed = attachments.get("media") if isinstance(attachments, dict) else None
+    if attachments is not None and not isinstance(attachments, dict):
+        raise TypeError(f"attachments is {type(attachments).__name__}, not an object")
+    listed = attachments.get("media") if attachments else None
     refs: list[MediaRef] = []
     facts: list[dict[str, Any]] = []
     for media in listed if isinstance(listed, list) else []:
