@@ -198,7 +198,7 @@ def test_an_unknown_code_falls_back_to_its_family_then_to_the_english_detail():
     assert render(SV, "auth.some_new_subcode", {}, platform="facebook") == (
         "Facebook avvisade åtkomsttoken"
     )
-    assert render(SV, "x.unheard_of", {}, detail="Boom (code 7)") == (
+    assert render(SV, "nosuchfamily.unheard_of", {}, detail="Boom (code 7)") == (
         "oväntat fel (på engelska: Boom (code 7))"
     )
     assert render(EN, None, None) == render(SV, "", {}, detail="  ") == ""
