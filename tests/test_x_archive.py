@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from connectors.emulation import FaultPlan
+from connectors.x.conversations import turn_of
 from connectors.x.emulator import generate_account
 from tests.xemu import TOKEN, USER_ID, USER_TOKEN
 
@@ -205,10 +206,13 @@ def test_replies_of_many_conversations_are_searched_in_turns_one_request_a_poll(
     citizen = next(u for u in emulated.users if u != reply["author_id"])
     answer = emulated.add_tweet(citizen, "Det håller jag inte med om", datetime.now(UTC),
                                 reply_to=reply["id"])  # mentions the citizen, not the account
+    # two polls whose minutes draw different turns (each poll searches one of the two groups)
+    minutes = [m for m in range(1, 40) if turn_of(datetime.now(UTC) + timedelta(minutes=m)) % 2]
+    evens = [m for m in range(1, 40) if not turn_of(datetime.now(UTC) + timedelta(minutes=m)) % 2]
     searches = []
-    for _ in range(2):
+    for later in (minutes[0], evens[0]):
         setup.emulator.reset_log()
-        assert setup.run().status == "ok"
+        assert setup.run(later=timedelta(minutes=later)).status == "ok"
         searches.append(setup.requests_to("/2/tweets/search/recent"))
     assert searches == [1, 1]
     assert answer["id"] in setup.items()  # found by one of the two turns

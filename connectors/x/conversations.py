@@ -8,22 +8,25 @@ X has no "replies to this post" endpoint; recent search finds them with `convers
 
 Each member of the search (a conversation, or `from`) remembers the newest id found for it.
 A member never searched yet (a new conversation) is searched over the whole week, at once, in
-the same walk; the others are searched in turns: one query a walk, with `since_id`, the next
-group the next walk. So an idle poll costs one request whatever the number of conversations,
-and each conversation is searched again every few polls (as many as there are groups: one
-for about a dozen posts a week at 512 characters). Direct replies to the account's posts
-arrive through `mentions` on every poll anyway.
+the same walk; the others are searched in turns: one query a walk, with `since_id`, the group
+chosen by the minute the walk starts in (spread evenly over the groups, and the cursor of an
+idle poll stays as it was). So an idle poll costs one request whatever the number of
+conversations, and each conversation is searched about every n-th poll for n groups (one group
+for about a dozen posts a week at 512 characters). Direct replies to the account's posts arrive
+through `mentions` on every poll anyway.
 
-The cursor is JSON: `members` (id -> newest id found, `from` included) and `turn`. The walk's
+The cursor is the newest id the stream has seen (20 digits, so cursors order like ids and never
+go back), a space, and JSON: `members` (id -> newest id found, `from` included). The walk's
 resume token carries its plan (the queries, with what each covers), so a walk resumed in another
 process asks the same queries.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from connectors.model import Batch, Record, item_id
@@ -43,11 +46,14 @@ def _state(cursor: str | None) -> dict[str, Any]:
     """The stored cursor's parts ({} for none or an unreadable one: start afresh)."""
     if not cursor:
         return {}
+    high, _, text = cursor.partition(" ") if cursor[:1].isdigit() else ("", "", cursor)
     try:
-        state = json.loads(cursor)
+        state = json.loads(text)
     except ValueError:
         return {}
-    return state if isinstance(state, dict) else {}
+    if not isinstance(state, dict):
+        return {}
+    return {**state, "high": high.lstrip("0") or None}
 
 
 def chunks(members: list[str], handle: str, length: int) -> list[list[str]]:
@@ -81,6 +87,12 @@ def _oldest(ids: list[str | None]) -> str | None:
     return min((i for i in ids if i), key=lambda i: (len(i), i), default=None)
 
 
+def turn_of(moment: datetime) -> int:
+    """The walk's turn: a number drawn from the minute it starts in (evenly spread)."""
+    minute = int(moment.timestamp() // 60)
+    return int.from_bytes(hashlib.sha256(str(minute).encode()).digest()[:4], "big")
+
+
 def plan_walk(members: dict[str, str | None], handle: str, length: int, turn: int) -> Plan:
     """This walk's queries: every never-searched member (whole week), then one group in turn."""
     order = sorted(members, key=lambda m: (m != FROM, -int(m) if m.isdigit() else 0))
@@ -107,11 +119,12 @@ def fetch_replies(
             members.setdefault(post, None)
     handle = connector.lookup_user()["username"]
     length = connector.options.search_query_length
-    turn = int(state.get("turn", 0))
+    turn = turn_of(connector.clock())
     plan: Plan = [(list(m), s) for m, s in progress["plan"]] if "plan" in progress else (
         plan_walk(members, handle, length, turn)
     )
     step = int(progress.get("step", 0))
+    high: str | None = progress.get("high") or state.get("high")
     params: dict[str, Any] = {**connector.tweet_params(), "max_results": 100}
     while step < len(plan):
         group, since = plan[step]
@@ -125,6 +138,9 @@ def fetch_replies(
         for body in pages:
             records = connector.records_of("replies", body)
             _note(members, group, records, connector.user_id(), edge)
+            for raw in body.get("data") or []:
+                if isinstance(raw, dict):
+                    high = newer_id(high, item_id(raw.get("id")))
             following = (body.get("meta") or {}).get("next_token")
             if not following:
                 _searched(members, group)
@@ -134,15 +150,14 @@ def fetch_replies(
                     members[post] = None
                 plan += [(g, None) for g in chunks(new, handle, length)]
             if step >= len(plan):
-                final = {"members": _live(members, edge), "turn": turn + 1}
-                yield Batch(records, high_water=json.dumps(final, sort_keys=True), final=True)
+                yield Batch(records, high_water=_cursor(members, edge, high), final=True)
                 return
-            mark = {"members": members, "plan": plan, "step": step, "next": following}
+            mark = {"members": members, "plan": plan, "step": step, "next": following,
+                    "high": high}
             yield Batch(records, resume=json.dumps(mark))
             if not following:
                 break
-    final = {"members": _live(members, edge), "turn": turn + 1}
-    yield Batch([], high_water=json.dumps(final, sort_keys=True), final=True)
+    yield Batch([], high_water=_cursor(members, edge, high), final=True)
 
 
 def _members(state: dict[str, Any], edge: int) -> dict[str, str | None]:
@@ -178,5 +193,7 @@ def _searched(members: dict[str, str | None], group: list[str]) -> None:
             members[member] = member
 
 
-def _live(members: dict[str, str | None], edge: int) -> dict[str, str | None]:
-    return {k: v for k, v in members.items() if k == FROM or int(k) >= edge}
+def _cursor(members: dict[str, str | None], edge: int, high: str | None) -> str:
+    """The stream's cursor: the newest id seen, then the members inside the window."""
+    live = {k: v for k, v in members.items() if k == FROM or int(k) >= edge}
+    return f"{(high or '0').zfill(20)} {json.dumps({'members': live}, sort_keys=True)}"
