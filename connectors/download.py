@@ -17,7 +17,7 @@ import filetype
 import requests
 
 from connectors.base import FatalError, TransientError
-from connectors.http import Deadline, iter_body
+from connectors.http import Deadline, iter_body, scrub_error
 
 MB = 1024 * 1024
 HEAD_BYTES = 8192  # filetype needs 262; a little more makes HTML sniffing sure
@@ -123,7 +123,28 @@ def download(
     declared: str | None,
     limits: MediaLimits,
 ) -> str | None:
-    """Stream `url` into `sink` within the caps and the deadline; return the file's MIME type."""
+    """Stream `url` into `sink` within the caps and the deadline; return the file's MIME type.
+
+    A network failure is a `TransientError` (`media.failed`, the text scrubbed of secrets)."""
+    try:
+        return _download(session, url, sink, kind=kind, declared=declared, limits=limits)
+    except requests.RequestException as exc:
+        raise TransientError(
+            f"media download failed: {scrub_error(session, str(exc))}",
+            reason="media.failed",
+            params={"error": type(exc).__name__},
+        ) from None
+
+
+def _download(
+    session: requests.Session,
+    url: str,
+    sink: Sink,
+    *,
+    kind: str,
+    declared: str | None,
+    limits: MediaLimits,
+) -> str | None:
     host = urlsplit(url).hostname or ""
     deadline = Deadline(limits.deadline_seconds, host)
     stream = getattr(session, "stream", None)

@@ -27,7 +27,7 @@ from connectors.base import (
 )
 from connectors.download import MediaLimits, Sink
 from connectors.download import download as stream_download
-from connectors.http import scrub, scrub_error
+from connectors.http import scrub_error
 from connectors.x.limits import RateWindows, endpoint_of, exhausted
 
 # tweepy logs every request's headers (the bearer token) at DEBUG: never let it
@@ -255,16 +255,7 @@ class XClient:
         self, url: str, sink: Sink, *, kind: str, declared: str | None, limits: MediaLimits
     ) -> str | None:
         """Stream a media file into `sink` through the session's network rules."""
-        try:
-            return stream_download(
-                self.session, url, sink, kind=kind, declared=declared, limits=limits
-            )
-        except requests.RequestException as exc:
-            raise TransientError(
-                f"media download failed: {scrub(scrub_error(self.session, str(exc)))}",
-                reason="media.failed",
-                params={"error": type(exc).__name__},
-            ) from None
+        return stream_download(self.session, url, sink, kind=kind, declared=declared, limits=limits)
 
 
 __all__ = ["ENDPOINTS", "ObjectMissing", "XClient", "endpoint_of", "problem_detail"]

@@ -19,6 +19,8 @@ from tests.hostile.server import HostileServer, json_response
 USER_ID = "3300330033"
 TOKEN = "AAAAAAAAHostileXBearer%2F+tok=9"  # fake; has characters that URL-encoding changes
 TOKEN_ENV = "SOMED_HOSTILE_X_TOKEN"
+USER_TOKEN = "HostileXUserTok-5e4d3c"  # the user-context token direct messages need
+USER_TOKEN_ENV = "SOMED_HOSTILE_X_USER_TOKEN"
 SNOWFLAKE_EPOCH_MS = 1288834974657
 
 
@@ -58,6 +60,7 @@ class HostileX:
                                      "description": "Officiellt konto"}  # fmt: skip
         self.tweets: list[dict[str, Any]] = []
         self.mentions: list[dict[str, Any]] = []
+        self.dm_events: list[dict[str, Any]] = []
         self.media: list[dict[str, Any]] = []
         self.files: dict[str, tuple[bytes, str]] = {}
         self.next_tokens: dict[int, str] = {}  # page number -> next_token to hand out
@@ -68,7 +71,13 @@ class HostileX:
         s.route(rf"/2/users/{USER_ID}/mentions", lambda r, m: self._page(r, self.mentions))
         s.route(r"/2/tweets/search/recent", lambda r, m: self._page(r, []))
         s.route(r"/2/tweets", self._lookup)
+        s.route(r"/2/dm_events", lambda r, m: self._page(r, self.dm_events, user=True))
         s.route(r"/cdn/(?P<name>[^/]+)", self._file)
+
+    @property
+    def posts(self) -> list[dict[str, Any]]:
+        """The planted posts (the tests' name for them on every platform)."""
+        return self.tweets
 
     def start(self) -> str:
         """Serve; return the endpoint."""
@@ -82,30 +91,32 @@ class HostileX:
         """The media URL of a CDN file, on X's own media host."""
         return f"https://pbs.twimg.com/cdn/{name}"
 
-    def _authed(self, request: Request, body: Any) -> Response:
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
+    def _authed(self, request: Request, body: Any, *, user: bool = False) -> Response:
+        if request.headers.get("Authorization") != f"Bearer {USER_TOKEN if user else self.token}":
             return problem(401, "Unauthorized", "Unauthorized")
         headers = {"x-rate-limit-limit": "900", "x-rate-limit-remaining": "899",
                    "x-rate-limit-reset": str(int(datetime.now(UTC).timestamp()) + 900)}  # fmt: skip
         return json_response(body(), 200, headers)
 
-    def _page(self, request: Request, items: list[dict[str, Any]]) -> Response:
+    def _page(self, request: Request, items: list[dict[str, Any]], *, user: bool = False) -> Response:
         def body() -> dict[str, Any]:
             token = request.args.get("pagination_token") or request.args.get("next_token")
             number = int(token.split(":")[0]) if token and token.split(":")[0].isdigit() else 0
             since = request.args.get("since_id")
             listed = [t for t in items if not since or not str(t.get("id", "")).isdigit()
                       or int(t["id"]) > int(since)]  # fmt: skip
-            page = listed[number * self.page_size : (number + 1) * self.page_size]
+            size = int(request.args.get("max_results") or self.page_size)
+            page = listed[number * size : (number + 1) * size]
             answer: dict[str, Any] = {"meta": {"result_count": len(page)}}
             if page:
                 answer["data"] = page
-                answer["includes"] = {"users": [self.user], "media": self.media}
-            if (number + 1) * self.page_size < len(listed):
+                if not user:
+                    answer["includes"] = {"users": [self.user], "media": self.media}
+            if (number + 1) * size < len(listed):
                 answer["meta"]["next_token"] = self.next_tokens.get(number, f"{number + 1}:n")
             return answer
 
-        return self._authed(request, body)
+        return self._authed(request, body, user=user)
 
     def _lookup(self, request: Request, match: Any) -> Response:
         wanted = request.args.get("ids", "").split(",")
@@ -185,7 +196,7 @@ class XHostile:
         n = len(self.x.tweets)
         self.x.tweets.append(tweet(n, text=f"Vår nyckel råkade bli {t} (och {quote(t, safe='')})",
                                    attachments={"media_keys": ["3_echo"]}))  # fmt: skip
-        self.x.tweets.extend(tweet(n + 1 + k) for k in range(self.x.page_size))
+        self.x.tweets.extend(tweet(n + 1 + k) for k in range(100))  # a second page
         self.x.next_tokens[0] = f"1:{quote_plus(t)}"  # a paging token that repeats the token
         self.x.user["description"] = f"Kontot nås med {t}"
         self.x.mentions.append(tweet(n + 40, author_id="4400", text=f"@hostilekommun token={t}"))

@@ -11,6 +11,7 @@ from typing import Any
 from connectors.x.emulator import XAccount, XEmulator, generate_account
 from connectors.x.normalize import flatten
 from tests.hostile.x import XHostile
+from tests.hostile.x_harness import XHarness
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "x"
 USER_ID = "4400440044"
@@ -32,7 +33,7 @@ class XAdapter:
     env = {TOKEN_ENV: TOKEN, USER_TOKEN_ENV: USER_TOKEN}
     streams = ("profile", "posts", "mentions", "replies", "messages")
     posts_stream = "posts"
-    harness = None
+    harness = XHarness
     hostile = XHostile
 
     def __init__(self) -> None:
