@@ -127,7 +127,7 @@ def download(
 
     A network failure is a `TransientError` (`media.failed`, the text scrubbed of secrets)."""
     try:
-        return _download(session, url, sink, kind=kind, declared=declared, limits=limits)
+        return _download(session, url, sink, kind, declared, limits)
     except requests.RequestException as exc:
         raise TransientError(
             f"media download failed: {scrub_error(session, str(exc))}",
@@ -136,15 +136,8 @@ def download(
         ) from None
 
 
-def _download(
-    session: requests.Session,
-    url: str,
-    sink: Sink,
-    *,
-    kind: str,
-    declared: str | None,
-    limits: MediaLimits,
-) -> str | None:
+def _download(session: requests.Session, url: str, sink: Sink, kind: str, declared: str | None,
+              limits: MediaLimits) -> str | None:  # fmt: skip
     host = urlsplit(url).hostname or ""
     deadline = Deadline(limits.deadline_seconds, host)
     stream = getattr(session, "stream", None)

@@ -285,11 +285,13 @@ class XEmulator(Emulator):
         following = self.codec.encode({"before": page[-1]["id"]}) if len(items) > size else None
         return json_response(render.page_body(account, page, request.args, next_token=following))
 
-    def _timeline(self, request: Request, ident: str, which: str) -> Response:
+    def _listing(self, request: Request, low: int, default: int) -> int | Response:
+        """The page size a list request asks for, or the refusal (token, tier, bad size)."""
         _, refusal = self._caller(request)
-        if refusal:
-            return refusal
-        size = self._max_results(request, 5, 100, 10)
+        return refusal or self._max_results(request, low, 100, default)
+
+    def _timeline(self, request: Request, ident: str, which: str) -> Response:
+        size = self._listing(request, 5, 10)
         if isinstance(size, Response):
             return size
         account = self.accounts.get(ident)
@@ -308,10 +310,7 @@ class XEmulator(Emulator):
         return self._timeline(request, match["id"], "mentions")
 
     def _search(self, request: Request, match: re.Match[str]) -> Response:
-        _, refusal = self._caller(request)
-        if refusal:
-            return refusal
-        size = self._max_results(request, 10, 100, 10)
+        size = self._listing(request, 10, 10)
         if isinstance(size, Response):
             return size
         query = request.args.get("query", "")
