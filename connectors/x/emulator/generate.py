@@ -176,20 +176,18 @@ def generate_account(
     return account
 
 
-def demo_account() -> XAccount:
+DEMO_USER_ID = "1500000000000000001"
+
+
+def demo_account(now: datetime | None = None) -> XAccount:
     """A small Swedish municipal X account for `somed demo`: a few posts with replies, one
-    edited post and one deleted post."""
+    edited post and one deleted post (`now`: the newest post is an hour older)."""
+    now = now or datetime.now(UTC)
     account = generate_account(
-        "1500000000000000001",
-        "Demo kommun",
-        "demokommun",
-        posts=6,
-        replies_per_post=2,
-        mentions=2,
-        dms=2,
-        spacing=timedelta(hours=20),
-    )
+        DEMO_USER_ID, "Mora kommun", "morakommun", posts=6, replies_per_post=2, mentions=2,
+        dms=2, spacing=timedelta(hours=20), newest=now - timedelta(hours=1),
+    )  # fmt: skip
     own = account.timeline(author=account.id)
-    account.edit(own[1]["id"], own[1]["text"] + " (rättad tid: kl. 10)")
+    account.edit(own[1]["id"], own[1]["text"] + " (rättad tid: kl. 10)", now)
     account.delete(own[2]["id"])
     return account
