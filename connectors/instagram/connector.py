@@ -329,6 +329,7 @@ class InstagramConnector(GraphConnector):
             return []
         records: list[Entry] = []
         seen: set[str] = set()
+        context = self.context(media_id=media_id)
         for item in self._edge_items(nested, f"{media_id}/comments", comment_fields):
             ident = item_id(item.get("id"))
             if ident is not None and ident in seen:
@@ -337,20 +338,19 @@ class InstagramConnector(GraphConnector):
                 seen.add(ident)
             if firsts is not None:
                 firsts.append(item)
-            context = self.context(media_id=media_id)
-            records.append(self.normalised("posts", "comment", without_edges(item, "replies"),
-                                           context))  # fmt: skip
             replies = item.get("replies")
+            top = without_edges(item, "replies") if replies is not None else item
+            records.append(self.normalised("posts", "comment", top, context))
             if ident is None or not isinstance(replies, dict):
                 continue
-            context = self.context(media_id=media_id, parent_id=ident)
+            of_reply = self.context(media_id=media_id, parent_id=ident)
             for reply in self._edge_items(replies, f"{ident}/replies", self._reply_fields):
                 reply_id = item_id(reply.get("id"))
                 if reply_id is not None and reply_id in seen:
                     continue
                 if reply_id is not None:
                     seen.add(reply_id)
-                records.append(self.normalised("posts", "comment", reply, context))
+                records.append(self.normalised("posts", "comment", reply, of_reply))
         return records
 
     def _reply_fields(self, limit: int) -> str:
@@ -358,6 +358,9 @@ class InstagramConnector(GraphConnector):
 
     def _edge_items(self, nested: dict[str, Any], path: str, fields: Any) -> Iterator[dict]:
         """The items of a nested edge's first page, then of every further page of `path`."""
-        edge_data({"edge": nested}, "edge")  # a wrong shape is a TypeError, not "no items"
+        items = edge_data({"edge": nested}, "edge")  # a wrong shape is a TypeError
+        if not nested.get("paging"):  # most edges fit their nested first page
+            yield from items
+            return
         params = {"fields": fields(self.page_size), "limit": self.page_size}
         yield from nested_edge(self.client, nested, path, params, stream="posts")
