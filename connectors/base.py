@@ -324,6 +324,10 @@ class Connector:
         """Return how many HTTP requests this connector has made so far."""
         return 0
 
+    def cost_units(self) -> int | None:
+        """Return the platform's quota units this connector's calls cost (None: it has none)."""
+        return None
+
     def pause_hint(self) -> float:
         """Seconds the runner should wait before the next request, from usage headers (0: none)."""
         return 0.0

@@ -272,6 +272,10 @@ class Batch:
     # ids the platform listed on this page that the connector passed over on purpose (e.g. the
     # page's own posts in a walk of visitors' posts): progress for the runner's loop guard
     passed_over: tuple[str, ...] = ()
+    # the resume token stays valid across runs (e.g. a page token the platform keeps): the
+    # runner stores it with the batch, so a walk a run could not finish (daily quota used up)
+    # is taken up by the next run where it stopped
+    durable_resume: bool = False
 
 
 # --- validation and repair (shared by connectors and the writer) ----------------------------

@@ -11,6 +11,7 @@ BUILTIN: dict[str, str] = {
     "facebook": "connectors.facebook.connector:FacebookConnector",
     "instagram": "connectors.instagram.connector:InstagramConnector",
     "x": "connectors.x.connector:XConnector",
+    "youtube": "connectors.youtube.connector:YouTubeConnector",
 }
 
 

@@ -52,6 +52,7 @@ log = logging.getLogger("somed.runner")
 PERMISSION_RECHECK = timedelta(hours=24)
 DEEP_SWEEP = "deep_sweep"  # its state is kept as a cursor of this name
 DEEP_SWEEP_SLICE_POSTS = 500  # posts (with their comments) one run's deep-sweep slice covers
+KEPT_RESUME = ".resume"  # a walk's resume point kept across runs: the cursor "<stream>.resume"
 
 
 # How long a thread may hold the interpreter lock while another waits for it. A run fetches in
@@ -297,6 +298,7 @@ class _AccountRun:
             if media:
                 media.close()
             requests_made = connector.request_count() if connector else 0
+            cost_units = connector.cost_units() if connector else None
             if connector:
                 connector.close()
         if message and sessions is not None:  # the network layer scrubbed; this is a backstop
@@ -314,6 +316,7 @@ class _AccountRun:
             params=reason[1],
             retries=self.retries,
             quarantined=self._quarantined(),
+            cost_units=cost_units,
         )
         outcome = RunOutcome(
             self.key,
@@ -355,6 +358,7 @@ class _AccountRun:
                 "deleted": outcome.deleted,
                 "quarantined": outcome.quarantined,
                 "requests": requests_made,
+                "cost_units": cost_units,
                 "retries": self.retries,
                 "duration": round(duration, 3),
             },
@@ -623,7 +627,10 @@ class _AccountRun:
         stream = spec.name
         keeps_cursor = spec.cursor != "none"
         cursor = queries.get_cursor(self.db, self.key, stream) if keeps_cursor else None
-        state: dict[str, str | None] = {"resume": None}
+        # where an earlier run's walk stopped, when the connector's resume tokens last (a
+        # platform's daily quota ends a run mid-walk; the next one goes on from there)
+        kept = f"{stream}{KEPT_RESUME}"
+        state: dict[str, str | None] = {"resume": queries.get_cursor(self.db, self.key, kept)}
         limit = self.config.runner.max_repeated_pages
         self._check_budget(stream)
 
@@ -637,12 +644,17 @@ class _AccountRun:
                 for batch, ready in prefetched(_prepared(self.key, batches, stream)):
                     final_mark = batch.high_water if batch.final and keeps_cursor else None
                     resumed = batch.resume
+                    keep: tuple[str, str | None] | None = None
+                    if batch.final:
+                        keep = (kept, None)
+                    elif batch.durable_resume and batch.resume:
+                        keep = (kept, batch.resume)
 
                     def stored(resume: str | None = resumed) -> None:
                         state["resume"] = resume
 
                     self._store(batch, (stream, final_mark) if final_mark else None, stream,
-                                ready, bulk=bulk, on_stored=stored)  # fmt: skip
+                                ready, bulk=bulk, on_stored=stored, resume=keep)  # fmt: skip
                     listed = [*map(_entry_key, batch.records),
                               *(f"{self.account.platform}:{i}" for i in batch.passed_over)]
                     idle = 0 if _any_new(listed, seen) or batch.final else idle + 1
@@ -782,6 +794,7 @@ class _AccountRun:
         *,
         bulk: WriterProcess | None = None,
         on_stored: Callable[[], None] | None = None,
+        resume: tuple[str, str | None] | None = None,
     ) -> None:
         """Write a batch (and its cursor) in one transaction; link downloads finished so far.
 
@@ -807,10 +820,11 @@ class _AccountRun:
         if bulk is not None:
             now = utc_iso(self.runner.clock())
             assert now is not None
-            bulk.submit(self.key, entries, media=media, cursor=cursor, now=now, on_stored=stored)
+            bulk.submit(self.key, entries, media=media, cursor=cursor, now=now, on_stored=stored,
+                        resume=resume)
         else:
             stored(self.writer.write_batch(
-                self.key, entries, media=media, cursor=cursor, stream=stream
+                self.key, entries, media=media, cursor=cursor, stream=stream, resume=resume
             ))  # fmt: skip
         for entry in entries.held:
             log.warning(

@@ -29,6 +29,7 @@ from storage.token_checks import empty_check, latest_checks
 RUN_KEYS = (
     "id", "trigger", "status", "started_at", "finished_at", "duration_seconds", "new", "changed",
     "deleted", "requests", "retries", "quarantined", "message", "reason", "reason_params",
+    "cost_units",
 )  # fmt: skip
 HEALTH_KEYS = ("status", "message", "since", "reason", "reason_params")
 STREAM_KEYS = ("stream", "status", "message", "reason", "reason_params", "updated_at", "last_ok_at")
@@ -249,6 +250,8 @@ def print_status(config: Config, t: Translator, rows: list[dict[str, Any]]) -> N
         if run["status"]:
             when = local_time(run["finished_at"] or run["started_at"])
             last = f"{when} {t('status.' + run['status'])}"
+            if run["cost_units"] is not None:  # a platform that charges quota units per call
+                last += f" ({t.n('status.cost_units', int(run['cost_units']))})"
         table.append(
             [
                 row["key"],

@@ -343,3 +343,12 @@ def m004_run_requests(db: Database) -> None:
         )"""
     )
     db.execute("CREATE INDEX idx_run_requests_state ON run_requests (state, id)")
+
+
+# --- issue 6: quota units a run cost, for platforms that charge by units -------------------------
+
+
+@MIGRATIONS()
+def m015_youtube(db: Database) -> None:
+    """Add `runs.cost_units`: the platform's quota units a run cost (null: none are counted)."""
+    db.execute("ALTER TABLE runs ADD COLUMN cost_units INTEGER")

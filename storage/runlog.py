@@ -82,8 +82,10 @@ class RunLog:
         params: Mapping[str, Any] | None = None,
         retries: int = 0,
         quarantined: int = 0,
+        cost_units: int | None = None,
     ) -> None:
-        """Close a run: its outcome, counts (retries too), reason, finished_at and duration."""
+        """Close a run: its outcome, counts (retries, quota units too), reason, finished_at and
+        duration."""
         _check("run status", status, RUN_STATUSES)
         finished = self.clock()
         with transaction(self.db):
@@ -95,9 +97,10 @@ class RunLog:
             self.db.execute(
                 "UPDATE runs SET status = ?, finished_at = ?, duration_seconds = ?, new = ?,"
                 " changed = ?, deleted = ?, requests = ?, message = ?, reason = ?,"
-                " reason_params = ?, retries = ?, quarantined = ? WHERE id = ?",
+                " reason_params = ?, retries = ?, quarantined = ?, cost_units = ? WHERE id = ?",
                 [status, utc_iso(finished), duration, new, changed, deleted, requests, message,
-                 reason, reason_json(reason, params), retries, quarantined, run_id],
+                 reason, reason_json(reason, params), retries, quarantined, cost_units,
+                 run_id],
             )  # fmt: skip
 
     def mark_interrupted_runs(self, account: str | None = None, *, lock_held: bool = False) -> int:

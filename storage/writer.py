@@ -312,12 +312,15 @@ class ArchiveWriter:
         cursor: tuple[str, str] | None = None,
         stream: str = "",
         now: str | None = None,
+        resume: tuple[str, str | None] | None = None,
     ) -> WriteStats:
         """Store records, tombstones, quarantined items, downloaded media and the cursor in one
         transaction. A record that cannot be stored is quarantined instead of failing the batch.
 
         `entries` may come as a `PreparedBatch` (see `prepare_batch`), computed beforehand;
-        `now` is the time stored (default: the writer's clock).
+        `now` is the time stored (default: the writer's clock). `resume` is (name, token)
+        of a walk's resume point kept across runs, stored in the cursors table with the
+        batch; a None token removes it (the walk is complete).
         """
         now = now or self._now()
         if not isinstance(entries, PreparedBatch):
@@ -325,13 +328,13 @@ class ArchiveWriter:
         elif entries.account != account:
             raise ValueError(f"a batch prepared for {entries.account!r}, not {account!r}")
         try:
-            return self._write(account, entries, media, cursor, now)
+            return self._write(account, entries, media, cursor, now, resume)
         except _REFUSED_VALUES:
             if entries.strict:
                 raise
         # SQLite refused a value no cheap check had seen: check every column, quarantine what
         # cannot be bound, and store the batch again (the failed attempt was rolled back)
-        return self._write(account, entries.checked(), media, cursor, now)
+        return self._write(account, entries.checked(), media, cursor, now, resume)
 
     def _write(
         self,
@@ -340,8 +343,9 @@ class ArchiveWriter:
         media: Mapping[str, StoredMedia] | None,
         cursor: tuple[str, str] | None,
         now: str,
+        resume: tuple[str, str | None] | None = None,
     ) -> WriteStats:
-        """Store a prepared batch, its media and its cursor in one transaction."""
+        """Store a prepared batch, its media, its cursor and resume point in one transaction."""
         prepared, held = entries.entries, entries.held
         with transaction(self.db):
             states = self._load_states(prepared)
@@ -369,7 +373,20 @@ class ArchiveWriter:
                      "updated_at": now},
                     pk=("account", "stream"),
                 )  # fmt: skip
+            if resume is not None:
+                self._store_resume(account, resume, now)
         return stats
+
+    def _store_resume(self, account: str, resume: tuple[str, str | None], now: str) -> None:
+        """Keep (or, with a None token, forget) a walk's resume point across runs."""
+        name, token = resume
+        if token is None:
+            self.db.execute("DELETE FROM cursors WHERE account = ? AND stream = ?", [account, name])
+            return
+        self.db["cursors"].upsert(
+            {"account": account, "stream": name, "value": token, "updated_at": now},
+            pk=("account", "stream"),
+        )
 
     def _resolve_quarantined(
         self,

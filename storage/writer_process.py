@@ -69,14 +69,14 @@ def _serve(inbox: Connection, conn: Connection, db_path: str) -> None:
                 message = inbox.recv_bytes()
             except (EOFError, OSError):
                 return  # the parent is gone or done
-            seq, account, lean, media, cursor, now = pickle.loads(message)
+            seq, account, lean, media, cursor, now, resume = pickle.loads(message)
             if failed:
                 conn.send_bytes(pickle.dumps((seq, "skipped", None)))
                 continue
             try:
                 stats = writer.write_batch(
                     account, lean.prepared(), media=media, cursor=cursor, stream=lean.stream,
-                    now=now,
+                    now=now, resume=resume,
                 )  # fmt: skip
             except BaseException as exc:  # noqa: BLE001 - carried to the parent
                 failed = True
@@ -129,14 +129,17 @@ class WriterProcess:
         cursor: tuple[str, str] | None,
         now: str,
         on_stored: OnStored,
+        resume: tuple[str, str | None] | None = None,
     ) -> None:
-        """Send a batch; wait while `depth` are in flight; raise an earlier batch's failure."""
+        """Send a batch (with its cursor and the walk's kept resume point, see
+        `ArchiveWriter.write_batch`); wait while `depth` are in flight; raise an earlier
+        batch's failure."""
         self._raise_failure()
         while len(self._inflight) >= self._depth:
             self._receive_one()
             self._raise_failure()
         self._seq += 1
-        message = (self._seq, account, batch.lean(), dict(media or {}), cursor, now)
+        message = (self._seq, account, batch.lean(), dict(media or {}), cursor, now, resume)
         try:
             self._out.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
         except (OSError, EOFError) as exc:

@@ -187,7 +187,7 @@ def test_minimal_config_takes_defaults(tmp_path: Path) -> None:
     pacing = {"slow_down_at_percent": 80}
     assert config.platform_settings("facebook") == PlatformSettings(api_version="v21.0",
                                                                     options=pacing)
-    assert config.platform_settings("youtube") == PlatformSettings(options=pacing)
+    assert config.platform_settings("youtube") == PlatformSettings(api_version="v3", options=pacing)
 
 
 def test_relative_storage_dir_is_resolved_against_the_config_folder(tmp_path: Path) -> None:
@@ -551,11 +551,15 @@ def test_models_are_frozen(tmp_path: Path) -> None:
 
 
 def test_a_platform_without_a_connector_yet_is_refused_at_load(tmp_path: Path) -> None:
-    text = STORAGE + ACCOUNT.replace('platform = "facebook"', 'platform = "youtube"')
+    waiting = [p for p in ("instagram", "x", "youtube") if p not in available()]
+    if not waiting:
+        pytest.skip("every known platform has its connector")
+    text = STORAGE + ACCOUNT.replace('platform = "facebook"', f'platform = "{waiting[0]}"')
     with pytest.raises(ConfigError) as caught:
         load_config(write(tmp_path, text), ENV)
     message = str(caught.value)
-    assert "accounts[0].platform" in message and "no connector for platform 'youtube'" in message
+    assert "accounts[0].platform" in message
+    assert f"no connector for platform '{waiting[0]}'" in message
     assert "facebook" in message and "\n" not in message
 
 

@@ -41,8 +41,8 @@ def test_a_full_disk_fails_the_run_in_plain_words_and_the_next_run_completes(
     hostile, small_disk
 ):
     hostile.plant_good(posts=600, comments=2)
-    for raw in hostile.graph.posts:  # long texts: the archive outgrows the disk quickly
-        raw[hostile.text_field] += " " + "Kommunfullmäktige sammanträder. " * 40
+    # long texts: the archive outgrows the disk quickly
+    hostile.lengthen_texts(" " + "Kommunfullmäktige sammanträder. " * 40)
     path = write_config(small_disk, hostile)
 
     full = somed_cli(path, hostile, "archive")

@@ -29,6 +29,8 @@ def held(config) -> list[dict]:
 def test_one_malformed_item_never_stops_the_account(hostile, tmp_path, damage):
     hostile.plant_good()
     bad = hostile.plant_malformed(damage)
+    if bad is None:
+        pytest.skip(f"{hostile.platform} has nothing that {damage} applies to")
     path = write_config(tmp_path, hostile)
     config = load_config(path)
 
@@ -85,7 +87,7 @@ def test_retry_moves_what_todays_code_can_normalise_into_the_archive(hostile, tm
     assert run(config, hostile.account).status == "ok"
     # an entry an older somed could not normalise, though today's can: the raw of a good post
     good = next(e for e in held(config))
-    fine = {**bad.raw, hostile.text_field: "Nu går det bra"}
+    fine = hostile.with_text(bad.raw, "Nu går det bra")
     db = connect(config.db_path)
     with transaction(db):
         db.execute("UPDATE quarantine SET raw = ? WHERE id = ?", [json.dumps(fine), good["id"]])

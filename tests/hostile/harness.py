@@ -19,7 +19,13 @@ A harness serves one account of its platform from a hostile loopback server and 
   always the same items; `break_paging(stream)`: its paging is malformed in a way no code
   expects (a bug trigger for containment tests);
 - `unlisted_ids(stream)`: the good ids such a hostile listing keeps out of reach;
-- `requests_to(stream)`: how many requests the server got for a stream's listing.
+- `requests_to(stream)`: how many requests the server got for a stream's listing;
+- `streams`: the account's streams, `listings` those with a paged listing the tests can turn
+  hostile; `overshoot(page_size)`: requests a walk may make past the run's request budget;
+  `with_text(raw, text)`: a copy of a raw post carrying `text` (of the right type);
+  `lengthen_texts(tail)`: every planted post's text gets `tail` added;
+- `plant_malformed` returns None for a damage that does not apply to the platform (a private
+  message where it has none).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from urllib.parse import urlencode
 
 from werkzeug.wrappers import Request, Response
 
+from connectors.registry import connector_class
 from tests.hostile.graph import PAGE_ID, TOKEN, TOKEN_ENV, VERSION, HostileGraph, comment, post
 from tests.hostile.server import json_response
 
@@ -65,6 +72,12 @@ class FacebookHarness:
     account = "hostile-fb"
     env = {TOKEN_ENV: TOKEN}
     text_field = "message"  # the key of a planted post's text
+    listings = ("posts", "messages")  # the streams with a paged listing the tests turn hostile
+
+    @property
+    def streams(self) -> tuple[str, ...]:
+        """The streams the platform's connector offers, in the order a run reads them."""
+        return connector_class(self.platform).stream_names()
 
     def __init__(self) -> None:
         self.graph = HostileGraph()
@@ -209,6 +222,20 @@ class FacebookHarness:
             ids |= {c["id"] for p in self.graph.posts[2:] for c in p["comments"]["data"]}
             return ids - {p["id"] for p in listed}
         return {m["id"] for c in self.graph.conversations for m in c["messages"]["data"]}
+
+    def overshoot(self, page_size: int) -> int:
+        """Requests a walk may make past the run's budget: the pages read ahead while earlier
+        ones are stored (one waiting in the prefetch queue, one being read by its thread)."""
+        return 2
+
+    def lengthen_texts(self, tail: str) -> None:
+        """Add `tail` to the text of every planted post."""
+        for raw in self.graph.posts:
+            raw[self.text_field] = raw[self.text_field] + tail
+
+    def with_text(self, raw: dict[str, Any], text: str) -> dict[str, Any]:
+        """A copy of a raw post whose text is `text` (and of the right type)."""
+        return {**raw, self.text_field: text}
 
     def requests_to(self, stream: str) -> int:
         """Requests the server got for `stream`'s listing."""
