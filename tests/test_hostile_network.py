@@ -116,7 +116,7 @@ def test_an_html_error_page_as_a_photo_is_not_stored_and_is_fetched_again_later(
     errors = hostile.rows("SELECT sha256, last_error FROM item_media")
     assert errors and errors[0][0] is None and "expected image but got an HTML page" in errors[0][1]
     assert not list(hostile.storage.glob("media/??/??/*"))  # the page was not kept as the photo
-    p.serve_file("p1.jpg", photo("p1"), "image/jpeg")  # the CDN works again, same URL
+    p.graph.files["p1.jpg"] = (photo("p1"), "image/jpeg")  # the CDN works again, same URL
     with hostile.config_path.open("a", encoding="utf-8") as config:
         config.write('streams = ["profile"]\n')  # no walk, no re-read: only the stored URL
     assert hostile.somed("archive").returncode == 0

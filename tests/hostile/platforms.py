@@ -48,10 +48,6 @@ class FacebookHostile:
         """The archive's media key of the photo planted as `name` (`add_photo_post`)."""
         return f"fb:photo-{name}"
 
-    def serve_file(self, name: str, data: bytes, content_type: str) -> None:
-        """Serve `data` as the media file `name` from now on."""
-        self.graph.files[name] = (data, content_type)
-
     def add_posts(self, count: int) -> None:
         """Plant `count` plain posts (newest a day ago)."""
         start = len(self.graph.posts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -52,6 +53,7 @@ class YouTubeHostile:
         self.emulator = YouTubeEmulator([self.channel], keys=(TOKEN,))
         self.server = _ServerView(self.emulator)
         self.files: dict[str, tuple[bytes, str]] = {}
+        self.graph = SimpleNamespace(files=self.files)  # as the tests plant files elsewhere
         self.emulator.router.override(r"/cdn/(?P<name>[^/]+)", self._file)
 
     def start(self) -> str:
@@ -75,10 +77,6 @@ class YouTubeHostile:
     def media_key(self, name: str) -> str:
         """The media key the archive gives the file `name` planted by `add_photo_post`."""
         return f"youtube:{_video_id(name)}:thumbnail"
-
-    def serve_file(self, name: str, data: bytes, content_type: str) -> None:
-        """Serve `data` as the media file `name` from now on."""
-        self.files[name] = (data, content_type)
 
     def add_posts(self, count: int) -> None:
         """Plant `count` plain videos (newest a day ago)."""
