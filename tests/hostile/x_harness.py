@@ -13,7 +13,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from connectors.x.normalize import flatten
-from tests.hostile.harness import Damage
+from tests.hostile.harness import Damage, FacebookHarness
 from tests.hostile.server import json_response
 from tests.hostile.x import (
     TOKEN,
@@ -37,6 +37,12 @@ class XHarness:
     account = "hostile-x"
     env = {TOKEN_ENV: TOKEN, USER_TOKEN_ENV: USER_TOKEN}
     text_field = "text"  # where a planted post keeps its text
+    listings = ("posts", "messages")  # the streams with a paged listing the tests turn hostile
+    # the harness interface's generic parts, as Facebook's harness has them
+    streams = FacebookHarness.streams
+    overshoot = FacebookHarness.overshoot
+    lengthen_texts = FacebookHarness.lengthen_texts
+    with_text = FacebookHarness.with_text
 
     def __init__(self) -> None:
         self.x = HostileX()
