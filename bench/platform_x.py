@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from child_emulator import ChildEmulator
 
 from somed.config import load_config
 from somed.daemon import prepare_archive
@@ -66,25 +66,13 @@ def _serve(conn: Connection, posts: int) -> None:
     emulator.stop()
 
 
-class Emulated:
+class Emulated(ChildEmulator):
     """The parent's handle on the emulator process."""
 
     def __init__(self, posts: int) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.conn, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child, posts), daemon=True)
-        self.process.start()
-        self.base_url: str = self.conn.recv()
+        super().__init__(_serve, posts)
 
-    def ask(self, command: str) -> Any:
-        self.conn.send(command)
-        return self.conn.recv()
-
-    def close(self) -> None:
-        self.conn.send(None)
-        self.process.join(timeout=10)
-        if self.process.is_alive():
-            self.process.terminate()
+    ask = ChildEmulator.call
 
 
 def _config(work: Path, endpoint: str) -> Any:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import sys
 import tempfile
 import time
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from child_emulator import ChildEmulator
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -60,23 +60,9 @@ def _serve(conn: Connection, videos: int) -> None:
     emulator.stop()
 
 
-class _Emulator:
+class _Emulator(ChildEmulator):
     def __init__(self, videos: int) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.conn, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child, videos), daemon=True)
-        self.process.start()
-        self.base_url: str = self.conn.recv()
-
-    def call(self, name: str) -> Any:
-        self.conn.send(name)
-        return self.conn.recv()
-
-    def close(self) -> None:
-        self.conn.send(None)
-        self.process.join(timeout=10)
-        if self.process.is_alive():
-            self.process.terminate()
+        super().__init__(_serve, videos)
 
 
 def _config(work: Path, endpoint: str) -> Any:
