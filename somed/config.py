@@ -29,6 +29,7 @@ from pydantic_core import PydanticCustomError
 from connectors.base import AccountSpec, PlatformSettings, Secret
 from connectors.registry import available as available_connectors
 from connectors.registry import connector_class, known_platforms
+from somed.config_capture import CaptureConfig
 from somed.config_errors import (
     ConfigError,
     _from_validation_error,
@@ -51,6 +52,7 @@ __all__ = [
     "DEFAULT_CONFIG_PATH",
     "SECRET_KEYS",
     "AccountConfig",
+    "CaptureConfig",
     "Config",
     "ConfigError",
     "DaemonConfig",
@@ -150,6 +152,7 @@ class DaemonConfig(_Model):
     stop_timeout_seconds: float = Field(8.0, gt=0, le=10)  # systemd waits 15 s, the promise is 10
     jitter_seconds: int = Field(60, ge=0, le=3600)
     misfire_grace_seconds: int = Field(3600, ge=1)
+    tick_seconds: int = Field(60, ge=1, le=3600)  # how often the duties are asked what is due
 
 
 class RunnerConfig(_Model):
@@ -420,6 +423,7 @@ class Config(_Model):
     media: MediaConfig = Field(default_factory=MediaConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    capture: CaptureConfig = Field(default_factory=CaptureConfig)
     platforms: dict[str, PlatformConfig] = Field(default_factory=dict)
     accounts: list[AccountConfig] = Field(default_factory=list)
 

@@ -1,0 +1,1 @@
+"""Periodic duties: idempotent "is it due, and for whom?" checks run by the daemon's tick."""
