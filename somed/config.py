@@ -29,7 +29,7 @@ from pydantic_core import PydanticCustomError
 from connectors.base import AccountSpec, PlatformSettings, Secret
 from connectors.registry import available as available_connectors
 from connectors.registry import connector_class, known_platforms
-from somed.config_capture import CaptureConfig
+from somed.config_capture import BrowserConfig, CaptureConfig
 from somed.config_errors import (
     ConfigError,
     _from_validation_error,
@@ -52,6 +52,7 @@ __all__ = [
     "DEFAULT_CONFIG_PATH",
     "SECRET_KEYS",
     "AccountConfig",
+    "BrowserConfig",
     "CaptureConfig",
     "Config",
     "ConfigError",
@@ -424,6 +425,7 @@ class Config(_Model):
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     capture: CaptureConfig = Field(default_factory=CaptureConfig)
+    browser: BrowserConfig = Field(default_factory=BrowserConfig)
     platforms: dict[str, PlatformConfig] = Field(default_factory=dict)
     accounts: list[AccountConfig] = Field(default_factory=list)
 

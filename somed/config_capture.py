@@ -1,11 +1,16 @@
-"""Config sections of the snapshots: `[capture]` (when captures are due) and their neighbours."""
+"""Config sections of the snapshots: `[capture]` (when captures are due), `[browser]` (how)."""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from somed.config_errors import _invalid
 from somed.duties.windows import DEFAULT_WINDOWS, parse_start
+
+SYSTEM_CHROMIUM = Path("/usr/bin/chromium")
 
 
 class _Section(BaseModel):
@@ -46,3 +51,33 @@ class CaptureConfig(_Section):
                 at="retry_max_minutes",
             )
         return self
+
+
+def _default_executable() -> str | None:
+    """The system Chromium when it is installed, else None (Playwright's own browser)."""
+    return str(SYSTEM_CHROMIUM) if os.access(SYSTEM_CHROMIUM, os.X_OK) else None
+
+
+class BrowserConfig(_Section):
+    """`[browser]`: the Chromium that takes snapshots, its window, and how long a page may take."""
+
+    executable: str | None = Field(default_factory=_default_executable)
+    page_timeout_seconds: float = Field(180.0, gt=0, le=3600)  # a whole capture, then killed
+    viewport_width: int = Field(1280, ge=320, le=4096)
+    viewport_height: int = Field(900, ge=320, le=4096)
+    max_tiles: int = Field(24, ge=1, le=200)  # pieces of at most 16,384 px: the height cap
+    scroll_seconds: float = Field(60.0, gt=0, le=1800)  # how long to scroll for lazy content
+
+    @field_validator("executable")
+    @classmethod
+    def _executable(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.strip():
+            raise _invalid("must not be empty", "leave it out to use /usr/bin/chromium")
+        if not os.access(value, os.X_OK):
+            raise _invalid(
+                f"{value[:80]!r} is not an executable file",
+                "install Chromium (apt-get install chromium) or give its path",
+            )
+        return value

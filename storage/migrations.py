@@ -352,3 +352,47 @@ def m004_run_requests(db: Database) -> None:
 def m015_youtube(db: Database) -> None:
     """Add `runs.cost_units`: the platform's quota units a run cost (null: none are counted)."""
     db.execute("ALTER TABLE runs ADD COLUMN cost_units INTEGER")
+
+
+# --- issue 7: snapshots (captures of an account's public page or a post permalink) -------------
+
+
+@MIGRATIONS()
+def m016_captures(db: Database) -> None:
+    """Create `captures`: one row per capture attempt, its verdict and its files' hashes."""
+    # one statement at a time: executescript would commit the migration's transaction first
+    db.execute(
+        """CREATE TABLE captures (
+            id INTEGER PRIMARY KEY,
+            account TEXT NOT NULL,
+            platform TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('account', 'post')),
+            url_asked TEXT,
+            url_fetched TEXT,
+            final_url TEXT,
+            trigger TEXT NOT NULL,
+            request_id INTEGER,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            verdict TEXT NOT NULL CHECK (verdict IN ('valid', 'invalid', 'failed')),
+            reason TEXT,
+            params TEXT NOT NULL DEFAULT '{}',
+            identity TEXT,
+            viewport TEXT,
+            page_height INTEGER,
+            tiles INTEGER,
+            browser_version TEXT,
+            png_sha256 TEXT,
+            pdf_sha256 TEXT,
+            wacz_sha256 TEXT,
+            manifest_sha256 TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX idx_captures_account_started_at ON captures (account, started_at)")
+    db.execute(
+        "CREATE INDEX idx_captures_account_verdict_started_at"
+        " ON captures (account, verdict, started_at)"
+    )
+    for trigger in _append_only("captures").split("END;"):
+        if trigger.strip():
+            db.execute(f"{trigger}END")  # captures are evidence: never updated, never deleted

@@ -1,0 +1,211 @@
+"""`capture_accounts`: capture a batch of requests with one browser and record every outcome.
+
+For each request: resolve it (URL, hints, identity, expected text), let the worker's browser
+capture it (killed with its process group after `[browser] page_timeout_seconds`), store the
+PNG (and, when the formats are there, its PDF/A and the session's WACZ) and the manifest in
+the media store, and add one `captures` row. A page's failure is a row, never an exception.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from somed.capture.client import CaptureWorker, WorkerError
+from somed.capture.formats import make_pdfa, make_wacz, wacz_available
+from somed.capture.manifest import build_manifest
+from somed.capture.model import CaptureRequest, CaptureResult
+from somed.capture.store import store_file, store_manifest
+from somed.capture.targets import Target, resolve
+from storage.captures import record_capture
+from storage.db import connect
+from storage.media import MediaStore
+
+log = logging.getLogger(__name__)
+
+TEMP_DIR = ".capture-tmp"  # under [storage] dir: same file system as the store
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class _Batch:
+    """One batch: the archive, the store, a scratch folder and (started when needed) a worker."""
+
+    def __init__(self, config: Any, db: Any, folder: Path, clock: Callable[[], datetime]) -> None:
+        self.config = config
+        self.db = db
+        self.store = MediaStore(config.storage_dir)
+        self.folder = folder
+        self.clock = clock
+        self.worker: CaptureWorker | None = None
+        self.start_error: WorkerError | None = None
+        self.browser_version: str | None = None
+        self.count = 0
+
+    def _worker(self) -> CaptureWorker:
+        """The running worker, started on first need (raises WorkerError if it cannot start)."""
+        if self.start_error is not None:
+            raise self.start_error
+        if self.worker is None:
+            worker = CaptureWorker(self.folder, self.config.browser.executable)
+            try:
+                self.browser_version = worker.start()
+            except WorkerError as exc:
+                self.start_error = exc
+                raise
+            self.worker = worker
+        return self.worker
+
+    def close(self) -> None:
+        """End the worker and its browser."""
+        if self.worker is not None:
+            self.worker.close()
+            self.worker = None
+
+    def capture(self, target: Target) -> CaptureResult:
+        """Capture one target and record it; never raises for the page's failure."""
+        self.count += 1
+        started = self.clock()
+        browser = self.config.browser
+        viewport = (browser.viewport_width, browser.viewport_height)
+        job_folder = self.folder / f"job-{self.count:04d}"
+        job_folder.mkdir()
+        if target.problem is not None:
+            result: dict[str, Any] = {"verdict": "failed", "reason": target.problem[0],
+                                      "params": target.problem[1]}
+        else:
+            result = self._run(target, job_folder, viewport)
+        finished = self.clock()
+        files, problems = self._store_files(target, result, job_folder, started)
+        manifest = build_manifest(
+            target, result, started=started, finished=finished, viewport=viewport,
+            browser_version=self.browser_version, files=files, problems=problems,
+        )
+        manifest_entry = store_manifest(self.store, manifest)
+        by_role = {f["role"]: f["sha256"] for f in files}
+        row = {
+            "account": target.request.account,
+            "platform": target.platform,
+            "kind": target.kind,
+            "url_asked": target.url_asked,
+            "url_fetched": target.url_fetched,
+            "final_url": result.get("final_url"),
+            "trigger": target.request.trigger,
+            "request_id": target.request.request_id,
+            "started_at": started,
+            "finished_at": finished,
+            "verdict": result["verdict"],
+            "reason": result.get("reason"),
+            "params": result.get("params") or {},
+            "identity": target.identity,
+            "viewport": f"{viewport[0]}x{viewport[1]}",
+            "page_height": result.get("page_height"),
+            "tiles": result.get("tiles"),
+            "browser_version": self.browser_version,
+            "png_sha256": by_role.get("png"),
+            "pdf_sha256": by_role.get("pdf"),
+            "wacz_sha256": by_role.get("wacz"),
+            "manifest_sha256": manifest_entry["sha256"],
+        }
+        capture_id = record_capture(self.db, row)
+        shutil.rmtree(job_folder, ignore_errors=True)
+        log.info(
+            "capture %s of %s: %s%s", capture_id, target.request.account, result["verdict"],
+            f" ({result['reason']})" if result.get("reason") else "",
+        )
+        return CaptureResult(
+            capture_id=capture_id,
+            account=target.request.account,
+            verdict=result["verdict"],
+            reason=result.get("reason"),
+            params=dict(result.get("params") or {}),
+            manifest={**manifest, "manifest_sha256": manifest_entry["sha256"]},
+        )
+
+    def _run(self, target: Target, folder: Path, viewport: tuple[int, int]) -> dict[str, Any]:
+        """Let the worker capture the page; a timeout or crash becomes a failed result."""
+        browser = self.config.browser
+        job = {
+            "url": target.url_fetched,
+            "folder": str(folder),
+            "hints": target.hints,
+            "expected_text": target.expected_text,
+            "storage_state": str(target.storage_state) if target.storage_state else None,
+            "viewport": list(viewport),
+            "max_tiles": browser.max_tiles,
+            "scroll_seconds": browser.scroll_seconds,
+            "record_warc": wacz_available(),
+        }
+        try:
+            return self._worker().run(job, timeout=browser.page_timeout_seconds)
+        except WorkerError as exc:
+            if exc.reason != "capture.browser_unavailable":
+                self.worker = None  # killed with its group: the next page gets a new browser
+            log.warning("capture of %s failed: %s", target.request.account, exc)
+            return {"verdict": "failed", "reason": exc.reason, "params": dict(exc.params)}
+
+    def _store_files(
+        self, target: Target, result: dict[str, Any], folder: Path, started: datetime
+    ) -> tuple[list[dict[str, Any]], dict[str, str]]:
+        """Store the PNG and, where the formats are available, its PDF/A and the WACZ."""
+        files: list[dict[str, Any]] = []
+        problems: dict[str, str] = {}
+        png = Path(result["png"]) if result.get("png") else None
+        if png is None or not png.is_file():
+            return files, problems
+        files.append(store_file(self.store, png, "image/png", "png"))
+        account = self.config.account(target.request.account)
+        title = result.get("title") or target.url_asked or account.key
+        made = make_pdfa(png, folder / "page.pdf", title=title, author=account.owner or "somed",
+                         created=started, subject=target.url_asked, problems=problems)
+        if made is not None:
+            files.append(store_file(self.store, made, "application/pdf", "pdf"))
+        warc = Path(result["warc"]) if result.get("warc") else None
+        page_url = result.get("final_url") or target.url_fetched or ""
+        made = make_wacz(warc, folder / "session.wacz", pages=[(page_url, title, started)],
+                         screenshot=png, problems=problems)
+        if made is not None:
+            files.append(store_file(self.store, made, "application/wacz", "wacz"))
+        return files, problems
+
+
+def capture_accounts(
+    config: Any,
+    requests: Sequence[CaptureRequest],
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    progress: Callable[[str], None] | None = None,
+) -> list[CaptureResult]:
+    """Capture each request with one browser for the batch; never raises for a page's failure.
+
+    Raises KeyError for a request naming an account the config does not have (before any
+    capture is taken).
+    """
+    if not requests:
+        return []
+    db = connect(config.db_path)
+    try:
+        targets = [resolve(config, db, request) for request in requests]
+        scratch = config.storage_dir / TEMP_DIR
+        scratch.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=scratch, prefix="batch-") as folder:
+            batch = _Batch(config, db, Path(folder), clock)
+            try:
+                results = []
+                for index, target in enumerate(targets, 1):
+                    if progress is not None:
+                        progress(f"{target.request.account} ({index}/{len(targets)})")
+                    results.append(batch.capture(target))
+                return results
+            finally:
+                batch.close()
+    finally:
+        db.close()

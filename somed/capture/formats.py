@@ -1,0 +1,63 @@
+"""The capture's other renditions: a PDF/A-2b of the PNG and a WACZ of the browser session.
+
+They are made by the formats modules (`pdfa.py`, `recorder.py`, `wacz.py`); a rendition that
+cannot be made is noted in the manifest's `format_problems` and the capture keeps its PNG.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def _have(module: str) -> bool:
+    """True when the named module of this package is installed."""
+    return importlib.util.find_spec(f"somed.capture.{module}") is not None
+
+
+def wacz_available() -> bool:
+    """True when the session can be recorded and packaged as WACZ."""
+    return _have("recorder") and _have("wacz")
+
+
+def make_pdfa(
+    png: Path, out: Path, *, title: str, author: str, created: datetime,
+    subject: str | None, problems: dict[str, str],
+) -> Path | None:
+    """Write the PDF/A-2b of `png` to `out`; None (and a note in `problems`) when it fails."""
+    if not _have("pdfa"):
+        return None
+    from somed.capture.pdfa import write_pdfa
+
+    try:
+        write_pdfa(png, out, title=title, author=author, created=created, subject=subject)
+    except Exception as exc:  # a rendition failing must not lose the capture
+        log.warning("PDF/A of a capture failed: %s", exc)
+        problems["pdf"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+        return None
+    return out
+
+
+def make_wacz(
+    warc: Path | None, out: Path, *, pages: Sequence[tuple[str, str, datetime]],
+    screenshot: Path | None, problems: dict[str, str],
+) -> Path | None:
+    """Package the session's WARC as WACZ at `out`; None (and a note) when it cannot."""
+    if not wacz_available():
+        return None
+    if warc is None or not warc.is_file():
+        problems["wacz"] = "no session recording"
+        return None
+    from somed.capture.wacz import write_wacz
+
+    try:
+        return Path(write_wacz(warc, out, pages=list(pages), screenshot=screenshot))
+    except Exception as exc:  # a rendition failing must not lose the capture
+        log.warning("WACZ of a capture failed: %s", exc)
+        problems["wacz"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+        return None

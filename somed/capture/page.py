@@ -1,0 +1,115 @@
+"""Capture one page in a fresh browser context: load it whole, judge it, picture it in tiles.
+
+Runs inside the capture worker (`somed.capture.worker`); everything it is told and everything
+it answers is plain JSON, so the worker can be killed at any moment without losing the daemon.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import resource
+from pathlib import Path
+from typing import Any
+
+from somed.capture.consent import dismiss_consent
+from somed.capture.scroll import NetworkWatch, document_height, load_whole_page
+from somed.capture.tiles import MAX_TILE_PX, capture_tiles, stitch
+from somed.capture.verdict import expected_text_problem, page_problem
+
+NAVIGATION_TIMEOUT_MS = 60_000
+
+
+def _recorder(context: Any, wanted: bool) -> Any:
+    """A WARC recorder of the session (formats' SessionRecorder), when asked and available."""
+    if not wanted:
+        return None
+    try:
+        from somed.capture.recorder import SessionRecorder
+    except ImportError:
+        return None
+    return SessionRecorder(context)
+
+
+def _new_context(browser: Any, job: dict[str, Any]) -> Any:
+    """A fresh context: the job's viewport, Swedish locale and time, its storage state if any."""
+    options: dict[str, Any] = {
+        "viewport": {"width": job["viewport"][0], "height": job["viewport"][1]},
+        "device_scale_factor": 1,
+        "locale": "sv-SE",
+        "timezone_id": "Europe/Stockholm",
+        "service_workers": "block",  # every response passes the recorder
+    }
+    if job.get("storage_state"):
+        options["storage_state"] = job["storage_state"]
+    return browser.new_context(**options)
+
+
+def capture_page(browser: Any, job: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """Capture `job["url"]` into `folder` and return what happened (files, verdict, facts)."""
+    hints = job.get("hints") or {}
+    result: dict[str, Any] = {"verdict": "valid", "reason": None, "params": {}}
+    context = _new_context(browser, job)
+    recorder = _recorder(context, bool(job.get("record_warc")))
+    try:
+        page = context.new_page()
+        network = NetworkWatch(page)
+        try:
+            response = page.goto(job["url"], wait_until="load", timeout=NAVIGATION_TIMEOUT_MS)
+        except Exception as exc:  # Playwright's errors: refused, DNS, TLS, timeout
+            message = " ".join(str(exc).split("\n")[0].split())[:300]
+            result.update(verdict="failed", reason="capture.unreachable",
+                          params={"url": job["url"], "error": message})
+            return result
+        status = response.status if response is not None else None
+        result["status"] = status
+        network.wait_idle(page, timeout=10.0)
+        dismissed = dismiss_consent(page, hints.get("consent_selectors", ()))
+        problem = page_problem(page, hints, status=status)
+        width, _height = job["viewport"]
+        tile_px = int(job.get("tile_px") or MAX_TILE_PX)
+        max_height = tile_px * int(job["max_tiles"])
+        if problem is None:
+            loaded = load_whole_page(
+                page, network, container_hint=hints.get("scroll_container"),
+                max_height=max_height, max_seconds=float(job["scroll_seconds"]),
+            )
+            dismissed += [s for s in dismiss_consent(page, hints.get("consent_selectors", ()))
+                          if s not in dismissed]  # dialogs that open on scrolling
+            result.update(
+                scroll_container=loaded.container, scroll_steps=loaded.steps,
+                scroll_timed_out=loaded.timed_out, images=loaded.images,
+                images_pending=loaded.images_pending,
+            )
+            problem = page_problem(page, hints, status=status) or expected_text_problem(
+                page, job.get("expected_text"), hints.get("content_selector")
+            )
+        height = document_height(page)
+        result.update(
+            final_url=page.url, title=_title(page), consent_dismissed=dismissed,
+            page_height=height, truncated=height > max_height,
+        )
+        shot_height = min(height, max_height)
+        tiles = capture_tiles(page, folder, width=width, height=shot_height, tile_px=tile_px)
+        stitched = stitch(tiles, folder / "page.png")
+        result.update(png=str(stitched.path), tiles=stitched.tiles, png_height=stitched.height,
+                      png_width=stitched.width)
+        if problem is not None:
+            result.update(verdict="invalid", reason=problem.reason, params=problem.params)
+        return result
+    finally:
+        if recorder is not None:
+            with contextlib.suppress(Exception):
+                warc = folder / "session.warc.gz"
+                recorder.write_warc(warc)
+                result["warc"] = str(warc)
+        with contextlib.suppress(Exception):
+            context.close()
+        result["worker_maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _title(page: Any) -> str:
+    """The page's title ("" when it has none or cannot say)."""
+    with contextlib.suppress(Exception):
+        return str(page.title())
+    return ""
+

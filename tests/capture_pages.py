@@ -1,0 +1,153 @@
+"""Loopback web pages the capture tests photograph: tall and lazy, walled, in a pane, hung.
+
+Every band of a tall page has its own colour, so a test can tell by pixel that the bottom of
+the picture is really the page's bottom and not a repeat of an earlier part.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+BAND_PX = 1000
+CONSENT_RGB = (255, 0, 255)  # the cookie dialog's colour: must not be in any capture
+END_RGB = (0, 200, 100)  # the last band's colour (the bottom marker)
+POST_TEXT = "Välkommen till Mora kommuns sida om snöröjning och vinterväghållning"
+
+
+def band_rgb(index: int) -> tuple[int, int, int]:
+    """The colour of band `index`: distinct for every band (and never the end or dialog's)."""
+    return (40 + (index * 7) % 200, (index * 53) % 180, 250 - (index * 5) % 120)
+
+
+def _band(index: int, last: bool) -> str:
+    r, g, b = END_RGB if last else band_rgb(index)
+    end = ' data-somed-end="1"' if last else ""
+    return (
+        f'<div class="band" id="band-{index}"{end} style="height:{BAND_PX}px;'
+        f'background:rgb({r},{g},{b});margin:0">band {index}</div>'
+    )
+
+
+_CONSENT = """
+<div id="consent" style="position:fixed;inset:0;background:rgb(255,0,255);z-index:10">
+  <button id="decline" onclick="document.cookie='ok=1';this.parentNode.remove()">
+    Avvisa valfria cookies</button>
+</div>
+<script>if (document.cookie.includes('ok=1')) document.getElementById('consent').remove();</script>
+"""
+
+_LAZY = """
+<div id="sentinel" style="height:1px"></div>
+<script>
+  let next = %(first)d, busy = false;
+  const feed = document.getElementById('feed');
+  async function more() {
+    if (busy || next >= %(total)d) return;
+    busy = true;
+    const html = await (await fetch('/more?from=' + next + '&total=%(total)d')).text();
+    feed.insertAdjacentHTML('beforeend', html);
+    next += %(step)d; busy = false;
+    if (sentinel.getBoundingClientRect().top < innerHeight * 2) more();
+  }
+  const sentinel = document.getElementById('sentinel');
+  new IntersectionObserver((e) => { if (e[0].isIntersecting) more(); },
+    {rootMargin: '1500px'}).observe(sentinel);
+</script>
+"""
+
+STEP = 3
+
+
+def _page(body: str, style: str = "") -> Response:
+    html = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>Mora kommun</title>"
+        f"<style>html,body{{margin:0;padding:0}}{style}</style></head><body>{body}</body></html>"
+    )
+    return Response(html, content_type="text/html; charset=utf-8")
+
+
+def _tall(total: int, consent: bool) -> Response:
+    first = 5
+    bands = "".join(_band(i, i == total - 1) for i in range(first))
+    body = (
+        f'<p class="post">{POST_TEXT}</p><div id="feed">{bands}</div>'
+        + _LAZY % {"first": first, "total": total, "step": STEP}
+        + (_CONSENT if consent else "")
+    )
+    return _page(body)
+
+
+def _pane(total: int) -> Response:
+    bands = "".join(_band(i, i == total - 1) for i in range(total))
+    body = (
+        f'<header style="height:80px;background:#333;color:#fff">{POST_TEXT}</header>'
+        f'<main id="pane" style="height:600px;overflow-y:auto">{bands}</main>'
+    )
+    return _page(body, "html,body{height:100%;overflow:hidden}")
+
+
+def _login() -> Response:
+    body = (
+        '<div id="login-wall" style="position:fixed;inset:0;background:#fff">'
+        "<h1>Logga in för att se mer</h1><form><input name=u><input type=password></form></div>"
+    )
+    return _page(body)
+
+
+def _slow_image(request: Request) -> Response:
+    def forever() -> Iterator[bytes]:
+        for _ in range(600):  # bounded: ten minutes at most
+            time.sleep(0.1)
+            yield b""
+
+    return Response(forever(), content_type="image/png", direct_passthrough=True)
+
+
+@Request.application
+def app(request: Request) -> Response:
+    """The test pages' WSGI application."""
+    total = int(request.args.get("bands", "31"))
+    path = request.path
+    if path == "/tall":
+        return _tall(total, consent=request.args.get("consent", "1") == "1")
+    if path == "/more":
+        start = int(request.args["from"])
+        last = int(request.args.get("total", total))
+        html = "".join(_band(i, i == last - 1) for i in range(start, min(last, start + STEP)))
+        return Response(html, content_type="text/html; charset=utf-8")
+    if path == "/pane":
+        return _pane(total)
+    if path == "/login":
+        return _login()
+    if path == "/hang":
+        return _page('<p>waiting</p><img src="/slow.png">')
+    if path == "/slow.png":
+        return _slow_image(request)
+    return Response("not found", status=404)
+
+
+@dataclass
+class PageServer:
+    """The running server and its base URL."""
+
+    url: str
+
+
+@contextmanager
+def serve_pages() -> Iterator[PageServer]:
+    """Serve the test pages on a free loopback port while the block runs."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield PageServer(f"http://127.0.0.1:{server.server_port}")
+    finally:
+        server.shutdown()
