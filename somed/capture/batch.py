@@ -79,15 +79,24 @@ class _Batch:
         job_folder = self.folder / f"job-{self.count:04d}"
         job_folder.mkdir()
         if target.problem is not None:
-            result: dict[str, Any] = {"verdict": "failed", "reason": target.problem[0],
-                                      "params": target.problem[1]}
+            result: dict[str, Any] = {
+                "verdict": "failed",
+                "reason": target.problem[0],
+                "params": target.problem[1],
+            }
         else:
             result = self._run(target, job_folder, viewport)
         finished = self.clock()
         files, problems = self._store_files(target, result, job_folder, started)
         manifest = build_manifest(
-            target, result, started=started, finished=finished, viewport=viewport,
-            browser_version=self.browser_version, files=files, problems=problems,
+            target,
+            result,
+            started=started,
+            finished=finished,
+            viewport=viewport,
+            browser_version=self.browser_version,
+            files=files,
+            problems=problems,
         )
         manifest_entry = store_manifest(self.store, manifest)
         by_role = {f["role"]: f["sha256"] for f in files}
@@ -118,7 +127,10 @@ class _Batch:
         capture_id = record_capture(self.db, row)
         shutil.rmtree(job_folder, ignore_errors=True)
         log.info(
-            "capture %s of %s: %s%s", capture_id, target.request.account, result["verdict"],
+            "capture %s of %s: %s%s",
+            capture_id,
+            target.request.account,
+            result["verdict"],
             f" ({result['reason']})" if result.get("reason") else "",
         )
         return CaptureResult(
@@ -164,14 +176,26 @@ class _Batch:
         files.append(store_file(self.store, png, "image/png", "png"))
         account = self.config.account(target.request.account)
         title = result.get("title") or target.url_asked or account.key
-        made = make_pdfa(png, folder / "page.pdf", title=title, author=account.owner or "somed",
-                         created=started, subject=target.url_asked, problems=problems)
+        made = make_pdfa(
+            png,
+            folder / "page.pdf",
+            title=title,
+            author=account.owner or "somed",
+            created=started,
+            subject=target.url_asked,
+            problems=problems,
+        )
         if made is not None:
             files.append(store_file(self.store, made, "application/pdf", "pdf"))
         warc = Path(result["warc"]) if result.get("warc") else None
         page_url = result.get("final_url") or target.url_fetched or ""
-        made = make_wacz(warc, folder / "session.wacz", pages=[(page_url, title, started)],
-                         screenshot=png, problems=problems)
+        made = make_wacz(
+            warc,
+            folder / "session.wacz",
+            pages=[(page_url, title, started)],
+            screenshot=png,
+            problems=problems,
+        )
         if made is not None:
             files.append(store_file(self.store, made, "application/wacz", "wacz"))
         return files, problems

@@ -26,8 +26,14 @@ def wacz_available() -> bool:
 
 
 def make_pdfa(
-    png: Path, out: Path, *, title: str, author: str, created: datetime,
-    subject: str | None, problems: dict[str, str],
+    png: Path,
+    out: Path,
+    *,
+    title: str,
+    author: str,
+    created: datetime,
+    subject: str | None,
+    problems: dict[str, str],
 ) -> Path | None:
     """Write the PDF/A-2b of `png` to `out`; None (and a note in `problems`) when it fails."""
     if not _have("pdfa"):
@@ -44,8 +50,12 @@ def make_pdfa(
 
 
 def make_wacz(
-    warc: Path | None, out: Path, *, pages: Sequence[tuple[str, str, datetime]],
-    screenshot: Path | None, problems: dict[str, str],
+    warc: Path | None,
+    out: Path,
+    *,
+    pages: Sequence[tuple[str, str, datetime]],
+    screenshot: Path | None,
+    problems: dict[str, str],
 ) -> Path | None:
     """Package the session's WARC as WACZ at `out`; None (and a note) when it cannot."""
     if not wacz_available():

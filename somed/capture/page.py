@@ -57,8 +57,11 @@ def capture_page(browser: Any, job: dict[str, Any], folder: Path) -> dict[str, A
             response = page.goto(job["url"], wait_until="load", timeout=NAVIGATION_TIMEOUT_MS)
         except Exception as exc:  # Playwright's errors: refused, DNS, TLS, timeout
             message = " ".join(str(exc).split("\n")[0].split())[:300]
-            result.update(verdict="failed", reason="capture.unreachable",
-                          params={"url": job["url"], "error": message})
+            result.update(
+                verdict="failed",
+                reason="capture.unreachable",
+                params={"url": job["url"], "error": message},
+            )
             return result
         status = response.status if response is not None else None
         result["status"] = status
@@ -70,14 +73,22 @@ def capture_page(browser: Any, job: dict[str, Any], folder: Path) -> dict[str, A
         max_height = tile_px * int(job["max_tiles"])
         if problem is None:
             loaded = load_whole_page(
-                page, network, container_hint=hints.get("scroll_container"),
-                max_height=max_height, max_seconds=float(job["scroll_seconds"]),
+                page,
+                network,
+                container_hint=hints.get("scroll_container"),
+                max_height=max_height,
+                max_seconds=float(job["scroll_seconds"]),
             )
-            dismissed += [s for s in dismiss_consent(page, hints.get("consent_selectors", ()))
-                          if s not in dismissed]  # dialogs that open on scrolling
+            dismissed += [
+                s
+                for s in dismiss_consent(page, hints.get("consent_selectors", ()))
+                if s not in dismissed
+            ]  # dialogs that open on scrolling
             result.update(
-                scroll_container=loaded.container, scroll_steps=loaded.steps,
-                scroll_timed_out=loaded.timed_out, images=loaded.images,
+                scroll_container=loaded.container,
+                scroll_steps=loaded.steps,
+                scroll_timed_out=loaded.timed_out,
+                images=loaded.images,
                 images_pending=loaded.images_pending,
             )
             problem = page_problem(page, hints, status=status) or expected_text_problem(
@@ -85,14 +96,21 @@ def capture_page(browser: Any, job: dict[str, Any], folder: Path) -> dict[str, A
             )
         height = document_height(page)
         result.update(
-            final_url=page.url, title=_title(page), consent_dismissed=dismissed,
-            page_height=height, truncated=height > max_height,
+            final_url=page.url,
+            title=_title(page),
+            consent_dismissed=dismissed,
+            page_height=height,
+            truncated=height > max_height,
         )
         shot_height = min(height, max_height)
         tiles = capture_tiles(page, folder, width=width, height=shot_height, tile_px=tile_px)
         stitched = stitch(tiles, folder / "page.png")
-        result.update(png=str(stitched.path), tiles=stitched.tiles, png_height=stitched.height,
-                      png_width=stitched.width)
+        result.update(
+            png=str(stitched.path),
+            tiles=stitched.tiles,
+            png_height=stitched.height,
+            png_width=stitched.width,
+        )
         if problem is not None:
             result.update(verdict="invalid", reason=problem.reason, params=problem.params)
         return result
@@ -112,4 +130,3 @@ def _title(page: Any) -> str:
     with contextlib.suppress(Exception):
         return str(page.title())
     return ""
-

@@ -33,5 +33,10 @@ def store_manifest(store: MediaStore, manifest: dict[str, Any]) -> dict[str, Any
     """Store the manifest as canonical JSON (sorted keys, UTF-8); return its entry."""
     data = json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2).encode() + b"\n"
     stored = store.put(data, "application/json")
-    return {"role": "manifest", "sha256": stored.sha256, "size": stored.size,
-            "mime_type": stored.mime_type, "path": stored.path}
+    return {
+        "role": "manifest",
+        "sha256": stored.sha256,
+        "size": stored.size,
+        "mime_type": stored.mime_type,
+        "path": stored.path,
+    }

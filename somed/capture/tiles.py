@@ -62,8 +62,9 @@ def stitch(tiles: list[Path], out: Path) -> Tiled:
         return Tiled(out, image.width, image.height, 1)
     images = [pyvips.Image.new_from_file(str(t), access="sequential") for t in tiles]
     width = min(image.width for image in images)
-    images = [image.crop(0, 0, width, image.height) if image.width > width else image
-              for image in images]
+    images = [
+        image.crop(0, 0, width, image.height) if image.width > width else image for image in images
+    ]
     joined = images[0]
     for image in images[1:]:  # arrayjoin would pad every tile to the tallest one
         joined = joined.join(image, "vertical")

@@ -33,9 +33,10 @@ def serve(folder: Path, executable: str | None, source: IO[str], out: IO[str]) -
     from playwright.sync_api import sync_playwright
 
     try:
-        with sync_playwright() as playwright, tempfile.TemporaryDirectory(
-            dir=folder, prefix="profile-"
-        ) as profile:
+        with (
+            sync_playwright() as playwright,
+            tempfile.TemporaryDirectory(dir=folder, prefix="profile-") as profile,
+        ):
             try:
                 with running_browser(playwright, executable, Path(profile)) as browser:
                     _say(out, {"ready": {"browser_version": browser.version}})
@@ -60,8 +61,11 @@ def _one(browser: Any, job: dict[str, Any]) -> dict[str, Any]:
     except Exception as exc:
         traceback.print_exc(file=sys.stderr)
         message = " ".join(str(exc).split("\n")[0].split())[:300]
-        return {"verdict": "failed", "reason": "capture.browser_error",
-                "params": {"error": f"{type(exc).__name__}: {message}"}}
+        return {
+            "verdict": "failed",
+            "reason": "capture.browser_error",
+            "params": {"error": f"{type(exc).__name__}: {message}"},
+        }
 
 
 def main(argv: list[str]) -> int:

@@ -1,0 +1,250 @@
+"""Snapshots with real Chromium: whole tall pages, no cookie dialog, walls kept as evidence.
+
+One batch (one browser) captures every page of the loopback test site (`capture_pages.py`);
+the tests read its results, the `captures` rows, the manifests and the pictures by pixel.
+The Facebook connector's capture hints are set to the test site's (its walls and dialogs),
+and the accounts' public URLs are www.facebook.com ones, sent to the site by the endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import pyvips
+
+from somed.capture import CaptureRequest, CaptureResult, capture_accounts
+from somed.config import Config, load_config
+from storage.captures import captures_of
+from storage.db import connect
+from storage.media import MediaStore
+from tests.capture_pages import (
+    BAND_PX,
+    CONSENT_RGB,
+    END_RGB,
+    POST_TEXT,
+    band_rgb,
+    serve_pages,
+)
+
+hints_module = pytest.importorskip("connectors.capture_hints")
+pytestmark = pytest.mark.skipif(not os.access("/usr/bin/chromium", os.X_OK), reason="no Chromium")
+
+FB = "https://www.facebook.com"
+ACCOUNTS = {
+    "tall": f"{FB}/tall?bands=31",
+    "walled": f"{FB}/login",
+    "pane": f"{FB}/pane?bands=31",
+    "stale": f"{FB}/tall?bands=8&consent=0",
+}
+TEST_SITE_HINTS = hints_module.CaptureHints(
+    public_hosts=("www.facebook.com", "facebook.com"),
+    consent_selectors=("#decline",),
+    login_wall_selectors=("#login-wall",),
+)
+
+
+@dataclass
+class Batch:
+    config: Config
+    site: str
+    results: dict[str, CaptureResult]
+    rows: dict[str, dict[str, object]]
+
+
+def write_site_config(
+    folder: Path, site: str, accounts: dict[str, str], browser: str = ""
+) -> Config:
+    lines = ["[storage]", f'dir = "{folder / "archive"}"', "[browser]", browser,
+             "[platforms.facebook]", f'endpoint = "{site}"']  # fmt: skip
+    for key, url in accounts.items():
+        lines += ["[[accounts]]", f'key = "{key}"', 'platform = "facebook"', f'id = "{key}"',
+                  f'url = "{url}"', 'token_env = "SOMED_TEST_UNUSED"']  # fmt: skip
+    path = folder / "somed.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return load_config(path)
+
+
+def archive_post(config: Config, account: str, text: str) -> None:
+    """An own post of the account in the archive: what the page is expected to show."""
+    db = connect(config.db_path)
+    with db.conn:
+        db.execute(
+            "INSERT INTO items (platform, id, account, kind, direction, text, created_at,"
+            " first_seen_at, last_seen_at, sha256) VALUES ('facebook', ?, ?, 'post', 'own', ?,"
+            " '2026-11-30T10:00:00Z', '2026-11-30T10:05:00Z', '2026-11-30T10:05:00Z', 'x')",
+            [f"{account}_1", account, text],
+        )
+    db.close()
+
+
+@pytest.fixture(scope="module")
+def hinted() -> Iterator[None]:
+    from connectors.facebook.connector import FacebookConnector
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(FacebookConnector, "capture_hints", TEST_SITE_HINTS, raising=False)
+        yield
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory: pytest.TempPathFactory, hinted: None) -> Iterator[Batch]:
+    folder = tmp_path_factory.mktemp("capture")
+    with serve_pages() as site:
+        config = write_site_config(folder, site.url, ACCOUNTS)
+        archive_post(config, "tall", POST_TEXT + " Läs mer på kommunens webbplats.")
+        archive_post(config, "stale", "Ett inlägg som sidan inte visar")
+        requests = [CaptureRequest(key, trigger="scheduled") for key in ACCOUNTS]
+        results = capture_accounts(config, requests)
+        db = connect(config.db_path)
+        rows = {row["account"]: row for row in captures_of(db)}
+        db.close()
+        yield Batch(config, site.url, {r.account: r for r in results}, rows)
+
+
+def picture(batch: Batch, account: str) -> pyvips.Image:
+    row = batch.rows[account]
+    files = {f["role"]: f for f in batch.results[account].manifest["files"]}
+    assert files["png"]["sha256"] == row["png_sha256"]
+    return pyvips.Image.new_from_file(str(batch.config.storage_dir / files["png"]["path"]))
+
+
+def rgb(image: pyvips.Image, y: int) -> tuple[int, ...]:
+    return tuple(int(v) for v in image.getpoint(image.width // 2, y)[:3])
+
+
+def test_a_page_of_31000_px_is_captured_whole_to_its_real_bottom(batch: Batch) -> None:
+    result, row = batch.results["tall"], batch.rows["tall"]
+    assert (result.verdict, result.reason) == ("valid", None)
+    image = picture(batch, "tall")
+    assert image.height == row["page_height"] >= 31 * BAND_PX
+    assert row["tiles"] == 2  # Chromium's 16,384 px: two tiles, stitched
+    top = image.height - 31 * BAND_PX  # the post text above the bands
+    assert rgb(image, image.height - 3) == END_RGB  # the marked last post is the last row
+    for band in (0, 15, 16, 17, 29):  # every band in its place: nothing repeated past a tile
+        assert rgb(image, top + band * BAND_PX + BAND_PX // 2) == band_rgb(band)
+
+
+def test_the_cookie_dialog_is_dismissed_and_not_in_the_picture(batch: Batch) -> None:
+    image = picture(batch, "tall")
+    dialog = (image[0:3] == list(CONSENT_RGB)).bandand()
+    assert dialog.max() == 0  # not one pixel of the dialog's colour
+    assert batch.results["tall"].manifest["consent_dismissed"] == ["#decline"]
+
+
+def test_the_browser_goes_where_the_api_goes(batch: Batch) -> None:
+    row = batch.rows["tall"]
+    assert row["url_asked"] == f"{FB}/tall?bands=31"
+    assert row["url_fetched"] == row["final_url"] == f"{batch.site}/tall?bands=31"
+
+
+def test_a_login_wall_gives_invalid_and_is_kept_as_evidence(batch: Batch) -> None:
+    result, row = batch.results["walled"], batch.rows["walled"]
+    assert (result.verdict, result.reason) == ("invalid", "capture.login_wall")
+    assert result.params["selector"] == "#login-wall"
+    assert row["verdict"] == "invalid" and row["png_sha256"] and row["manifest_sha256"]
+    assert picture(batch, "walled").height >= 900
+
+
+def test_a_page_scrolling_in_a_pane_is_captured_whole(batch: Batch) -> None:
+    result = batch.results["pane"]
+    assert result.verdict == "valid" and result.manifest["loading"]["scroll_container"]
+    image = picture(batch, "pane")
+    assert image.height >= 31 * BAND_PX
+    assert rgb(image, image.height - 3) == END_RGB
+    assert rgb(image, image.height - 3 * BAND_PX // 2) == band_rgb(29)
+
+
+def test_a_page_without_the_newest_archived_post_is_invalid(batch: Batch) -> None:
+    result = batch.results["stale"]
+    assert (result.verdict, result.reason) == ("invalid", "capture.no_expected_text")
+    assert result.params == {"text": "Ett inlägg som sidan inte visar"}
+    assert batch.results["tall"].manifest["expected_text"].startswith("Välkommen till Mora")
+
+
+def test_the_row_and_manifest_hold_what_a_capture_must_prove(batch: Batch) -> None:
+    row, result = batch.rows["tall"], batch.results["tall"]
+    store = MediaStore(batch.config.storage_dir)
+    manifest_entry = result.manifest["manifest_sha256"]
+    assert manifest_entry == row["manifest_sha256"]
+    stored = next((batch.config.storage_dir / "media").rglob(f"{manifest_entry}.json"))
+    manifest = json.loads(stored.read_text(encoding="utf-8"))
+    for key in ("url_asked", "url_fetched", "final_url", "started_at", "finished_at",
+                "page_height", "tiles", "identity", "consent_dismissed", "verdict"):  # fmt: skip
+        assert manifest[key] is not None, key
+    assert manifest["viewport"] == {"width": 1280, "height": 900} and row["viewport"] == "1280x900"
+    assert manifest["browser"]["version"] == row["browser_version"] and row["browser_version"]
+    assert manifest["identity"] == row["identity"] == "anonymous"
+    assert (row["trigger"], row["kind"], row["platform"]) == ("scheduled", "account", "facebook")
+    for entry in manifest["files"]:
+        assert store.verify(entry["path"], entry["sha256"]), entry["role"]
+    assert not any((batch.config.storage_dir / ".capture-tmp").iterdir())  # scratch cleaned
+
+
+def own_processes(marker: str) -> list[str]:
+    """Command lines of live processes mentioning `marker` (the test's storage folder)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if marker in cmdline and "State:\tZ" not in status:
+            found.append(cmdline[:200])
+    return found
+
+
+def test_a_hung_page_is_killed_with_its_browser_and_the_batch_goes_on(
+    tmp_path: Path, hinted: None
+) -> None:
+    with serve_pages() as site:
+        accounts = {"hung": f"{FB}/hang", "after": f"{FB}/tall?bands=3&consent=0"}
+        config = write_site_config(tmp_path, site.url, accounts, "page_timeout_seconds = 8")
+        results = capture_accounts(config, [CaptureRequest("hung"), CaptureRequest("after")])
+    hung, after = results
+    assert (hung.verdict, hung.reason, hung.params) == ("failed", "capture.timeout", {"seconds": 8})
+    assert after.verdict == "valid"  # a new browser for the rest of the batch
+    assert own_processes(str(tmp_path)) == []  # no worker, no Chromium left behind
+
+
+def group_members(pgid: int) -> list[str]:
+    """Live processes of process group `pgid` (name and state)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name, rest = (
+            stat[stat.index("(") + 1 : stat.rindex(")")],
+            stat[stat.rindex(")") + 2 :].split(),
+        )
+        if int(rest[2]) == pgid and rest[0] != "Z":
+            members.append(name)
+    return members
+
+
+def test_the_whole_process_group_of_a_timed_out_worker_is_killed(tmp_path: Path) -> None:
+    from somed.capture.client import CaptureWorker, WorkerError
+
+    with serve_pages() as site:
+        worker = CaptureWorker(tmp_path, "/usr/bin/chromium")
+        worker.start()
+        assert worker.pid is not None
+        members = group_members(worker.pid)
+        assert any("chrom" in name for name in members), members  # the browser is in the group
+        job = {"url": f"{site.url}/hang", "folder": str(tmp_path), "hints": {}, "viewport": [800, 600],
+               "max_tiles": 1, "scroll_seconds": 5}  # fmt: skip
+        with pytest.raises(WorkerError) as failure:
+            worker.run(job, timeout=3)
+    assert failure.value.reason == "capture.timeout"
+    assert group_members(worker.pid) == []
