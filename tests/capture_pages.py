@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 BAND_PX = 1000
@@ -133,6 +133,11 @@ def app(request: Request) -> Response:
     return Response("not found", status=404)
 
 
+class _Quiet(WSGIRequestHandler):
+    def log_request(self, *args: object, **kwargs: object) -> None:
+        pass
+
+
 @dataclass
 class PageServer:
     """The running server and its base URL."""
@@ -143,7 +148,7 @@ class PageServer:
 @contextmanager
 def serve_pages() -> Iterator[PageServer]:
     """Serve the test pages on a free loopback port while the block runs."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
