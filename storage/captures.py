@@ -65,13 +65,6 @@ def _as_dict(values: Any) -> dict[str, Any]:
     return row
 
 
-def _since_text(since: datetime | str | None) -> str | None:
-    """`since` as the stored UTC ISO text (datetimes must be timezone-aware)."""
-    if isinstance(since, datetime):
-        return utc_iso(since)
-    return since
-
-
 def record_capture(db: Database, row: Mapping[str, Any]) -> int:
     """Insert one capture row (keys: the column names; `id` is assigned) and return its id."""
     unknown = sorted(set(row) - set(COLUMNS) - {"id"})
@@ -93,6 +86,20 @@ def record_capture(db: Database, row: Mapping[str, Any]) -> int:
     return int(cursor.lastrowid or 0)
 
 
+def _where(
+    account: str | None, verdict: str | None, since: datetime | str | None
+) -> tuple[str, list[Any]]:
+    """The WHERE clause (with its arguments) selecting captures by account, verdict and start."""
+    conditions = {
+        "account = ?": account,
+        "verdict = ?": verdict,
+        "started_at >= ?": utc_iso(since) if isinstance(since, datetime) else since,
+    }
+    chosen = {sql: value for sql, value in conditions.items() if value is not None}
+    clause = f" WHERE {' AND '.join(chosen)}" if chosen else ""
+    return clause, list(chosen.values())
+
+
 def latest_capture(
     db: Database,
     account: str,
@@ -101,32 +108,17 @@ def latest_capture(
     since: datetime | str | None = None,
 ) -> dict[str, Any] | None:
     """The account's newest capture (optionally of one verdict, started at or after `since`)."""
-    where, args = ["account = ?"], [account]
-    if verdict is not None:
-        where.append("verdict = ?")
-        args.append(verdict)
-    if since is not None:
-        where.append("started_at >= ?")
-        args.append(_since_text(since) or "")
-    found = db.execute(
-        f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY started_at DESC, id DESC LIMIT 1", args
-    ).fetchone()
-    return _as_dict(found) if found else None
+    clause, args = _where(account, verdict, since)
+    found = db.execute(f"{_SELECT}{clause} ORDER BY started_at DESC, id DESC LIMIT 1", args)
+    row = found.fetchone()
+    return _as_dict(row) if row else None
 
 
 def captures_of(
     db: Database, account: str | None = None, *, since: datetime | str | None = None
 ) -> list[dict[str, Any]]:
     """Every capture (of one account, or all), started at or after `since`, oldest first."""
-    where: list[str] = []
-    args: list[Any] = []
-    if account is not None:
-        where.append("account = ?")
-        args.append(account)
-    if since is not None:
-        where.append("started_at >= ?")
-        args.append(_since_text(since))
-    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    clause, args = _where(account, None, since)
     rows = db.execute(f"{_SELECT}{clause} ORDER BY started_at, id", args).fetchall()
     return [_as_dict(r) for r in rows]
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from connectors.emulation.media import png_image
+
 BAND_PX = 1000
 CONSENT_RGB = (255, 0, 255)  # the cookie dialog's colour: must not be in any capture
 END_RGB = (0, 200, 100)  # the last band's colour (the bottom marker)
@@ -26,12 +28,17 @@ def band_rgb(index: int) -> tuple[int, int, int]:
     return (40 + (index * 7) % 200, (index * 53) % 180, 250 - (index * 5) % 120)
 
 
-def _band(index: int, last: bool) -> str:
+def _band(index: int, last: bool, images: bool = False) -> str:
     r, g, b = END_RGB if last else band_rgb(index)
     end = ' data-somed-end="1"' if last else ""
+    image = (
+        f'<img src="/img/{index}.png" width="600" height="400" loading="lazy" alt="">'
+        if images
+        else ""
+    )
     return (
         f'<div class="band" id="band-{index}"{end} style="height:{BAND_PX}px;'
-        f'background:rgb({r},{g},{b});margin:0">band {index}</div>'
+        f'background:rgb({r},{g},{b});margin:0">band {index}{image}</div>'
     )
 
 
@@ -51,7 +58,7 @@ _LAZY = """
   async function more() {
     if (busy || next >= %(total)d) return;
     busy = true;
-    const html = await (await fetch('/more?from=' + next + '&total=%(total)d')).text();
+    const html = await (await fetch('/more?from=' + next + '&total=%(total)d%(images)s')).text();
     feed.insertAdjacentHTML('beforeend', html);
     next += %(step)d; busy = false;
     if (sentinel.getBoundingClientRect().top < innerHeight * 2) more();
@@ -73,12 +80,13 @@ def _page(body: str, style: str = "") -> Response:
     return Response(html, content_type="text/html; charset=utf-8")
 
 
-def _tall(total: int, consent: bool) -> Response:
+def _tall(total: int, consent: bool, images: bool) -> Response:
     first = 5
-    bands = "".join(_band(i, i == total - 1) for i in range(first))
+    bands = "".join(_band(i, i == total - 1, images) for i in range(first))
     body = (
         f'<p class="post">{POST_TEXT}</p><div id="feed">{bands}</div>'
-        + _LAZY % {"first": first, "total": total, "step": STEP}
+        + _LAZY
+        % {"first": first, "total": total, "step": STEP, "images": "&images=1" if images else ""}
         + (_CONSENT if consent else "")
     )
     return _page(body)
@@ -114,14 +122,19 @@ def _slow_image(request: Request) -> Response:
 def app(request: Request) -> Response:
     """The test pages' WSGI application."""
     total = int(request.args.get("bands", "31"))
+    images = request.args.get("images") == "1"
     path = request.path
     if path == "/tall":
-        return _tall(total, consent=request.args.get("consent", "1") == "1")
+        return _tall(total, consent=request.args.get("consent", "1") == "1", images=images)
     if path == "/more":
         start = int(request.args["from"])
         last = int(request.args.get("total", total))
-        html = "".join(_band(i, i == last - 1) for i in range(start, min(last, start + STEP)))
+        shown = range(start, min(last, start + STEP))
+        html = "".join(_band(i, i == last - 1, images) for i in shown)
         return Response(html, content_type="text/html; charset=utf-8")
+    if path.startswith("/img/"):
+        seed = path.removeprefix("/img/").removesuffix(".png")
+        return Response(png_image(seed, 300, 200), content_type="image/png")
     if path == "/pane":
         return _pane(total)
     if path == "/login":

@@ -185,19 +185,23 @@ def test_the_row_and_manifest_hold_what_a_capture_must_prove(batch: Batch) -> No
     assert not any((batch.config.storage_dir / ".capture-tmp").iterdir())  # scratch cleaned
 
 
-def own_processes(marker: str) -> list[str]:
-    """Command lines of live processes mentioning `marker` (the test's storage folder)."""
+def live_processes() -> list[tuple[str, int, str]]:
+    """(name, process group, command line) of every live (not zombie) process."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            status = (entry / "status").read_text()
+            stat = (entry / "stat").read_text()
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if marker in cmdline and "State:\tZ" not in status:
-            found.append(cmdline[:200])
+        name, rest = (
+            stat[stat.index("(") + 1 : stat.rindex(")")],
+            stat[stat.rindex(")") + 2 :].split(),
+        )
+        if rest[0] != "Z":
+            found.append((name, int(rest[2]), cmdline))
     return found
 
 
@@ -211,26 +215,13 @@ def test_a_hung_page_is_killed_with_its_browser_and_the_batch_goes_on(
     hung, after = results
     assert (hung.verdict, hung.reason, hung.params) == ("failed", "capture.timeout", {"seconds": 8})
     assert after.verdict == "valid"  # a new browser for the rest of the batch
-    assert own_processes(str(tmp_path)) == []  # no worker, no Chromium left behind
+    left = [cmd for _, _, cmd in live_processes() if str(tmp_path) in cmd]
+    assert left == []  # no worker, no Chromium (its profile is in the folder) left behind
 
 
 def group_members(pgid: int) -> list[str]:
-    """Live processes of process group `pgid` (name and state)."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        name, rest = (
-            stat[stat.index("(") + 1 : stat.rindex(")")],
-            stat[stat.rindex(")") + 2 :].split(),
-        )
-        if int(rest[2]) == pgid and rest[0] != "Z":
-            members.append(name)
-    return members
+    """Names of the live processes of process group `pgid`."""
+    return [name for name, group, _ in live_processes() if group == pgid]
 
 
 def test_the_whole_process_group_of_a_timed_out_worker_is_killed(tmp_path: Path) -> None:

@@ -36,6 +36,8 @@ def dismiss_consent(page: Any, selectors: Sequence[str], *, timeout_ms: int = 30
                     button.click(timeout=timeout_ms)
                     with contextlib.suppress(Exception):
                         button.wait_for(state="hidden", timeout=timeout_ms)
+                    with contextlib.suppress(Exception):  # a dialog may reload the page
+                        page.wait_for_load_state("load", timeout=timeout_ms * 3)
                     dismissed.append(selector)
                     clicked = True
                     break

@@ -118,8 +118,11 @@ def capture_page(browser: Any, job: dict[str, Any], folder: Path) -> dict[str, A
         if recorder is not None:
             with contextlib.suppress(Exception):
                 warc = folder / "session.warc.gz"
+                recorder.detach()
                 recorder.write_warc(warc)
                 result["warc"] = str(warc)
+            with contextlib.suppress(Exception):
+                recorder.close()
         with contextlib.suppress(Exception):
             context.close()
         result["worker_maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
