@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
 
+from connectors.capture_hints import CaptureHints
 from connectors.model import (
     Batch,
     ItemRef,
@@ -213,6 +214,9 @@ class Connector:
     # Extra, optional credentials, each read like the token from `<name>_env` or `<name>_file`
     # and handed over in `AccountSpec.secrets` (scrubbed like the token).
     secret_names: ClassVar[tuple[str, ...]] = ()
+    # How a browser captures the account's public pages (connectors/<platform>/capture.py);
+    # None: the platform's pages cannot be captured.
+    capture_hints: ClassVar[CaptureHints | None] = None
 
     @classmethod
     def token_required(cls, options: Mapping[str, Any]) -> bool:

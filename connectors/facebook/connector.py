@@ -20,6 +20,7 @@ from connectors.base import (
 )
 from connectors.facebook import reread
 from connectors.facebook import visitors as visitors_edge
+from connectors.facebook.capture import HINTS
 from connectors.facebook.client import (
     FACEBOOK,
     CursorExpired,
@@ -78,6 +79,7 @@ class FacebookConnector(GraphConnector):
         "*.fbsbx.com",  # Messenger attachments (lookaside.fbsbx.com)
     )
     normalisers = NORMALISERS
+    capture_hints = HINTS
 
     def __init__(
         self,

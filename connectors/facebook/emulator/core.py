@@ -25,6 +25,8 @@ from werkzeug.wrappers import Request, Response
 
 from connectors import emulation
 from connectors.emulation import Emulator, UsageBudget
+from connectors.emulation.public_page import PublicKnobs
+from connectors.facebook.emulator import public
 from connectors.facebook.emulator.data import (
     PageData,
     TokenInfo,
@@ -71,8 +73,10 @@ class FacebookEmulator(Emulator):
         enforce_budget: bool = False,
         paging: dict[str, str] | None = None,
         latency: float = 0.0,
+        public_pages: PublicKnobs | None = None,
     ) -> None:
         super().__init__(host=host, port=port, latency=latency)
+        self.public = public.public_site(public_pages)  # the pages a browser sees
         self.budget = UsageBudget(usage_budget, window=60, clock=time.monotonic)
         self.enforce_budget = enforce_budget
         self._store = GraphStore(tokens, clock or (lambda: datetime.now(UTC)))
@@ -239,7 +243,12 @@ class FacebookEmulator(Emulator):
         return Response(json.dumps(body), status=500, content_type=JSON_TYPE)
 
     def handle(self, request: Request) -> Response:
-        """Answer one HTTP request: a CDN file, a batch, or a Graph read (faults first)."""
+        """Answer one HTTP request: a public page, a CDN file, a batch, or a Graph read."""
+        with self._lock:
+            pages = [state.page for state in self._store.pages.values()]
+            page = public.answer(self.public, pages, request)
+        if page is not None:
+            return page
         if request.path.startswith("/media/"):
             return self._media(request)
         params = {**request.args.to_dict(), **request.form.to_dict()}
