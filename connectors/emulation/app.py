@@ -122,6 +122,10 @@ class Emulator:
         """Answer when a handler raised (a bug here must not leave the client hanging)."""
         return json_response({"error": {"message": "emulator failure"}}, 500)
 
+    def public_answer(self, request: Request) -> Response | None:
+        """Answer a browser's request for a public page (never faulted nor logged), or None."""
+        return None
+
     def request_params(self, request: Request) -> dict[str, str]:
         """Return the params logged for a request (query and form; subclasses drop secrets)."""
         return {**request.args.to_dict(), **request.form.to_dict()}
@@ -129,7 +133,10 @@ class Emulator:
     # --- WSGI --------------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
-        """Log the request, inject a fault if one is due, else route it."""
+        """Answer a public page; else log the request, inject a fault if one is due, or route it."""
+        page = self.public_answer(request)
+        if page is not None:
+            return page
         logged = self.request_log.append(
             LoggedRequest(request.method, request.path, self.request_params(request))
         )

@@ -117,6 +117,7 @@ class PageSkin:
     next_param: str = "next"
     checkpoint_path: str = "/checkpoint/"
     consent_path: str | None = None  # a consent page redirected to (YouTube); None: a dialog
+    consent_modal: bool = True  # the dialog stops the page from scrolling until it is closed
     session_cookie: str = "sessionid"  # what a stored browser state presents
     error_status: int = 200
     lang: str = "sv"
@@ -415,7 +416,7 @@ class PublicSite:
         modal = False
         if knobs.consent and not skin.consent_path and self._consent_due(request):
             body += Markup(_template(skin.consent).render(site=skin, target=profile.path))
-            modal = True
+            modal = skin.consent_modal
         if knobs.public_mode == "login_wall" and skin.login_overlay:
             body += Markup(_template(skin.login_overlay).render(site=skin, profile=profile))
             modal = True

@@ -9,8 +9,9 @@ Where the selectors come from (what other archivers and scrapers click and look 
 - the logged-out login overlay `form#login_popup_cta_form` ("See more from ..."), which
   scrapers check to tell a logged-out session from a logged-in one;
 - login and security-check pages by URL: `/login/`, `/login.php`, `/checkpoint/`;
-- the error page text "This content isn't available right now" (also "This page isn't
-  available"), which scrapers and account-status checkers search for;
+- the error page text "This content isn't available right now", which scrapers and
+  account-status checkers search for (not "This page isn't available": Instagram's error
+  page says that too);
 - posts as `[role="article"]` in `[role="main"]` (Facebook's ARIA roles are its stable markup;
   class names are generated and change weekly).
 Swedish variants are listed after the English ones for browsers set to Swedish.
@@ -37,7 +38,6 @@ HINTS = CaptureHints(
     checkpoint_url_patterns=(r"^https?://[^/]+/checkpoint(?:/|\?|#|$)",),
     error_selectors=(
         "[role=\"main\"] :is(h2, span):has-text(\"This content isn't available\")",
-        "[role=\"main\"] :is(h2, span):has-text(\"This page isn't available\")",
         '[role="main"] :is(h2, span):has-text("Det här innehållet är inte tillgängligt")',
     ),
     content_selector='[role="main"]',

@@ -34,6 +34,7 @@ from connectors.base import (
 )
 from connectors.download import MediaLimits, Sink
 from connectors.instagram import messages, reread
+from connectors.instagram.capture import HINTS
 from connectors.instagram.client import INSTAGRAM
 from connectors.instagram.loader_options import LoaderOptions
 from connectors.instagram.normalize import (
@@ -108,6 +109,7 @@ class InstagramConnector(GraphConnector):
         "*.fbsbx.com",  # direct message attachments (lookaside.fbsbx.com)
     )
     normalisers: ClassVar[Mapping[str, Normaliser]] = {k: _dispatch(k) for k in NORMALISERS}
+    capture_hints = HINTS
     options_model: ClassVar[type[Any] | None] = InstagramOptions
 
     @classmethod

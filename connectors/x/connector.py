@@ -30,6 +30,7 @@ from connectors.base import (
 from connectors.download import MediaLimits, Sink
 from connectors.model import Batch, ItemRef, MediaRef, Record, Span, item_id
 from connectors.x import conversations, reread
+from connectors.x.capture import HINTS
 from connectors.x.client import XClient
 from connectors.x.normalize import (
     DM_EXPANSIONS,
@@ -80,6 +81,7 @@ class XConnector(Connector):
         "ton.twitter.com",  # DM attachments
     )
     normalisers = NORMALISERS
+    capture_hints = HINTS
     options_model: ClassVar[type[pydantic.BaseModel] | None] = XOptions
     secret_names: ClassVar[tuple[str, ...]] = ("user_token",)
 

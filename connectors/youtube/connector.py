@@ -36,6 +36,7 @@ from connectors.model import (
     utc_iso,
 )
 from connectors.youtube import reread
+from connectors.youtube.capture import HINTS
 from connectors.youtube.client import ObjectMissing, PageTokenInvalid, YouTubeClient
 from connectors.youtube.comments import raw_comments
 from connectors.youtube.normalize import NORMALISERS, caption_facts
@@ -103,6 +104,7 @@ class YouTubeConnector(Connector):
     )
     options_model: ClassVar[type[BaseModel] | None] = YouTubeOptions
     normalisers = NORMALISERS
+    capture_hints = HINTS
 
     def __init__(
         self,

@@ -47,7 +47,7 @@ def demo(now: datetime) -> DemoAccount:
         accounts=[{
             "key": "mora-ig",
             "id": account.user_id,
-            "url": "https://www.instagram.com/morakommun.demo/",
+            "url": "https://www.instagram.com/morakommun/",
             "token_env": TOKEN_ENV,
             "owner": "Kommunledningskontoret",
             "editor": "Anna Andersson",

@@ -30,6 +30,8 @@ from connectors.emulation import (
     json_response,
     mp4_video,
 )
+from connectors.emulation.public_page import PublicKnobs
+from connectors.instagram.emulator import public
 from connectors.instagram.emulator.data import Account, Comment, Conversation, Media, TokenInfo
 from connectors.instagram.emulator.fields import (
     Field,
@@ -94,8 +96,10 @@ class InstagramGraphEmulator(Emulator):
 
     def __init__(self, accounts: list[Account], tokens: dict[str, TokenInfo], *,
                  faults: FaultPlan | None = None, latency: float = 0.0,
-                 rate_limit: int = 100_000) -> None:  # fmt: skip
+                 rate_limit: int = 100_000,
+                 public_pages: PublicKnobs | None = None) -> None:  # fmt: skip
         super().__init__(faults=faults, latency=latency)
+        self.public = public.public_site(public_pages)  # the pages a browser sees
         self.accounts = accounts
         self.tokens = tokens
         self.cursors = CursorCodec("instagram-emulator")
@@ -106,6 +110,10 @@ class InstagramGraphEmulator(Emulator):
         self.router.route(r"/(?P<path>v\d+\.\d+/.+)", self._get)
 
     # --- toolkit hooks ----------------------------------------------------------------------
+
+    def public_answer(self, request: Request) -> Response | None:
+        """The account's public pages, at www.instagram.com's paths."""
+        return public.answer(self.public, self.accounts, request)
 
     def request_params(self, request: Request) -> dict[str, str]:
         """The logged params: never the token."""

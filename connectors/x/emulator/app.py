@@ -27,7 +27,8 @@ from connectors.emulation import (
     json_response,
     media_bytes,
 )
-from connectors.x.emulator import render
+from connectors.emulation.public_page import PublicKnobs
+from connectors.x.emulator import public, render
 from connectors.x.emulator.data import TWITTER_EPOCH_MS, XAccount
 
 WINDOW = 900.0
@@ -76,8 +77,10 @@ class XEmulator(Emulator):
         faults: FaultPlan | None = None,
         latency: float = 0.0,
         max_query: int = MAX_QUERY,
+        public_pages: PublicKnobs | None = None,
     ) -> None:
         super().__init__(faults=faults, latency=latency)
+        self.public = public.public_site(public_pages)  # the pages a browser sees
         self.accounts = {a.id: a for a in accounts}
         self.tokens = set(tokens)
         self.user_tokens = dict(user_tokens or {})  # token -> the user id it acts for
@@ -99,6 +102,10 @@ class XEmulator(Emulator):
         r(r"/2/dm_events", self._dm_events)
         r(r"/(?P<dir>media|ext_tw_video_thumb|profile_images)/.*\.(?P<ext>jpg|png)", self._file)
         r(r"/ext_tw_video/.*\.(?P<ext>mp4)", self._file)
+
+    def public_answer(self, request: Request) -> Response | None:
+        """The accounts' public pages, at x.com's paths."""
+        return public.answer(self.public, list(self.accounts.values()), request)
 
     # --- knobs for tests ---------------------------------------------------------------------
 

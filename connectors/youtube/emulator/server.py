@@ -26,7 +26,8 @@ from connectors.emulation import (
     json_response,
     media_bytes,
 )
-from connectors.youtube.emulator import render
+from connectors.emulation.public_page import PublicKnobs
+from connectors.youtube.emulator import public, render
 from connectors.youtube.emulator.data import Channel, Comment, Video
 from connectors.youtube.quota import DAILY_UNITS, quota_reset
 
@@ -58,8 +59,10 @@ class YouTubeEmulator(Emulator):
         captions_keys: tuple[str, ...] = (),
         port: int = 0,
         latency: float = 0.0,
+        public_pages: PublicKnobs | None = None,
     ) -> None:
         super().__init__(port=port, latency=latency)
+        self.public = public.public_site(public_pages)  # the pages a browser sees
         self.channels = {c.id: c for c in channels}
         self.keys = set(keys)
         self.captions_keys = set(captions_keys)  # keys that may read captions (OAuth stands in)
@@ -76,6 +79,11 @@ class YouTubeEmulator(Emulator):
         self.router.route(r"/files/(?P<id>[^/.]+)\.mp4", self._file)
 
     # --- the toolkit's hooks -----------------------------------------------------------------
+
+    def public_answer(self, request: Request) -> Response | None:
+        """The channels' public pages, at www.youtube.com's paths."""
+        with self.lock:
+            return public.answer(self.public, list(self.channels.values()), request)
 
     def request_params(self, request: Request) -> dict[str, str]:
         """The logged params, without the key."""
