@@ -77,7 +77,7 @@ def scroll_to_end(page: Page, hints: CaptureHints, pane: bool) -> int:
 def test_hints_close_the_cookie_dialog_and_scrolling_loads_every_post(
     chromium: Browser, setup: PublicSetup, pane: bool
 ) -> None:
-    setup.site.configure(public_posts=60, scroll_container=pane)
+    setup.site.configure(public_posts=40, scroll_container=pane)
     page = open_page(chromium, setup)
     page.goto(setup.page_url)
     clicked = dismiss_consent(page, setup.hints)
@@ -87,8 +87,8 @@ def test_hints_close_the_cookie_dialog_and_scrolling_loads_every_post(
     content = page.locator(setup.hints.content_selector or "body")
     assert content.count() >= 1
     scroll_to_end(page, setup.hints, pane)
-    assert page.locator("[data-somed-post]").count() == 60
-    assert page.locator('[data-somed-end="60"]').count() == 1
+    assert page.locator("[data-somed-post]").count() == 40
+    assert page.locator('[data-somed-end="40"]').count() == 1
     scrolls_document = page.evaluate(
         "document.documentElement.scrollHeight > window.innerHeight + 100"
     )
