@@ -209,6 +209,28 @@ class PlatformConfig(_Model):
     page_size: int = Field(100, ge=1, le=100)
     timeout_seconds: float = Field(30.0, gt=0, le=600)
     deadline_seconds: float = Field(120.0, gt=0, le=3600)
+    # snapshots: consent buttons tried after the platform's own, and a logged-in browser state
+    # (a Playwright storage-state JSON file: a secret, read like a token file)
+    consent_selectors: list[str] = Field(default_factory=list, max_length=50)
+    storage_state_file: LoosePath | None = None
+
+    @field_validator("consent_selectors")
+    @classmethod
+    def _selectors(cls, value: list[str]) -> list[str]:
+        for i, selector in enumerate(value):
+            if not selector.strip() or len(selector) > 500 or "\n" in selector:
+                raise _invalid(
+                    "not a selector", 'give one CSS or Playwright selector per entry, e.g. '
+                    '\'button:has-text("Avvisa alla")\'', at=f"[{i}]",
+                )  # fmt: skip
+        return value
+
+    @field_validator("storage_state_file", mode="before")
+    @classmethod
+    def _state_file_not_empty(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise _invalid("must not be empty", "give the path of the browser state file")
+        return value
 
     @field_validator("api_version")
     @classmethod
