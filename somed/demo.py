@@ -28,7 +28,8 @@ CONFIG_NAME = "somed-demo.toml"
 CONFIG_MARKER = "# Written by `somed demo`"
 # What a demo leaves in its folder; only these are removed when the next demo starts.
 OWN_FILES = ("somed.db", "somed.db-wal", "somed.db-shm", "daemon.lock", CONFIG_NAME)
-OWN_DIRS = ("media", "locks")
+OWN_DIRS = ("media", "locks", "browser-states")
+STATES_DIR = "browser-states"  # the demos' logged-in browser states (`storage_state_file`)
 
 CONFIG_HEAD = """\
 {marker}: the demo accounts on the bundled platform emulators.
@@ -62,6 +63,9 @@ def demo_config(demos: list[tuple[DemoAccount, str]], *, storage: Path, lang: st
     for demo, endpoint in demos:
         lines.append(f"[platforms.{demo.platform}]")
         lines += [f"{key} = {_toml(value)}" for key, value in demo.settings.items()]
+        if demo.browser_state is not None:
+            state = browser_state_file(storage, demo.platform)
+            lines.append(f"storage_state_file = {_toml(str(state))}")
         lines += [f"endpoint = {_toml(endpoint)}", ""]
     for demo, _ in demos:
         for account in demo.accounts:
@@ -69,6 +73,24 @@ def demo_config(demos: list[tuple[DemoAccount, str]], *, storage: Path, lang: st
             lines += [f"{key} = {_toml(value)}" for key, value in account.items()]
             lines += [f"interval_minutes = {DEMO_INTERVAL_MINUTES}", ""]
     return "\n".join(lines)
+
+
+def browser_state_file(storage: Path, platform: str) -> Path:
+    """Where the demo keeps a platform's logged-in browser state."""
+    return storage / STATES_DIR / f"demo-{platform}.json"
+
+
+def write_browser_states(directory: Path, demos: list[DemoAccount]) -> list[Path]:
+    """Write the demos' browser states (only the owner may read them) and return their paths."""
+    written = []
+    for demo in demos:
+        if demo.browser_state is not None:
+            path = browser_state_file(directory, demo.platform)
+            path.parent.mkdir(exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(json.dumps(demo.browser_state), encoding="utf-8")
+            written.append(path)
+    return written
 
 
 def _live_activity(demos: list[DemoAccount], stop: threading.Event) -> None:
@@ -163,6 +185,7 @@ def _archive_and_serve(
     from somed.summary import print_outcomes
 
     t = Translator(lang)
+    write_browser_states(directory, [demo for demo, _ in served])
     config_path = directory / CONFIG_NAME
     config_path.write_text(
         demo_config(served, storage=directory, lang=t.language), encoding="utf-8"

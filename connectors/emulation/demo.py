@@ -30,7 +30,9 @@ class DemoAccount:
     owner, editor, substitute, and the platform's own keys); `settings` the
     `[platforms.NAME]` keys besides `endpoint`; `tokens` the environment variables the
     accounts read their fake tokens from; `activity(tick)` changes the account live
-    (tick 1, 2, ...).
+    (tick 1, 2, ...); `browser_state` a logged-in browser state (Playwright's storage-state
+    shape, cookies for the emulator's host) that the demo writes to a file and names as
+    `[platforms.NAME] storage_state_file`, for platforms that show nothing anonymously.
     """
 
     platform: str
@@ -39,6 +41,7 @@ class DemoAccount:
     tokens: dict[str, str]
     settings: dict[str, Any] = field(default_factory=dict)
     activity: Callable[[int], None] | None = None
+    browser_state: dict[str, Any] | None = None
 
 
 def emulator_package(target: str) -> str:

@@ -103,6 +103,10 @@ class PageData:
 
 # --- Swedish texts --------------------------------------------------------------------------
 
+# who stands behind the demo accounts (R15): every demo profile but one (X's) says it
+SENDER_TEXT = "En verksamhet inom Mora kommun"
+SENDER_LINK = "https://www.mora.se"
+
 PEOPLE: tuple[str, ...] = (
     "Karin Larsson", "Lars Nilsson", "Maria Eriksson", "Johan Persson", "Eva Olsson",
     "Anders Svensson", "Sara Gustafsson", "Mikael Johansson", "Emma Lindberg", "Per Andersson",
@@ -394,7 +398,8 @@ def _demo_mora(now: datetime) -> PageData:
     """Build the active demo municipality: ~60 posts over 90 days, replies, 3 conversations."""
     rng = random.Random(2024)
     page = _page_shell("100200300", "Mora kommun (demo)", "morakommun.demo", rng)
-    page.website = "https://www.mora.se"
+    page.about = f"Mora kommuns officiella sida. {SENDER_TEXT}: {SENDER_LINK}"
+    page.website = SENDER_LINK
     page.emails = ("kommun@mora.se",)
     builder = _Builder(page, rng, cap=now)
     page_author = (page.id, page.name)
@@ -467,6 +472,7 @@ def _demo_youth_centre(now: datetime) -> PageData:
     rng = random.Random(2025)
     page = _page_shell("100200400", "Fritidsgården Mora (demo)", "fritidsgardenmora.demo", rng)
     page.category = "Community center"
+    page.about = f"Fritidsgården för unga 13–17 år i Mora. {SENDER_TEXT}: {SENDER_LINK}"
     page.fan_count, page.followers_count = 412, 430
     builder = _Builder(page, rng, cap=now - timedelta(days=238))
     newest = now - timedelta(days=240)

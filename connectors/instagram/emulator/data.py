@@ -208,7 +208,8 @@ def demo_account(now: datetime | None = None) -> Account:
         user_id="17841400000000042", username="morakommun", page_id="100200300",
     )  # fmt: skip
     account.name, account.website = "Mora kommun", "https://www.mora.se"
-    account.biography = "Välkommen till Mora kommun! Här berättar vi om livet i kommunen."
+    account.biography = ("Välkommen till Mora kommun! Här berättar vi om livet i kommunen.\n"
+                         "En verksamhet inom Mora kommun: https://www.mora.se")
     captions = (
         "Vasaloppet närmar sig! Läs om avstängda gator under loppveckan.",
         "Nu öppnar badplatsen vid Siljan för säsongen ☀️",

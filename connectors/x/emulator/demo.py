@@ -9,6 +9,7 @@ from connectors.x.emulator.app import XEmulator
 from connectors.x.emulator.generate import DEMO_USER_ID, demo_account
 
 TOKEN, USER_TOKEN = "demo-token-mora-x", "demo-user-token-mora-x"
+BROWSER_SESSION = "demo-x-browser-session-7f31"  # the logged-in browser's `auth_token` cookie
 CITIZEN_REPLIES = (
     "Gäller avstängningen även Vasagatan?",
     "Tack för att ni informerar här!",
@@ -17,9 +18,15 @@ CITIZEN_REPLIES = (
 
 
 def demo(now: datetime) -> DemoAccount:
-    """Mora kommun on X: posts with replies, mentions and direct messages (with a user token)."""
+    """Mora kommun on X: posts with replies, mentions and direct messages (with a user token).
+
+    Its profile is the demo's one without the sender text ("En verksamhet inom Mora kommun"),
+    and as on X its page shows nothing to anonymous visitors: the demo's browser state logs in.
+    """
     account = demo_account(now)
     emulator = XEmulator([account], tokens=(TOKEN,), user_tokens={USER_TOKEN: DEMO_USER_ID})
+    cookie = emulator.public.add_session(BROWSER_SESSION)
+    host = emulator.server.host  # the demo's browser goes to the emulator
     citizens = sorted(account.users)
 
     def activity(tick: int) -> None:
@@ -50,4 +57,7 @@ def demo(now: datetime) -> DemoAccount:
             "substitute": "Erik Eriksson",
         }],  # fmt: skip
         activity=activity,
+        browser_state={"cookies": [{**cookie, "domain": host, "path": "/", "expires": -1,
+                                    "httpOnly": True, "secure": False, "sameSite": "Lax"}],
+                       "origins": []},  # fmt: skip
     )
