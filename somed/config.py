@@ -116,6 +116,13 @@ def _check_platform(name: str) -> str:
 LoosePath = Annotated[Path, Field(strict=False)]
 
 
+def _path_not_blank(value: Any, fix: str) -> Any:
+    """Refuse an empty or blank path string (a path key left empty by mistake)."""
+    if isinstance(value, str) and not value.strip():
+        raise _invalid("must not be empty", fix)
+    return value
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(strict=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
@@ -228,9 +235,7 @@ class PlatformConfig(_Model):
     @field_validator("storage_state_file", mode="before")
     @classmethod
     def _state_file_not_empty(cls, value: Any) -> Any:
-        if isinstance(value, str) and not value.strip():
-            raise _invalid("must not be empty", "give the path of the browser state file")
-        return value
+        return _path_not_blank(value, "give the path of the browser state file")
 
     @field_validator("api_version")
     @classmethod
@@ -362,9 +367,7 @@ class AccountConfig(_Model):
     @field_validator("token_file", mode="before")
     @classmethod
     def _file_not_empty(cls, value: Any) -> Any:
-        if isinstance(value, str) and not value.strip():
-            raise _invalid("must not be empty", "give the path of the file holding the token")
-        return value
+        return _path_not_blank(value, "give the path of the file holding the token")
 
     @field_validator("streams")
     @classmethod

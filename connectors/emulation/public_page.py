@@ -119,6 +119,7 @@ class PageSkin:
     consent_path: str | None = None  # a consent page redirected to (YouTube); None: a dialog
     consent_modal: bool = True  # the dialog stops the page from scrolling until it is closed
     session_cookie: str = "sessionid"  # what a stored browser state presents
+    members_only: bool = False  # anonymous visitors see only the login page (X)
     error_status: int = 200
     lang: str = "sv"
     body_class: str = ""
@@ -244,7 +245,7 @@ class PublicSite:
 
     def __init__(self, skin: PageSkin, knobs: PublicKnobs | None = None) -> None:
         self.skin = skin
-        self.knobs = knobs or PublicKnobs()
+        self.knobs = knobs or PublicKnobs(login_required=skin.members_only)
         self.sessions: set[str] = set()  # session cookie values that count as logged in
 
     # --- knobs -----------------------------------------------------------------------------
@@ -327,9 +328,13 @@ class PublicSite:
         )  # fmt: skip
         return response
 
-    def image(self, seed: str) -> Response:
-        """A generated PNG (64x36, colour blocks from `seed`), cached like a CDN file."""
-        return Response(png_image(seed, 64, 36), content_type="image/png",
+    def static(self, request: Request) -> Response | None:
+        """A generated PNG under `/static/somed/` (64x36, colour blocks from its name), or
+        None for any other request."""
+        path = request.path
+        if request.method != "GET" or not path.startswith(STATIC) or not path.endswith(".png"):
+            return None
+        return Response(png_image(path[len(STATIC) : -4], 64, 36), content_type="image/png",
                         headers={"Cache-Control": "max-age=1209600"})  # fmt: skip
 
     # --- parts -----------------------------------------------------------------------------

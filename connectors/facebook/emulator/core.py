@@ -25,7 +25,7 @@ from werkzeug.wrappers import Request, Response
 
 from connectors import emulation
 from connectors.emulation import Emulator, UsageBudget
-from connectors.emulation.public_page import PublicKnobs
+from connectors.emulation.public_page import PublicKnobs, PublicSite
 from connectors.facebook.emulator import public
 from connectors.facebook.emulator.data import (
     PageData,
@@ -76,7 +76,7 @@ class FacebookEmulator(Emulator):
         public_pages: PublicKnobs | None = None,
     ) -> None:
         super().__init__(host=host, port=port, latency=latency)
-        self.public = public.public_site(public_pages)  # the pages a browser sees
+        self.public = PublicSite(public.SKIN, public_pages)  # the pages a browser sees
         self.budget = UsageBudget(usage_budget, window=60, clock=time.monotonic)
         self.enforce_budget = enforce_budget
         self._store = GraphStore(tokens, clock or (lambda: datetime.now(UTC)))

@@ -19,9 +19,7 @@ import re
 from werkzeug.wrappers import Request, Response
 
 from connectors.emulation.public_page import (
-    STATIC,
     PageSkin,
-    PublicKnobs,
     PublicPost,
     PublicProfile,
     PublicSite,
@@ -168,22 +166,19 @@ def post_of(page: PageData, post: PostData) -> PublicPost:
                       images=post.images, permalink=f"/{page.username}/posts/{serial}")  # fmt: skip
 
 
-def public_site(knobs: PublicKnobs | None = None) -> PublicSite:
-    """Facebook's public pages (knobs at their defaults unless given)."""
-    return PublicSite(SKIN, knobs)
 
 
 def answer(site: PublicSite, pages: list[PageData], request: Request) -> Response | None:
     """Answer a browser's request for a public page, or None when it is a Graph request."""
     if request.args.get("access_token") or request.headers.get("Authorization"):
         return None
+    if (image := site.static(request)) is not None:
+        return image
     path = request.path
     if request.method == "POST" and path == "/login/":
         return site.login_page(request)
     if request.method != "GET":
         return None
-    if path.startswith(STATIC) and path.endswith(".png"):
-        return site.image(path[len(STATIC) : -4])
     if path in ("/login/", "/login", "/login.php"):
         return site.login_page(request)
     if path.rstrip("/") == "/checkpoint":

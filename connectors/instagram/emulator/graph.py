@@ -30,7 +30,7 @@ from connectors.emulation import (
     json_response,
     mp4_video,
 )
-from connectors.emulation.public_page import PublicKnobs
+from connectors.emulation.public_page import PublicKnobs, PublicSite
 from connectors.instagram.emulator import public
 from connectors.instagram.emulator.data import Account, Comment, Conversation, Media, TokenInfo
 from connectors.instagram.emulator.fields import (
@@ -99,7 +99,7 @@ class InstagramGraphEmulator(Emulator):
                  rate_limit: int = 100_000,
                  public_pages: PublicKnobs | None = None) -> None:  # fmt: skip
         super().__init__(faults=faults, latency=latency)
-        self.public = public.public_site(public_pages)  # the pages a browser sees
+        self.public = PublicSite(public.SKIN, public_pages)  # the pages a browser sees
         self.accounts = accounts
         self.tokens = tokens
         self.cursors = CursorCodec("instagram-emulator")

@@ -16,9 +16,7 @@ import re
 from werkzeug.wrappers import Request, Response
 
 from connectors.emulation.public_page import (
-    STATIC,
     PageSkin,
-    PublicKnobs,
     PublicPost,
     PublicProfile,
     PublicSite,
@@ -131,9 +129,6 @@ _POST_PATH = re.compile(r"/(?:p|reel)/(?P<code>[\w-]+)/?")
 _PROFILE_PATH = re.compile(r"/(?P<user>[\w.]+)/?")
 
 
-def public_site(knobs: PublicKnobs | None = None) -> PublicSite:
-    """Instagram's public pages (knobs at their defaults unless given)."""
-    return PublicSite(SKIN, knobs)
 
 
 def profile_of(account: Account) -> PublicProfile:
@@ -154,11 +149,11 @@ def post_of(media: Media) -> PublicPost:
 
 def answer(site: PublicSite, accounts: list[Account], request: Request) -> Response | None:
     """Answer a browser's request for a public page, or None (a Graph or CDN request)."""
+    if (image := site.static(request)) is not None:
+        return image
     path = request.path
     if request.method != "GET" or request.args.get("access_token"):
         return None
-    if path.startswith(STATIC) and path.endswith(".png"):
-        return site.image(path[len(STATIC) : -4])
     if path.rstrip("/") == "/accounts/login":
         return site.login_page(request)
     if path.rstrip("/") == "/challenge":

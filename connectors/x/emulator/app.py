@@ -27,7 +27,7 @@ from connectors.emulation import (
     json_response,
     media_bytes,
 )
-from connectors.emulation.public_page import PublicKnobs
+from connectors.emulation.public_page import PublicKnobs, PublicSite
 from connectors.x.emulator import public, render
 from connectors.x.emulator.data import TWITTER_EPOCH_MS, XAccount
 
@@ -80,7 +80,7 @@ class XEmulator(Emulator):
         public_pages: PublicKnobs | None = None,
     ) -> None:
         super().__init__(faults=faults, latency=latency)
-        self.public = public.public_site(public_pages)  # the pages a browser sees
+        self.public = PublicSite(public.SKIN, public_pages)  # the pages a browser sees
         self.accounts = {a.id: a for a in accounts}
         self.tokens = set(tokens)
         self.user_tokens = dict(user_tokens or {})  # token -> the user id it acts for

@@ -20,9 +20,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from connectors.emulation.public_page import (
-    STATIC,
     PageSkin,
-    PublicKnobs,
     PublicPost,
     PublicProfile,
     PublicSite,
@@ -138,6 +136,7 @@ SKIN = PageSkin(
     login_page=LOGIN_PAGE, checkpoint_page=CHECKPOINT_PAGE, error_page=ERROR_PAGE,
     login_overlay=LOGIN_OVERLAY, login_path="/i/flow/login", next_param="redirect_after_login",
     checkpoint_path="/account/access", session_cookie="auth_token", consent_modal=False,
+    members_only=True,
 )  # fmt: skip
 
 _STATUS = re.compile(r"/(?P<user>\w{1,15}|i/web)/status/(?P<id>\d+)/?")
@@ -145,9 +144,6 @@ _PROFILE = re.compile(r"/(?P<user>\w{1,15})/?")
 _BY_ID = re.compile(r"/i/user/(?P<user>\d+)/?")
 
 
-def public_site(knobs: PublicKnobs | None = None) -> PublicSite:
-    """X's public pages: anonymous visitors are sent to the login flow unless knobs say not."""
-    return PublicSite(SKIN, knobs or PublicKnobs(login_required=True))
 
 
 def profile_of(account: XAccount) -> PublicProfile:
@@ -178,11 +174,11 @@ def own_posts(account: XAccount) -> list[dict[str, Any]]:
 
 def answer(site: PublicSite, accounts: list[XAccount], request: Request) -> Response | None:
     """Answer a browser's request for a public page, or None (an API or media request)."""
+    if (image := site.static(request)) is not None:
+        return image
     path = request.path
     if request.method != "GET" or request.headers.get("Authorization"):
         return None
-    if path.startswith(STATIC) and path.endswith(".png"):
-        return site.image(path[len(STATIC) : -4])
     if path == "/i/flow/login":
         return site.login_page(request)
     if path == "/account/access":

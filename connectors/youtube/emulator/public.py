@@ -18,9 +18,7 @@ import re
 from werkzeug.wrappers import Request, Response
 
 from connectors.emulation.public_page import (
-    STATIC,
     PageSkin,
-    PublicKnobs,
     PublicPost,
     PublicProfile,
     PublicSite,
@@ -121,9 +119,6 @@ _CHANNEL = re.compile(
 )
 
 
-def public_site(knobs: PublicKnobs | None = None) -> PublicSite:
-    """YouTube's public pages (knobs at their defaults unless given)."""
-    return PublicSite(SKIN, knobs)
 
 
 def profile_of(channel: Channel) -> PublicProfile:
@@ -147,13 +142,13 @@ def public_videos(channel: Channel) -> list[Video]:
 
 def answer(site: PublicSite, channels: list[Channel], request: Request) -> Response | None:
     """Answer a browser's request for a public page, or None (an API or file request)."""
+    if (image := site.static(request)) is not None:
+        return image
     path = request.path
     if request.method == "POST" and path == "/save":
         return site.consent_save(request)
     if request.method != "GET" or "key" in request.args:
         return None
-    if path.startswith(STATIC) and path.endswith(".png"):
-        return site.image(path[len(STATIC) : -4])
     if path == "/m":
         return site.consent_page(request)
     if path == "/ServiceLogin":

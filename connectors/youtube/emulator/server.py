@@ -26,7 +26,7 @@ from connectors.emulation import (
     json_response,
     media_bytes,
 )
-from connectors.emulation.public_page import PublicKnobs
+from connectors.emulation.public_page import PublicKnobs, PublicSite
 from connectors.youtube.emulator import public, render
 from connectors.youtube.emulator.data import Channel, Comment, Video
 from connectors.youtube.quota import DAILY_UNITS, quota_reset
@@ -62,7 +62,7 @@ class YouTubeEmulator(Emulator):
         public_pages: PublicKnobs | None = None,
     ) -> None:
         super().__init__(port=port, latency=latency)
-        self.public = public.public_site(public_pages)  # the pages a browser sees
+        self.public = PublicSite(public.SKIN, public_pages)  # the pages a browser sees
         self.channels = {c.id: c for c in channels}
         self.keys = set(keys)
         self.captions_keys = set(captions_keys)  # keys that may read captions (OAuth stands in)
