@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -187,16 +187,32 @@ def canonical_content(record: Record) -> str:
 def canonical_content_of(record: Record, created: str | None, edited: str | None,
                          extra_json: str) -> str:  # fmt: skip
     """`canonical_content` from parts the caller has made already (times, canonical `extra`)."""
-    c, author = canonical_json, record.author
+    author = record.author
+    return canonical_content_fields(
+        record.platform, record.kind, record.id, record.parent_id, record.thread_id,
+        record.direction, author.id, author.name, record.text, created, edited, record.url,
+        sorted(m.key for m in record.media), extra_json,
+    )  # fmt: skip
+
+
+def canonical_content_fields(
+    platform: str, kind: str, item_id: str, parent_id: str | None, thread_id: str | None,
+    direction: str, author_id: str | None, author_name: str | None, text: str | None,
+    created: str | None, edited: str | None, url: str | None, media_keys: Sequence[str],
+    extra_json: str,
+) -> str:  # fmt: skip
+    """`canonical_content` from a record's fields (media keys sorted, `extra` as canonical
+    JSON): what a writer that was sent the fields, not the record, hashes."""
+    c = canonical_json
     return "".join((
-        '{"author":{"id":', c(author.id), ',"name":', c(author.name),
-        '},"created_at":', c(created), ',"direction":', c(record.direction),
+        '{"author":{"id":', c(author_id), ',"name":', c(author_name),
+        '},"created_at":', c(created), ',"direction":', c(direction),
         ',"edited_at":', c(edited), ',"extra":', extra_json,
-        ',"id":', c(record.id), ',"kind":', c(record.kind),
-        ',"media":', c(sorted(m.key for m in record.media)) if record.media else "[]",
-        ',"parent_id":', c(record.parent_id), ',"platform":', c(record.platform),
-        ',"text":', c(record.text), ',"thread_id":', c(record.thread_id),
-        ',"url":', c(record.url), "}",
+        ',"id":', c(item_id), ',"kind":', c(kind),
+        ',"media":', c(list(media_keys)) if media_keys else "[]",
+        ',"parent_id":', c(parent_id), ',"platform":', c(platform),
+        ',"text":', c(text), ',"thread_id":', c(thread_id),
+        ',"url":', c(url), "}",
     ))  # fmt: skip
 
 

@@ -233,6 +233,7 @@ class _AccountRun:
         self.stage = "profile"
         self.connector: Connector
         self.media: MediaFetcher
+        self.bulk: WriterProcess | None = None  # the run's writer process, once a walk needs it
 
     def run(self, trigger: str) -> RunOutcome:
         started = time.monotonic()
@@ -295,6 +296,9 @@ class _AccountRun:
                 status, message = "failed", f"internal error: {type(exc).__name__}: {exc}"
                 reason = ("run.internal", {"error": type(exc).__name__})
         finally:
+            if self.bulk is not None:
+                _close_bulk(self.bulk)
+                self.bulk = None
             if media:
                 media.close()
             requests_made = connector.request_count() if connector else 0
@@ -641,7 +645,9 @@ class _AccountRun:
             # a stream read for the first time is stored by a writer process (second core)
             bulk = self._bulk_writer() if keeps_cursor and cursor is None else None
             try:
-                for batch, ready in prefetched(_prepared(self.key, batches, stream)):
+                # the writer process hashes the records on its own core
+                prepare = _prepared(self.key, batches, stream, hashed=bulk is None)
+                for batch, ready in prefetched(prepare):
                     final_mark = batch.high_water if batch.final and keeps_cursor else None
                     resumed = batch.resume
                     keep: tuple[str, str | None] | None = None
@@ -669,28 +675,33 @@ class _AccountRun:
                         self._check_budget(stream)
                     self._after_batch()
             except BaseException:
-                if bulk is not None:  # count what was stored before the failure
-                    _drain_quietly(bulk)
+                if bulk is not None:  # count what was stored before the failure, then let the
+                    _drain_quietly(bulk)  # writer go: it stores nothing after a failed batch
+                    self._discard_bulk()
                 raise
             else:
                 if bulk is not None:
-                    bulk.drain()
-            finally:
-                if bulk is not None:
-                    _close_bulk(bulk)
+                    bulk.drain()  # the next stream's first walk uses the same writer
 
         self._retrying(stream, attempt)
 
     def _bulk_writer(self) -> WriterProcess | None:
-        """A writer process for a walk that stores much ([runner] writer_process), or None."""
-        if not self.config.runner.writer_process:
-            return None
+        """The run's writer process for a walk that stores much ([runner] writer_process),
+        started by the first such walk and kept for the next; or None."""
+        if self.bulk is not None or not self.config.runner.writer_process:
+            return self.bulk
         try:
-            return WriterProcess(self.config.db_path)
+            self.bulk = WriterProcess(self.config.db_path)
         except OSError as exc:  # no process to be had: store in this one
             log.warning("%s: storing in the run's own process: %s", self.key, exc,
                         extra={"account": self.key, "event": "writer_process"})  # fmt: skip
-            return None
+        return self.bulk
+
+    def _discard_bulk(self) -> None:
+        """Close the run's writer process after a failed walk (the next walk starts another)."""
+        if self.bulk is not None:
+            _close_bulk(self.bulk)
+            self.bulk = None
 
     def _check_budget(self, stream: str) -> None:
         """Stop the walk (partial) once the run has made `max_requests_per_run` requests."""
@@ -904,11 +915,11 @@ def _close_bulk(bulk: WriterProcess) -> None:
 
 
 def _prepared(
-    account: str, batches: Iterable[Batch], stream: str
+    account: str, batches: Iterable[Batch], stream: str, *, hashed: bool = True
 ) -> Iterator[tuple[Batch, PreparedBatch]]:
     """Each batch with its stored columns computed (run in the prefetch thread)."""
     for batch in batches:
-        yield batch, prepare_batch(account, batch.records, stream)
+        yield batch, prepare_batch(account, batch.records, stream, hashed=hashed)
 
 
 def _entry_key(entry: Entry) -> str:

@@ -9,7 +9,7 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlite_utils import Database
 
@@ -18,6 +18,7 @@ from connectors.model import (
     Quarantined,
     Record,
     Tombstone,
+    canonical_content_fields,
     canonical_content_of,
     canonical_json,
     compact_json,
@@ -42,10 +43,14 @@ _CONTENT_COLUMNS = (
 )  # fmt: skip
 _ITEM_COLUMNS = ("platform", "id", "account", *_CONTENT_COLUMNS, "first_seen_at", "last_seen_at",
                  "deleted_at", "version_count")  # fmt: skip
-_content_values = operator.itemgetter(*_CONTENT_COLUMNS)  # a content dict's values, in order
-# the keys of a prepared record's content (`_prepare`), in the order `lean` sends them
+# a prepared record's content (`_prepare`): its values in this order, a plain tuple (cheaper to
+# build, send to a writer process and read back than a dict)
 PREPARED_KEYS = (*_CONTENT_COLUMNS, "raw", "media")
-_prepared_values = operator.itemgetter(*PREPARED_KEYS)
+Content = tuple[Any, ...]
+_KIND, _SHA256, _RAW = (PREPARED_KEYS.index(k) for k in ("kind", "sha256", "raw"))
+_N_CONTENT = len(_CONTENT_COLUMNS)  # the item columns are the content's first values
+_version_values = operator.itemgetter(*(PREPARED_KEYS.index(k) for k in
+                                        ("sha256", "text", "edited_at", "media", "extra", "raw")))
 _VERSION_COLUMNS = ("platform", "item_id", "version", "seen_at", "sha256", "text", "edited_at",
                     "media", "extra", "raw")  # fmt: skip
 
@@ -82,7 +87,7 @@ class _State:
     deleted_at: str | None
     version_count: int
     is_new: bool = False
-    content: dict[str, Any] | None = None  # latest projection when the content changed
+    content: Content | None = None  # latest projection when the content changed
     seen: bool = False
     tombstoned: bool = False
 
@@ -103,8 +108,8 @@ def _storable(value: Any) -> bool:
 
 
 def _columns(
-    record: Record, *, strict: bool = False
-) -> tuple[dict[str, Any] | None, str | None]:
+    record: Record, *, strict: bool = False, hashed: bool = True
+) -> tuple[Content | None, str | None]:
     """The item columns of `record`, with invalid text repaired; or None and why it cannot be
     stored (a naive datetime, an id that is not text, a value SQLite cannot bind).
 
@@ -116,26 +121,37 @@ def _columns(
     if not (type(rid) is str and rid and rid.isascii()) and usable_id(rid) != rid:
         return None, f"id is {type(record.id).__name__} {record.id!r:.60}, not a string"
     try:
-        content = _prepare(record)
+        content = _prepare(record, hashed=hashed)
     except UnicodeEncodeError as exc:  # lone surrogates in a text: repair them once
         repaired = repair_text(record)
         if repaired is not record:
-            return _columns(repaired, strict=strict)
+            return _columns(repaired, strict=strict, hashed=hashed)
         return None, f"{type(exc).__name__}: {exc}"
     except Exception as exc:  # noqa: BLE001 - whatever fails here quarantines this record only
         return None, f"{type(exc).__name__}: {exc}"
     if not strict:
         return content, None
-    bad = [name for name, value in content.items() if not _storable(value)]
-    if "raw" in bad and isinstance(content["raw"], str):
-        content["raw"] = storable_json(record.raw)  # lone surrogates kept as JSON escapes
+    bad = _unstorable_columns(content)
+    if "raw" in bad and isinstance(content[_RAW], str):
+        content = _with_raw(content, storable_json(record.raw))  # lone surrogates as escapes
         bad.remove("raw")
     if bad:
         repaired = repair_text(record)
         if repaired is not record:
-            return _columns(repaired, strict=strict)
+            return _columns(repaired, strict=strict, hashed=hashed)
         return None, f"cannot store {', '.join(bad)}: not text, a number or empty"
     return content, None
+
+
+def _unstorable_columns(content: Content) -> list[str]:
+    """The names of the columns whose values SQLite cannot store as they are."""
+    return [name for name, value in zip(PREPARED_KEYS, content, strict=True)
+            if not _storable(value)]  # fmt: skip
+
+
+def _with_raw(content: Content, raw: str) -> Content:
+    """`content` with another raw JSON text."""
+    return (*content[:_RAW], raw, *content[_RAW + 1 :])
 
 
 def _unstorable(record: Record, stream: str, problem: str) -> Quarantined:
@@ -147,20 +163,51 @@ def _unstorable(record: Record, stream: str, problem: str) -> Quarantined:
     )  # fmt: skip
 
 
-def _prepare(record: Record) -> dict[str, Any]:
-    """Return the item's content columns for `record` (pure; raises on naive datetimes)."""
+def _prepare(record: Record, *, hashed: bool = True) -> Content:
+    """Return the item's content columns for `record`, in `PREPARED_KEYS` order (pure; raises
+    on naive datetimes, and UnicodeEncodeError on text that is not valid UTF-8).
+
+    Without `hashed` the sha256 is left None for the writer process to fill in
+    (`LeanBatch.prepared`), so that hashing runs on the writer's core; the text is checked
+    for what hashing would have refused all the same.
+    """
     created, edited = utc_iso(record.created_at), utc_iso(record.edited_at)
     extra = canonical_json(record.extra) if record.extra else "{}"
-    content = canonical_content_of(record, created, edited, extra)  # = canonical content()
-    return {
-        "kind": record.kind, "parent_id": record.parent_id, "thread_id": record.thread_id,
-        "direction": record.direction, "author_id": record.author.id,
-        "author_name": record.author.name, "text": record.text,
-        "created_at": created, "edited_at": edited, "url": record.url,
-        "sha256": hashlib.sha256(content.encode("utf-8")).hexdigest(), "extra": extra,
-        "raw": _json(record.raw), "media": _json([m.key for m in record.media]) if record.media
-        else "[]",
-    }  # fmt: skip
+    author = record.author
+    if hashed:
+        content = canonical_content_of(record, created, edited, extra)  # = canonical content()
+        sha256: str | None = hashlib.sha256(content.encode("utf-8")).hexdigest()
+    else:
+        _encodable(author.id, author.name, record.text, record.url, extra, record.media)
+        sha256 = None
+    return (
+        record.kind, record.parent_id, record.thread_id, record.direction, author.id,
+        author.name, record.text, created, edited, record.url, sha256, extra,
+        _json(record.raw), _json([m.key for m in record.media]) if record.media else "[]",
+    )  # fmt: skip
+
+
+def _encodable(
+    author_id: str | None, author_name: str | None, text: str | None, url: str | None,
+    extra: str, media: Sequence[MediaRef],
+) -> None:  # fmt: skip
+    """Raise UnicodeEncodeError where hashing the record's content would (ids are checked by
+    `record_problem` already)."""
+    parts = [author_id, author_name, text, url, extra, *(m.key for m in media)]
+    "".join(filter(None, parts)).encode("utf-8")
+
+
+def _hashed(platform: str, item_id: str, media: Sequence[MediaRef], c: Content) -> Content:
+    """`c` with its sha256 filled in (a batch prepared without hashes, see `_prepare`).
+
+    The sender checked the text; should a lone surrogate still be here, it is hashed as is
+    and SQLite's refusal of it quarantines the record (`_checked_stored`)."""
+    text = canonical_content_fields(
+        platform, c[0], item_id, c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9],
+        sorted(m.key for m in media), c[11],
+    )  # fmt: skip
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return (*c[:_SHA256], digest, *c[_SHA256 + 1 :])
 
 
 @dataclass(frozen=True)
@@ -168,20 +215,32 @@ class PreparedBatch:
     """Entries checked and turned into their stored columns, ready for `write_batch`."""
 
     account: str
-    entries: list[tuple[Record | Tombstone, dict[str, Any] | None]]
+    entries: list[tuple[Record | Tombstone, Content | None]]
     held: list[Quarantined] = field(default_factory=list)  # to store in the quarantine
     stream: str = ""
     strict: bool = False  # every column checked for what SQLite can bind
+    hashed: bool = True  # False: the sha256 of each record is left for the writer to fill in
 
     def lean(self) -> LeanBatch:
         """The batch as plain tuples of text, cheap to send to a writer process."""
         entries = [
             (entry.platform, entry.id, None, (), None) if content is None
             else (entry.platform, entry.id, getattr(entry, "marker", None),
-                  tuple(cast(Record, entry).media), _prepared_values(content))
+                  tuple(cast(Record, entry).media), content)
             for entry, content in self.entries
         ]  # fmt: skip
         return LeanBatch(self.account, entries, self.held, self.stream)
+
+    def with_hashes(self) -> PreparedBatch:
+        """The batch with every record's sha256 filled in (see `prepare_batch(hashed=False)`)."""
+        if self.hashed:
+            return self
+        entries = [
+            (entry, content if content is None or content[_SHA256] is not None
+             else _hashed(entry.platform, entry.id, cast(Record, entry).media, content))
+            for entry, content in self.entries
+        ]  # fmt: skip
+        return PreparedBatch(self.account, entries, self.held, self.stream, self.strict)
 
     def checked(self) -> PreparedBatch:
         """The same entries with every column checked (what SQLite cannot bind quarantined)."""
@@ -197,22 +256,22 @@ class LeanBatch:
     for a tombstone), the content in `PREPARED_KEYS` order. A writer process stores it."""
 
     account: str
-    entries: list[tuple[str, str, str | None, tuple[MediaRef, ...], tuple[Any, ...] | None]]
+    entries: list[tuple[str, str, str | None, tuple[MediaRef, ...], Content | None]]
     held: list[Quarantined]
     stream: str
 
     def prepared(self) -> PreparedBatch:
         """The batch as the writer stores it (entries carry only what the writer reads)."""
-        entries: list[tuple[Record | Tombstone, dict[str, Any] | None]] = [
+        entries: list[tuple[Record | Tombstone, Content | None]] = [
             (cast(Record, StoredEntry(platform, item_id, marker, media)),
-             None if values is None else dict(zip(PREPARED_KEYS, values, strict=True)))
+             _hashed(platform, item_id, media, values)
+             if values is not None and values[_SHA256] is None else values)
             for platform, item_id, marker, media, values in self.entries
         ]  # fmt: skip
         return PreparedBatch(self.account, entries, self.held, self.stream)
 
 
-@dataclass(frozen=True, slots=True)
-class StoredEntry:
+class StoredEntry(NamedTuple):
     """What the writer reads of a record it was sent prepared: identity, marker, media."""
 
     platform: str
@@ -225,20 +284,20 @@ def _checked_stored(batch: PreparedBatch) -> PreparedBatch:
     """`PreparedBatch.checked` for entries sent prepared (a writer process has no records):
     raw JSON with lone surrogates is stored escaped, any other column SQLite cannot bind
     quarantines its record, kept with the raw JSON it came with."""
-    entries: list[tuple[Record | Tombstone, dict[str, Any] | None]] = []
+    entries: list[tuple[Record | Tombstone, Content | None]] = []
     held = list(batch.held)
     for entry, content in batch.entries:
         if content is None:
             entries.append((entry, content))
             continue
-        bad = [name for name, value in content.items() if not _storable(value)]
-        if bad == ["raw"] and isinstance(content["raw"], str):
-            entries.append((entry, {**content, "raw": storable_json(json.loads(content["raw"]))}))
+        bad = _unstorable_columns(content)
+        if bad == ["raw"] and isinstance(content[_RAW], str):
+            entries.append((entry, _with_raw(content, storable_json(json.loads(content[_RAW])))))
         elif bad:
             problem = f"cannot store {', '.join(bad)}: not text, a number or empty"
             held.append(Quarantined(
                 platform=entry.platform, account=batch.account, stream=batch.stream,
-                kind=str(content.get("kind")), id=entry.id, raw=_raw_of(content), error=problem,
+                kind=str(content[_KIND]), id=entry.id, raw=_raw_of(content), error=problem,
                 reason="storage.invalid",
             ))  # fmt: skip
         else:
@@ -246,12 +305,12 @@ def _checked_stored(batch: PreparedBatch) -> PreparedBatch:
     return PreparedBatch(batch.account, entries, held, batch.stream, strict=True)
 
 
-def _raw_of(content: Mapping[str, Any]) -> Any:
+def _raw_of(content: Content) -> Any:
     """The raw platform JSON a prepared record came with, decoded (as text if it is not JSON)."""
     try:
-        return json.loads(content["raw"])
+        return json.loads(content[_RAW])
     except (TypeError, ValueError):
-        return str(content.get("raw"))
+        return str(content[_RAW])
 
 
 def prepare_batch(
@@ -260,14 +319,17 @@ def prepare_batch(
     stream: str = "",
     *,
     strict: bool = False,
+    hashed: bool = True,
 ) -> PreparedBatch:
     """Check a batch's entries and compute their columns (hash, JSON): pure, for any thread.
 
     The runner calls it in the thread that fetches, so that hashing and encoding one page
     overlaps with SQLite storing the previous one (SQLite releases the GIL). A record whose
     columns SQLite could not store is turned into a quarantined entry of `stream` here.
+    Without `hashed` the hashes are left to the writer (a writer process has a core of its
+    own; `LeanBatch.prepared` and `write_batch` fill them in).
     """
-    prepared: list[tuple[Record | Tombstone, dict[str, Any] | None]] = []
+    prepared: list[tuple[Record | Tombstone, Content | None]] = []
     held: list[Quarantined] = []
     for entry in entries:
         if not isinstance(entry, Record | Tombstone | Quarantined):
@@ -279,12 +341,12 @@ def prepare_batch(
         elif isinstance(entry, Tombstone):
             prepared.append((entry, None))
         else:
-            content, problem = _columns(entry, strict=strict)
+            content, problem = _columns(entry, strict=strict, hashed=hashed)
             if content is None:
                 held.append(_unstorable(entry, stream, problem or "cannot be stored"))
             else:
                 prepared.append((entry, content))
-    return PreparedBatch(account, prepared, held, stream, strict)
+    return PreparedBatch(account, prepared, held, stream, strict, hashed)
 
 
 class ArchiveWriter:
@@ -327,6 +389,8 @@ class ArchiveWriter:
             entries = prepare_batch(account, entries, stream)
         elif entries.account != account:
             raise ValueError(f"a batch prepared for {entries.account!r}, not {account!r}")
+        else:
+            entries = entries.with_hashes()
         try:
             return self._write(account, entries, media, cursor, now, resume)
         except _REFUSED_VALUES:
@@ -391,7 +455,7 @@ class ArchiveWriter:
     def _resolve_quarantined(
         self,
         account: str,
-        prepared: Sequence[tuple[Record | Tombstone, dict[str, Any] | None]],
+        prepared: Sequence[tuple[Record | Tombstone, Content | None]],
         now: str,
     ) -> None:
         """Resolve open quarantine entries of the records this batch stored."""
@@ -434,10 +498,10 @@ class ArchiveWriter:
         deleted_updates: list[tuple[Any, ...]] = []
         for (platform, item_id), state in states.items():
             if state.is_new:
-                inserts.append((platform, item_id, account, *_content_values(state.content),
+                inserts.append((platform, item_id, account, *state.content[:_N_CONTENT],
                                 now, now, state.deleted_at, state.version_count))  # fmt: skip
             elif state.content is not None:
-                values = _content_values(state.content)
+                values = state.content[:_N_CONTENT]
                 content_updates.append(
                     (*values, state.version_count, now, state.deleted_at, platform, item_id)
                 )
@@ -464,7 +528,7 @@ class ArchiveWriter:
         insert_rows(self.db, "item_versions", _VERSION_COLUMNS, versions)
 
     def _store_markers(
-        self, prepared: Sequence[tuple[Record | Tombstone, dict[str, Any] | None]]
+        self, prepared: Sequence[tuple[Record | Tombstone, Content | None]]
     ) -> None:
         """Keep each record's change marker (not content: it never makes a version)."""
         rows = [
@@ -512,7 +576,7 @@ class ArchiveWriter:
 
 def _classify(
     account: str,
-    prepared: Sequence[tuple[Record | Tombstone, dict[str, Any] | None]],
+    prepared: Sequence[tuple[Record | Tombstone, Content | None]],
     states: dict[tuple[str, str], _State],
     now: str,
 ) -> tuple[WriteStats, list[tuple[Any, ...]], dict[tuple[str, ...], dict[str, Any]], list[Row]]:
@@ -533,7 +597,7 @@ def _classify(
             state.deleted_at, state.tombstoned = None, False
             stats.deleted -= 1
         if state is None:
-            state = states[key] = _State(content["sha256"], None, 1, is_new=True)
+            state = states[key] = _State(content[_SHA256], None, 1, is_new=True)
             state.content = content
             versions.append(_version_row(key, 1, content, now))
             stats.new += 1
@@ -544,13 +608,13 @@ def _classify(
                 audits.append(audit_row(now, SYSTEM_ACTOR, "reappeared", _item_target(*key),
                                          None, details))  # fmt: skip
                 state.deleted_at = None
-            if state.sha256 == content["sha256"]:
+            if state.sha256 == content[_SHA256]:
                 stats.changed += reappeared
                 stats.unchanged += not reappeared
             else:
-                state.sha256 = content["sha256"]
+                state.sha256 = content[_SHA256]
                 state.version_count += 1
-                state.content = {**(state.content or {}), **content}
+                state.content = content
                 versions.append(_version_row(key, state.version_count, content, now))
                 stats.changed += 1
         state.seen = True
@@ -563,11 +627,10 @@ def _classify(
 
 
 def _version_row(
-    key: tuple[str, str], number: int, content: Mapping[str, Any], now: str
+    key: tuple[str, str], number: int, content: Content, now: str
 ) -> tuple[Any, ...]:
     """Return an item_versions row (in `_VERSION_COLUMNS` order) for one content version."""
-    return (*key, number, now, content["sha256"], content["text"], content["edited_at"],
-            content["media"], content["extra"], content["raw"])  # fmt: skip
+    return (*key, number, now, *_version_values(content))
 
 
 def _item_target(platform: str, item_id: str) -> str:
