@@ -442,6 +442,9 @@ class _AccountRun:
         wanted = self.account.streams or list(offered)
         # attachments a previous run could not finish (it ended before they were linked)
         self.media.submit(queries.pending_media(self.db, self.key))
+        if any(offered[name].cursor != "none" and queries.get_cursor(self.db, self.key, name)
+               is None for name in wanted if name in offered):  # fmt: skip
+            self._bulk_writer()  # a first walk lies ahead: its writer starts while we fetch
         problems: list[str] = []
         parts: list[dict[str, Any]] = []  # the reason of each problem, for run.partial
         for stream in wanted:

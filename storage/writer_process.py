@@ -20,6 +20,7 @@ import os
 import pickle
 import subprocess
 import sys
+import traceback
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -53,7 +54,16 @@ def main(argv: list[str]) -> None:
     on the original stdout; anything printed goes to stderr, never into the answers."""
     answers = os.dup(1)
     os.dup2(2, 1)
-    _serve(Connection(0, writable=False), Connection(answers, readable=False), argv[0])
+    code = 0
+    try:
+        _serve(Connection(0, writable=False), Connection(answers, readable=False), argv[0])
+    except BaseException:  # noqa: BLE001 - said on stderr; the parent sees the pipe close
+        traceback.print_exc()
+        code = 1
+    # every batch is committed and answered and the database closed: skip the interpreter's
+    # teardown, which the parent would otherwise wait for at the end of every walk
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _serve(inbox: Connection, conn: Connection, db_path: str) -> None:
