@@ -55,3 +55,17 @@ def test_a_bad_token_raises_auth_error_and_check_says_so(adapter, tmp_path):
     assert adapter.token not in (checked.message or "")
     outcome = run(config, adapter.account)
     assert outcome.status == "auth_failed" and adapter.token not in (outcome.message or "")
+
+
+def test_a_fifth_of_requests_failing_at_random_still_archives_everything_once(adapter, tmp_path):
+    adapter.start(posts=25, comments=2)
+    config = load_config(write_config(tmp_path, adapter, page_size=5, attempts=8))
+    adapter.random_faults(rate=0.2, seed=11)
+    outcome = run(config, adapter.account)
+    adapter.random_faults(rate=0, seed=0)
+    assert outcome.status == "ok", outcome.message
+    assert outcome.retries > 0  # the faults were met and waited out
+    items = archived(config)
+    missing = adapter.expected_ids() - set(items)
+    assert not missing, f"{len(missing)} items not archived, e.g. {sorted(missing)[:5]}"
+    assert all(i["versions"] == [] for i in items.values())  # nothing stored twice

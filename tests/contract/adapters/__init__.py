@@ -82,6 +82,10 @@ class ContractAdapter(Protocol):
     def fail_next(self, n: int) -> None:
         """The next `n` API requests fail with a server error (5xx)."""
 
+    def random_faults(self, rate: float, seed: int) -> None:
+        """From now on each API request fails with probability `rate` (seeded), by the
+        platform's throttle or a server error, each with a short reset hint; 0: none."""
+
     def expire_token(self) -> None:
         """The account's token is rejected as expired/revoked from now on."""
 

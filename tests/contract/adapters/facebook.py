@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.facebook.emulator import FacebookEmulator, PageData, TokenInfo, generate_page
+from connectors.facebook.emulator.faults import FaultPlan
 from connectors.facebook.emulator.store import walk
 from tests.hostile.harness import FacebookHarness
 from tests.hostile.platforms import FacebookHostile
@@ -104,6 +105,10 @@ class FacebookAdapter:
     def fail_next(self, n: int) -> None:
         """A Graph 500 with the JSON envelope."""
         self._emu.fail_next(n, "server_error", status=500, html=False)
+
+    def random_faults(self, rate: float, seed: int) -> None:
+        """Graph's throttles (access back at once) and 5xx answers, drawn at random."""
+        self._emu.set_faults(FaultPlan(rate=rate, seed=seed) if rate else None)
 
     def expire_token(self) -> None:
         """Code 190, subcode 463."""

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from connectors.emulation import FaultPlan
 from connectors.instagram.emulator import (
     Account,
     InstagramGraphEmulator,
@@ -123,6 +124,11 @@ class InstagramGraphAdapter:
     def fail_next(self, n: int) -> None:
         """A Graph 500 with the JSON envelope."""
         self._emu.fail_next(n, "server_error")
+
+    def random_faults(self, rate: float, seed: int) -> None:
+        """Graph's application throttle and 500s, drawn at random."""
+        plan = FaultPlan(rate=rate, kinds=("throttle", "server_error"), seed=seed)
+        self._emu.set_faults(plan if rate else None)
 
     def expire_token(self) -> None:
         """Code 190, subcode 463."""

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from connectors.emulation import FaultPlan
 from connectors.instagram.emulator.web import VALID_SESSION, WebEmulator
 from connectors.instagram.emulator.web_data import USER_PK, WebAccount, seeded
 from tests.hostile.instaloader import InstaloaderHostile
@@ -106,6 +107,11 @@ class InstaloaderAdapter:
     def fail_next(self, n: int) -> None:
         """A 5xx HTML page."""
         self._emu.fail_next(n, "server_error", status=500)
+
+    def random_faults(self, rate: float, seed: int) -> None:
+        """429s and 5xx HTML pages, drawn at random."""
+        plan = FaultPlan(rate=rate, kinds=("throttle", "server_error"), seed=seed)
+        self._emu.set_faults(plan if rate else None)
 
     def expire_token(self) -> None:
         """The session is logged out: Instagram sends it to the login page from now on."""

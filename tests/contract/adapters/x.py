@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from connectors.emulation import FaultPlan
 from connectors.x.emulator import XAccount, XEmulator, generate_account
 from connectors.x.normalize import flatten
 from tests.hostile.x import XHostile
@@ -120,6 +121,11 @@ class XAdapter:
     def fail_next(self, n: int) -> None:
         """503 with the problem+json envelope."""
         self._emu.fail_next(n, "server_error")
+
+    def random_faults(self, rate: float, seed: int) -> None:
+        """429s and 503s, drawn at random."""
+        plan = FaultPlan(rate=rate, kinds=("throttle", "server_error"), seed=seed)
+        self._emu.set_faults(plan if rate else None)
 
     def expire_token(self) -> None:
         """The bearer token answers 401 from now on."""

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from connectors.emulation import FaultPlan
 from connectors.youtube.emulator import Channel, Video, YouTubeEmulator, generate_channel
 from tests.hostile.youtube import YouTubeHostile
 from tests.hostile.youtube_harness import YouTubeHarness
@@ -102,6 +103,11 @@ class YouTubeAdapter:
     def fail_next(self, n: int) -> None:
         """A 500 `backendError`, or a 503 HTML page."""
         self._emu.fail_next(n, "server_error")
+
+    def random_faults(self, rate: float, seed: int) -> None:
+        """Rate limits and server errors, drawn at random."""
+        plan = FaultPlan(rate=rate, kinds=("throttle", "server_error"), seed=seed)
+        self._emu.set_faults(plan if rate else None)
 
     def expire_token(self) -> None:
         """The key is refused from now on (400 `API_KEY_INVALID`)."""
