@@ -387,17 +387,9 @@ class GraphClient:
     def download(
         self, url: str, sink: Sink, *, kind: str, declared: str | None, limits: MediaLimits
     ) -> str | None:
-        """Stream a media file into `sink` through the session's network rules."""
-        try:
-            return stream_download(
-                self.session, url, sink, kind=kind, declared=declared, limits=limits
-            )
-        except requests.RequestException as exc:
-            raise TransientError(
-                f"media download failed: {scrub_error(self.session, str(exc))}",
-                reason="media.failed",
-                params={"error": type(exc).__name__},
-            ) from None
+        """Stream a media file into `sink` through the session's network rules (a network
+        failure is a `TransientError`, see `connectors.download.download`)."""
+        return stream_download(self.session, url, sink, kind=kind, declared=declared, limits=limits)
 
 
 @dataclass(frozen=True)

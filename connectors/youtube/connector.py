@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any, ClassVar
 
 import requests
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel
 
 from connectors.base import (
     AccountSpec,
@@ -40,6 +40,7 @@ from connectors.youtube.capture import HINTS
 from connectors.youtube.client import ObjectMissing, PageTokenInvalid, YouTubeClient
 from connectors.youtube.comments import raw_comments
 from connectors.youtube.normalize import NORMALISERS, caption_facts
+from connectors.youtube.options import YouTubeOptions
 
 Entry = Record | Tombstone | Quarantined
 
@@ -48,31 +49,6 @@ VIDEO_PARTS = "snippet,contentDetails,status,statistics"
 LIST_LIMIT = 50  # the most ids videos.list takes, the most items playlistItems.list gives
 BATCH_ITEMS = 50  # items (whole videos with their comments) per stored batch, about
 WORKERS = 4  # videos whose comments are read at the same time
-
-
-class YouTubeOptions(BaseModel):
-    """The YouTube keys of an `[[accounts]]` table."""
-
-    model_config = ConfigDict(strict=True, extra="forbid")
-
-    download_video: bool = False  # download each video file (needs video_url), size-capped
-    video_url: str | None = None  # where the files are: a URL template with {id}
-    captions: bool = False  # read caption tracks' metadata (captions.list: 50 units a video)
-
-    @field_validator("video_url")
-    @classmethod
-    def _template(cls, value: str | None) -> str | None:
-        if value is not None and "{id}" not in value:
-            raise ValueError("must contain {id}, where the video's id goes")
-        return value
-
-    @model_validator(mode="after")
-    def _needs_url(self) -> YouTubeOptions:
-        if self.download_video and not self.video_url:
-            raise ValueError(
-                "download_video = true needs video_url: YouTube's API gives no file to download"
-            )
-        return self
 
 
 def _later(a: str | None, b: str | None) -> str | None:
