@@ -5,7 +5,8 @@ have arrived, urllib3 and http.client read on their own, line by line, and a ser
 header line a second would hold them for hours. `WatchedAdapter` uses connections that, when a
 request is sent, start a timer for what is left of the deadline; when it fires, the socket is
 shut down, the blocked read returns, and the session reports the deadline (`net.deadline`).
-The timer is cancelled as soon as the headers are in.
+The timer is cancelled as soon as the headers are in. Its connections also connect only to the
+addresses the network rules checked for their host (`connectors.netpolicy.pinned`).
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from connectors.netpolicy import pinned
 
 _WATCH = threading.local()  # the calling thread's seconds left, and its running timer
 
@@ -43,16 +46,46 @@ def _shut(connection: HTTPConnection) -> None:
             sock.shutdown(socket.SHUT_RDWR)
 
 
+def _connect_pinned(
+    connection: HTTPConnection, connect: Callable[[], socket.socket]
+) -> socket.socket:
+    """Open the connection's socket to the addresses its route was checked for (see
+    `connectors.netpolicy.pinned`), in turn; unchecked routes connect as usual. TLS still
+    verifies the certificate against the host name, not the address."""
+    addresses = pinned(connection.host, connection.port or 0)
+    if not addresses:
+        return connect()
+    named = connection._dns_host  # type: ignore[attr-defined]
+    failure: Exception | None = None
+    try:
+        for address in addresses:
+            connection._dns_host = address  # type: ignore[attr-defined]
+            try:
+                return connect()
+            except OSError as exc:  # urllib3's NewConnectionError is one: try the next address
+                failure = exc
+    finally:
+        connection._dns_host = named  # type: ignore[attr-defined]
+    assert failure is not None
+    raise failure
+
+
 class _WatchedHTTPConnection(HTTPConnection):
     def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
         _arm(self)
         super().request(*args, **kwargs)
+
+    def _new_conn(self) -> socket.socket:
+        return _connect_pinned(self, super()._new_conn)
 
 
 class _WatchedHTTPSConnection(HTTPSConnection):
     def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
         _arm(self)
         super().request(*args, **kwargs)
+
+    def _new_conn(self) -> socket.socket:
+        return _connect_pinned(self, super()._new_conn)
 
 
 class _WatchedHTTPPool(HTTPConnectionPool):

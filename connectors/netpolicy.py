@@ -6,6 +6,8 @@ redirect may lead only to the endpoint itself or to one of the platform's hosts 
 sent to the endpoint too): no traffic leaves for anywhere else. Without an endpoint a URL must be
 https, on the platform's host list (`Connector.hosts`, shell patterns such as `*.fbcdn.net`), and
 resolve only to public addresses: never loopback, private, link-local or otherwise reserved ones.
+The addresses checked are the ones connected to (`pinned`): the connection does not ask the
+resolver again, so a name that resolves elsewhere a moment later (DNS rebinding) changes nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +35,21 @@ class NetworkRefused(FatalError):
 _RESOLVED: dict[tuple[str, int], tuple[float, list[str]]] = {}
 _RESOLVED_LOCK = threading.Lock()
 RESOLVE_TTL = 60.0  # seconds a checked answer is reused (one lookup per host, not per request)
+_PINNED = threading.local()  # the addresses this thread's last checked route may connect to
+
+
+def pinned(host: str, port: int) -> list[str] | None:
+    """The checked public addresses a connection of this thread to `host` must use, or None
+    when its route was not checked (an endpoint is configured, or it was never routed)."""
+    table: dict[tuple[str, int], list[str]] | None = getattr(_PINNED, "table", None)
+    return None if table is None else table.get((host.lower().rstrip("."), port))
+
+
+def _pin(host: str, port: int, addresses: list[str]) -> None:
+    table = getattr(_PINNED, "table", None)
+    if table is None or len(table) > 64:  # a thread talks to a few hosts; keep it small
+        table = _PINNED.table = {}
+    table[(host.lower().rstrip("."), port)] = addresses
 
 
 def resolve(host: str, port: int) -> list[str]:
@@ -106,6 +123,7 @@ class NetPolicy:
         for address in addresses:
             if not is_public(address):
                 raise self._refused(what, host, f"it resolves to the non-public address {address}")
+        _pin(host, port, list(addresses))
 
     def _refused(self, what: str, host: str, why: str) -> NetworkRefused:
         reason = "net.redirect_refused" if what == "redirect" else "net.host_refused"

@@ -253,3 +253,24 @@ def test_a_server_dripping_its_headers_fails_the_request_at_its_deadline():
     finally:
         stop.set()
         listener.close()
+
+
+def test_a_connection_goes_to_the_address_that_was_checked_not_to_a_fresh_lookup():
+    # DNS rebinding: the check sees a public address, a second lookup would give loopback.
+    # The connection must use the checked address, so the loopback listener sees nothing.
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    policy = NetPolicy(platform="test", hosts=("localhost",), deadline_seconds=2.0,
+                       read_timeout_seconds=1.0, resolver=lambda host, port: ["1.1.1.1"])  # fmt: skip
+    session = ThreadSessions(SessionFactory(policy, [TOKEN]))
+    try:
+        with pytest.raises(Exception):  # noqa: B017 - 1.1.1.1 is out of reach here, any failure
+            session.get(f"https://localhost:{port}/rebound")
+        with pytest.raises(TimeoutError):
+            listener.accept()  # nothing connected to the loopback address
+    finally:
+        session.close()
+        listener.close()
