@@ -10,13 +10,14 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-# The element that scrolls: the hinted one, else (when the document itself does not scroll)
-# the visible element with the largest scrollable overflow.
+# The element that scrolls when the document itself does not: the hinted one, else the visible
+# element with the largest scrollable overflow (a hinted element often exists on every page,
+# e.g. an app's root, and scrolls only when the document does not).
 _FIND_CONTAINER = """(hint) => {
   const doc = document.scrollingElement || document.documentElement;
   const tag = (el) => { el.setAttribute('data-somed-scroll', '1'); return true; };
+  if (doc.scrollHeight > window.innerHeight + 50) return false;  // the document scrolls
   if (hint) { const el = document.querySelector(hint); if (el) return tag(el); }
-  if (doc.scrollHeight > window.innerHeight + 50) return false;
   let best = null, most = 0;
   for (const el of document.querySelectorAll('body *')) {
     const extra = el.scrollHeight - el.clientHeight;

@@ -71,8 +71,8 @@ POST = """
 <a id="thumbnail" href="{{ post.permalink }}"><img class="somed-img"
  src="{{ image(post.id ~ '-0') }}" alt=""></a><div id="meta">
 <a id="video-title" href="{{ post.permalink }}" title="{{ post.title }}">{{ post.title }}</a>
-<div id="metadata-line">{{ profile.name }} · {{ post.created | swedish_date }}</div>
-<div id="description-text">{{ post.text }}</div></div>
+<div id="description-text">{{ post.text }}</div>
+<div id="metadata-line">{{ profile.name }} · {{ post.created | swedish_date }}</div></div>
 </ytd-video-renderer>
 """
 
