@@ -103,3 +103,25 @@ def test_a_bad_state_file_fails_naming_the_file_never_its_content(
     message = str(info.value)
     assert str(state) in message and COOKIE not in message and "\n" not in message
     assert "platforms.facebook.storage_state_file" in message
+
+
+def test_the_capture_uses_the_state_file_from_the_credentials_directory(tmp_path: Path) -> None:
+    from somed.capture import CaptureRequest
+    from somed.capture.targets import resolve
+    from somed.daemon import prepare_archive
+    from storage.db import connect
+
+    credentials = tmp_path / "credentials"
+    credentials.mkdir()
+    (credentials / "fb-browser.json").write_text(json.dumps(STATE), encoding="utf-8")
+    path = config_file(tmp_path, 'storage_state_file = "fb-browser.json"')
+    config = load_config(path, {"CREDENTIALS_DIRECTORY": str(credentials)})
+    prepare_archive(config)
+    db = connect(config.db_path)
+    target = resolve(config, db, CaptureRequest("mora-fb"))
+    assert target.problem is None
+    assert (target.storage_state, target.identity) == (credentials / "fb-browser.json",
+                                                       "fb-browser")  # fmt: skip
+    (credentials / "fb-browser.json").write_text("{not a state", encoding="utf-8")
+    broken = resolve(config, db, CaptureRequest("mora-fb"))
+    assert broken.problem == ("capture.storage_state_unreadable", {"platform": "facebook"})

@@ -7,7 +7,6 @@ platform's public web, where its dialogs and walls are, and how an account's pag
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,8 @@ from sqlite_utils import Database
 
 from somed.capture.model import CaptureRequest
 from somed.capture.verdict import snippet
+from somed.capture_hints import state_file, storage_state
+from somed.config_tokens import TokenError
 
 
 @dataclass(frozen=True)
@@ -75,9 +76,8 @@ def resolve(config: Any, db: Database, request: CaptureRequest) -> Target:
     platform = account.platform
     settings = config.platforms.get(platform)
     kind = "post" if request.url else "account"
-    state_file = getattr(settings, "storage_state_file", None) if settings else None
-    state = Path(state_file) if state_file else None
-    identity = state.stem if state else "anonymous"
+    state = state_file(config, account.key)  # a relative path: $CREDENTIALS_DIRECTORY, else
+    identity = state.stem if state else "anonymous"  # the config's folder (as a token file)
     base = Target(request, platform, kind, request.url, None, {}, state, identity, None)
     try:
         hints = getattr(connector_class(platform), "capture_hints", None)
@@ -85,7 +85,9 @@ def resolve(config: Any, db: Database, request: CaptureRequest) -> Target:
         hints = None
     if hints is None:
         return dataclasses.replace(base, problem=("capture.unsupported", {"platform": platform}))
-    if state is not None and not os.access(state, os.R_OK):
+    try:
+        storage_state(config, account.key)  # readable, size-capped, a storage state; its cookie
+    except TokenError:  # values are added to what the logs redact
         return dataclasses.replace(
             base, problem=("capture.storage_state_unreadable", {"platform": platform})
         )
