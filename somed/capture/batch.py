@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -173,7 +174,10 @@ class _Batch:
         png = Path(result["png"]) if result.get("png") else None
         if png is None or not png.is_file():
             return files, problems
+        timings = result.setdefault("timings_s", {})
+        lap = time.monotonic()
         files.append(store_file(self.store, png, "image/png", "png"))
+        timings["store_png"], lap = round(time.monotonic() - lap, 3), time.monotonic()
         account = self.config.account(target.request.account)
         title = result.get("title") or target.url_asked or account.key
         made = make_pdfa(
@@ -187,6 +191,7 @@ class _Batch:
         )
         if made is not None:
             files.append(store_file(self.store, made, "application/pdf", "pdf"))
+        timings["pdf"], lap = round(time.monotonic() - lap, 3), time.monotonic()
         warc = Path(result["warc"]) if result.get("warc") else None
         page_url = result.get("final_url") or target.url_fetched or ""
         made = make_wacz(
@@ -198,6 +203,7 @@ class _Batch:
         )
         if made is not None:
             files.append(store_file(self.store, made, "application/wacz", "wacz"))
+        timings["wacz"] = round(time.monotonic() - lap, 3)
         return files, problems
 
 

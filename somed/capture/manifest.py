@@ -60,6 +60,7 @@ def build_manifest(
             "images": result.get("images"),
             "images_not_loaded": result.get("images_pending"),
         },
+        "timings_s": dict(result.get("timings_s") or {}),
         "files": files,
         "format_problems": problems,
         "verdict": result["verdict"],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import resource
+import time
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,8 @@ def capture_page(browser: Any, job: dict[str, Any], folder: Path) -> dict[str, A
     """Capture `job["url"]` into `folder` and return what happened (files, verdict, facts)."""
     hints = job.get("hints") or {}
     result: dict[str, Any] = {"verdict": "valid", "reason": None, "params": {}}
+    timings: dict[str, float] = result.setdefault("timings_s", {})
+    clock = _Clock(timings)
     context = _new_context(browser, job)
     recorder = _recorder(context, bool(job.get("record_warc")))
     try:
@@ -65,12 +68,14 @@ def capture_page(browser: Any, job: dict[str, Any], folder: Path) -> dict[str, A
             return result
         status = response.status if response is not None else None
         result["status"] = status
+        clock.lap("open")
         network.wait_idle(page, timeout=10.0)
         dismissed = dismiss_consent(page, hints.get("consent_selectors", ()))
         problem = page_problem(page, hints, status=status)
         width, _height = job["viewport"]
         tile_px = int(job.get("tile_px") or MAX_TILE_PX)
         max_height = tile_px * int(job["max_tiles"])
+        clock.lap("consent")
         if problem is None:
             loaded = load_whole_page(
                 page,
@@ -91,9 +96,11 @@ def capture_page(browser: Any, job: dict[str, Any], folder: Path) -> dict[str, A
                 images=loaded.images,
                 images_pending=loaded.images_pending,
             )
+            clock.lap("load")
             problem = page_problem(page, hints, status=status) or expected_text_problem(
                 page, job.get("expected_text"), hints.get("content_selector")
             )
+            clock.lap("checks")
         height = document_height(page)
         result.update(
             final_url=page.url,
@@ -104,7 +111,9 @@ def capture_page(browser: Any, job: dict[str, Any], folder: Path) -> dict[str, A
         )
         shot_height = min(height, max_height)
         tiles = capture_tiles(page, folder, width=width, height=shot_height, tile_px=tile_px)
+        clock.lap("tiles")
         stitched = stitch(tiles, folder / "page.png")
+        clock.lap("stitch")
         result.update(
             png=str(stitched.path),
             tiles=stitched.tiles,
@@ -123,9 +132,24 @@ def capture_page(browser: Any, job: dict[str, Any], folder: Path) -> dict[str, A
                 result["warc"] = str(warc)
             with contextlib.suppress(Exception):
                 recorder.close()
+            clock.lap("warc")
         with contextlib.suppress(Exception):
             context.close()
         result["worker_maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+class _Clock:
+    """Seconds spent in each step of a capture, for the manifest."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+        self.last = time.monotonic()
+
+    def lap(self, step: str) -> None:
+        """Record the time since the last lap as `step`."""
+        now = time.monotonic()
+        self.timings[step] = round(now - self.last, 3)
+        self.last = now
 
 
 def _title(page: Any) -> str:
