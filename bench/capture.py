@@ -4,8 +4,8 @@ The page is the capture tests' loopback site (`tests/capture_pages.py`): 31 band
 each with a photo, loaded lazily three bands per scroll, behind a cookie dialog. Each run is
 a child process of its own, timed from its start to its end (browser start included):
 
-- **bare**: Playwright launches the system Chromium, opens the page, scrolls until the height
-  stops growing (the same settling rule as somed) and takes one `full_page=True` screenshot:
+- **bare**: Playwright launches the system Chromium, opens the page, scrolls until the last
+  band is there, waits for the network to go idle and takes one `full_page=True` screenshot:
   the ceiling, with no tiles, no checks, no PDF/A, no WACZ, nothing stored;
 - **somed**: `capture_accounts` with the same page (PNG in tiles, PDF/A and WACZ when the
   formats modules are installed, manifest, media store, `captures` row).
@@ -105,15 +105,12 @@ class Sampler:
 # --- the two children -------------------------------------------------------------------------
 
 _SETTLE = """async () => {
-  let last = 0, quiet = performance.now();
-  while (performance.now() - quiet < 800) {
+  while (!document.querySelector('[data-somed-end]')) {
     window.scrollTo(0, document.documentElement.scrollHeight);
     await new Promise((done) => setTimeout(done, 100));
-    const height = document.documentElement.scrollHeight;
-    if (height > last) { last = height; quiet = performance.now(); }
   }
-  return last;
-}"""
+  return document.documentElement.scrollHeight;
+}"""  # scroll until the last band (the test site's end marker) is there
 
 
 def bare(url: str, count: int, folder: Path) -> dict[str, Any]:
@@ -133,6 +130,7 @@ def bare(url: str, count: int, folder: Path) -> dict[str, Any]:
             page = context.new_page()
             page.goto(url, wait_until="load")
             heights.append(page.evaluate(_SETTLE))
+            page.wait_for_load_state("networkidle")
             page.screenshot(path=str(folder / f"bare-{n}.png"), full_page=True)
             context.close()
         browser.close()
