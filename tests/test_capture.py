@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import pyvips
 
+from connectors.capture_hints import CaptureHints
 from somed.capture import CaptureRequest, CaptureResult, capture_accounts
 from somed.config import Config, load_config
 from storage.captures import captures_of
@@ -31,7 +32,6 @@ from tests.capture_pages import (
     serve_pages,
 )
 
-hints_module = pytest.importorskip("connectors.capture_hints")
 pytestmark = pytest.mark.skipif(not os.access("/usr/bin/chromium", os.X_OK), reason="no Chromium")
 
 FB = "https://www.facebook.com"
@@ -41,7 +41,7 @@ ACCOUNTS = {
     "pane": f"{FB}/pane?bands=31",
     "stale": f"{FB}/tall?bands=8&consent=0",
 }
-TEST_SITE_HINTS = hints_module.CaptureHints(
+TEST_SITE_HINTS = CaptureHints(
     public_hosts=("www.facebook.com", "facebook.com"),
     consent_selectors=("#decline",),
     login_wall_selectors=("#login-wall",),
@@ -87,7 +87,7 @@ def hinted() -> Iterator[None]:
     from connectors.facebook.connector import FacebookConnector
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(FacebookConnector, "capture_hints", TEST_SITE_HINTS, raising=False)
+        patch.setattr(FacebookConnector, "capture_hints", TEST_SITE_HINTS)
         yield
 
 
@@ -210,10 +210,14 @@ def test_a_hung_page_is_killed_with_its_browser_and_the_batch_goes_on(
 ) -> None:
     with serve_pages() as site:
         accounts = {"hung": f"{FB}/hang", "after": f"{FB}/tall?bands=3&consent=0"}
-        config = write_site_config(tmp_path, site.url, accounts, "page_timeout_seconds = 8")
+        config = write_site_config(tmp_path, site.url, accounts, "page_timeout_seconds = 15")
         results = capture_accounts(config, [CaptureRequest("hung"), CaptureRequest("after")])
     hung, after = results
-    assert (hung.verdict, hung.reason, hung.params) == ("failed", "capture.timeout", {"seconds": 8})
+    assert (hung.verdict, hung.reason, hung.params) == (
+        "failed",
+        "capture.timeout",
+        {"seconds": 15},
+    )
     assert after.verdict == "valid"  # a new browser for the rest of the batch
     left = [cmd for _, _, cmd in live_processes() if str(tmp_path) in cmd]
     assert left == []  # no worker, no Chromium (its profile is in the folder) left behind

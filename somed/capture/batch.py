@@ -151,7 +151,7 @@ class _Batch:
             "folder": str(folder),
             "hints": target.hints,
             "expected_text": target.expected_text,
-            "storage_state": str(target.storage_state) if target.storage_state else None,
+            "storage_state": target.storage_state,  # a secret: only the browser sees it
             "viewport": list(viewport),
             "max_tiles": browser.max_tiles,
             "scroll_seconds": browser.scroll_seconds,

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from connectors.capture_hints import CaptureHints
 from somed.capture.consent import dismiss_consent
 from somed.capture.scroll import NetworkWatch, document_height, load_whole_page
 from somed.capture.tiles import MAX_TILE_PX, capture_tiles, stitch
@@ -31,6 +32,13 @@ def _recorder(context: Any, wanted: bool) -> Any:
     return SessionRecorder(context)
 
 
+def hints_from(data: dict[str, Any]) -> CaptureHints:
+    """The capture hints sent in a job (lists back to tuples; none: a page with no hints)."""
+    if not data:
+        return CaptureHints(public_hosts=())
+    return CaptureHints(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
 def _new_context(browser: Any, job: dict[str, Any]) -> Any:
     """A fresh context: the job's viewport, Swedish locale and time, its storage state if any."""
     options: dict[str, Any] = {
@@ -47,7 +55,7 @@ def _new_context(browser: Any, job: dict[str, Any]) -> Any:
 
 def capture_page(browser: Any, job: dict[str, Any], folder: Path) -> dict[str, Any]:
     """Capture `job["url"]` into `folder` and return what happened (files, verdict, facts)."""
-    hints = job.get("hints") or {}
+    hints = hints_from(job.get("hints") or {})
     result: dict[str, Any] = {"verdict": "valid", "reason": None, "params": {}}
     timings: dict[str, float] = result.setdefault("timings_s", {})
     clock = _Clock(timings)
@@ -70,7 +78,7 @@ def capture_page(browser: Any, job: dict[str, Any], folder: Path) -> dict[str, A
         result["status"] = status
         clock.lap("open")
         network.wait_idle(page, timeout=10.0)
-        dismissed = dismiss_consent(page, hints.get("consent_selectors", ()))
+        dismissed = dismiss_consent(page, hints.consent_selectors)
         problem = page_problem(page, hints, status=status)
         width, _height = job["viewport"]
         tile_px = int(job.get("tile_px") or MAX_TILE_PX)
@@ -80,13 +88,13 @@ def capture_page(browser: Any, job: dict[str, Any], folder: Path) -> dict[str, A
             loaded = load_whole_page(
                 page,
                 network,
-                container_hint=hints.get("scroll_container"),
+                container_hint=hints.scroll_container,
                 max_height=max_height,
                 max_seconds=float(job["scroll_seconds"]),
             )
             dismissed += [
                 s
-                for s in dismiss_consent(page, hints.get("consent_selectors", ()))
+                for s in dismiss_consent(page, hints.consent_selectors)
                 if s not in dismissed
             ]  # dialogs that open on scrolling
             result.update(
@@ -98,7 +106,7 @@ def capture_page(browser: Any, job: dict[str, Any], folder: Path) -> dict[str, A
             )
             clock.lap("load")
             problem = page_problem(page, hints, status=status) or expected_text_problem(
-                page, job.get("expected_text"), hints.get("content_selector")
+                page, job.get("expected_text"), hints.content_selector
             )
             clock.lap("checks")
         height = document_height(page)

@@ -10,20 +10,24 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-# The element that scrolls when the document itself does not: the hinted one, else the visible
-# element with the largest scrollable overflow (a hinted element often exists on every page,
-# e.g. an app's root, and scrolls only when the document does not).
+# The element that scrolls when the document itself does not: the hinted one if it really
+# scrolls, else the visible element with the largest scrollable overflow.
 _FIND_CONTAINER = """(hint) => {
   const doc = document.scrollingElement || document.documentElement;
+  if (doc.scrollHeight > window.innerHeight + 50) return false;
+  const scrolls = (el) => el.clientHeight > 0 && el.scrollHeight - el.clientHeight > 50
+    && /(auto|scroll|overlay)/.test(getComputedStyle(el).overflowY);
   const tag = (el) => { el.setAttribute('data-somed-scroll', '1'); return true; };
-  if (doc.scrollHeight > window.innerHeight + 50) return false;  // the document scrolls
-  if (hint) { const el = document.querySelector(hint); if (el) return tag(el); }
+  if (hint) {
+    for (const el of document.querySelectorAll(hint)) {
+      if (scrolls(el)) return tag(el);
+      for (const inner of el.querySelectorAll('*')) if (scrolls(inner)) return tag(inner);
+    }
+  }
   let best = null, most = 0;
   for (const el of document.querySelectorAll('body *')) {
+    if (!scrolls(el)) continue;
     const extra = el.scrollHeight - el.clientHeight;
-    if (extra <= 50 || el.clientHeight === 0) continue;
-    const style = getComputedStyle(el);
-    if (!/(auto|scroll|overlay)/.test(style.overflowY)) continue;
     if (extra > most) { most = extra; best = el; }
   }
   return best ? tag(best) : false;

@@ -1,22 +1,21 @@
 """From a capture request to what the browser is told: URL (endpoint-rewritten), hints, identity.
 
 Nothing here knows a platform: the connector class's `capture_hints` say which hosts are the
-platform's public web, where its dialogs and walls are, and how an account's page is spelled.
+platform's public web, where its dialogs and walls are, and how an account's page is spelled
+(`somed/capture_hints.py` adds the config's consent selectors and reads the browser state).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from sqlite_utils import Database
 
 from somed.capture.model import CaptureRequest
 from somed.capture.verdict import snippet
-from somed.capture_hints import state_file, storage_state
+from somed.capture_hints import account_hints, account_page, identity, storage_state
 from somed.config_tokens import TokenError
 
 
@@ -30,24 +29,11 @@ class Target:
     url_asked: str | None
     url_fetched: str | None
     hints: dict[str, Any]
-    storage_state: Path | None
     identity: str
     expected_text: str | None
     problem: tuple[str, dict[str, Any]] | None = None  # why it cannot be captured at all
-
-
-def rewrite_to_endpoint(
-    url: str, public_hosts: tuple[str, ...] | list[str], endpoint: str | None
-) -> str:
-    """Send a public URL on one of the platform's hosts to the configured endpoint (same path)."""
-    if not endpoint:
-        return url
-    parts = urlsplit(url)
-    if (parts.hostname or "").lower() not in {h.lower() for h in public_hosts}:
-        return url
-    base = urlsplit(endpoint)
-    path = base.path.rstrip("/") + (parts.path or "/")
-    return urlunsplit((base.scheme, base.netloc, path, parts.query, ""))
+    # a logged-in browser's cookies: a secret, only ever handed to the browser
+    storage_state: dict[str, Any] | None = field(default=None, repr=False)
 
 
 def expected_text(db: Database, account: str, post_url: str | None) -> str | None:
@@ -70,42 +56,28 @@ def expected_text(db: Database, account: str, post_url: str | None) -> str | Non
 
 def resolve(config: Any, db: Database, request: CaptureRequest) -> Target:
     """Resolve a request against the config and the archive (raises KeyError: unknown account)."""
-    from connectors.registry import connector_class
-
     account = config.account(request.account)
     platform = account.platform
-    settings = config.platforms.get(platform)
     kind = "post" if request.url else "account"
-    state = state_file(config, account.key)  # a relative path: $CREDENTIALS_DIRECTORY, else
-    identity = state.stem if state else "anonymous"  # the config's folder (as a token file)
-    base = Target(request, platform, kind, request.url, None, {}, state, identity, None)
-    try:
-        hints = getattr(connector_class(platform), "capture_hints", None)
-    except KeyError:
-        hints = None
+    who = identity(config, account.key)
+    base = Target(request, platform, kind, request.url, None, {}, who, None)
+    hints = account_hints(config, account.key)
     if hints is None:
         return dataclasses.replace(base, problem=("capture.unsupported", {"platform": platform}))
     try:
-        storage_state(config, account.key)  # readable, size-capped, a storage state; its cookie
-    except TokenError:  # values are added to what the logs redact
-        return dataclasses.replace(
-            base, problem=("capture.storage_state_unreadable", {"platform": platform})
-        )
-    extra = list(getattr(settings, "consent_selectors", None) or []) if settings else []
-    if extra:
-        hints = hints.with_consent(extra)
-    if request.url:
-        asked = request.url
-    else:
-        try:
-            asked = hints.page_url(account.id, account.url)
-        except ValueError:
-            return dataclasses.replace(base, problem=("capture.no_url", {"account": account.key}))
-    endpoint = settings.endpoint if settings else None
+        asked = request.url or account_page(config, account.key)
+    except ValueError:
+        return dataclasses.replace(base, problem=("capture.no_url", {"account": account.key}))
+    try:
+        state = storage_state(config, account.key)
+    except TokenError as exc:
+        return dataclasses.replace(base, url_asked=asked, problem=(exc.reason, dict(exc.params)))
+    settings = config.platforms.get(platform)
     return dataclasses.replace(
         base,
         url_asked=asked,
-        url_fetched=rewrite_to_endpoint(asked, hints.public_hosts, endpoint),
+        url_fetched=hints.fetch_url(asked, settings.endpoint if settings else None),
         hints=dataclasses.asdict(hints),
         expected_text=expected_text(db, account.key, request.url),
+        storage_state=state,
     )

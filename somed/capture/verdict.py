@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from connectors.capture_hints import CaptureHints
 
 SNIPPET_CHARS = 60  # how much of the expected post text must be found (pages shorten long texts)
 
@@ -35,19 +36,17 @@ def _any_present(page: Any, selectors: Sequence[str]) -> str | None:
     return None
 
 
-def page_problem(page: Any, hints: dict[str, Any], *, status: int | None) -> Problem | None:
+def page_problem(page: Any, hints: CaptureHints, *, status: int | None) -> Problem | None:
     """A login wall, checkpoint or error page (by final URL, then DOM), or None."""
     url = page.url
-    for pattern in hints.get("checkpoint_url_patterns", ()):
-        if re.search(pattern, url):
-            return Problem("capture.checkpoint", {"url": url})
-    for pattern in hints.get("login_url_patterns", ()):
-        if re.search(pattern, url):
-            return Problem("capture.login_wall", {"url": url})
-    selector = _any_present(page, hints.get("login_wall_selectors", ()))
+    if hints.checkpoint_url(url):
+        return Problem("capture.checkpoint", {"url": url})
+    if hints.login_url(url):
+        return Problem("capture.login_wall", {"url": url})
+    selector = _any_present(page, hints.login_wall_selectors)
     if selector:
         return Problem("capture.login_wall", {"url": url, "selector": selector})
-    selector = _any_present(page, hints.get("error_selectors", ()))
+    selector = _any_present(page, hints.error_selectors)
     if selector:
         return Problem("capture.error_page", {"url": url, "selector": selector})
     if status is not None and status >= 400:
@@ -61,8 +60,13 @@ def normalise(text: str) -> str:
 
 
 def snippet(text: str) -> str:
-    """The start of a post text that a page must show (whole words, at most SNIPPET_CHARS)."""
-    words = normalise(text)
+    """What a page must show of a post: its first line, whole words, at most SNIPPET_CHARS.
+
+    Only the first line: pages show a post's further lines apart (a video's title, then its
+    metadata, then its description), shorten them, or fold them behind "see more".
+    """
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    words = normalise(first)
     if len(words) <= SNIPPET_CHARS:
         return words
     cut = words[:SNIPPET_CHARS]
