@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -219,13 +220,21 @@ def test_a_hung_page_is_killed_with_its_browser_and_the_batch_goes_on(
         {"seconds": 15},
     )
     assert after.verdict == "valid"  # a new browser for the rest of the batch
-    left = [cmd for _, _, cmd in live_processes() if str(tmp_path) in cmd]
+    left = survivors(lambda: [cmd for _, _, cmd in live_processes() if str(tmp_path) in cmd])
     assert left == []  # no worker, no Chromium (its profile is in the folder) left behind
 
 
 def group_members(pgid: int) -> list[str]:
     """Names of the live processes of process group `pgid`."""
     return [name for name, group, _ in live_processes() if group == pgid]
+
+
+def survivors(alive: Callable[[], list[str]], grace: float = 10.0) -> list[str]:
+    """What `alive()` still finds once killed processes had `grace` seconds to finish dying."""
+    deadline = time.monotonic() + grace
+    while (found := alive()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return found
 
 
 def test_the_whole_process_group_of_a_timed_out_worker_is_killed(tmp_path: Path) -> None:
@@ -242,4 +251,4 @@ def test_the_whole_process_group_of_a_timed_out_worker_is_killed(tmp_path: Path)
         with pytest.raises(WorkerError) as failure:
             worker.run(job, timeout=3)
     assert failure.value.reason == "capture.timeout"
-    assert group_members(worker.pid) == []
+    assert survivors(lambda: group_members(worker.pid)) == []
