@@ -19,6 +19,7 @@ from somed.config import Config, load_config
 from somed.daemon import prepare_archive
 from somed.demo import demo_config, write_browser_states
 from somed.runner import Runner
+from storage.db import connect
 from tests.public_pages_support import NOW
 
 
@@ -45,14 +46,43 @@ def demo_archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Con
             demo.emulator.stop()
 
 
+def newest_own_post_url(config: Config, account: str) -> str:
+    db = connect(config.db_path)
+    try:
+        return db.execute(
+            "SELECT url FROM items WHERE account = ? AND kind = 'post' AND direction = 'own'"
+            " AND deleted_at IS NULL ORDER BY created_at DESC LIMIT 1",
+            [account],
+        ).fetchone()[0]
+    finally:
+        db.close()
+
+
 def test_every_demo_account_gets_a_valid_snapshot(demo_archive: tuple[Config, list]) -> None:
-    config, _ = demo_archive
+    """And one post permalink: the browser goes to the emulator, each page shows its newest
+    archived post, a platform with a stored login is captured as that identity."""
+    config, demos = demo_archive
     keys = [a.key for a in config.accounts]
-    results = capture_accounts(config, [CaptureRequest(key) for key in keys])
+    permalink = newest_own_post_url(config, keys[0])
+    requests = [CaptureRequest(key) for key in keys] + [CaptureRequest(keys[0], url=permalink)]
+    *results, post = capture_accounts(config, requests)
+    logged_in = {d.platform for d in demos if d.browser_state is not None}
     for result in results:
+        manifest = result.manifest
         assert (result.account, result.verdict, result.reason) == (result.account, "valid", None)
-        assert result.manifest["consent_dismissed"], result.account
-        assert result.manifest["page_height"] > 1000, result.account
+        assert manifest["consent_dismissed"], result.account
+        assert manifest["page_height"] > 1000, result.account
+        assert manifest["expected_text"], result.account  # the newest own post, found
+        endpoint = config.platforms[manifest["platform"]].endpoint
+        assert manifest["url_fetched"].startswith(endpoint), result.account
+        assert manifest["url_fetched"] != manifest["url_asked"]
+        identity = (
+            f"demo-{manifest['platform']}" if manifest["platform"] in logged_in else "anonymous"
+        )
+        assert manifest["identity"] == identity
+    assert (post.verdict, post.manifest["kind"], post.manifest["url_asked"]) == (
+        "valid", "post", permalink)  # fmt: skip
+    assert post.manifest["expected_text"]
 
 
 MODES = {"login_wall": "capture.login_wall", "checkpoint": "capture.checkpoint",
