@@ -120,8 +120,9 @@ def test_the_capture_uses_the_state_file_from_the_credentials_directory(tmp_path
     db = connect(config.db_path)
     target = resolve(config, db, CaptureRequest("mora-fb"))
     assert target.problem is None
-    assert (target.storage_state, target.identity) == (credentials / "fb-browser.json",
-                                                       "fb-browser")  # fmt: skip
+    assert (target.storage_state, target.identity) == (STATE, "fb-browser")
+    assert COOKIE not in repr(target)  # the state only ever goes to the browser
     (credentials / "fb-browser.json").write_text("{not a state", encoding="utf-8")
     broken = resolve(config, db, CaptureRequest("mora-fb"))
-    assert broken.problem == ("capture.storage_state_unreadable", {"platform": "facebook"})
+    assert broken.problem is not None and broken.problem[0] == "config.storage_state_invalid"
+    assert broken.problem[1]["where"] == str(credentials / "fb-browser.json")
