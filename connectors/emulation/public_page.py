@@ -37,6 +37,7 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
 from connectors.emulation.media import png_image
+from connectors.emulation.public_assets import BASE_CSS, SCRIPT, SHELL
 
 PublicMode = Literal["ok", "login_wall", "checkpoint", "error"]
 PUBLIC_MODES: tuple[str, ...] = ("ok", "login_wall", "checkpoint", "error")
@@ -135,7 +136,7 @@ MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "august
 
 
 def swedish_date(moment: datetime) -> str:
-    """`moment` as Swedish pages write it, e.g. "3 mars 2026 kl. 14.05" (in its own zone)."""
+    """`moment` as Swedish pages write it, e.g. "3 mars 2026 kl. 14.05" (Swedish time)."""
     local = moment.astimezone(STOCKHOLM)
     return f"{local.day} {MONTHS[local.month - 1]} {local.year} kl. {local:%H.%M}"
 
@@ -175,69 +176,6 @@ def filler_posts(handle: str, after: list[PublicPost], count: int) -> list[Publi
         )
         for i in range(count)
     ]
-
-
-_SCRIPT = """
-(function () {
-  var doc = document;
-  doc.querySelectorAll('[data-somed-consent]').forEach(function (button) {
-    button.addEventListener('click', function () {
-      var cookie = doc.body.getAttribute('data-somed-consent-cookie');
-      doc.cookie = cookie + '=' + button.getAttribute('data-somed-consent') +
-        '; path=/; max-age=31536000; SameSite=Lax';
-      doc.querySelectorAll('[data-somed-consent-root]').forEach(function (n) { n.remove(); });
-      doc.documentElement.classList.remove('somed-modal');
-    });
-  });
-  var more = doc.querySelector('[data-somed-more]');
-  if (!more) return;
-  var root = doc.querySelector('[data-somed-scroll-root]');
-  var busy = false;
-  function near() {
-    var r = more.getBoundingClientRect();
-    var bottom = root ? root.getBoundingClientRect().bottom : window.innerHeight;
-    return r.top < bottom + 600;
-  }
-  function load() {
-    var next = more.getAttribute('data-somed-more');
-    if (busy || !next) return;
-    busy = true;
-    fetch(next, {headers: {'Accept': 'application/json'}, credentials: 'same-origin'})
-      .then(function (r) { return r.json(); })
-      .then(function (d) {
-        more.insertAdjacentHTML('beforebegin', d.html);
-        busy = false;
-        if (d.next) { more.setAttribute('data-somed-more', d.next); if (near()) load(); }
-        else { more.remove(); }
-      })
-      .catch(function () { busy = false; setTimeout(function () { if (near()) load(); }, 500); });
-  }
-  (root || window).addEventListener('scroll', function () { if (near()) load(); },
-                                    {passive: true});
-  window.addEventListener('resize', function () { if (near()) load(); });
-  if (near()) load();
-})();
-"""
-
-_BASE_CSS = """
-*{box-sizing:border-box}
-html.somed-modal,html.somed-modal body{overflow:hidden}
-img.somed-img{display:block;width:100%;height:180px;object-fit:cover;image-rendering:pixelated}
-html:has([data-somed-scroll-root]),html:has([data-somed-scroll-root]) body{overflow:hidden;
- height:100%;margin:0}
-[data-somed-scroll-root]{height:100vh;overflow-y:auto}
-[data-somed-more]{height:40px}
-"""
-
-_SHELL = """<!doctype html>
-<html lang="{{ lang }}"{% if modal %} class="somed-modal"{% endif %}><head>
-<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ title }}</title><style>{{ css }}</style></head>
-<body class="{{ body_class }}" data-somed-consent-cookie="{{ consent_cookie }}">
-{{ body }}
-<script>{{ script }}</script>
-</body></html>
-"""
 
 
 class PublicSite:
@@ -429,9 +367,9 @@ class PublicSite:
 
     def _shell(self, body: Markup | str, title: str, *, modal: bool) -> str:
         skin = self.skin
-        return _template(_SHELL).render(
-            lang=skin.lang, title=title, css=Markup(_BASE_CSS + skin.css), body=Markup(body),
-            script=Markup(_SCRIPT), modal=modal, body_class=skin.body_class,
+        return _template(SHELL).render(
+            lang=skin.lang, title=title, css=Markup(BASE_CSS + skin.css), body=Markup(body),
+            script=Markup(SCRIPT), modal=modal, body_class=skin.body_class,
             consent_cookie=skin.consent_cookie,
         )  # fmt: skip
 
