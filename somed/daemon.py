@@ -1,4 +1,4 @@
-"""`somed run`: polling jobs per account, run requests, systemd notify and watchdog, signals."""
+"""`somed run`: the duties' tick (polls, checks, captures), run requests, sd_notify, signals."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from types import FrameType
 
@@ -15,11 +15,13 @@ import sdnotify
 
 from somed.check import run_checks
 from somed.config import Config, ConfigError, load_config
+from somed.duties.base import Dispatcher, Duty
+from somed.duties.polls import PollDuty, TokenCheckDuty
 from somed.logs import update_secrets
 from somed.metrics import MetricsServer
 from somed.run_requests import REQUEST_LOCK_WAIT_SECONDS, SERVE_POLL_SECONDS, DaemonLock
 from somed.runner import Runner, RunOutcome, utc_now
-from somed.scheduler import Scheduler, staggered
+from somed.scheduler import Scheduler
 from storage import run_requests
 from storage.db import connect
 from storage.media import MediaStore
@@ -28,7 +30,6 @@ from storage.writer import ArchiveWriter
 log = logging.getLogger("somed.daemon")
 
 AUTH_RETRY_SECONDS = 3600  # an account whose token was rejected is tried hourly, not every poll
-TOKEN_CHECK_MINUTES = 24 * 60  # `somed check` for every enabled account: at start, then daily
 
 LOOP_SECONDS = 0.1  # how soon the main loop notices a signal
 
@@ -78,9 +79,11 @@ class Daemon:
         self.reload_error: str | None = None
         self.notifier = sdnotify.SystemdNotifier()
         self.runner = Runner(config, stop=self.stop)
+        # the scheduler only ticks; the duties' tasks run in the dispatcher's lanes
         self.scheduler = Scheduler(
-            workers=config.daemon.workers, misfire_grace_seconds=config.daemon.misfire_grace_seconds
+            workers=1, misfire_grace_seconds=config.daemon.misfire_grace_seconds
         )
+        self.dispatcher = Dispatcher(workers=config.daemon.workers, stop=self.stop)
         self.active: dict[str, threading.Thread] = {}
         self.last: dict[str, RunOutcome] = {}
         self.auth_paused: dict[str, float] = {}
@@ -241,42 +244,39 @@ class Daemon:
             reason_params={"error": type(exc).__name__},
         )
 
-    def _schedule(self) -> None:
+    def _duties(self, *, reload: bool) -> list[Duty]:
+        """The duties of the current config (after a reload, every account is polled at once)."""
+        config = self.config
+        forced = [a.key for a in config.enabled_accounts()] if reload else []
+        return [
+            PollDuty(config, self._poll, clock=utc_now, forced=forced),
+            TokenCheckDuty(config, self._check_tokens, clock=utc_now),
+        ]
+
+    def _schedule(self, *, reload: bool = False) -> None:
+        """Tick now and every `[daemon] tick_seconds`, asking the current config's duties."""
         self.scheduler.remove_all()
-        accounts = self.config.enabled_accounts()
-        for index, account in enumerate(accounts):
-            self.scheduler.every(
-                f"poll:{account.key}",
-                self._poll,
-                args=(account.key,),
-                minutes=account.interval_minutes,
-                jitter_seconds=self.config.daemon.jitter_seconds,
-                first_run=staggered(index),
-            )
-        if not accounts:
+        self.dispatcher.replace(self._duties(reload=reload))
+        if not self.config.enabled_accounts():
             log.warning("no enabled accounts in %s: nothing to archive", self.config.path)
-        self._schedule_token_checks()
+        self.scheduler.every(
+            "tick", self._tick, seconds=self.config.daemon.tick_seconds, jitter_seconds=0
+        )
+
+    def _tick(self) -> None:
+        """One tick: start whatever the duties say is due."""
+        if not self.stop.is_set():
+            self.dispatcher.tick(utc_now())
 
     # --- monitoring: the daily token check and the metrics endpoint -------------------------
 
-    def _schedule_token_checks(self) -> None:
-        """Check every enabled account's token now (after a reload too), then daily."""
-        if self.config.enabled_accounts():
-            self.scheduler.every(
-                "check:tokens",
-                self._check_tokens,
-                minutes=TOKEN_CHECK_MINUTES,
-                jitter_seconds=0,
-                first_run=staggered(len(self.config.enabled_accounts())),
-            )
-
-    def _check_tokens(self) -> None:
-        """The token-check job: stores each account's result; a failure is logged, never fatal."""
+    def _check_tokens(self, keys: Sequence[str] | None = None) -> None:
+        """Check tokens (default: every enabled account's) and store them; failures are logged."""
         config = self.config
         try:
             db = connect(config.db_path)
             try:
-                run_checks(config, db, [a.key for a in config.enabled_accounts()])
+                run_checks(config, db, list(keys or [a.key for a in config.enabled_accounts()]))
             finally:
                 db.close()
         except Exception as exc:
@@ -350,7 +350,7 @@ class Daemon:
         self.runner = Runner(fresh, stop=self.stop)
         self.auth_paused.clear()  # a reload may bring a fixed config: try every account now
         update_secrets(fresh.secret_values())
-        self._schedule()
+        self._schedule(reload=True)
         log.info(
             "config reloaded from %s: %d accounts",
             fresh.path,
@@ -414,6 +414,7 @@ class Daemon:
         self._notify("STOPPING=1")
         log.info("stopping: finishing the current batches", extra={"event": "stopping"})
         self.scheduler.shutdown()
+        self.dispatcher.shutdown()
         if self.metrics is not None:
             self.metrics.stop()
         deadline = time.monotonic() + self.config.daemon.stop_timeout_seconds

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -30,13 +30,16 @@ class Scheduler:
         job_id: str,
         func: Callable[..., Any],
         *,
-        minutes: int,
-        jitter_seconds: int,
+        minutes: int = 0,
+        seconds: int = 0,
+        jitter_seconds: int = 0,
         first_run: datetime | None = None,
         args: tuple[Any, ...] = (),
     ) -> None:
-        """Run `func(*args)` every `minutes`, starting at `first_run` (default: now)."""
-        trigger = IntervalTrigger(minutes=minutes, jitter=jitter_seconds or None, timezone=UTC)
+        """Run `func(*args)` every `minutes` + `seconds`, starting at `first_run` (default: now)."""
+        trigger = IntervalTrigger(
+            minutes=minutes, seconds=seconds, jitter=jitter_seconds or None, timezone=UTC
+        )
         self._scheduler.add_job(
             func,
             trigger,
@@ -64,7 +67,3 @@ class Scheduler:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
 
-
-def staggered(index: int, spread_seconds: int = 5) -> datetime:
-    """A first-run time a few seconds apart per account, so a restart does not burst."""
-    return datetime.now(UTC) + timedelta(seconds=index * spread_seconds)
