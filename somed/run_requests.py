@@ -8,8 +8,9 @@ file can ask, so `status` could show it too.
 
 `somed archive` with a daemon running queues one request per account (`storage/run_requests.py`)
 and follows them until the daemon has stored their outcomes, then prints the same summary as a
-direct run. A request the daemon has not claimed within `PICKUP_SECONDS` (a daemon stuck, or
-one that stopped meanwhile) is cancelled and run by the command itself.
+direct run; `somed capture` queues a request of kind `capture` and follows it the same way. A
+request the daemon has not claimed within `PICKUP_SECONDS` (a daemon stuck, or one that stopped
+meanwhile) is cancelled and run by the command itself.
 """
 
 from __future__ import annotations
@@ -143,62 +144,99 @@ def archive_through_daemon(
     queued; runs the daemon has started go on there. `notify(account, "queued" | "started")`
     is called as each request moves, for progress on a terminal.
     """
+    requests = through_daemon(
+        db_path, storage_dir, keys, wait=wait, pickup_seconds=pickup_seconds, sleep=sleep,
+        notify=notify,
+    )  # fmt: skip
+    done: dict[str, RunOutcome] = {}
+    leftover: list[str] = []
+    for request in requests:
+        if request.state == "cancelled":
+            leftover.append(request.account)
+        else:
+            done[request.account] = outcome_from(
+                request.outcome or {}, request.account, platforms.get(request.account, "")
+            )
+    return done, leftover
+
+
+def through_daemon(
+    db_path: Path,
+    storage_dir: Path,
+    keys: Sequence[str],
+    *,
+    wait: float = 0.0,
+    kind: str = "archive",
+    url: str | None = None,
+    pickup_seconds: float = PICKUP_SECONDS,
+    sleep: Callable[[float], None] = time.sleep,
+    notify: Callable[[str, str], None] | None = None,
+) -> list[run_requests.RunRequest]:
+    """Queue one request of `kind` per key for the running daemon; follow them until finished.
+
+    Returns the finished requests (done, with the daemon's outcome, or cancelled: never
+    claimed, so the caller does the work itself), in the order of `keys`.
+    """
     db = connect(db_path)
     try:
         ids = run_requests.add_requests(
-            db, keys, requested_by=requester(), clock=utc_now, wait_seconds=wait
-        )
+            db, keys, requested_by=requester(), clock=utc_now, wait_seconds=wait, kind=kind,
+            url=url,
+        )  # fmt: skip
         for key, request_id in zip(keys, ids, strict=True):
             log.info(
-                "%s: queued for the running daemon (request %d)",
+                "%s: queued for the running daemon (request %d, %s)",
                 key,
                 request_id,
+                kind,
                 extra={"account": key, "event": "run_requested", "request": request_id},
             )
             if notify:
                 notify(key, "queued")
-        queued_at = time.monotonic()
-        announced: set[int] = set()
-        try:
-            while True:
-                requests = run_requests.get_requests(db, ids)
-                for request in requests:
-                    if request.state == "running" and request.id not in announced:
-                        announced.add(request.id)
-                        log.info(
-                            "%s: the daemon started the run",
-                            request.account,
-                            extra={"account": request.account, "event": "run_claimed"},
-                        )
-                        if notify:
-                            notify(request.account, "started")
-                pending = [r for r in requests if not r.finished]
-                if not pending:
-                    break
-                unclaimed = [r.id for r in pending if r.state == "queued"]
-                stuck = time.monotonic() - queued_at > pickup_seconds
-                if unclaimed and (stuck or not daemon_running(storage_dir)):
-                    run_requests.cancel_if_queued(db, unclaimed, clock=utc_now)
-                    continue  # re-read: some may have been claimed in between
-                if len(pending) > len(unclaimed) and not daemon_running(storage_dir):
-                    _give_up_running(db, [r for r in pending if r.state == "running"])
-                    continue
-                sleep(FOLLOW_POLL_SECONDS)
-        except KeyboardInterrupt:
-            run_requests.cancel_if_queued(db, ids, clock=utc_now)
-            raise
-        done: dict[str, RunOutcome] = {}
-        leftover: list[str] = []
-        for request in requests:
-            if request.state == "cancelled":
-                leftover.append(request.account)
-            else:
-                done[request.account] = outcome_from(
-                    request.outcome or {}, request.account, platforms.get(request.account, "")
-                )
-        return done, leftover
+        return _follow(db, ids, storage_dir, pickup_seconds, sleep, notify)
     finally:
         db.close()
+
+
+def _follow(
+    db: Any,
+    ids: Sequence[int],
+    storage_dir: Path,
+    pickup_seconds: float,
+    sleep: Callable[[float], None],
+    notify: Callable[[str, str], None] | None,
+) -> list[run_requests.RunRequest]:
+    """Wait until every request is finished; cancel those no daemon claims in time."""
+    queued_at = time.monotonic()
+    announced: set[int] = set()
+    try:
+        while True:
+            requests = run_requests.get_requests(db, ids)
+            for request in requests:
+                if request.state == "running" and request.id not in announced:
+                    announced.add(request.id)
+                    log.info(
+                        "%s: the daemon started the run",
+                        request.account,
+                        extra={"account": request.account, "event": "run_claimed"},
+                    )
+                    if notify:
+                        notify(request.account, "started")
+            pending = [r for r in requests if not r.finished]
+            if not pending:
+                return requests
+            unclaimed = [r.id for r in pending if r.state == "queued"]
+            stuck = time.monotonic() - queued_at > pickup_seconds
+            if unclaimed and (stuck or not daemon_running(storage_dir)):
+                run_requests.cancel_if_queued(db, unclaimed, clock=utc_now)
+                continue  # re-read: some may have been claimed in between
+            if len(pending) > len(unclaimed) and not daemon_running(storage_dir):
+                _give_up_running(db, [r for r in pending if r.state == "running"])
+                continue
+            sleep(FOLLOW_POLL_SECONDS)
+    except KeyboardInterrupt:
+        run_requests.cancel_if_queued(db, ids, clock=utc_now)
+        raise
 
 
 def _give_up_running(db: Any, requests: Sequence[run_requests.RunRequest]) -> None:

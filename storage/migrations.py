@@ -396,3 +396,16 @@ def m016_captures(db: Database) -> None:
     for trigger in _append_only("captures").split("END;"):
         if trigger.strip():
             db.execute(f"{trigger}END")  # captures are evidence: never updated, never deleted
+
+
+# --- issue 7: `somed capture` through the daemon's request queue --------------------------------
+
+
+@MIGRATIONS()
+def m017_capture_requests(db: Database) -> None:
+    """Add `run_requests.kind` ('archive' | 'capture') and `url` (a post to capture, or null)."""
+    db.execute(
+        "ALTER TABLE run_requests ADD COLUMN kind TEXT NOT NULL DEFAULT 'archive'"
+        " CHECK (kind IN ('archive', 'capture'))"
+    )
+    db.execute("ALTER TABLE run_requests ADD COLUMN url TEXT")

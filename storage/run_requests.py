@@ -1,6 +1,7 @@
-"""The queue of run requests: "archive this account now", served by the running daemon.
+"""The queue of run requests: "archive (or capture) this account now", served by the daemon.
 
-A requester (`somed archive`, later the web UI's "archive now") adds one request per account;
+A requester (`somed archive`, `somed capture`, later the web UI's "archive now") adds one request
+per account, of kind `archive` (a run) or `capture` (a capture of its public page, or of `url`);
 the daemon claims queued requests (queued -> running), runs them, and stores the run id and
 outcome (running -> done). A requester that gives up before its request was claimed cancels it
 (queued -> cancelled). Every state change is one short write transaction.
@@ -20,9 +21,10 @@ from connectors.model import utc_iso
 from storage.db import transaction
 
 STATES = ("queued", "running", "done", "cancelled")
+KINDS = ("archive", "capture")
 _COLUMNS = (
     "id, account, requested_by, requested_at, wait_seconds, state, started_at, finished_at,"
-    " run_id, outcome"
+    " run_id, outcome, kind, url"
 )
 
 
@@ -40,6 +42,8 @@ class RunRequest:
     finished_at: str | None
     run_id: int | None
     outcome: dict[str, Any] | None
+    kind: str = "archive"  # archive | capture
+    url: str | None = None  # capture: a post permalink (None: the account's public page)
 
     @property
     def finished(self) -> bool:
@@ -66,16 +70,20 @@ def add_requests(
     requested_by: str,
     clock: Callable[[], datetime],
     wait_seconds: float = 0.0,
+    kind: str = "archive",
+    url: str | None = None,
 ) -> list[int]:
     """Queue one request per account (in one transaction) and return their ids, in order."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown request kind {kind!r}; expected one of {KINDS}")
     now = _now(clock)
     ids: list[int] = []
     with transaction(db):
         for account in accounts:
             cursor = db.execute(
                 "INSERT INTO run_requests (account, requested_by, requested_at, wait_seconds,"
-                " state) VALUES (?, ?, ?, ?, 'queued')",
-                [account, requested_by, now, float(wait_seconds)],
+                " state, kind, url) VALUES (?, ?, ?, ?, 'queued', ?, ?)",
+                [account, requested_by, now, float(wait_seconds), kind, url],
             )
             ids.append(int(cursor.lastrowid or 0))
     return ids

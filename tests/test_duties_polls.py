@@ -1,0 +1,120 @@
+"""Archive polls and token checks as duties: due from the database, catch up once, DST-proof."""
+
+from __future__ import annotations
+
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from somed.duties.polls import STAGGER_SECONDS, PollDuty, TokenCheckDuty
+from somed.runner import Runner
+from storage.db import connect
+
+NO_JITTER = "[daemon]\njitter_seconds = 0"
+
+
+class Clock:
+    """An injected clock the test moves by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def run_starts(db_path, key: str) -> list[datetime]:
+    with closing(connect(db_path)) as db:
+        rows = db.execute("SELECT started_at FROM runs WHERE account = ? ORDER BY id", [key])
+        return [datetime.fromisoformat(r[0].replace("Z", "+00:00")) for r in rows]
+
+
+def poll_duty(setup, clock: Clock) -> PollDuty:
+    runner = Runner(setup.config, clock=clock)
+    return PollDuty(setup.config, lambda key: runner.run_account(key, trigger="scheduled"),
+                    clock=clock)  # fmt: skip
+
+
+def tick(duty, clock: Clock) -> list:
+    """What a daemon tick does with the duty: ask, then run what is due."""
+    tasks = duty.due(clock())
+    for task in tasks:
+        duty.run(task)
+    return tasks
+
+
+def test_a_poll_is_due_when_the_last_run_started_an_interval_ago(fb_setup):
+    setup = fb_setup(extra=NO_JITTER)
+    clock = Clock(datetime(2026, 5, 4, 8, 0, tzinfo=UTC))
+    duty = poll_duty(setup, clock)
+    assert [t.accounts for t in tick(duty, clock)] == [("test-fb",)]  # never polled: at once
+    clock.now += timedelta(minutes=14, seconds=59)
+    assert duty.due(clock()) == []
+    clock.now += timedelta(seconds=1)
+    assert [t.accounts for t in duty.due(clock())] == [("test-fb",)]
+
+
+def test_after_downtime_each_account_is_polled_once_not_once_per_missed_interval(fb_setup):
+    setup = fb_setup(extra=NO_JITTER)
+    clock = Clock(datetime(2026, 5, 4, 8, 0, tzinfo=UTC))
+    duty = poll_duty(setup, clock)
+    tick(duty, clock)
+    clock.now += timedelta(days=3)  # the server was off for three days (288 missed intervals)
+    fresh = poll_duty(setup, clock)  # a restarted daemon knows only the database
+    assert len(tick(fresh, clock)) == 1
+    for _ in range(14):  # the next 14 ticks, a minute apart: nothing more is due
+        clock.now += timedelta(minutes=1)
+        assert tick(fresh, clock) == []
+    assert len(run_starts(setup.config.db_path, "test-fb")) == 2
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        datetime(2026, 3, 29, 1, 0, tzinfo=UTC),  # 02:00 CET -> 03:00 CEST
+        datetime(2026, 10, 25, 1, 0, tzinfo=UTC),  # 03:00 CEST -> 02:00 CET
+    ],
+)
+def test_polls_stay_15_minutes_apart_through_a_dst_change(fb_setup, change):
+    setup = fb_setup(extra=NO_JITTER)
+    clock = Clock(change - timedelta(hours=1))
+    duty = poll_duty(setup, clock)
+    while clock.now < change + timedelta(hours=1):  # one tick a minute for two hours
+        tick(duty, clock)
+        clock.now += timedelta(minutes=1)
+    starts = run_starts(setup.config.db_path, "test-fb")
+    assert len(starts) == 8
+    assert {b - a for a, b in zip(starts, starts[1:], strict=False)} == {timedelta(minutes=15)}
+
+
+def test_accounts_due_together_are_staggered_and_a_reload_polls_every_account(fb_setup):
+    accounts = [{"key": k, "id": "111000111", "token_env": "SOMED_TEST_FB_TOKEN"}
+                for k in ("a-fb", "b-fb", "c-fb")]  # fmt: skip
+    setup = fb_setup(extra=NO_JITTER, accounts=accounts)
+    clock = Clock(datetime(2026, 5, 4, 8, 0, tzinfo=UTC))
+    tasks = poll_duty(setup, clock).due(clock())
+    assert [t.delay_seconds for t in tasks] == [0, STAGGER_SECONDS, 2 * STAGGER_SECONDS]
+    forced = PollDuty(setup.config, print, clock=clock, forced=["a-fb", "b-fb", "c-fb"])
+    assert {t.trigger for t in forced.due(clock())} == {"reload"}
+    assert {t.trigger for t in forced.due(clock())} == {"scheduled"}  # only once
+
+
+def test_token_checks_run_at_start_then_daily(fb_setup):
+    from somed.check import run_checks
+
+    setup = fb_setup()
+    clock = Clock(datetime(2026, 5, 4, 8, 0, tzinfo=UTC))
+
+    def check(keys):
+        with closing(connect(setup.config.db_path)) as db:
+            run_checks(setup.config, db, keys, clock=clock)
+
+    duty = TokenCheckDuty(setup.config, check, clock=clock)
+    assert [(t.accounts, t.trigger) for t in tick(duty, clock)] == [(("test-fb",), "start")]
+    clock.now += timedelta(hours=23, minutes=59)
+    assert tick(duty, clock) == []
+    clock.now += timedelta(minutes=1)
+    assert [(t.accounts, t.trigger) for t in tick(duty, clock)] == [(("test-fb",), "scheduled")]
+    restarted = TokenCheckDuty(setup.config, check, clock=clock)
+    assert [t.trigger for t in restarted.due(clock())] == ["start"]  # and after every start
