@@ -15,6 +15,7 @@ import click
 from sqlite_utils import Database
 
 from somed import __version__
+from somed.cli_capture import capture_command
 from somed.cli_check import check_command
 from somed.cli_errors import OneLineErrorGroup, current_translator
 from somed.config import Config, ConfigError, default_config_path, load_config
@@ -378,6 +379,7 @@ def demo(state: State, directory: Path, once: bool, port: int) -> None:
 
 
 cli.add_command(check_command)
+cli.add_command(capture_command)
 from somed.cli_quarantine import quarantine_cli  # noqa: E402 - the verb needs `cli` defined
 
 cli.add_command(quarantine_cli)

@@ -10,12 +10,15 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from types import FrameType
+from typing import Any
 
 import sdnotify
 
+from somed.capture_report import log_capture, outcome_of
 from somed.check import run_checks
 from somed.config import Config, ConfigError, load_config
 from somed.duties.base import Dispatcher, Duty
+from somed.duties.captures import CaptureDuty
 from somed.duties.polls import PollDuty, TokenCheckDuty
 from somed.logs import update_secrets
 from somed.metrics import MetricsServer
@@ -86,6 +89,7 @@ class Daemon:
         self.dispatcher = Dispatcher(workers=config.daemon.workers, stop=self.stop)
         self.active: dict[str, threading.Thread] = {}
         self.last: dict[str, RunOutcome] = {}
+        self.captures: dict[str, str] = {}  # the verdict of each account's last capture
         self.auth_paused: dict[str, float] = {}
         self._lock = threading.Lock()
         self.metrics: MetricsServer | None = None
@@ -170,6 +174,9 @@ class Daemon:
             if key not in {a.key for a in runner.config.accounts}:
                 message = f"no account {key!r} in the daemon's config {runner.config.path}"
                 outcome = RunOutcome(key, "", "failed", message=message)
+            elif request.kind == "capture":
+                self._finish_request(request, None, self._capture_request(request))
+                return
             else:
                 try:
                     wait = max(request.wait_seconds, REQUEST_LOCK_WAIT_SECONDS)
@@ -177,13 +184,7 @@ class Daemon:
                 except Exception as exc:  # the run could not even start
                     outcome = self._not_started(runner, key, exc)
                 self._record(key, outcome)
-            db = connect(self.config.db_path)
-            try:
-                run_requests.finish_request(
-                    db, request.id, run_id=outcome.run_id, outcome=asdict(outcome), clock=utc_now
-                )
-            finally:
-                db.close()
+            self._finish_request(request, outcome.run_id, asdict(outcome))
         except Exception as exc:  # the outcome could not be stored: the requester gives up
             log.error("%s: request %d: cannot store the outcome: %s", key, request.id, exc,
                       extra={"account": key, "event": "request_not_stored"})  # fmt: skip
@@ -191,6 +192,56 @@ class Daemon:
             with self._lock:
                 self.active.pop(name, None)
             self._notify(f"STATUS={self.status_line()}")
+
+    def _finish_request(
+        self, request: run_requests.RunRequest, run_id: int | None, outcome: dict[str, Any]
+    ) -> None:
+        """Store a served request's outcome for its requester."""
+        db = connect(self.config.db_path)
+        try:
+            run_requests.finish_request(
+                db, request.id, run_id=run_id, outcome=outcome, clock=utc_now
+            )
+        finally:
+            db.close()
+
+    def _capture_request(self, request: run_requests.RunRequest) -> dict[str, Any]:
+        """Serve a `somed capture` request: one capture, its outcome as the queue stores it."""
+        from somed.capture import CaptureRequest
+
+        asked = CaptureRequest(request.account, url=request.url, trigger="manual",
+                               request_id=request.id)  # fmt: skip
+        try:
+            return self._capture([asked])[0]
+        except Exception as exc:  # the capture could not even start (browser, archive)
+            message = " ".join(f"{type(exc).__name__}: {exc}".split())
+            log.error("%s: capture could not start: %s", request.account, message,
+                      extra={"account": request.account, "event": "capture_failed"})  # fmt: skip
+            return {"account": request.account, "status": "failed", "verdict": "failed",
+                    "message": message}  # fmt: skip
+
+    # --- captures: one batch at a time beside the polls ------------------------------------------
+
+    def _capture(self, requests: Sequence[Any]) -> list[dict[str, Any]]:
+        """Capture a batch with one browser; log each verdict and keep it for the status line."""
+        from somed.capture import capture_accounts
+
+        name = "capture " + ",".join(r.account for r in requests)
+        with self._lock:
+            self.active[name] = threading.current_thread()
+        self._notify(f"STATUS={self.status_line()}")
+        try:
+            results = capture_accounts(self.config, requests)
+        finally:
+            with self._lock:
+                self.active.pop(name, None)
+        outcomes = [outcome_of(result) for result in results]
+        for asked, outcome in zip(requests, outcomes, strict=True):
+            log_capture(outcome, asked.trigger)
+            with self._lock:
+                self.captures[outcome["account"]] = outcome["verdict"]
+        self._notify(f"STATUS={self.status_line()}")
+        return outcomes
 
     def _open_requests(self) -> bool:
         """Take the daemon lock and close requests a dead daemon left; False if another runs."""
@@ -251,6 +302,7 @@ class Daemon:
         return [
             PollDuty(config, self._poll, clock=utc_now, forced=forced),
             TokenCheckDuty(config, self._check_tokens, clock=utc_now),
+            CaptureDuty(config, self._capture, clock=utc_now),
         ]
 
     def _schedule(self, *, reload: bool = False) -> None:
@@ -313,7 +365,9 @@ class Daemon:
         """One plain ASCII line for systemd's STATUS: accounts and how their last runs went."""
         with self._lock:
             outcomes = list(self.last.values())
-            busy = sorted(self.active)
+            busy = sorted(k for k in self.active if not k.startswith("capture "))
+            capturing = sorted(k[len("capture "):] for k in self.active if k.startswith("capture "))
+            verdicts = list(self.captures.values())
         total = len(self.config.enabled_accounts())
         counts: dict[str, int] = {}
         for outcome in outcomes:
@@ -322,6 +376,11 @@ class Daemon:
         parts += [f"{n} {status}" for status, n in sorted(counts.items())]
         if busy:
             parts.append("archiving " + ",".join(busy))
+        if verdicts:
+            shown = {v: verdicts.count(v) for v in sorted(set(verdicts))}
+            parts.append("snapshots " + ", ".join(f"{n} {v}" for v, n in shown.items()))
+        if capturing:
+            parts.append("capturing " + ",".join(capturing))
         if self.reload_error:
             parts.append("config reload failed, running the previous config")
         return "; ".join(parts)
