@@ -10,7 +10,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from test_daemon import FAST, ROOT, RunningDaemon
+from test_daemon import ROOT, RunningDaemon
 
 from storage.captures import captures_of
 from storage.db import connect
@@ -53,7 +53,7 @@ def test_somed_capture_without_a_daemon_captures_itself_and_prints_the_files(fb_
 
 
 def test_the_daemon_captures_at_start_and_serves_somed_capture(fb_setup, tmp_path):
-    setup = fb_setup(accounts=ACCOUNT, extra=FAST)
+    setup = fb_setup(accounts=ACCOUNT, extra="[daemon]\njitter_seconds = 0")
     daemon = RunningDaemon(setup, tmp_path)
     try:
         daemon.wait_for(lambda: daemon.count("READY=1"), "READY=1")

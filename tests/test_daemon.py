@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SECOND_PAGE = "222000222"
 SECOND_TOKEN = "EMU-tok-2b7e151628aed2a6"
 SECOND_ENV = "SOMED_TEST_FB_TOKEN_2"
-FAST = "[daemon]\njitter_seconds = 0"
+# no start-up captures here (a browser per daemon): test_capture_cli.py covers them
+FAST = "[daemon]\njitter_seconds = 0\n[capture]\nenabled = false"
 PLAIN_LINE = re.compile(
     r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.]+: \S.*$"
 )
