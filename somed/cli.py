@@ -87,6 +87,16 @@ def parse_when(value: str | None, option: str) -> datetime | None:
         return EARLIEST if moment.year == 1 else LATEST
 
 
+def fail_queue_access(config: Config, exc: Exception, verb: str) -> None:
+    """Exit 2 in one line: the daemon runs, but this user may not queue a request for it."""
+    detail = getattr(exc, "strerror", None) or str(exc)
+    fail_usage(
+        f"{config.db_path}: a somed daemon runs here, and asking it to {verb} needs "
+        f"write access to the archive: {detail} (run as root or as the service's user, "
+        f"e.g. sudo -u somed somed {verb})"
+    )
+
+
 def check_accounts(config: Config, keys: Sequence[str]) -> list[str]:
     """The requested account keys (default: all enabled), or exit 2 naming an unknown one.
 
@@ -233,12 +243,7 @@ def archive(state: State, accounts: tuple[str, ...], wait: float) -> None:
                 else None,
             )
         except (OSError, sqlite3.Error) as exc:
-            detail = getattr(exc, "strerror", None) or str(exc)
-            fail_usage(
-                f"{config.db_path}: a somed daemon runs here, and asking it to archive needs "
-                f"write access to the archive: {detail} (run as root or as the service's user, "
-                f"e.g. sudo -u somed somed archive)"
-            )
+            fail_queue_access(config, exc, "archive")
     if direct:
         open_archive(config).close()
         runner = Runner(config, progress=progress)

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 @click.pass_obj
 def capture_command(state: State, account: str, url: str | None) -> None:
     """Capture an account's public page (or one post) now; exit 1 unless the verdict is valid."""
-    from somed.cli import EXIT_FAILED, check_accounts, fail_usage, open_archive
+    from somed.cli import EXIT_FAILED, check_accounts, fail_queue_access, fail_usage, open_archive
     from somed.logs import setup_logging
     from somed.run_requests import daemon_running, through_daemon
 
@@ -41,12 +41,7 @@ def capture_command(state: State, account: str, url: str | None) -> None:
             done = through_daemon(config.db_path, config.storage_dir, [account], kind="capture",
                                   url=url)  # fmt: skip
         except (OSError, sqlite3.Error) as exc:
-            detail = getattr(exc, "strerror", None) or str(exc)
-            fail_usage(
-                f"{config.db_path}: a somed daemon runs here, and asking it to capture needs "
-                f"write access to the archive: {detail} (run as root or as the service's user, "
-                f"e.g. sudo -u somed somed capture)"
-            )
+            fail_queue_access(config, exc, "capture")
             raise  # unreachable
         if done[0].state == "done":
             outcome = dict(done[0].outcome or {"account": account, "status": "failed"})
