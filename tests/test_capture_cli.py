@@ -56,7 +56,7 @@ def test_the_daemon_captures_at_start_and_serves_somed_capture(fb_setup, tmp_pat
     setup = fb_setup(accounts=ACCOUNT, extra="[daemon]\njitter_seconds = 0")
     daemon = RunningDaemon(setup, tmp_path)
     try:
-        daemon.wait_for(lambda: daemon.count("READY=1"), "READY=1")
+        daemon.wait_for(lambda: daemon.count("READY=1"), "READY=1", timeout=60)
         daemon.wait_for(lambda: [r for r in rows(setup) if r["trigger"] == "scheduled"],
                         "the start-up capture", timeout=120)  # fmt: skip
         daemon.wait_for(lambda: any("snapshots 1 valid" in s for s in daemon.statuses()),
