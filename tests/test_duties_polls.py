@@ -118,3 +118,32 @@ def test_token_checks_run_at_start_then_daily(fb_setup):
     assert [(t.accounts, t.trigger) for t in tick(duty, clock)] == [(("test-fb",), "scheduled")]
     restarted = TokenCheckDuty(setup.config, check, clock=clock)
     assert [t.trigger for t in restarted.due(clock())] == ["start"]  # and after every start
+
+
+def test_the_dispatcher_never_starts_a_second_task_for_an_account_still_at_work(fb_setup):
+    import threading
+
+    from somed.duties.base import Dispatcher
+
+    setup = fb_setup(extra=NO_JITTER)
+    release, started = threading.Event(), []
+
+    def slow_poll(key: str) -> None:
+        started.append(key)
+        release.wait(10)
+
+    stop = threading.Event()
+    dispatcher = Dispatcher(workers=2, stop=stop)
+    dispatcher.replace([PollDuty(setup.config, slow_poll, clock=lambda: datetime.now(UTC))])
+    try:
+        assert len(dispatcher.tick(datetime.now(UTC))) == 1
+        for _ in range(5):  # reloads (every account forced) while the first poll still runs
+            dispatcher.replace([PollDuty(setup.config, slow_poll, clock=lambda: datetime.now(UTC),
+                                         forced=["test-fb"])])  # fmt: skip
+            assert dispatcher.tick(datetime.now(UTC)) == []
+        assert dispatcher.busy("polls") == ["test-fb"]
+    finally:
+        release.set()
+        stop.set()
+        dispatcher.shutdown()
+    assert started == ["test-fb"]
