@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +38,7 @@ pytestmark = pytest.mark.skipif(not os.access("/usr/bin/chromium", os.X_OK), rea
 
 FB = "https://www.facebook.com"
 ACCOUNTS = {
-    "tall": f"{FB}/tall?bands=31",
+    "tall": f"{FB}/tall?bands=31&images=1",
     "walled": f"{FB}/login",
     "pane": f"{FB}/pane?bands=31",
     "stale": f"{FB}/tall?bands=8&consent=0",
@@ -139,8 +140,8 @@ def test_the_cookie_dialog_is_dismissed_and_not_in_the_picture(batch: Batch) -> 
 
 def test_the_browser_goes_where_the_api_goes(batch: Batch) -> None:
     row = batch.rows["tall"]
-    assert row["url_asked"] == f"{FB}/tall?bands=31"
-    assert row["url_fetched"] == row["final_url"] == f"{batch.site}/tall?bands=31"
+    assert row["url_asked"] == f"{FB}/tall?bands=31&images=1"
+    assert row["url_fetched"] == row["final_url"] == f"{batch.site}/tall?bands=31&images=1"
 
 
 def test_a_login_wall_gives_invalid_and_is_kept_as_evidence(batch: Batch) -> None:
@@ -252,3 +253,26 @@ def test_the_whole_process_group_of_a_timed_out_worker_is_killed(tmp_path: Path)
             worker.run(job, timeout=3)
     assert failure.value.reason == "capture.timeout"
     assert survivors(lambda: group_members(worker.pid)) == []
+
+
+def test_the_capture_is_also_a_pdfa_and_a_wacz_of_the_session(batch: Batch) -> None:
+    pdfa = pytest.importorskip("somed.capture.pdfa")
+    wacz = pytest.importorskip("somed.capture.wacz")
+    from warcio.archiveiterator import ArchiveIterator
+
+    row, manifest = batch.rows["tall"], batch.results["tall"].manifest
+    files = {f["role"]: batch.config.storage_dir / f["path"] for f in manifest["files"]}
+    assert set(files) == {"png", "pdf", "wacz"} and manifest["format_problems"] == {}
+    assert row["pdf_sha256"] and row["wacz_sha256"]
+    assert pdfa.pdfa_problems(files["pdf"]) == []
+    assert wacz.wacz_problems(files["wacz"]) == []
+    urls = set()
+    with zipfile.ZipFile(files["wacz"]) as package:
+        for name in package.namelist():
+            if name.startswith("archive/") and name.endswith(".warc.gz"):
+                with package.open(name) as stream:
+                    urls |= {r.rec_headers.get_header("WARC-Target-URI")
+                             for r in ArchiveIterator(stream) if r.rec_type == "response"}  # fmt: skip
+    assert row["url_fetched"] in urls  # the page's HTML
+    assert any("/more?" in url for url in urls)  # what scrolling loaded
+    assert any("/img/30.png" in url for url in urls)  # the last band's photo
