@@ -105,7 +105,8 @@ class Sampler:
 # --- the two children -------------------------------------------------------------------------
 
 _SETTLE = """async () => {
-  while (!document.querySelector('[data-somed-end]')) {
+  const started = performance.now();
+  while (!document.querySelector('[data-somed-end]') && performance.now() - started < 60000) {
     window.scrollTo(0, document.documentElement.scrollHeight);
     await new Promise((done) => setTimeout(done, 100));
   }
@@ -172,7 +173,7 @@ def child(mode: str, url: str, count: int, folder: Path) -> None:
     result = (bare if mode == "bare" else somed_capture)(url, count, folder)
     result["wall_s"] = time.perf_counter() - started
     result["self_kb"] = _kb(_status(os.getpid()).get("VmHWM"))
-    print(json.dumps(result))
+    (folder / "result.json").write_text(json.dumps(result), encoding="utf-8")
 
 
 # --- the parent --------------------------------------------------------------------------------
@@ -181,15 +182,20 @@ def child(mode: str, url: str, count: int, folder: Path) -> None:
 def run_child(mode: str, url: str, count: int, work: Path) -> dict[str, Any]:
     """One case in a fresh child process and a fresh folder."""
     folder = Path(tempfile.mkdtemp(prefix=f"{mode}-", dir=work))
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", mode, "--url", url, "--count", str(count),
-         "--dir", str(folder)],
-        capture_output=True, text=True, timeout=1800,
-    )  # fmt: skip
-    shutil.rmtree(folder, ignore_errors=True)
-    if done.returncode != 0:
-        raise SystemExit(f"{mode} x{count} failed: {done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    errors = folder / "stderr.txt"
+    with errors.open("wb") as stderr:  # a file, not a pipe: a lingering browser cannot hold it
+        done = subprocess.run(
+            [sys.executable, __file__, "--child", mode, "--url", url, "--count", str(count),
+             "--dir", str(folder)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr, timeout=1800,
+        )  # fmt: skip
+    try:
+        if done.returncode != 0:
+            said = errors.read_text(errors="replace")[-2000:]
+            raise SystemExit(f"{mode} x{count} failed: {said}")
+        return json.loads((folder / "result.json").read_text(encoding="utf-8"))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def measure(repeat: int, ten: int, parent: str | None) -> dict[str, Any]:

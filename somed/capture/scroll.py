@@ -152,8 +152,15 @@ def load_whole_page(
         network.wait_idle(page, timeout=max(0.0, min(10.0, deadline - time.monotonic())))
         now_height = int(page.evaluate(_SCROLL_HEIGHT))
         timed_out = bool(done["timedOut"]) or time.monotonic() >= deadline
-        if now_height <= int(done["height"]) or timed_out or now_height >= max_height:
+        if timed_out or now_height >= max_height:
             break
+        if now_height <= int(done["height"]):
+            # stable: one more settling round, for a slow server or a busy machine
+            again = page.evaluate(_SCROLL_TO_END, {"settleMs": settle_ms, "maxMs": settle_ms * 3,
+                                                   "maxHeight": max_height})  # fmt: skip
+            network.wait_idle(page, timeout=max(0.0, min(10.0, deadline - time.monotonic())))
+            if int(page.evaluate(_SCROLL_HEIGHT)) <= int(again["height"]) <= now_height:
+                break
     if container:
         page.evaluate(_EXPAND)
     page.evaluate("() => window.scrollTo(0, 0)")
