@@ -42,7 +42,7 @@ def capture_tiles(
         page.screenshot(
             path=str(path),
             full_page=True,
-            clip={"x": 0, "y": top, "width": width, "height": rows},
+            clip=dict(x=0, y=top, width=width, height=rows),  # no "x" string: not the platform
             animations="disabled",
             caret="hide",
             scale="css",
