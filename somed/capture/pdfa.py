@@ -1,0 +1,341 @@
+"""A capture's PNG as a PDF/A-2b: img2pdf embeds the image, pikepdf adds what PDF/A requires.
+
+Layout: 96 dpi, so one image pixel is one CSS pixel (0.75 pt) and the PDF shows the page at its
+on-screen size at 100 % zoom. A PDF page may be at most 14,400 pt (200 in) high (ISO 32000-1
+annex C, binding for PDF/A), which at 96 dpi is 19,200 px; a taller screenshot is cut into
+equal slices of at most 16,384 px (12,288 pt, 4.3 m) per page. 16,384 px is Chromium's own
+limit for one bitmap and the size common viewers still render in one piece; equal slices avoid
+a sliver of a last page. A page that fits and is already plain 8-bit RGB is embedded as it is
+(img2pdf copies the PNG's compressed rows, nothing is decoded or re-encoded); otherwise libvips
+decodes the PNG sequentially, a band of rows at a time (memory stays bounded whatever the
+height), flattens an alpha channel onto white (PDF/A-2b files we write carry no transparency)
+and writes each slice as a lossless PNG that img2pdf embeds the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import math
+import struct
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import img2pdf
+import pikepdf
+import pyvips
+from PIL import ImageCms
+from pikepdf.models.metadata import decode_pdf_date, encode_pdf_date
+
+from somed import __version__
+
+DPI = 96.0  # one image pixel = one CSS pixel
+MAX_PAGE_PT = 14_400  # PDF/A-2 (ISO 32000-1 annex C): largest page side, in points
+SLICE_PX = 16_384  # tallest slice of the screenshot on one page
+PRODUCER = f"somed {__version__} (img2pdf {img2pdf.__version__}, pikepdf {pikepdf.__version__})"
+SRGB = "sRGB IEC61966-2.1"
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _parse_png(rawdata: bytes) -> tuple[bytes, bytes]:
+    """img2pdf's `parse_png` (the IDAT and PLTE data of a PNG), joined in linear time.
+
+    img2pdf 0.6's own appends chunk by chunk with `+=`, quadratic in the chunk count: 40 s for
+    a 10 MB screenshot written in 8 KiB chunks. Same result, same signature.
+    """
+    idat: list[bytes] = []
+    palette: list[bytes] = []
+    view = memoryview(rawdata)
+    i = 16
+    while i < len(rawdata):
+        (n,) = struct.unpack(">I", rawdata[i - 8 : i - 4])
+        if i + n > len(rawdata):
+            raise ValueError(f"invalid png: {i} {n} {len(rawdata)}")
+        tag = rawdata[i - 4 : i]
+        if tag == b"IDAT":
+            idat.append(view[i : i + n])
+        elif tag == b"PLTE":
+            palette.append(view[i : i + n])
+        i += n + 12
+    return b"".join(idat), b"".join(palette)
+
+
+img2pdf.parse_png = _parse_png
+
+
+@dataclass(frozen=True)
+class PdfInfo:
+    """What `write_pdfa` made: the file, its pages and how the image was laid out."""
+
+    path: Path
+    sha256: str
+    size: int
+    pages: int
+    width_px: int
+    height_px: int
+    slice_px: int  # image rows per page (the last page may hold fewer)
+    dpi: float
+    flattened_alpha: bool  # an alpha channel was flattened onto white
+    reencoded: bool  # False: the PNG's own compressed rows were embedded untouched
+
+
+def write_pdfa(
+    png: Path,
+    out: Path,
+    *,
+    title: str,
+    author: str,
+    created: datetime,
+    subject: str | None = None,
+) -> PdfInfo:
+    """Write `png` as a PDF/A-2b at `out` (split over pages when too tall) and describe it."""
+    if created.tzinfo is None:
+        raise ValueError("created must be timezone-aware")
+    png, out = Path(png), Path(out)
+    image = pyvips.Image.new_from_file(str(png), access="sequential")
+    width, height = image.width, image.height
+    dpi = max(DPI, math.ceil(width * 72 / MAX_PAGE_PT))  # an extremely wide page: denser
+    limit = min(SLICE_PX, math.floor(MAX_PAGE_PT * dpi / 72))
+    pages = math.ceil(height / limit)
+    slice_px = math.ceil(height / pages)
+    alpha = bool(image.hasalpha())
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".pdfa-", dir=out.parent) as tmp:
+        plain = pages == 1 and _plain_rgb_png(png)
+        sources = [png] if plain else _slices(png, slice_px, Path(tmp))
+        layout = img2pdf.get_fixed_dpi_layout_fun((dpi, dpi))
+        parts = []
+        for source in sources:  # one image at a time: memory holds one slice's bytes
+            part = Path(tmp) / f"{source.name}.pdf"
+            with part.open("wb") as fh:
+                img2pdf.convert(str(source), layout_fun=layout, outputstream=fh)
+            parts.append(part)
+        _make_pdfa(parts, out, title=title, author=author, subject=subject, created=created)
+    data = hashlib.sha256()
+    with out.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            data.update(chunk)
+    return PdfInfo(
+        path=out,
+        sha256=data.hexdigest(),
+        size=out.stat().st_size,
+        pages=pages,
+        width_px=width,
+        height_px=height,
+        slice_px=slice_px,
+        dpi=dpi,
+        flattened_alpha=alpha,
+        reencoded=not plain,
+    )
+
+
+def _plain_rgb_png(png: Path) -> bool:
+    """Whether img2pdf can embed the PNG's own rows: 8-bit RGB, no alpha, not interlaced."""
+    with png.open("rb") as fh:
+        head = fh.read(29)
+    if len(head) < 29 or head[:8] != _PNG_SIGNATURE or head[12:16] != b"IHDR":
+        return False
+    bit_depth, colour_type, interlace = head[24], head[25], head[28]
+    return bit_depth == 8 and colour_type == 2 and interlace == 0
+
+
+def _slices(png: Path, slice_px: int, folder: Path) -> list[Path]:
+    """Cut the PNG into top-to-bottom slices as 8-bit sRGB PNGs, decoding a band at a time.
+
+    Each slice reads the file afresh from the top (a sequential PNG decoder cannot seek back),
+    so memory holds a few rows, never the whole picture.
+    """
+    paths = []
+    height = pyvips.Image.new_from_file(str(png), access="sequential").height
+    for index, top in enumerate(range(0, height, slice_px)):
+        image = _srgb(pyvips.Image.new_from_file(str(png), access="sequential"))
+        part = image.crop(0, top, image.width, min(slice_px, height - top))
+        path = folder / f"slice-{index:04d}.png"
+        part.pngsave(str(path), compression=6, interlace=False, keep=pyvips.enums.ForeignKeep.NONE)
+        paths.append(path)
+    return paths
+
+
+def _srgb(image: pyvips.Image) -> pyvips.Image:
+    """The image as three 8-bit sRGB bands, an alpha channel flattened onto white."""
+    if image.hasalpha():
+        image = image.flatten(background=[255.0] * (image.bands - 1))
+    if image.interpretation != "srgb" or image.format != "uchar":
+        image = image.colourspace("srgb")
+    if image.bands > 3:
+        image = image.extract_band(0, n=3)
+    return image
+
+
+def srgb_profile() -> bytes:
+    """An sRGB ICC profile (built by LittleCMS through Pillow), the same bytes on every call.
+
+    The header's creation time is fixed, so one PNG and one set of metadata always give the
+    same PDF (and the content-addressed store keeps it once); the version is labelled 4.2.0,
+    the ICC.1:2004-10 that ISO 32000-1 (PDF 1.7, the base of PDF/A-2) names.
+    """
+    data = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    if not any(data[84:100]):  # no profile ID (an MD5 over the header) to invalidate
+        data[24:36] = struct.pack(">6H", 2000, 1, 1, 0, 0, 0)
+        if data[8] == 4:
+            data[9:12] = b"\x20\x00\x00"
+    return bytes(data)
+
+
+def _make_pdfa(
+    parts: list[Path],
+    out: Path,
+    *,
+    title: str,
+    author: str,
+    subject: str | None,
+    created: datetime,
+) -> None:
+    """Join the one-page PDFs and add the PDF/A-2b identification, XMP and an sRGB intent."""
+    with contextlib.ExitStack() as stack, pikepdf.new() as pdf:
+        for part in parts:  # qpdf copies each image stream from its file while saving
+            pdf.pages.extend(stack.enter_context(pikepdf.open(part)).pages)
+        profile = pdf.make_stream(srgb_profile())
+        profile.N = 3
+        intent = pikepdf.Dictionary(
+            Type=pikepdf.Name.OutputIntent,
+            S=pikepdf.Name.GTS_PDFA1,
+            OutputConditionIdentifier=SRGB,
+            Info=SRGB,
+            RegistryName="http://www.color.org",
+            DestOutputProfile=profile,
+        )
+        pdf.Root.OutputIntents = pikepdf.Array([pdf.make_indirect(intent)])
+        info = pdf.docinfo
+        date = encode_pdf_date(created)
+        info.Title, info.Author = pikepdf.String(title), pikepdf.String(author)
+        if subject:
+            info.Subject = pikepdf.String(subject)
+        info.Creator = info.Producer = pikepdf.String(PRODUCER)
+        info.CreationDate = info.ModDate = pikepdf.String(date)
+        with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
+            meta.load_from_docinfo(info, raise_failure=True)
+            meta["pdfaid:part"] = "2"
+            meta["pdfaid:conformance"] = "B"
+            meta["xmp:MetadataDate"] = created.isoformat()
+        pdf.save(
+            out,
+            deterministic_id=True,
+            preserve_pdfa=True,
+            stream_decode_level=pikepdf.StreamDecodeLevel.none,  # image rows pass untouched
+        )
+
+
+def pdfa_problems(pdf: Path) -> list[str]:
+    """What keeps `pdf` from being the PDF/A-2b we write ([] when nothing does)."""
+    try:
+        document = pikepdf.open(pdf)
+    except (pikepdf.PdfError, OSError) as exc:
+        return [f"does not open: {exc}"]
+    with document:
+        problems = _structure_problems(document)
+        problems += _metadata_problems(document)
+        problems += _intent_problems(document)
+        problems += _page_problems(document)
+    return problems
+
+
+def _structure_problems(pdf: pikepdf.Pdf) -> list[str]:
+    problems = []
+    if pdf.is_encrypted or "/Encrypt" in pdf.trailer:
+        problems.append("encrypted (PDF/A forbids encryption)")
+    ids = pdf.trailer.get("/ID")
+    if not isinstance(ids, pikepdf.Array) or len(ids) != 2:
+        problems.append("no document ID in the trailer")
+    if pdf.pdf_version > "1.7":
+        problems.append(f"PDF version {pdf.pdf_version} is newer than PDF/A-2 allows (1.7)")
+    return problems
+
+
+def _metadata_problems(pdf: pikepdf.Pdf) -> list[str]:
+    stream = pdf.Root.get("/Metadata")
+    if not isinstance(stream, pikepdf.Stream):
+        return ["no XMP metadata stream"]
+    problems = []
+    if "/Filter" in stream:
+        problems.append("XMP metadata stream is compressed (PDF/A forbids a filter on it)")
+    meta = pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False)
+    if meta.get("pdfaid:part") != "2" or meta.get("pdfaid:conformance") != "B":
+        problems.append(
+            f"identification is part {meta.get('pdfaid:part')!r} conformance "
+            f"{meta.get('pdfaid:conformance')!r}, not 2 B"
+        )
+    info = pdf.docinfo
+    for key, prop in (("/Title", "dc:title"), ("/Producer", "pdf:Producer")):
+        if str(info.get(key, "")) != str(meta.get(prop, "")) or not str(info.get(key, "")):
+            problems.append(f"info {key} and XMP {prop} differ or are missing")
+    author, creators = str(info.get("/Author", "")), meta.get("dc:creator") or []
+    if not author or [author] != list(creators):
+        problems.append("info /Author and XMP dc:creator differ or are missing")
+    for key, prop in (("/CreationDate", "xmp:CreateDate"), ("/ModDate", "xmp:ModifyDate")):
+        problems += _date_problem(info.get(key), meta.get(prop), key, prop)
+    return problems
+
+
+def _date_problem(pdf_date: object, xmp_date: object, key: str, prop: str) -> list[str]:
+    if pdf_date is None or not xmp_date:
+        return [f"info {key} or XMP {prop} is missing"]
+    try:
+        left = decode_pdf_date(str(pdf_date))
+        right = datetime.fromisoformat(str(xmp_date))
+    except ValueError:
+        return [f"info {key} or XMP {prop} is not a date"]
+    if left.tzinfo is None or right.tzinfo is None or left != right:
+        return [f"info {key} ({pdf_date}) and XMP {prop} ({xmp_date}) differ"]
+    return []
+
+
+def _intent_problems(pdf: pikepdf.Pdf) -> list[str]:
+    intents = [
+        i for i in pdf.Root.get("/OutputIntents", []) if i.get("/S") == pikepdf.Name.GTS_PDFA1
+    ]
+    if len(intents) != 1:
+        return [f"{len(intents)} GTS_PDFA1 output intents, not one"]
+    profile = intents[0].get("/DestOutputProfile")
+    if not isinstance(profile, pikepdf.Stream):
+        return ["the output intent embeds no ICC profile"]
+    data = profile.read_bytes()
+    if len(data) < 128 or data[36:40] != b"acsp" or data[16:20] != b"RGB " or profile.get("/N") != 3:
+        return ["the output intent's ICC profile is not an RGB profile"]
+    if data[8] > 4:
+        return [f"the output intent's ICC profile is version {data[8]}, newer than PDF 1.7 allows"]
+    return []
+
+
+def _page_problems(pdf: pikepdf.Pdf) -> list[str]:
+    problems = []
+    if len(pdf.pages) == 0:
+        return ["no pages"]
+    for number, page in enumerate(pdf.pages, start=1):
+        try:
+            box = [float(v) for v in page.mediabox]
+            sides = (box[2] - box[0], box[3] - box[1])
+            if not all(3 <= side <= MAX_PAGE_PT for side in sides):
+                problems.append(f"page {number}: size {sides} pt outside 3..{MAX_PAGE_PT}")
+            images = list(page.images.values())
+            if not images:
+                problems.append(f"page {number}: no image")
+            for image in images:
+                problems += _image_problems(number, image)
+        except (pikepdf.PdfError, ValueError, KeyError) as exc:
+            problems.append(f"page {number}: does not open: {exc}")
+    return problems
+
+
+def _image_problems(number: int, image: pikepdf.Stream) -> list[str]:
+    if "/SMask" in image or "/Mask" in image:
+        return [f"page {number}: the image has transparency"]
+    if image.get("/Interpolate") is True:
+        return [f"page {number}: the image asks for interpolation (PDF/A forbids it)"]
+    picture = pikepdf.PdfImage(image)
+    expected = picture.width * picture.height * max(1, len(picture.mode or "RGB"))
+    if picture.bits_per_component == 8 and len(image.read_bytes()) != expected:
+        return [f"page {number}: the image data is truncated"]
+    return []
