@@ -26,8 +26,8 @@ from pathlib import Path
 import img2pdf
 import pikepdf
 import pyvips
-from PIL import ImageCms
 from pikepdf.models.metadata import decode_pdf_date, encode_pdf_date
+from PIL import ImageCms
 
 from somed import __version__
 
@@ -257,7 +257,7 @@ def _structure_problems(pdf: pikepdf.Pdf) -> list[str]:
 def _metadata_problems(pdf: pikepdf.Pdf) -> list[str]:
     stream = pdf.Root.get("/Metadata")
     if not isinstance(stream, pikepdf.Stream):
-        return ["no XMP metadata stream"]
+        return ["no XMP metadata stream, so no PDF/A identification"]
     problems = []
     if "/Filter" in stream:
         problems.append("XMP metadata stream is compressed (PDF/A forbids a filter on it)")
@@ -302,7 +302,8 @@ def _intent_problems(pdf: pikepdf.Pdf) -> list[str]:
     if not isinstance(profile, pikepdf.Stream):
         return ["the output intent embeds no ICC profile"]
     data = profile.read_bytes()
-    if len(data) < 128 or data[36:40] != b"acsp" or data[16:20] != b"RGB " or profile.get("/N") != 3:
+    rgb = len(data) >= 128 and data[36:40] == b"acsp" and data[16:20] == b"RGB "
+    if not rgb or profile.get("/N") != 3:
         return ["the output intent's ICC profile is not an RGB profile"]
     if data[8] > 4:
         return [f"the output intent's ICC profile is version {data[8]}, newer than PDF 1.7 allows"]
@@ -319,7 +320,7 @@ def _page_problems(pdf: pikepdf.Pdf) -> list[str]:
             sides = (box[2] - box[0], box[3] - box[1])
             if not all(3 <= side <= MAX_PAGE_PT for side in sides):
                 problems.append(f"page {number}: size {sides} pt outside 3..{MAX_PAGE_PT}")
-            images = list(page.images.values())
+            images = page_images(page)
             if not images:
                 problems.append(f"page {number}: no image")
             for image in images:
@@ -327,6 +328,12 @@ def _page_problems(pdf: pikepdf.Pdf) -> list[str]:
         except (pikepdf.PdfError, ValueError, KeyError) as exc:
             problems.append(f"page {number}: does not open: {exc}")
     return problems
+
+
+def page_images(page: pikepdf.Page) -> list[pikepdf.Stream]:
+    """The image XObjects a page's resources name."""
+    objects = page.obj.get("/Resources", {}).get("/XObject", {})
+    return [o for o in objects.values() if o.get("/Subtype") == pikepdf.Name.Image]
 
 
 def _image_problems(number: int, image: pikepdf.Stream) -> list[str]:
