@@ -128,15 +128,7 @@ class SessionRecorder:
         server = _server_ip(response)
         if server:
             warc_headers["WARC-IP-Address"] = server
-        record = self._writer.create_warc_record(
-            request.url,
-            "response",
-            payload=io.BytesIO(body),
-            length=len(body),
-            http_headers=http,
-            warc_headers_dict=warc_headers,
-        )
-        self._write(record)
+        record = self._add(request.url, "response", body, http, warc_headers)
         self.responses += 1
 
         post = request.post_data_buffer or b""
@@ -154,15 +146,22 @@ class SessionRecorder:
         )
         response_id = record.rec_headers.get_header("WARC-Record-ID")
         concurrent = {"WARC-Date": date, "WARC-Concurrent-To": response_id}
-        req_record = self._writer.create_warc_record(
-            request.url,
-            "request",
-            payload=io.BytesIO(post),
-            length=len(post),
-            http_headers=req_http,
-            warc_headers_dict=concurrent,
+        self._add(request.url, "request", post, req_http, concurrent)
+
+    def _add(
+        self, url: str, kind: str, payload: bytes, http: StatusAndHeaders, headers: dict[str, str]
+    ) -> Any:
+        """Write one HTTP record (warcio adds the digests) and return it."""
+        record = self._writer.create_warc_record(
+            url,
+            kind,
+            payload=io.BytesIO(payload),
+            length=len(payload),
+            http_headers=http,
+            warc_headers_dict=headers,
         )
-        self._write(req_record)
+        self._write(record)
+        return record
 
     def _write(self, record: Any) -> None:
         self._writer.write_record(record)
