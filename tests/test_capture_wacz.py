@@ -18,16 +18,8 @@ from connectors.emulation.media import png_image
 from connectors.emulation.server import LoopbackServer
 from somed.capture.recorder import SessionRecorder
 from somed.capture.wacz import wacz_problems, write_wacz
+from tests.test_public_pages_browser import CHROMIUM, chromium  # noqa: F401  (the browser)
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 COOKIE = "SECRET-cookie-7f3e91"  # a stored login's cookie: must never reach the WARC
 BEARER = "SECRET-bearer-2c8d44"
 SERVER_COOKIE = "SECRET-set-cookie-5a1b"
@@ -70,20 +62,10 @@ def site() -> Iterator[str]:
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
-def recorded(site: str, browser: object, tmp_path: Path) -> tuple[Path, SessionRecorder, str]:
+def recorded(site: str, chromium: object, tmp_path: Path) -> tuple[Path, SessionRecorder, str]:  # noqa: F811
     """A session with a planted login cookie and Authorization header: start -> page."""
-    context = browser.new_context(extra_http_headers={"Authorization": f"Bearer {BEARER}"})  # type: ignore[attr-defined]
+    context = chromium.new_context(extra_http_headers={"Authorization": f"Bearer {BEARER}"})  # type: ignore[attr-defined]
     context.add_cookies([{"name": "login", "value": COOKIE, "url": site}])
     recorder = SessionRecorder(context)
     page = context.new_page()
