@@ -1,10 +1,12 @@
 """Every response of a Playwright browser context as WARC/1.1 records (warcio), for the WACZ.
 
 The recorder listens to the context's `requestfinished` event, which Playwright fires once a
-response (a redirect too) is complete, and writes a `response` record and its `request`
-record at once, gzip per record, to a spooled temporary file: memory holds one body at a time,
-never the session. A request that failed or was aborted never finishes and is not recorded; a
-body the browser no longer has is skipped and counted, never fatal.
+response (a redirect too) is complete, and only notes the request there (a body fetched inside
+the event would hold up the page's own loading); `write_warc`, called before the context
+closes, fetches each body and writes a `response` record and its `request` record, gzip per
+record, to a spooled temporary file: memory holds one body at a time, never the session. A
+request that failed or was aborted never finishes and is not recorded; a body the browser no
+longer has is skipped and counted, never fatal.
 
 What the WARC does not hold, on purpose: the `Cookie`, `Set-Cookie`, `Authorization` and
 `Proxy-Authorization` headers (a stored login, `storage_state`, is a secret like a token), and
@@ -59,14 +61,22 @@ class SessionRecorder:
             },
         )
         self._write(info)
-        context.on("requestfinished", self._finished)
+        self._finished_requests: list[Request] = []  # bodies are fetched by write_warc
+        context.on("requestfinished", self._note)
 
     def detach(self) -> None:
         """Stop recording (the records so far stay and can still be written)."""
-        self._context.remove_listener("requestfinished", self._finished)
+        self._context.remove_listener("requestfinished", self._note)
 
     def write_warc(self, out: Path) -> int:
-        """Write the records so far to `out` (a .warc.gz) and return how many there are."""
+        """Write the records so far to `out` (a .warc.gz) and return how many there are.
+
+        Call it before the context closes: the bodies are fetched from the browser here, so
+        the page's own loading is never held up by the recording.
+        """
+        pending, self._finished_requests[:] = list(self._finished_requests), []
+        for request in pending:
+            self._finished(request)
         self._spool.flush()
         self._spool.seek(0)
         out = Path(out)
@@ -82,6 +92,10 @@ class SessionRecorder:
             self.detach()
         finally:
             self._spool.close()
+
+    def _note(self, request: Request) -> None:
+        """Remember a finished request (no browser round trip while the page loads)."""
+        self._finished_requests.append(request)
 
     def _finished(self, request: Request) -> None:
         """Record one finished request and its response (never raises into Playwright)."""
