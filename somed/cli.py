@@ -388,6 +388,11 @@ cli.add_command(capture_command)
 from somed.cli_quarantine import quarantine_cli  # noqa: E402 - the verb needs `cli` defined
 
 cli.add_command(quarantine_cli)
+from somed.cli_register import accounts_command, close_command, flags_command  # noqa: E402
+
+cli.add_command(accounts_command)
+cli.add_command(flags_command)
+cli.add_command(close_command)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -38,6 +39,12 @@ from somed.config_errors import (
     _suggest,
     _unknown_key,
 )
+from somed.config_register import (
+    CommunicationPlan,
+    MonitorsConfig,
+    sender_link_checked,
+    sender_text_checked,
+)
 from somed.config_tokens import (
     SECRET_KEYS,
     TokenError,
@@ -62,6 +69,7 @@ __all__ = [
     "MediaConfig",
     "MetricsConfig",
     "MonitoringConfig",
+    "MonitorsConfig",
     "PlatformConfig",
     "RunnerConfig",
     "StorageConfig",
@@ -273,12 +281,17 @@ class AccountConfig(_Model):
     substitute: str | None = None
     purpose: str | None = None
     audience: str | None = None
+    start_date: date | None = None
+    status: Literal["active", "closing", "closed"] = "active"
+    plan: CommunicationPlan | None = None
     interval_minutes: int = Field(15, ge=1, le=1440)  # default: the connector's streams
     refetch_window_days: int = Field(90, ge=0, le=3650)
     deep_sweep_days: int = Field(7, ge=0, le=3650)
     streams: list[str] | None = None
     enabled: bool = True
     sender_text: str | None = None
+    sender_link: str | None = None
+    inactive_months: int | None = Field(None, ge=1, le=120)
     min_posts_per_week: float | None = Field(None, ge=0)
     answer_within_hours: float | None = Field(None, gt=0)
     # the connector's own keys (its `options_model`) and where its extra credentials are read
@@ -353,6 +366,16 @@ class AccountConfig(_Model):
     @classmethod
     def _url_format(cls, value: str | None) -> str | None:
         return None if value is None else _check_url(value, base=False)
+
+    @field_validator("sender_text")
+    @classmethod
+    def _sender_text(cls, value: str | None) -> str | None:
+        return sender_text_checked(value)
+
+    @field_validator("sender_link")
+    @classmethod
+    def _sender_link(cls, value: str | None) -> str | None:
+        return sender_link_checked(value)
 
     @field_validator("token_env")
     @classmethod
@@ -451,6 +474,7 @@ class Config(_Model):
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     capture: CaptureConfig = Field(default_factory=CaptureConfig)
     browser: BrowserConfig = Field(default_factory=BrowserConfig)
+    monitors: MonitorsConfig = Field(default_factory=MonitorsConfig)
     platforms: dict[str, PlatformConfig] = Field(default_factory=dict)
     accounts: list[AccountConfig] = Field(default_factory=list)
 

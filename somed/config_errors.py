@@ -137,6 +137,7 @@ _EXPECTED = {
     "dict_type": "a table",
     "model_type": "a table",
     "model_attributes_type": "a table",
+    "date_type": "a date",
 }
 _TYPE_FIXES = {
     "int_type": "write a whole number without quotes",
@@ -148,6 +149,7 @@ _TYPE_FIXES = {
     "bool_parsing": "write true or false without quotes",
     "string_type": "put the value in double quotes",
     "path_type": "put the path in double quotes",
+    "date_type": "write a TOML date without quotes, e.g. 2019-03-01",
 }
 
 

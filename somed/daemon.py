@@ -49,6 +49,11 @@ def account_register_rows(config: Config) -> list[dict[str, object]]:
                 "owner": account.owner,
                 "editor": account.editor,
                 "substitute": account.substitute,
+                "purpose": account.purpose,
+                "audience": account.audience,
+                "start_date": account.start_date.isoformat() if account.start_date else None,
+                "status": account.status,
+                "plan": account.plan.model_dump(exclude_none=True) if account.plan else None,
                 "config": account.model_dump(mode="json", exclude={"token_env", "token_file"}),
             }
         )

@@ -23,6 +23,7 @@ from somed.reasons import rejected_token, render, stream_name
 from somed.run_requests import daemon_running
 from storage import queries
 from storage.db import connect_readonly
+from storage.flags import open_flags
 from storage.token_checks import empty_check, latest_checks
 
 # the keys of `last_run`, always all present (null before the first run)
@@ -36,9 +37,17 @@ STREAM_KEYS = ("stream", "status", "message", "reason", "reason_params", "update
 # problems make `status` exit 1; the first one present names the account's state
 PROBLEMS = (
     "auth_failed", "token_expired", "failing", "quarantining", "overdue", "never_run",
+    "snapshot_missing",
 )  # fmt: skip
 # warnings are shown, and do not change the exit code
-WARNINGS = ("token_expiring", "data_access_expiring", "permissions_missing", "check_failed")
+WARNINGS = (
+    "token_expiring", "data_access_expiring", "permissions_missing", "check_failed", "inactive",
+    "sender_missing", "unhealthy",
+)  # fmt: skip
+# open flags that are a problem of the service (somed did not do its duty): exit 1; the other
+# flags are the communicators' business (the account's use, not the archive): warnings
+FLAG_PROBLEMS = ("snapshot_missing",)
+FLAG_KEYS = ("id", "flag", "reason", "params", "created_at", "platform", "item_id")
 OVERDUE_INTERVALS = 3  # no successful run within three intervals: overdue
 
 
@@ -61,7 +70,10 @@ def account_status(
     known: dict[str, dict[str, Any]] = {}
     checks: dict[str, dict[str, Any]] = {}
     quarantined: dict[str, int] = {}
+    flags: dict[str, list[dict[str, Any]]] = {}
     if db is not None:
+        for flag in open_flags(db):
+            flags.setdefault(flag["account"], []).append(_fixed(FLAG_KEYS, flag))
         known = {row["key"]: row for row in queries.account_overview(db)}
         checks = latest_checks(db)
         quarantined = {key: queries.quarantined_count(db, key) for key in known}
@@ -70,6 +82,7 @@ def account_status(
         row = _shaped(account, known.get(account.key) or {})
         row["quarantined"] = quarantined.get(account.key, 0)
         row["token"] = checks.get(account.key) or empty_check()
+        row["flags"] = flags.get(account.key, [])
         assess(row, account, now, config.monitoring.token_warning_days)
         rows.append(row)
     return rows
@@ -140,6 +153,8 @@ def assess(row: dict[str, Any], account: AccountConfig, now: datetime, warning_d
             warnings.add(soon)
     if token["missing_permissions"]:
         warnings.add("permissions_missing")
+    for flag in row.get("flags") or []:
+        (problems if flag["flag"] in FLAG_PROBLEMS else warnings).add(flag["flag"])
     if not account.enabled:
         problems.clear()
         warnings.clear()
@@ -185,6 +200,9 @@ def health_note(t: Translator, row: dict[str, Any]) -> str:
                 else t("note.no_permission", stream=name) + "."
             )
     notes.extend(_monitor_notes(t, row, row.get("problems") or []))
+    for flag in row.get("flags") or []:
+        why = render(t, flag["reason"], flag["params"], platform=platform)
+        notes.append(t("note.flag", flag=t(f"flag.{flag['flag']}"), reason=why))
     return " ".join(notes)
 
 

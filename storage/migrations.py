@@ -409,3 +409,37 @@ def m017_capture_requests(db: Database) -> None:
         " CHECK (kind IN ('archive', 'capture'))"
     )
     db.execute("ALTER TABLE run_requests ADD COLUMN url TEXT")
+# --- register (issue 7): the account register's fields and their history ------------------------
+
+
+@MIGRATIONS()
+def m018_account_register(db: Database) -> None:
+    """Add the register fields to `accounts` and the append-only `account_history`.
+
+    `status` is active, closing or closed; `plan` holds the communication plan's answers (JSON).
+    Every change of a register field, from the config or from `somed close`, adds a history row
+    with the old and the new value, when, by whom and from where.
+    """
+    statements = [  # one at a time: executescript would commit the migration's transaction
+        "ALTER TABLE accounts ADD COLUMN purpose TEXT",
+        "ALTER TABLE accounts ADD COLUMN audience TEXT",
+        "ALTER TABLE accounts ADD COLUMN start_date TEXT",
+        "ALTER TABLE accounts ADD COLUMN status TEXT NOT NULL DEFAULT 'active'",
+        "ALTER TABLE accounts ADD COLUMN status_since TEXT",
+        "ALTER TABLE accounts ADD COLUMN plan TEXT",
+        """CREATE TABLE account_history (
+            id INTEGER PRIMARY KEY,
+            account TEXT NOT NULL,
+            field TEXT NOT NULL,
+            old_value TEXT,
+            new_value TEXT,
+            changed_at TEXT NOT NULL,
+            changed_by TEXT NOT NULL,
+            source TEXT NOT NULL
+        )""",
+        "CREATE INDEX idx_account_history_account ON account_history (account, id)",
+        "CREATE INDEX idx_flags_open ON flags (account, flag, resolved_at)",
+        *(f"{t}END" for t in _append_only("account_history").split("END;") if t.strip()),
+    ]
+    for statement in statements:
+        db.execute(statement)

@@ -14,12 +14,11 @@ from connectors.model import canonical_json, parse_utc, utc_iso
 from storage.db import transaction
 
 SYSTEM_ACTOR = "somed"
-RUN_TRIGGERS = ("scheduled", "manual", "demo")
+RUN_TRIGGERS = ("scheduled", "manual", "demo", "close")
 RUN_STATUSES = ("running", "ok", "partial", "auth_failed", "rate_limited", "failed", "interrupted")
 STREAM_STATUSES = ("ok", "partial", "permission_denied", "failed")
 HEALTH_STATUSES = ("ok", "failing", "auth_failed")
 CRASHED = "run.crashed"  # the reason of a run whose process ended without closing it
-ACCOUNT_FIELDS = ("platform", "platform_id", "url", "owner", "editor", "substitute", "config")
 
 
 class RunLog:
@@ -224,33 +223,10 @@ class RunLog:
             )
 
     def sync_accounts(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Upsert the account register from config; audit added and changed accounts."""
-        now = self._now()
-        with transaction(self.db):
-            stored = {row["key"]: row for row in self.db["accounts"].rows}
-            audits: list[dict[str, Any]] = []
-            for given in rows:
-                key = str(given["key"])
-                row = {f: None if given.get(f) is None else str(given[f]) for f in ACCOUNT_FIELDS}
-                row["config"] = canonical_json(dict(given.get("config") or {}))
-                old = stored.get(key)
-                target = _account_target(key)
-                if old is None:
-                    self.db["accounts"].insert({"key": key, **row, "added_at": now,
-                                                "updated_at": now})  # fmt: skip
-                    details = {f: row[f] for f in ACCOUNT_FIELDS if f != "config"}
-                    audits.append(
-                        audit_row(now, SYSTEM_ACTOR, "account_added", target, None, details)
-                    )
-                    continue
-                diff = {f: [old[f], row[f]] for f in ACCOUNT_FIELDS if old[f] != row[f]}
-                if diff:
-                    self.db["accounts"].update(key, {**row, "updated_at": now})
-                    audits.append(
-                        audit_row(now, SYSTEM_ACTOR, "account_updated", target, None, diff)
-                    )
-            if audits:
-                self.db["audit_log"].insert_all(audits)
+        """Upsert the account register from config; audit changes, keep each field's history."""
+        from storage.register import sync_register  # it builds on this module's audit rows
+
+        sync_register(self.db, rows, self._now())
 
 
 def audit_row(
@@ -287,11 +263,6 @@ def _check(what: str, value: str, allowed: Sequence[str]) -> None:
     """Raise ValueError unless `value` is one of `allowed`."""
     if value not in allowed:
         raise ValueError(f"unknown {what} {value!r}; expected one of {', '.join(allowed)}")
-
-
-def _account_target(key: str) -> str:
-    """Return the audit-log target naming an account."""
-    return f"account:{key}"
 
 
 def _alive(pid: int | None) -> bool:

@@ -1,0 +1,119 @@
+"""Flags on accounts and items: opened and resolved with timestamps, never recomputed.
+
+A flag is open from `created_at` until `resolved_at`. Opening a flag that is already open for
+the same account, flag name and item keeps the open one (its reason and params follow the
+latest finding); resolving one that is not open does nothing. So a monitor may say what it
+finds every time it runs: only a change leaves a trace. Flag names of issue 7: `inactive`,
+`unhealthy`, `sender_missing`, `snapshot_missing` (later issues add moderation flags).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from connectors.model import canonical_json, utc_iso
+from storage.db import transaction
+
+SYSTEM_ACTOR = "somed"
+Item = tuple[str, str]  # (platform, item id) of a flagged item
+
+
+def _item_clause(item: Item | None) -> tuple[str, list[Any]]:
+    """The WHERE part matching a flag's item (or none), and its parameters."""
+    if item is None:
+        return "platform IS NULL AND item_id IS NULL", []
+    return "platform = ? AND item_id = ?", [item[0], item[1]]
+
+
+def open_flag(
+    db: Database,
+    account: str,
+    flag: str,
+    *,
+    reason: str,
+    params: Mapping[str, Any] | None = None,
+    item: Item | None = None,
+    now: datetime,
+    by: str = SYSTEM_ACTOR,
+) -> int:
+    """Open a flag (or keep the one already open, updating its reason and params); its id."""
+    details = canonical_json(dict(params or {}))
+    where, values = _item_clause(item)
+    with transaction(db):
+        found = db.execute(
+            f"SELECT id, reason, details FROM flags WHERE account = ? AND flag = ? AND {where}"
+            " AND resolved_at IS NULL ORDER BY id LIMIT 1",
+            [account, flag, *values],
+        ).fetchone()
+        if found is not None:
+            flag_id, old_reason, old_details = found
+            if (old_reason, old_details) != (reason, details):
+                db.execute(
+                    "UPDATE flags SET reason = ?, details = ? WHERE id = ?",
+                    [reason, details, flag_id],
+                )
+            return int(flag_id)
+        cursor = db.execute(
+            "INSERT INTO flags (platform, item_id, account, flag, reason, details, created_at,"
+            " created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [item[0] if item else None, item[1] if item else None, account, flag, reason,
+             details, utc_iso(now), by],
+        )  # fmt: skip
+        return int(cursor.lastrowid or 0)
+
+
+def resolve_flag(
+    db: Database,
+    account: str,
+    flag: str,
+    *,
+    item: Item | None = None,
+    now: datetime,
+    by: str = SYSTEM_ACTOR,
+) -> int:
+    """Resolve the open flag of this account, name and item; how many were resolved (0 or 1)."""
+    where, values = _item_clause(item)
+    with transaction(db):
+        cursor = db.execute(
+            f"UPDATE flags SET resolved_at = ?, resolved_by = ? WHERE account = ? AND flag = ?"
+            f" AND {where} AND resolved_at IS NULL",
+            [utc_iso(now), by, account, flag, *values],
+        )
+        return cursor.rowcount
+
+
+def open_flags(db: Database, account: str | None = None) -> list[dict[str, Any]]:
+    """The open flags (of one account, or of all), oldest first, with their params decoded."""
+    sql = "SELECT * FROM flags WHERE resolved_at IS NULL"
+    values: list[Any] = []
+    if account is not None:
+        sql += " AND account = ?"
+        values.append(account)
+    return [_decoded(row) for row in db.query(sql + " ORDER BY id", values)]
+
+
+def flag_history(db: Database, account: str | None = None) -> list[dict[str, Any]]:
+    """Every flag, open or resolved (of one account, or of all), oldest first."""
+    sql = "SELECT * FROM flags"
+    values: list[Any] = []
+    if account is not None:
+        sql += " WHERE account = ?"
+        values.append(account)
+    return [_decoded(row) for row in db.query(sql + " ORDER BY id", values)]
+
+
+def _decoded(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A flags row with its `details` JSON as `params` (an object, empty when unreadable)."""
+    found = dict(row)
+    text = found.pop("details", None)
+    try:
+        params = json.loads(text) if text else {}
+    except ValueError:
+        params = {}
+    found["params"] = params if isinstance(params, dict) else {}
+    return found
