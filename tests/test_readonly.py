@@ -32,6 +32,7 @@ AS_READER = """
 import os, sys
 import somed.cli, somed.status, somed.export, somed.summary, storage.db, storage.queries
 import storage.migrations, json, sqlite3, encodings.idna, encodings.utf_8_sig
+import somed.cli_register, somed.register_list, storage.flags, storage.register, jinja2, csv
 uid, gid = int(sys.argv[1]), int(sys.argv[2])
 os.setgroups([]); os.setgid(gid); os.setuid(uid)
 assert os.geteuid() == uid
@@ -106,6 +107,20 @@ def test_status_and_export_as_an_unprivileged_user_with_no_token(server):
     assert export.stdout == as_root(server, "export").stdout and export.stdout
     assert (storage / "somed.db").stat().st_mtime_ns == before  # nothing written
     assert TOKEN not in status.stdout + export.stdout + status.stderr + export.stderr
+
+
+def test_accounts_and_flags_as_an_unprivileged_user_with_no_token(server):
+    storage: Path = server["storage"]  # type: ignore[assignment]
+    before = (storage / "somed.db").stat().st_mtime_ns
+    for fmt in ("--json", "--csv", "--html"):
+        listed = as_reader(server, "accounts", fmt)
+        assert listed.returncode == 0, listed.stderr
+        assert "Testkommun" in listed.stdout  # the name its archived profile shows
+        if fmt != "--html":  # the page says when it was made
+            assert listed.stdout == as_root(server, "--lang", "en", "accounts", fmt).stdout
+    flags = as_reader(server, "flags", "--json")
+    assert flags.returncode == 0 and json.loads(flags.stdout) == [], flags.stderr
+    assert (storage / "somed.db").stat().st_mtime_ns == before  # nothing written
 
 
 def test_read_only_verbs_work_while_another_process_holds_a_write_transaction(server):
