@@ -38,29 +38,15 @@ def account_list(
     config: Config, db: Database | None, *, internal: bool = False
 ) -> list[dict[str, Any]]:
     """The register's accounts, each with the public fields (and the internal ones if asked)."""
+    from somed.daemon import account_register_rows  # what the archive's register is synced from
+
     stored = register_rows(db) if db is not None else {}
     rows: list[dict[str, Any]] = []
-    for account in config.accounts:
-        found = stored.pop(account.key, {})
-        status = "closed" if found.get("status") == "closed" else account.status
+    for row in account_register_rows(config):
+        found = stored.pop(str(row["key"]), {})
+        status = "closed" if found.get("status") == "closed" else row["status"]
         since = found.get("status_since") if found.get("status") == status else None
-        rows.append(
-            {
-                "key": account.key,
-                "platform": account.platform,
-                "platform_id": account.id,
-                "url": account.url,
-                "owner": account.owner,
-                "editor": account.editor,
-                "substitute": account.substitute,
-                "purpose": account.purpose,
-                "audience": account.audience,
-                "start_date": account.start_date.isoformat() if account.start_date else None,
-                "status": status,
-                "status_since": since,
-                "plan": account.plan.model_dump(exclude_none=True) if account.plan else None,
-            }
-        )
+        rows.append({**row, "status": status, "status_since": since})
     rows += [row for row in stored.values() if row.get("status") == "closed"]
     fields = PUBLIC_FIELDS + (INTERNAL_FIELDS if internal else ())
     listed = []

@@ -89,21 +89,19 @@ def resolve_flag(
 
 def open_flags(db: Database, account: str | None = None) -> list[dict[str, Any]]:
     """The open flags (of one account, or of all), oldest first, with their params decoded."""
-    sql = "SELECT * FROM flags WHERE resolved_at IS NULL"
-    values: list[Any] = []
-    if account is not None:
-        sql += " AND account = ?"
-        values.append(account)
-    return [_decoded(row) for row in db.query(sql + " ORDER BY id", values)]
+    return flag_history(db, account, open_only=True)
 
 
-def flag_history(db: Database, account: str | None = None) -> list[dict[str, Any]]:
+def flag_history(
+    db: Database, account: str | None = None, *, open_only: bool = False
+) -> list[dict[str, Any]]:
     """Every flag, open or resolved (of one account, or of all), oldest first."""
-    sql = "SELECT * FROM flags"
+    where = ["resolved_at IS NULL"] if open_only else []
     values: list[Any] = []
     if account is not None:
-        sql += " WHERE account = ?"
+        where.append("account = ?")
         values.append(account)
+    sql = "SELECT * FROM flags" + (" WHERE " + " AND ".join(where) if where else "")
     return [_decoded(row) for row in db.query(sql + " ORDER BY id", values)]
 
 

@@ -32,7 +32,7 @@ AS_READER = """
 import os, sys
 import somed.cli, somed.status, somed.export, somed.summary, storage.db, storage.queries
 import storage.migrations, json, sqlite3, encodings.idna, encodings.utf_8_sig
-import somed.cli_register, somed.register_list, storage.flags, storage.register, jinja2, csv
+import somed.cli_register, somed.register_list, somed.daemon, storage.flags, storage.register, jinja2, csv
 uid, gid = int(sys.argv[1]), int(sys.argv[2])
 os.setgroups([]); os.setgid(gid); os.setuid(uid)
 assert os.geteuid() == uid
