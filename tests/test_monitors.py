@@ -180,3 +180,43 @@ def test_flags_open_and_resolve_idempotently(tmp_path):
         assert [f["item_id"] for f in open_flags(db)] == ["1"]
         reopened = open_flag(db, "a", "inactive", reason="monitor.inactive", now=NOW)
         assert reopened not in (first, other) and len(flag_history(db, "a")) == 3
+
+
+def capture_row(account: str, started, verdict: str) -> dict[str, object]:
+    at = started.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"account": account, "platform": "facebook", "kind": "account", "trigger": "scheduled",
+            "started_at": at, "finished_at": at, "verdict": verdict,
+            "reason": None if verdict == "valid" else "capture.login_wall"}  # fmt: skip
+
+
+def test_snapshot_missing_after_the_grace_period_of_the_window(fb_setup):
+    from datetime import UTC, datetime
+
+    from somed.status import account_status, exit_code
+    from storage.captures import record_capture
+
+    setup = fb_setup([small_page(posts=3)])
+    config = setup.config  # default windows from 1 March and 1 October, 30 days' grace
+    assert archive_at(config, NOW)[0].status == "ok"
+    window = datetime(2031, 3, 1, tzinfo=UTC)  # a window that opens long after the account came
+    with closing(connect(config.db_path)) as db:
+        record_capture(db, capture_row("test-fb", window + timedelta(days=2), "invalid"))
+    report, found = monitors_at(config, window + timedelta(days=29))
+    assert ("test-fb", "snapshot_missing") not in found  # still within the grace period
+    # the grace ends 30 local days after the window opens: 31 March 00:00 Swedish summer time
+    report, found = monitors_at(config, datetime(2031, 3, 31, 0, 0, tzinfo=UTC))
+    flag = found[("test-fb", "snapshot_missing")]  # the invalid capture never counts
+    assert flag["reason"] == "monitor.snapshot_missing"
+    assert flag["params"] == {"window": "2031-03-01", "grace_days": 30}
+    with closing(connect(config.db_path)) as db:
+        rows = account_status(config, db)
+    assert rows[0]["state"] == "snapshot_missing" and exit_code(rows) == 1  # a service problem
+
+    with closing(connect(config.db_path)) as db:
+        record_capture(db, capture_row("test-fb", window + timedelta(days=40), "valid"))
+    report, found = monitors_at(config, window + timedelta(days=41))
+    assert report.resolved == [("test-fb", "snapshot_missing")] and not found
+    # the next window (from 1 October): nothing until its grace period is over
+    october = datetime(2031, 10, 1, tzinfo=UTC)
+    assert monitors_at(config, october + timedelta(days=10))[1] == {}
+    assert ("test-fb", "snapshot_missing") in monitors_at(config, october + timedelta(days=31))[1]

@@ -17,7 +17,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from somed.config import Config
-from somed.monitors import activity, sender
+from somed.monitors import activity, sender, snapshot
 from somed.monitors.model import Finding
 from storage import flags as flag_store
 from storage.register import closed_accounts
@@ -26,7 +26,7 @@ log = logging.getLogger("somed.monitors")
 
 __all__ = ["MONITORS", "MONITOR_FLAGS", "Finding", "MonitorReport", "run_monitors"]
 
-MONITORS: tuple[Any, ...] = (activity, sender)
+MONITORS: tuple[Any, ...] = (activity, sender, snapshot)
 MONITOR_FLAGS: tuple[str, ...] = tuple(name for m in MONITORS for name in m.FLAGS)
 
 
