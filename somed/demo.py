@@ -49,6 +49,10 @@ jitter_seconds = 5
 [runner]
 backoff_base_seconds = 0.5
 backoff_max_seconds = 5.0
+
+[monitors]
+sender_text = "En verksamhet inom Mora kommun"
+sender_link = "https://www.mora.se"
 """
 
 
@@ -171,6 +175,18 @@ def run_demo(directory: Path, *, once: bool, port: int, lang: str | None) -> int
             demo.emulator.stop()
 
 
+def _monitor(config: Any) -> None:
+    """Run the monitors once on the fresh demo archive (the daemon runs them from then on)."""
+    from somed.monitors import run_monitors
+    from storage.db import connect
+
+    db = connect(config.db_path)
+    try:
+        run_monitors(db, config, datetime.now(UTC))
+    finally:
+        db.close()
+
+
 def _archive_and_serve(
     directory: Path,
     served: list[tuple[DemoAccount, str]],
@@ -201,6 +217,7 @@ def _archive_and_serve(
     outcomes = Runner(config).run_accounts([a.key for a in config.accounts], trigger="demo")
     print_outcomes(config, t, outcomes)
     click.echo()
+    _monitor(config)  # the flags the status shows: the quiet page, the profile without sender
     print_status(config, t, account_status(config))
     if once:
         return 1 if any(o.failed for o in outcomes) else 0

@@ -177,6 +177,9 @@ def test_a_second_demo_in_the_same_folder_starts_afresh_and_finds_no_edits(tmp_p
     changed = header.index("Changed")
     assert [r[0] for r in rows] == ["mora-fb", "fritidsgarden-fb"]
     assert all(int(r[changed]) == 0 and int(r[changed - 1]) > 0 for r in rows), runs[1].stdout
+    # the monitors ran on the demo archive: the quiet page is inactive, X's profile lacks the sender
+    assert "fritidsgarden-fb: " in runs[1].stdout and "Flag inactive: no own post since" in runs[1].stdout
+    assert "Flag sender missing: the profile lacks the sender text" in runs[1].stdout
     assert (demo_dir / "notes.txt").read_text(encoding="utf-8") == "mine"
     assert (demo_dir / "media-backup").is_dir()
 
