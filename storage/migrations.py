@@ -409,6 +409,8 @@ def m017_capture_requests(db: Database) -> None:
         " CHECK (kind IN ('archive', 'capture'))"
     )
     db.execute("ALTER TABLE run_requests ADD COLUMN url TEXT")
+
+
 # --- register (issue 7): the account register's fields and their history ------------------------
 
 
