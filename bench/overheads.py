@@ -79,7 +79,7 @@ def _as_is(original: Callable[..., Any]) -> Callable[..., Any]:
 def _columns_unchecked(original: Callable[..., Any]) -> Callable[..., Any]:
     from storage import writer
 
-    return lambda record, strict=False: (writer._prepare(record), None)  # no validation
+    return lambda record, strict=False, hashed=True: (writer._prepare(record, hashed=hashed), None)
 
 
 Hook = tuple[str, Any, str, Callable[[Callable[..., Any]], Callable[..., Any]]]
