@@ -43,6 +43,7 @@ from storage import queries
 from storage.db import connect
 from storage.errors import StorageError, storage_error
 from storage.media import MediaStore
+from storage.reserve import ensure_reserve, release_reserve
 from storage.runlog import RunLog, decode_reason
 from storage.writer import ArchiveWriter, PreparedBatch, WriteStats, prepare_batch
 from storage.writer_process import WriterProcess
@@ -244,6 +245,7 @@ class _AccountRun:
         writer = ArchiveWriter(db, self.runner.clock)
         self.writer = writer
         self.db = db
+        ensure_reserve(self.config.storage_dir)  # room to record a run's end on a full disk
         try:
             self._record_earlier_ends()
             writer.runlog.mark_interrupted_runs(self.key, lock_held=True)  # we hold the lock
@@ -403,6 +405,10 @@ class _AccountRun:
                 return
             except (OSError, sqlite3.Error) as exc:
                 trouble = storage_error(exc, self.config.storage_dir) or exc
+                if getattr(trouble, "reason", None) == "storage.disk_full" and release_reserve(
+                    self.config.storage_dir
+                ):
+                    continue  # the reserve's space is free now: record the end in it
                 if not pause:
                     log.warning(
                         "%s: the end of run %d could not be recorded: %s",
