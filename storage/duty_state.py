@@ -23,15 +23,6 @@ def last_token_checks(db: Database) -> dict[str, datetime]:
     return _latest(db, "SELECT account, max(checked_at) FROM token_checks GROUP BY account")
 
 
-def closed_accounts(db: Database) -> set[str]:
-    """The accounts the register marks closed (none before the register's columns exist)."""
-    columns = {row[1] for row in db.execute("PRAGMA table_info(accounts)").fetchall()}
-    if "status" not in columns:
-        return set()
-    rows = db.execute("SELECT key FROM accounts WHERE status = 'closed'").fetchall()
-    return {str(row[0]) for row in rows}
-
-
 def profile_changed_at(db: Database, account: str, since: str) -> str | None:
     """When the account's profile item first got a new version after `since` (UTC ISO), if it did.
 

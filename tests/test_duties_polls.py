@@ -147,3 +147,22 @@ def test_the_dispatcher_never_starts_a_second_task_for_an_account_still_at_work(
         stop.set()
         dispatcher.shutdown()
     assert started == ["test-fb"]
+
+
+def test_a_closed_account_is_neither_polled_nor_captured(fb_setup):
+    from somed.daemon import prepare_archive
+    from somed.duties.captures import CaptureDuty
+    from storage.register import close_account
+
+    setup = fb_setup(extra=NO_JITTER)
+    clock = Clock(datetime(2026, 5, 4, 8, 0, tzinfo=UTC))
+    duty = poll_duty(setup, clock)
+    captures = CaptureDuty(setup.config, lambda requests: [], clock=clock)
+    assert [t.accounts for t in tick(duty, clock)] == [("test-fb",)]
+    assert captures.due(clock())  # the window has no snapshot yet
+    prepare_archive(setup.config)  # the register rows, as the daemon writes them at start
+    with closing(connect(setup.config.db_path)) as db:
+        close_account(db, "test-fb", now="2026-05-04T08:05:00Z", actor="test", reason="nedlagt",
+                      details={})  # fmt: skip
+    clock.now += timedelta(days=3)
+    assert duty.due(clock()) == [] and captures.due(clock()) == []

@@ -24,6 +24,7 @@ from somed.duties.windows import Window, current_window
 from storage import duty_state
 from storage.captures import captures_of
 from storage.db import connect
+from storage.register import closed_accounts
 
 log = logging.getLogger("somed.duties")
 
@@ -84,7 +85,7 @@ class CaptureDuty:
         window = current_window(now, self.config.capture.windows)
         why: dict[str, str] = {}
         with closing(connect(self.config.db_path)) as db:
-            closed = duty_state.closed_accounts(db)
+            closed = closed_accounts(db)
             for account in self.config.enabled_accounts():
                 if account.key in closed or not capturable(account):
                     continue

@@ -12,6 +12,7 @@ from somed.config import AccountConfig, Config
 from somed.duties.base import POOL, Clock, Task
 from storage import duty_state
 from storage.db import connect
+from storage.register import closed_accounts
 
 STAGGER_SECONDS = 5.0  # accounts due at the same tick start this far apart, so nothing bursts
 TOKEN_CHECK_EVERY = timedelta(days=1)
@@ -48,7 +49,7 @@ class PollDuty:
         """One task per due account, staggered; closed accounts are never due."""
         with closing(connect(self.config.db_path)) as db:
             starts = duty_state.last_run_starts(db)
-            closed = duty_state.closed_accounts(db)
+            closed = closed_accounts(db)
         tasks: list[Task] = []
         for account in self.config.enabled_accounts():
             key = account.key
@@ -93,7 +94,7 @@ class TokenCheckDuty:
         accounts = self.config.enabled_accounts()
         with closing(connect(self.config.db_path)) as db:
             checked = duty_state.last_token_checks(db)
-            closed = duty_state.closed_accounts(db)
+            closed = closed_accounts(db)
         keys = []
         for account in accounts:
             last = _newest(checked.get(account.key), self.attempted.get(account.key))
