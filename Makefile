@@ -14,9 +14,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# Tests run in up to four processes (pytest-xdist): most of their time is spent waiting on the
-# emulators and somed subprocesses they start, so two cores run the suite in half the time.
-PYTEST_ARGS ?= --numprocesses=auto --maxprocesses=4
+# Tests run in four processes (pytest-xdist): most of their time is spent waiting on the
+# emulators, browsers and somed subprocesses they start, so two cores run four at once.
+PYTEST_ARGS ?= --numprocesses=4
 
 # Shell snippet: install the Debian packages named in $$missing (as root), or
 # say what is missing (not root). apt-get update runs only when needed.

@@ -41,6 +41,8 @@ MAX_BODY_BYTES = 64 << 20  # a larger body (a video) is left out, counted in `sk
 SOFTWARE = f"somed {__version__} (Playwright, warcio)"
 
 
+WARC_NAME = "somed-capture.warc.gz"  # the file name the warcinfo record gives
+
 class SessionRecorder:
     """Records every finished request of a browser context; attach before navigating."""
 
@@ -53,7 +55,7 @@ class SessionRecorder:
         self._spool = tempfile.TemporaryFile(prefix="somed-warc-")  # noqa: SIM115 (closed by close())
         self._writer = WARCWriter(self._spool, gzip=True, warc_version="1.1")
         info = self._writer.create_warcinfo_record(
-            "capture.warc.gz",
+            WARC_NAME,
             {
                 "software": SOFTWARE,
                 "format": "WARC File Format 1.1",
