@@ -308,6 +308,15 @@ class Connector:
         """Yield batches of a stream walk from `cursor` (None: everything), resuming at `resume`."""
         raise NotImplementedError
 
+    @classmethod
+    def unknown_stream(cls, stream: str) -> FatalError:
+        """The error a `fetch` of a stream this connector does not offer raises."""
+        return FatalError(
+            f"the {cls.platform} connector has no stream {stream!r}",
+            reason="run.unknown_stream",
+            params={"stream": stream},
+        )
+
     def refetch(self, refs: Sequence[ItemRef], span: Span | None = None) -> Iterator[Batch]:
         """Read stored items again; yield current records, and tombstones for those gone.
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit
+
+from connectors.endpoint import onto_endpoint
 
 
 @dataclass(frozen=True)
@@ -49,13 +51,9 @@ class CaptureHints:
     def fetch_url(self, url: str, endpoint: str | None) -> str:
         """Return where a browser fetches `url`: on `endpoint` (same path and query) when one
         is configured and the URL's host is one of `public_hosts`, else `url` itself."""
-        parts = urlsplit(url)
-        if not endpoint or (parts.hostname or "").lower() not in self.public_hosts:
+        if not endpoint or (urlsplit(url).hostname or "").lower() not in self.public_hosts:
             return url
-        base = urlsplit(endpoint)
-        path = parts.path or "/"
-        path = path if path.startswith(base.path) else base.path.rstrip("/") + path
-        return urlunsplit((base.scheme, base.netloc, path, parts.query, ""))
+        return onto_endpoint(url, endpoint)
 
     def login_url(self, final_url: str) -> bool:
         """Whether a final URL is one of the platform's login pages."""

@@ -191,23 +191,3 @@ def _as_int(value: str | None) -> int | None:
         return int(value) if value is not None else None
     except ValueError:
         return None
-
-
-def fetch_media(
-    session: requests.Session,
-    url: str,
-    sink: Sink,
-    *,
-    kind: str,
-    declared: str | None,
-    limits: MediaLimits,
-) -> str | None:
-    """`download`, with a broken connection a passing fault (`media.failed`) safe to log."""
-    try:
-        return download(session, url, sink, kind=kind, declared=declared, limits=limits)
-    except requests.RequestException as exc:
-        raise TransientError(
-            f"media download failed: {scrub_error(session, str(exc))}",
-            reason="media.failed",
-            params={"error": type(exc).__name__},
-        ) from None

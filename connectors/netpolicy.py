@@ -19,9 +19,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from connectors.base import FatalError, TransientError
+from connectors.endpoint import onto_endpoint
 
 Resolver = Callable[[str, int], Sequence[str]]
 
@@ -101,8 +102,7 @@ class NetPolicy:
                 return url
             if hop and not self.host_allowed(host):
                 raise self._refused("redirect", host, "it leads away from the configured endpoint")
-            path = parts.path if parts.path.startswith(target.path) else target.path + parts.path
-            return urlunsplit((target.scheme, target.netloc, path, parts.query, ""))
+            return onto_endpoint(url, self.endpoint)
         what = "redirect" if hop else "request"
         if parts.scheme != "https":
             raise self._refused(what, host, "only https is allowed without a configured endpoint")

@@ -189,9 +189,8 @@ class Daemon(RequestServer):
             PollDuty(config, self._poll, clock=utc_now, forced=forced),
             TokenCheckDuty(config, self._check_tokens, clock=utc_now),
             CaptureDuty(config, self._capture, clock=utc_now),
+            monitors.MonitorDuty(config, clock=utc_now),
         ]
-        if monitors.available():
-            duties.append(monitors.MonitorDuty(config, clock=utc_now))
         return duties
 
     def _schedule(self, *, reload: bool = False) -> None:

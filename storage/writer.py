@@ -49,6 +49,13 @@ PREPARED_KEYS = (*_CONTENT_COLUMNS, "raw", "media")
 Content = tuple[Any, ...]
 _KIND, _SHA256, _RAW = (PREPARED_KEYS.index(k) for k in ("kind", "sha256", "raw"))
 _N_CONTENT = len(_CONTENT_COLUMNS)  # the item columns are the content's first values
+_EXTRA = PREPARED_KEYS.index("extra")
+# what `canonical_content_fields` takes between the platform and the media keys, in its order
+# (the item id, which the content does not hold, goes after `kind`)
+_HASHED_FIELDS = operator.itemgetter(*(PREPARED_KEYS.index(k) for k in (
+    "kind", "parent_id", "thread_id", "direction", "author_id", "author_name", "text",
+    "created_at", "edited_at", "url",
+)))  # fmt: skip
 _version_values = operator.itemgetter(*(PREPARED_KEYS.index(k) for k in
                                         ("sha256", "text", "edited_at", "media", "extra", "raw")))
 _VERSION_COLUMNS = ("platform", "item_id", "version", "seen_at", "sha256", "text", "edited_at",
@@ -202,10 +209,10 @@ def _hashed(platform: str, item_id: str, media: Sequence[MediaRef], c: Content) 
 
     The sender checked the text; should a lone surrogate still be here, it is hashed as is
     and SQLite's refusal of it quarantines the record (`_checked_stored`)."""
+    kind, *fields = _HASHED_FIELDS(c)
     text = canonical_content_fields(
-        platform, c[0], item_id, c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9],
-        sorted(m.key for m in media), c[11],
-    )  # fmt: skip
+        platform, kind, item_id, *fields, sorted(m.key for m in media), c[_EXTRA]
+    )
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     return (*c[:_SHA256], digest, *c[_SHA256 + 1 :])
 

@@ -256,9 +256,9 @@ def test_the_whole_process_group_of_a_timed_out_worker_is_killed(tmp_path: Path)
 
 
 def test_the_capture_is_also_a_pdfa_and_a_wacz_of_the_session(batch: Batch) -> None:
-    pdfa = pytest.importorskip("somed.capture.pdfa")
-    wacz = pytest.importorskip("somed.capture.wacz")
     from warcio.archiveiterator import ArchiveIterator
+
+    from somed.capture import pdfa, wacz
 
     row, manifest = batch.rows["tall"], batch.results["tall"].manifest
     files = {f["role"]: batch.config.storage_dir / f["path"] for f in manifest["files"]}

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-pytest.importorskip("somed.monitors")
-
-from somed.duties.monitors import MonitorDuty  # noqa: E402
+from somed.duties.monitors import MonitorDuty
 
 
 def test_monitors_run_at_start_then_hourly_on_the_real_archive(fb_setup):

@@ -161,11 +161,7 @@ class FacebookConnector(GraphConnector):
             elif stream == "messages":
                 yield from self._fetch_messages(cursor, resume)
             else:
-                raise FatalError(
-                    f"the facebook connector has no stream {stream!r}",
-                    reason="run.unknown_stream",
-                    params={"stream": stream},
-                )
+                raise self.unknown_stream(stream)
         except TooMuchData:
             self._shrink()
             raise

@@ -213,11 +213,7 @@ class InstagramConnector(GraphConnector):
         elif stream == "messages":
             yield from messages.walk(self, cursor, resume)
         else:
-            raise FatalError(
-                f"the instagram connector has no stream {stream!r}",
-                reason="run.unknown_stream",
-                params={"stream": stream},
-            )
+            raise self.unknown_stream(stream)
 
     def refetch(self, refs: Sequence[ItemRef], span: Span | None = None) -> Iterator[Batch]:
         """Re-read posts with all their comments (by Graph batch); tombstones for the gone."""

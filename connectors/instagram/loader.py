@@ -206,11 +206,7 @@ class LoaderWalk:
                 reason="instagram.loader_no_messages",
             )
         else:
-            raise FatalError(
-                f"the instagram connector (instaloader) has no stream {stream!r}",
-                reason="run.unknown_stream",
-                params={"stream": stream},
-            )
+            raise self.connector.unknown_stream(stream)
 
     def _posts(self, cursor: str | None, resume: str | None) -> Iterator[Batch]:
         """The timeline newest first; a batch ends after each post whose comments cost requests

@@ -194,11 +194,7 @@ class XConnector(Connector):
         elif stream == "messages":
             yield from self._messages(cursor, resume)
         else:
-            raise FatalError(
-                f"the x connector has no stream {stream!r}",
-                reason="run.unknown_stream",
-                params={"stream": stream},
-            )
+            raise self.unknown_stream(stream)
 
     def refetch(self, refs: Sequence[ItemRef], span: Span | None = None) -> Iterator[Batch]:
         """Read stored tweets again by id (100 a request): current versions and tombstones."""

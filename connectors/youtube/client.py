@@ -27,7 +27,7 @@ from connectors.base import (
     RateLimited,
     TransientError,
 )
-from connectors.download import MediaLimits, Sink, fetch_media
+from connectors.download import MediaLimits, Sink, download
 from connectors.http import scrub
 from connectors.model import utc_iso
 from connectors.youtube.quota import cost_of, quota_reset
@@ -271,4 +271,4 @@ class YouTubeClient:
         self, url: str, sink: Sink, *, kind: str, declared: str | None, limits: MediaLimits
     ) -> str | None:
         """Stream a thumbnail or video file into `sink` through the session's network rules."""
-        return fetch_media(self.session, url, sink, kind=kind, declared=declared, limits=limits)
+        return download(self.session, url, sink, kind=kind, declared=declared, limits=limits)

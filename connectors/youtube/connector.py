@@ -147,11 +147,7 @@ class YouTubeConnector(Connector):
                 # from the top (what is stored already is merely read again)
                 yield from self._fetch_posts(cursor, None)
         else:
-            raise FatalError(
-                f"the youtube connector has no stream {stream!r}",
-                reason="run.unknown_stream",
-                params={"stream": stream},
-            )
+            raise self.unknown_stream(stream)
 
     def refetch(self, refs: Sequence[ItemRef], span: Span | None = None) -> Iterator[Batch]:
         """Re-read stored videos and their comments; yield tombstones for what is gone."""

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from somed.capture.client import CaptureWorker, WorkerError
-from somed.capture.formats import make_pdfa, make_wacz, wacz_available
+from somed.capture.formats import make_pdfa, make_wacz
 from somed.capture.manifest import build_manifest
 from somed.capture.model import CaptureRequest, CaptureResult
 from somed.capture.store import store_file, store_manifest
@@ -155,7 +155,6 @@ class _Batch:
             "viewport": list(viewport),
             "max_tiles": browser.max_tiles,
             "scroll_seconds": browser.scroll_seconds,
-            "record_warc": wacz_available(),
         }
         try:
             return self._worker().run(job, timeout=browser.page_timeout_seconds)

@@ -6,23 +6,12 @@ cannot be made is noted in the manifest's `format_problems` and the capture keep
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 log = logging.getLogger(__name__)
-
-
-def _have(module: str) -> bool:
-    """True when the named module of this package is installed."""
-    return importlib.util.find_spec(f"somed.capture.{module}") is not None
-
-
-def wacz_available() -> bool:
-    """True when the session can be recorded and packaged as WACZ."""
-    return _have("recorder") and _have("wacz")
 
 
 def make_pdfa(
@@ -36,8 +25,6 @@ def make_pdfa(
     problems: dict[str, str],
 ) -> Path | None:
     """Write the PDF/A-2b of `png` to `out`; None (and a note in `problems`) when it fails."""
-    if not _have("pdfa"):
-        return None
     from somed.capture.pdfa import write_pdfa
 
     try:
@@ -58,8 +45,6 @@ def make_wacz(
     problems: dict[str, str],
 ) -> Path | None:
     """Package the session's WARC as WACZ at `out`; None (and a note) when it cannot."""
-    if not wacz_available():
-        return None
     if warc is None or not warc.is_file():
         problems["wacz"] = "no session recording"
         return None

@@ -14,22 +14,12 @@ from typing import Any
 
 from connectors.capture_hints import CaptureHints
 from somed.capture.consent import dismiss_consent
+from somed.capture.recorder import SessionRecorder
 from somed.capture.scroll import NetworkWatch, document_height, load_whole_page
 from somed.capture.tiles import MAX_TILE_PX, capture_tiles, stitch
 from somed.capture.verdict import expected_text_problem, page_problem
 
 NAVIGATION_TIMEOUT_MS = 60_000
-
-
-def _recorder(context: Any, wanted: bool) -> Any:
-    """A WARC recorder of the session (formats' SessionRecorder), when asked and available."""
-    if not wanted:
-        return None
-    try:
-        from somed.capture.recorder import SessionRecorder
-    except ImportError:
-        return None
-    return SessionRecorder(context)
 
 
 def hints_from(data: dict[str, Any]) -> CaptureHints:
@@ -60,7 +50,7 @@ def capture_page(browser: Any, job: dict[str, Any], folder: Path) -> dict[str, A
     timings: dict[str, float] = result.setdefault("timings_s", {})
     clock = _Clock(timings)
     context = _new_context(browser, job)
-    recorder = _recorder(context, bool(job.get("record_warc")))
+    recorder = SessionRecorder(context)
     try:
         page = context.new_page()
         network = NetworkWatch(page)

@@ -2,29 +2,23 @@
 
 The monitors themselves (`somed.monitors.run_monitors`) open and resolve flags idempotently from
 what the archive holds, so running them again changes nothing unless something changed; this
-duty only decides when. Until the register's monitors are installed, `available()` is False and
-the daemon leaves the duty out.
+duty only decides when.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 from contextlib import closing
 from datetime import datetime, timedelta
 
 from somed.config import Config
 from somed.duties.base import POOL, Clock, Task
+from somed.monitors import run_monitors
 from storage.db import connect
 
 log = logging.getLogger("somed.duties")
 
 MONITOR_EVERY = timedelta(hours=1)
-
-
-def available() -> bool:
-    """True when `somed.monitors` (the register's monitors) is installed."""
-    return importlib.util.find_spec("somed.monitors") is not None
 
 
 class MonitorDuty:
@@ -47,8 +41,6 @@ class MonitorDuty:
 
     def run(self, task: Task) -> None:
         """Run every monitor on every account; log what opened and resolved."""
-        from somed.monitors import run_monitors
-
         with closing(connect(self.config.db_path)) as db:
             report = run_monitors(db, self.config, self.clock())
         log.info("monitors: %d accounts checked, %d flags opened, %d resolved",
