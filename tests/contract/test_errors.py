@@ -68,4 +68,4 @@ def test_a_fifth_of_requests_failing_at_random_still_archives_everything_once(ad
     items = archived(config)
     missing = adapter.expected_ids() - set(items)
     assert not missing, f"{len(missing)} items not archived, e.g. {sorted(missing)[:5]}"
-    assert all(i["versions"] == [] for i in items.values())  # nothing stored twice
+    assert all(i["versions"] == [] for i in items.values())  # no retried page made a version
