@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors.model import utc_iso
+from somed.actor import os_actor
 from somed.config import Config
 from somed.runner import Runner, utc_now
 from storage.db import connect
@@ -55,11 +56,6 @@ class CloseResult:
     def failed(self) -> list[Step]:
         """The steps that did not succeed."""
         return [step for step in self.steps if not step.ok]
-
-
-def actor() -> str:
-    """Who is closing: the person behind sudo if any, else the OS user running somed."""
-    return os.environ.get("SUDO_USER") or getpass.getuser()
 
 
 def archive_step(config: Config, key: str, clock: Callable[[], datetime]) -> Step:
@@ -115,7 +111,7 @@ def close(
     Raises LookupError for an account the register does not hold and ValueError for one
     already closed; a step's failure is in the result, never raised.
     """
-    who = by or actor()
+    who = by or os_actor()
     db = connect(config.db_path)
     try:
         status = account_status(db, key)

@@ -3,7 +3,9 @@
 The texts live in gettext catalogues read with the standard `gettext` module:
 
 - `somed/locale/{sv,en}/LC_MESSAGES/somed.po` hold somed's own texts (tables, notes, the generic
-  reasons every platform shares);
+  reasons every platform shares); a capability may keep its texts in a catalogue of its own
+  beside it (`retention.po`, `moderation.po`, ...: every `.po` domain there is read, somed's
+  first, so parallel work never edits one file);
 - each connector may ship `locale/{sv,en}/LC_MESSAGES/<platform>.po` in its own folder (e.g.
   `connectors/<platform>/locale/`) for its platform's reason texts. A new platform adds files
   there only; somed finds them through the connector registry.
@@ -52,7 +54,7 @@ def catalogue_dirs() -> list[tuple[str, Path]]:
     """Every catalogue (domain, locale folder): somed's own first, then each connector's."""
     from connectors.registry import available, connector_class
 
-    found = [(DOMAIN, LOCALE_DIR)]
+    found = [(DOMAIN, LOCALE_DIR)] + [(domain, LOCALE_DIR) for domain in _capability_domains()]
     for platform in sorted(available()):
         try:
             cls = connector_class(platform)
@@ -63,6 +65,12 @@ def catalogue_dirs() -> list[tuple[str, Path]]:
         if folder is not None and folder.is_dir():
             found.append((platform, folder))
     return found
+
+
+def _capability_domains() -> list[str]:
+    """The catalogues beside somed's own in `somed/locale` (one per capability), sorted."""
+    found = {po.stem for po in LOCALE_DIR.glob("*/LC_MESSAGES/*.po")}
+    return sorted(found - {DOMAIN})
 
 
 @cache

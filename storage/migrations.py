@@ -445,3 +445,28 @@ def m018_account_register(db: Database) -> None:
     ]
     for statement in statements:
         db.execute(statement)
+
+
+@MIGRATIONS()
+def m019_audit_chain(db: Database) -> None:
+    """Chain the audit log: `prev_sha256` and `sha256` on every entry (see storage/audit.py).
+
+    Entries written before this migration are chained here, in id order, once; the triggers
+    that refuse UPDATE and DELETE are lifted for that only and put back at once.
+    """
+    from storage.audit import entry_hash
+
+    db.execute("DROP TRIGGER audit_log_no_update")
+    db.execute("ALTER TABLE audit_log ADD COLUMN prev_sha256 TEXT")
+    db.execute("ALTER TABLE audit_log ADD COLUMN sha256 TEXT")
+    prev = ""
+    rows = list(db.query("SELECT * FROM audit_log ORDER BY id"))
+    for row in rows:
+        row["prev_sha256"] = prev
+        prev = entry_hash(row)
+        db.execute(
+            "UPDATE audit_log SET prev_sha256 = ?, sha256 = ? WHERE id = ?",
+            [row["prev_sha256"], prev, row["id"]],
+        )
+    update_trigger = _append_only("audit_log").split("END;")[0] + "END"
+    db.execute(update_trigger)

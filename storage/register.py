@@ -15,8 +15,10 @@ from typing import Any
 from sqlite_utils import Database
 
 from connectors.model import canonical_json
+from storage import audit
+from storage.audit import audit_row
 from storage.db import transaction
-from storage.runlog import SYSTEM_ACTOR, audit_row
+from storage.runlog import SYSTEM_ACTOR
 
 ACCOUNT_STATUSES = ("active", "closing", "closed")
 REGISTER_COLUMNS = ("purpose", "audience", "start_date", "status", "plan")
@@ -59,7 +61,7 @@ def sync_register(db: Database, rows: Sequence[Mapping[str, Any]], now: str) -> 
             audits.append(audit_row(now, SYSTEM_ACTOR, "account_updated", target, None, diff))
             history += history_rows(key, old, row, at=now, by=SYSTEM_ACTOR, source="config")
         if audits:
-            db["audit_log"].insert_all(audits)
+            audit.append(db, audits)
         if history:
             db["account_history"].insert_all(history)
 
@@ -149,8 +151,13 @@ def close_account(
                 key, {"status": old}, {"status": "closed"}, at=now, by=actor, source="close"
             )
         )
-        db["audit_log"].insert(
-            audit_row(now, actor, action or "account_closed", account_target(key), reason, details)
+        audit.append(
+            db,
+            [
+                audit_row(
+                    now, actor, action or "account_closed", account_target(key), reason, details
+                )
+            ],
         )
 
 

@@ -11,6 +11,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from connectors.model import canonical_json, parse_utc, utc_iso
+from storage import audit
+from storage.audit import audit_row
 from storage.db import transaction
 
 SYSTEM_ACTOR = "somed"
@@ -218,30 +220,13 @@ class RunLog:
     ) -> None:
         """Append one entry to the audit log."""
         with transaction(self.db):
-            self.db["audit_log"].insert(
-                audit_row(self._now(), actor, action, target, reason, details)
-            )
+            audit.append(self.db, [audit_row(self._now(), actor, action, target, reason, details)])
 
     def sync_accounts(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Upsert the account register from config; audit changes, keep each field's history."""
         from storage.register import sync_register  # it builds on this module's audit rows
 
         sync_register(self.db, rows, self._now())
-
-
-def audit_row(
-    at: str,
-    actor: str,
-    action: str,
-    target: str,
-    reason: str | None,
-    details: Mapping[str, Any] | None,
-) -> dict[str, Any]:
-    """Return an audit_log row (shared with the writer, which audits reappeared items)."""
-    return {
-        "at": at, "actor": actor, "action": action, "target": target, "reason": reason,
-        "details": canonical_json(dict(details)) if details is not None else None,
-    }  # fmt: skip
 
 
 def reason_json(reason: str | None, params: Mapping[str, Any] | None) -> str | None:

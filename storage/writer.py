@@ -27,11 +27,12 @@ from connectors.model import (
     valid_utf8,
 )
 from connectors.model import item_id as usable_id
-from storage import quarantine
+from storage import audit, quarantine
+from storage.audit import audit_row
 from storage.db import insert_rows, transaction
 from storage.media import StoredMedia
 from storage.quarantine import storable_json
-from storage.runlog import SYSTEM_ACTOR, RunLog, audit_row
+from storage.runlog import SYSTEM_ACTOR, RunLog
 
 Row = dict[str, Any]
 
@@ -437,7 +438,7 @@ class ArchiveWriter:
             if media:
                 self._link_media(account, media, now)
             if audits:
-                self.db["audit_log"].insert_all(audits)
+                audit.append(self.db, audits)
             if cursor is not None:
                 self.db["cursors"].upsert(
                     {"account": account, "stream": cursor[0], "value": cursor[1],
