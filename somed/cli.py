@@ -114,6 +114,17 @@ def check_accounts(config: Config, keys: Sequence[str]) -> list[str]:
     return list(keys) or [a.key for a in config.enabled_accounts()]
 
 
+def closed_keys(config: Config) -> set[str]:
+    """The accounts the register says are closed (none before the archive exists)."""
+    from storage.register import closed_accounts
+
+    db = open_readonly(config, missing_ok=True)
+    if db is None:
+        return set()
+    with closing(db):
+        return closed_accounts(db)
+
+
 def open_archive(config: Config) -> Database:
     """Open and prepare the archive read-write (migrations, stale runs), or exit 2 with one line."""
     from somed.daemon import prepare_archive
@@ -217,6 +228,8 @@ def archive(state: State, accounts: tuple[str, ...], wait: float) -> None:
 
     config = state.config()
     keys = check_accounts(config, accounts)
+    if not accounts:  # all of them: a closed account's archive is kept, no longer added to
+        keys = [key for key in keys if key not in closed_keys(config)]
     # on a terminal, live progress (counts, each retry with its wait); in a script, only trouble
     from somed.progress import TerminalProgress
 

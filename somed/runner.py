@@ -43,6 +43,7 @@ from storage import queries
 from storage.db import connect
 from storage.errors import StorageError, storage_error
 from storage.media import MediaStore
+from storage.register import closed_accounts
 from storage.reserve import ensure_reserve, release_reserve
 from storage.runlog import RunLog, decode_reason
 from storage.writer import ArchiveWriter, PreparedBatch, WriteStats, prepare_batch
@@ -128,7 +129,7 @@ class RunOutcome:
 
     @property
     def failed(self) -> bool:
-        """True when the run did not do its work (busy counts as not done)."""
+        """True when the run did not do its work (busy or closed counts as not done)."""
         return self.status != "ok"
 
 
@@ -242,6 +243,11 @@ class _AccountRun:
             db = connect(self.config.db_path)
         except (OSError, sqlite3.Error) as exc:
             return self._not_started(exc, None)
+        if self.key in closed_accounts(db):  # closing is final: its archive is kept, not grown
+            db.close()
+            log.info("%s: skipped, the account is closed", self.key,
+                     extra={"account": self.key, "event": "closed"})  # fmt: skip
+            return RunOutcome(self.key, self.account.platform, "closed", reason="run.closed")
         writer = ArchiveWriter(db, self.runner.clock)
         self.writer = writer
         self.db = db

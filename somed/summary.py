@@ -24,6 +24,8 @@ def outcome_note(config: Config, t: Translator, outcome: RunOutcome) -> str:
         )
     if outcome.status == "busy":
         return t("note.busy")
+    if outcome.status == "closed":
+        return t("note.closed")
     named = partial_streams(params) if code == PARTIAL else set()  # explained with their reason
     notes = []
     for stream, state in outcome.streams.items():

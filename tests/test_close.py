@@ -86,6 +86,9 @@ def test_close_archives_captures_and_closes_for_good(fb_setup):
     assert [(c["verdict"], c["trigger"]) for c in state["captures"]] == [("valid", "close")]
     again = somed(setup, "close", "--account", "test-fb", "--reason", "igen")
     assert again.returncode == 1 and "already closed" in again.stderr
+    archived = somed(setup, "archive", "--account", "test-fb")  # closed: kept, not added to
+    assert archived.returncode == 1 and "The account is closed" in archived.stdout
+    assert register_state(setup)["runs"] == [("close", "ok")]
     listed = json.loads(somed(setup, "accounts", "--json").stdout)
     assert listed[0]["status"] == "closed" and listed[0]["status_since"]
 
