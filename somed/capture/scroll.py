@@ -34,20 +34,35 @@ _FIND_CONTAINER = """(hint) => {
 }"""
 
 # Scroll the document (or the tagged container) to its end until the height stays the same
-# for `settleMs`, or `maxMs` / `maxHeight` is reached.
+# for `settleMs`, or `maxMs` / `maxHeight` is reached. Each step lets the page render (two
+# animation frames) before the next, and once the height has been quiet for half `settleMs`
+# the view is moved up a few screens and back: a lazy loader's IntersectionObserver only fires
+# on a change it sees rendered, and on a busy machine content added and scrolled past between
+# two frames would otherwise leave it waiting forever (the page stops growing too early).
 _SCROLL_TO_END = """async ({settleMs, maxMs, maxHeight}) => {
   const box = document.querySelector('[data-somed-scroll]');
   const el = box || document.scrollingElement || document.documentElement;
+  const go = (top) => { el.scrollTop = top; if (!box) window.scrollTo(0, top); };
+  const pause = (ms) => new Promise((done) => setTimeout(done, ms));
+  const rendered = () => Promise.race([pause(500), new Promise((done) =>
+    requestAnimationFrame(() => requestAnimationFrame(done)))]);
   const started = performance.now();
-  let last = el.scrollHeight, quiet = performance.now(), steps = 0;
+  let last = el.scrollHeight, quiet = performance.now(), steps = 0, nudged = false;
   while (performance.now() - started < maxMs && last < maxHeight) {
-    el.scrollTop = el.scrollHeight;
-    if (!box) window.scrollTo(0, el.scrollHeight);
+    go(el.scrollHeight);
     steps += 1;
-    await new Promise((done) => setTimeout(done, 100));
+    await rendered();
+    await pause(100);
     const height = el.scrollHeight;
-    if (height > last) { last = height; quiet = performance.now(); continue; }
-    if (performance.now() - quiet >= settleMs) break;
+    if (height > last) { last = height; quiet = performance.now(); nudged = false; continue; }
+    const still = performance.now() - quiet;
+    if (!nudged && still >= settleMs / 2) {
+      go(Math.max(0, el.scrollHeight - 3 * window.innerHeight));
+      await rendered();
+      nudged = true;
+      continue;
+    }
+    if (still >= settleMs) break;
   }
   return {height: last, steps, timedOut: performance.now() - started >= maxMs};
 }"""
