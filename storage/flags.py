@@ -5,22 +5,30 @@ the same account, flag name and item keeps the open one (its reason and params f
 latest finding); resolving one that is not open does nothing. So a monitor may say what it
 finds every time it runs: only a change leaves a trace. Flag names of issue 7: `inactive`,
 `unhealthy`, `sender_missing`, `snapshot_missing` (later issues add moderation flags).
+
+An editor may **dismiss** a flag ("marked wrong", `dismiss_flag`): it is kept, closed, with
+`resolution = 'dismissed'`, who, when and why, and an audit entry `flag_dismissed`. A resolved
+flag has `resolution = 'resolved'`. "An item has flag X" means a flag X on it that was not
+dismissed, open or resolved (`HOLDS`, `flagged_items`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
 from connectors.model import canonical_json, utc_iso
+from storage import audit
+from storage.audit import audit_row
 from storage.db import transaction
 
 SYSTEM_ACTOR = "somed"
 Item = tuple[str, str]  # (platform, item id) of a flagged item
+HOLDS = "(resolution IS NULL OR resolution != 'dismissed')"  # SQL: the flag was not marked wrong
 
 
 def _item_clause(item: Item | None) -> tuple[str, list[Any]]:
@@ -80,11 +88,55 @@ def resolve_flag(
     where, values = _item_clause(item)
     with transaction(db):
         cursor = db.execute(
-            f"UPDATE flags SET resolved_at = ?, resolved_by = ? WHERE account = ? AND flag = ?"
+            f"UPDATE flags SET resolved_at = ?, resolved_by = ?, resolution = 'resolved'"
+            f" WHERE account = ? AND flag = ?"
             f" AND {where} AND resolved_at IS NULL",
             [utc_iso(now), by, account, flag, *values],
         )
         return cursor.rowcount
+
+
+def dismiss_flag(db: Database, flag_id: int, *, by: str, reason: str, now: datetime) -> None:
+    """Mark a flag wrong: kept, closed, with who, when and why, audited `flag_dismissed`.
+
+    LookupError when there is no such flag, ValueError when it was already dismissed or no
+    reason is given.
+    """
+    if not reason.strip():
+        raise ValueError("a reason is required")
+    at = utc_iso(now)
+    with transaction(db):
+        row = db.execute(
+            "SELECT account, flag, platform, item_id, resolution FROM flags WHERE id = ?",
+            [flag_id],
+        ).fetchone()
+        if row is None:
+            raise LookupError(flag_id)
+        account, flag, platform, item_id, resolution = row
+        if resolution == "dismissed":
+            raise ValueError("already dismissed")
+        db.execute(
+            "UPDATE flags SET resolution = 'dismissed', resolution_reason = ?, dismissed_at = ?,"
+            " dismissed_by = ?, resolved_at = COALESCE(resolved_at, ?),"
+            " resolved_by = COALESCE(resolved_by, ?) WHERE id = ?",
+            [reason, at, by, at, by, flag_id],
+        )
+        target = f"{platform}:{item_id}" if item_id is not None else f"account:{account}"
+        details = {"flag_id": flag_id, "flag": flag, "account": account}
+        audit.append(db, [audit_row(at, by, "flag_dismissed", target, reason, details)])
+
+
+def flagged_items(db: Database, names: Sequence[str]) -> set[Item]:
+    """The items with a flag of one of these names that was not dismissed (open or resolved)."""
+    if not names:
+        return set()
+    marks = ", ".join("?" for _ in names)
+    rows = db.execute(
+        f"SELECT DISTINCT platform, item_id FROM flags WHERE item_id IS NOT NULL"
+        f" AND flag IN ({marks}) AND {HOLDS}",
+        list(names),
+    ).fetchall()
+    return {(str(p), str(i)) for p, i in rows}
 
 
 def open_flags(db: Database, account: str | None = None) -> list[dict[str, Any]]:

@@ -470,3 +470,32 @@ def m019_audit_chain(db: Database) -> None:
         )
     update_trigger = _append_only("audit_log").split("END;")[0] + "END"
     db.execute(update_trigger)
+
+
+@MIGRATIONS()
+def m021_registrations(db: Database) -> None:
+    """Flag dismissals (`flags.resolution`, why, who, when) and the append-only `registrations`.
+
+    `resolution` is NULL while a flag is open, `resolved` once its cause is gone and `dismissed`
+    when an editor marked it wrong (kept, with `dismissed_by`, `dismissed_at` and the
+    `resolution_reason`). Flags resolved before this migration become `resolved`.
+    """
+    statements = [
+        "ALTER TABLE flags ADD COLUMN resolution TEXT",
+        "ALTER TABLE flags ADD COLUMN resolution_reason TEXT",
+        "ALTER TABLE flags ADD COLUMN dismissed_at TEXT",
+        "ALTER TABLE flags ADD COLUMN dismissed_by TEXT",
+        "UPDATE flags SET resolution = 'resolved' WHERE resolved_at IS NOT NULL",
+        """CREATE TABLE registrations (
+            platform TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            number TEXT NOT NULL,
+            registered_at TEXT NOT NULL,
+            registered_by TEXT NOT NULL,
+            PRIMARY KEY (platform, item_id, number)
+        )""",
+        "CREATE INDEX idx_flags_flag_item ON flags (flag, platform, item_id)",
+        *(f"{t}END" for t in _append_only("registrations").split("END;") if t.strip()),
+    ]
+    for statement in statements:
+        db.execute(statement)

@@ -1,0 +1,71 @@
+"""Registry numbers (diarienummer) given to archived items: append-only, every one audited.
+
+An item may carry several numbers (a message registered in two cases). A registered item leaves
+the registration queue (`storage/queue.py`). Rows are never updated or deleted (triggers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from connectors.model import utc_iso
+from storage import audit
+from storage.audit import audit_row
+from storage.db import transaction
+
+Item = tuple[str, str]  # (platform, item id)
+
+
+def register(db: Database, item: Item, number: str, *, by: str, now: datetime) -> bool:
+    """Give `item` the registry `number` (audited `registered`); False if it already had it.
+
+    LookupError when the item is not in the archive, ValueError when the number is empty.
+    """
+    number = number.strip()
+    if not number:
+        raise ValueError("the registry number is empty")
+    at = utc_iso(now)
+    with transaction(db):
+        found = db.execute(
+            "SELECT account FROM items WHERE platform = ? AND id = ?", list(item)
+        ).fetchone()
+        if found is None:
+            raise LookupError(item)
+        cursor = db.execute(
+            "INSERT OR IGNORE INTO registrations (platform, item_id, number, registered_at,"
+            " registered_by) VALUES (?, ?, ?, ?, ?)",
+            [item[0], item[1], number, at, by],
+        )
+        if cursor.rowcount == 0:
+            return False
+        details = {"number": number, "account": found[0]}
+        audit.append(db, [audit_row(at, by, "registered", f"{item[0]}:{item[1]}", None, details)])
+    return True
+
+
+def registry_numbers(db: Database, items: Iterable[Item]) -> dict[Item, list[str]]:
+    """The registry numbers of these items (in the order given), each item's list possibly empty."""
+    wanted = list(dict.fromkeys(items))
+    found: dict[Item, list[str]] = {item: [] for item in wanted}
+    for start in range(0, len(wanted), 400):
+        chunk = wanted[start : start + 400]
+        clause = " OR ".join("(platform = ? AND item_id = ?)" for _ in chunk)
+        values = [v for item in chunk for v in item]
+        for platform, item_id, number in db.execute(
+            f"SELECT platform, item_id, number FROM registrations WHERE {clause}"
+            " ORDER BY registered_at, number",
+            values,
+        ):
+            found[(platform, item_id)].append(number)
+    return found
+
+
+def is_registered(db: Database, item: Item) -> bool:
+    """Whether the item has at least one registry number."""
+    row = db.execute(
+        "SELECT 1 FROM registrations WHERE platform = ? AND item_id = ? LIMIT 1", list(item)
+    ).fetchone()
+    return row is not None
