@@ -115,11 +115,18 @@ def check_accounts(config: Config, keys: Sequence[str]) -> list[str]:
 
 
 def closed_keys(config: Config) -> set[str]:
-    """The accounts the register says are closed (none before the archive exists)."""
+    """The accounts the register says are closed (none before the archive exists).
+
+    An archive that cannot be read yet (a first run killed while creating it, an older somed's)
+    has none either: the run itself opens it and says what is wrong, and the runner refuses a
+    closed account anyway.
+    """
+    from storage.db import ArchiveUnavailable, connect_readonly
     from storage.register import closed_accounts
 
-    db = open_readonly(config, missing_ok=True)
-    if db is None:
+    try:
+        db = connect_readonly(config.db_path)
+    except ArchiveUnavailable:
         return set()
     with closing(db):
         return closed_accounts(db)
