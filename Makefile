@@ -16,7 +16,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Tests run in four processes (pytest-xdist): most of their time is spent waiting on the
 # emulators, browsers and somed subprocesses they start, so two cores run four at once.
-PYTEST_ARGS ?= --numprocesses=4
+# The slowest tests are listed at the end, to keep the suite well inside its time.
+PYTEST_ARGS ?= --numprocesses=4 --durations=15
 
 # Shell snippet: install the Debian packages named in $$missing (as root), or
 # say what is missing (not root). apt-get update runs only when needed.

@@ -142,7 +142,6 @@ def somed_capture(url: str, count: int, folder: Path) -> dict[str, Any]:
     """`capture_accounts` of `count` accounts showing the page, with one browser."""
     from connectors.facebook.connector import FacebookConnector
     from somed.capture import CaptureRequest, capture_accounts
-    from somed.capture.formats import _have, wacz_available
     from somed.config import load_config
 
     if getattr(FacebookConnector, "capture_hints", None) is None:  # before the hints landed
@@ -161,8 +160,6 @@ def somed_capture(url: str, count: int, folder: Path) -> dict[str, Any]:
         "heights": [r.manifest.get("page_height") for r in results],
         "tiles": [r.manifest.get("tiles") for r in results],
         "files": sorted({f["role"] for r in results for f in r.manifest["files"]}),
-        "pdfa": _have("pdfa"),
-        "wacz": wacz_available(),
         **sampler.peaks,
     }
 
