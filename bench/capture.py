@@ -160,8 +160,16 @@ def somed_capture(url: str, count: int, folder: Path) -> dict[str, Any]:
         "heights": [r.manifest.get("page_height") for r in results],
         "tiles": [r.manifest.get("tiles") for r in results],
         "files": sorted({f["role"] for r in results for f in r.manifest["files"]}),
+        "steps_s": _mean_steps([r.manifest.get("timings_s") or {} for r in results]),
         **sampler.peaks,
     }
+
+
+def _mean_steps(timings: list[dict[str, float]]) -> dict[str, float]:
+    """Each step's mean seconds over the captures (the manifests' `timings_s`)."""
+    steps = {name for one in timings for name in one}
+    return {name: round(sum(one.get(name, 0.0) for one in timings) / max(1, len(timings)), 2)
+            for name in sorted(steps)}  # fmt: skip
 
 
 def child(mode: str, url: str, count: int, folder: Path) -> None:
@@ -241,6 +249,10 @@ def render(summary: dict[str, Any]) -> str:
             f"{name:<12} {r['wall_s']:>8.2f} {mb['self_kb']:>8.0f} {mb['worker_kb']:>9.0f}"
             f" {mb['driver_kb']:>9.0f} {mb['browser_kb']:>10.0f}  {extra}"
         )
+    for name, r in summary["cases"].items():
+        if r.get("steps_s"):
+            steps = ", ".join(f"{step} {sec:.2f}" for step, sec in r["steps_s"].items())
+            lines.append(f"{name} mean seconds per capture: {steps}")
     for key in sorted(k for k in summary if k.startswith("ratio_")):
         lines.append(f"{key}: {summary[key]:.2f} (target <= {TIME_TARGET})")
     lines.append(f"somed peak RSS (process or worker, browser aside): "

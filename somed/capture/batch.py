@@ -13,6 +13,8 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,19 @@ TEMP_DIR = ".capture-tmp"  # under [storage] dir: same file system as the store
 def utc_now() -> datetime:
     """The current time, timezone-aware in UTC."""
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class _Shot:
+    """What the browser gave for one target: the worker's result and its scratch folder."""
+
+    target: Target
+    result: dict[str, Any]
+    folder: Path
+    viewport: tuple[int, int]
+    started: datetime
+    finished: datetime
+    browser_version: str | None
 
 
 class _Batch:
@@ -71,8 +86,8 @@ class _Batch:
             self.worker.close()
             self.worker = None
 
-    def capture(self, target: Target) -> CaptureResult:
-        """Capture one target and record it; never raises for the page's failure."""
+    def shoot(self, target: Target) -> _Shot:
+        """Let the worker's browser capture one target (the part that needs the browser)."""
         self.count += 1
         started = self.clock()
         browser = self.config.browser
@@ -87,20 +102,32 @@ class _Batch:
             }
         else:
             result = self._run(target, job_folder, viewport)
-        finished = self.clock()
-        files, problems = self._store_files(target, result, job_folder, started)
+        return _Shot(target, result, job_folder, viewport, started, self.clock(),
+                     self.browser_version)  # fmt: skip
+
+    def finish(self, shot: _Shot) -> tuple[dict[str, Any], dict[str, str]]:
+        """Store a shot's files and manifest (no database: it may run beside the next shot)."""
+        files, problems = self._store_files(shot.target, shot.result, shot.folder, shot.started)
         manifest = build_manifest(
-            target,
-            result,
-            started=started,
-            finished=finished,
-            viewport=viewport,
-            browser_version=self.browser_version,
+            shot.target,
+            shot.result,
+            started=shot.started,
+            finished=shot.finished,
+            viewport=shot.viewport,
+            browser_version=shot.browser_version,
             files=files,
             problems=problems,
         )
         manifest_entry = store_manifest(self.store, manifest)
+        shutil.rmtree(shot.folder, ignore_errors=True)
         by_role = {f["role"]: f["sha256"] for f in files}
+        return {**manifest, "manifest_sha256": manifest_entry["sha256"]}, by_role
+
+    def record(
+        self, shot: _Shot, manifest: dict[str, Any], by_role: dict[str, str]
+    ) -> CaptureResult:
+        """Add the shot's `captures` row (from the database's thread); the caller's result."""
+        target, result, viewport = shot.target, shot.result, shot.viewport
         row = {
             "account": target.request.account,
             "platform": target.platform,
@@ -110,8 +137,8 @@ class _Batch:
             "final_url": result.get("final_url"),
             "trigger": target.request.trigger,
             "request_id": target.request.request_id,
-            "started_at": started,
-            "finished_at": finished,
+            "started_at": shot.started,
+            "finished_at": shot.finished,
             "verdict": result["verdict"],
             "reason": result.get("reason"),
             "params": result.get("params") or {},
@@ -119,14 +146,13 @@ class _Batch:
             "viewport": f"{viewport[0]}x{viewport[1]}",
             "page_height": result.get("page_height"),
             "tiles": result.get("tiles"),
-            "browser_version": self.browser_version,
+            "browser_version": shot.browser_version,
             "png_sha256": by_role.get("png"),
             "pdf_sha256": by_role.get("pdf"),
             "wacz_sha256": by_role.get("wacz"),
-            "manifest_sha256": manifest_entry["sha256"],
+            "manifest_sha256": manifest["manifest_sha256"],
         }
         capture_id = record_capture(self.db, row)
-        shutil.rmtree(job_folder, ignore_errors=True)
         log.info(
             "capture %s of %s: %s%s",
             capture_id,
@@ -140,7 +166,7 @@ class _Batch:
             verdict=result["verdict"],
             reason=result.get("reason"),
             params=dict(result.get("params") or {}),
-            manifest={**manifest, "manifest_sha256": manifest_entry["sha256"]},
+            manifest=manifest,
         )
 
     def _run(self, target: Target, folder: Path, viewport: tuple[int, int]) -> dict[str, Any]:
@@ -179,31 +205,54 @@ class _Batch:
         timings["store_png"], lap = round(time.monotonic() - lap, 3), time.monotonic()
         account = self.config.account(target.request.account)
         title = result.get("title") or target.url_asked or account.key
-        made = make_pdfa(
-            png,
-            folder / "page.pdf",
-            title=title,
-            author=account.owner or "somed",
-            created=started,
-            subject=target.url_asked,
-            problems=problems,
-        )
-        if made is not None:
-            files.append(store_file(self.store, made, "application/pdf", "pdf"))
-        timings["pdf"], lap = round(time.monotonic() - lap, 3), time.monotonic()
         warc = Path(result["warc"]) if result.get("warc") else None
         page_url = result.get("final_url") or target.url_fetched or ""
-        made = make_wacz(
-            warc,
-            folder / "session.wacz",
-            pages=[(page_url, title, started)],
-            screenshot=png,
-            problems=problems,
-        )
-        if made is not None:
-            files.append(store_file(self.store, made, "application/wacz", "wacz"))
-        timings["wacz"] = round(time.monotonic() - lap, 3)
+        pdf_problems: dict[str, str] = {}
+
+        def pdf() -> tuple[Path | None, float]:
+            began = time.monotonic()
+            made = make_pdfa(png, folder / "page.pdf", title=title,
+                             author=account.owner or "somed", created=started,
+                             subject=target.url_asked, problems=pdf_problems)  # fmt: skip
+            return made, time.monotonic() - began
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="capture-pdfa") as side:
+            pdf_done = side.submit(pdf)  # libvips, pikepdf and zlib let both run at once
+            wacz = make_wacz(warc, folder / "session.wacz", pages=[(page_url, title, started)],
+                             screenshot=png, problems=problems)  # fmt: skip
+            timings["wacz"] = round(time.monotonic() - lap, 3)
+            pdf_made, pdf_seconds = pdf_done.result()
+        timings["pdf"] = round(pdf_seconds, 3)
+        problems.update(pdf_problems)
+        if pdf_made is not None:
+            files.append(store_file(self.store, pdf_made, "application/pdf", "pdf"))
+        if wacz is not None:
+            files.append(store_file(self.store, wacz, "application/wacz", "wacz"))
         return files, problems
+
+
+def _pipelined(
+    batch: _Batch, targets: Sequence[Target], progress: Callable[[str], None] | None
+) -> list[CaptureResult]:
+    """Shoot each target while the files of the one before are made beside it.
+
+    The browser's work (in the worker process) and the formats' work (here) overlap; at most
+    one shot waits for its files, and every row is recorded in order from this thread, the
+    database connection's.
+    """
+    results: list[CaptureResult] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="capture-files") as finisher:
+        pending: tuple[_Shot, Future[tuple[dict[str, Any], dict[str, str]]]] | None = None
+        for index, target in enumerate(targets, 1):
+            if progress is not None:
+                progress(f"{target.request.account} ({index}/{len(targets)})")
+            shot = batch.shoot(target)
+            if pending is not None:
+                results.append(batch.record(pending[0], *pending[1].result()))
+            pending = (shot, finisher.submit(batch.finish, shot))
+        if pending is not None:
+            results.append(batch.record(pending[0], *pending[1].result()))
+    return results
 
 
 def capture_accounts(
@@ -228,12 +277,7 @@ def capture_accounts(
         with tempfile.TemporaryDirectory(dir=scratch, prefix="batch-") as folder:
             batch = _Batch(config, db, Path(folder), clock)
             try:
-                results = []
-                for index, target in enumerate(targets, 1):
-                    if progress is not None:
-                        progress(f"{target.request.account} ({index}/{len(targets)})")
-                    results.append(batch.capture(target))
-                return results
+                return _pipelined(batch, targets, progress)
             finally:
                 batch.close()
     finally:
