@@ -106,12 +106,19 @@ class Sampler:
 
 _SETTLE = """async () => {
   const started = performance.now();
+  const el = document.documentElement;
+  let last = el.scrollHeight, still = 0;
   while (!document.querySelector('[data-somed-end]') && performance.now() - started < 60000) {
-    window.scrollTo(0, document.documentElement.scrollHeight);
+    window.scrollTo(0, el.scrollHeight);
     await new Promise((done) => setTimeout(done, 100));
+    if (el.scrollHeight > last) { last = el.scrollHeight; still = 0; continue; }
+    if (++still % 4 === 0) {  // stuck: up a few screens and back wakes the lazy loader
+      window.scrollTo(0, Math.max(0, el.scrollHeight - 3 * innerHeight));
+      await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+    }
   }
-  return document.documentElement.scrollHeight;
-}"""  # scroll until the last band (the test site's end marker) is there
+  return el.scrollHeight;
+}"""  # scroll until the last band (the test site's end marker) is there: the ideal scroller
 
 
 def bare(url: str, count: int, folder: Path) -> dict[str, Any]:
