@@ -32,6 +32,7 @@ RECORD_FIELDS: tuple[str, ...] = (
     "versions",
     "media",
     "flags",
+    "registry_numbers",
     "sha256",
 )  # the record contract every export, bundle and API uses; fields may be added, never renamed
 KINDS: tuple[str, ...] = ("profile", "post", "comment", "reply", "message", "video")

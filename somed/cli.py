@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 from sqlite_utils import Database
 
+from connectors.model import DIRECTIONS
 from somed import __version__
 from somed.cli_capture import capture_command
 from somed.cli_check import check_command
@@ -315,6 +316,20 @@ def status(state: State, as_json: bool) -> None:
     default=None,
     help="Write to this file instead of standard output (replaced only when complete).",
 )
+@click.option(
+    "--direction", type=click.Choice(DIRECTIONS), default=None, help="Only own or incoming items."
+)
+@click.option(
+    "--all-accounts", is_flag=True, help="Every account in the archive (default without --account)."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv"]),
+    default="jsonl",
+    show_default=True,
+    help="JSON Lines (the record contract) or CSV for people.",
+)
 @click.pass_obj
 def export(
     state: State,
@@ -322,11 +337,16 @@ def export(
     since: str | None,
     until: str | None,
     output: Path | None,
+    direction: str | None,
+    all_accounts: bool,
+    fmt: str,
 ) -> None:
-    """Export archived items as JSON Lines (the record contract; read-only, no token)."""
+    """Export archived items as JSON Lines (the record contract) or CSV (read-only, no token)."""
     from somed.export import ExportFailed, OutputUnavailable, write_export
 
     config = state.config()
+    if all_accounts and accounts:
+        fail_usage(state.t()("registrar.usage.all_accounts"))
     since_at, until_at = parse_when(since, "--since"), parse_when(until, "--until")
     if since_at is not None and until_at is not None and since_at >= until_at:
         fail_usage(state.t()("usage.since_after_until", since=since, until=until))
@@ -335,7 +355,8 @@ def export(
     assert db is not None
     with closing(db):
         try:
-            write_export(db, keys, since_at, until_at, output)
+            write_export(db, keys, since_at, until_at, output, direction=direction,
+                         csv_for=state.t() if fmt == "csv" else None)  # fmt: skip
         except OutputUnavailable as exc:
             fail_usage(f"{exc} (choose a file you may write)")
         except ExportFailed as exc:
@@ -408,11 +429,17 @@ cli.add_command(capture_command)
 from somed.cli_quarantine import quarantine_cli  # noqa: E402 - the verb needs `cli` defined
 
 cli.add_command(quarantine_cli)
-from somed.cli_register import accounts_command, close_command, flags_command  # noqa: E402
+from somed.cli_register import accounts_command, close_command  # noqa: E402
 
 cli.add_command(accounts_command)
-cli.add_command(flags_command)
 cli.add_command(close_command)
+from somed.cli_registrar import audit_command, flags_cli, register_command  # noqa: E402
+from somed.cli_search import search_command  # noqa: E402
+
+cli.add_command(flags_cli)
+cli.add_command(register_command)
+cli.add_command(audit_command)
+cli.add_command(search_command)
 
 
 def main() -> None:

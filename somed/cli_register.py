@@ -1,6 +1,6 @@
-"""`somed accounts`, `somed flags` and `somed close`: the register, its flags, and closing.
+"""`somed accounts` and `somed close`: the register, and closing (`flags`: `cli_registrar`).
 
-`accounts` and `flags` are read-only verbs (no token, the archive opened read-only, for any
+`accounts` is a read-only verb (no token, the archive opened read-only, for any
 user who may read the storage folder); `close` writes, and reads the account's token itself.
 """
 
@@ -55,47 +55,6 @@ def accounts_command(
         order = [c for c in heads if c != "url"] + ["url"]  # the long links last
         table = [[cell(t, row, column) or "-" for column in order] for row in rows]
         click.echo(render_table([heads[c] for c in order], table))
-
-
-@click.command("flags", cls=OneLineCommand)
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option(
-    "--account", "accounts", multiple=True, metavar="KEY", help="Only this account (repeatable)."
-)
-@click.pass_obj
-def flags_command(state: Any, as_json: bool, accounts: tuple[str, ...]) -> None:
-    """List the open flags of the monitors and later checks (read-only, no token)."""
-    from somed.cli import check_accounts, open_readonly
-    from somed.display import local_time, render_table
-    from somed.reasons import render
-    from storage.flags import open_flags
-
-    config = state.config()
-    t = state.t()
-    keys = set(check_accounts(config, accounts)) if accounts else None
-    db = open_readonly(config, missing_ok=True)
-    rows: list[dict[str, Any]] = []
-    if db is not None:
-        with closing(db):
-            rows = [f for f in open_flags(db) if keys is None or f["account"] in keys]
-    platforms = {a.key: a.platform for a in config.accounts}
-    for row in rows:
-        platform = platforms.get(row["account"])
-        row["text"] = render(t, row["reason"], row["params"], platform=platform)
-    if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    if not rows:
-        click.echo(t("flags.none"))
-        return
-    headers = [t("col.account"), t("flags.col.flag"), t("flags.col.since"), t("flags.col.why")]
-    table = [
-        [r["account"], t(f"flag.{r['flag']}"), local_time(r["created_at"]), r["text"]]
-        for r in rows
-    ]
-    click.echo(render_table(headers, table))
-    click.echo()
-    click.echo(t.n("flags.count", len(rows)))
 
 
 @click.command("close", cls=OneLineCommand)

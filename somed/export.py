@@ -1,4 +1,8 @@
-"""`somed export`: archived items as JSON Lines, to standard output or to a file replaced whole.
+"""`somed export`: archived items as JSON Lines or CSV, to standard output or a file replaced whole.
+
+JSON Lines is the record contract, one item a line. CSV is for people (the crisis team's list:
+item, account, kind, direction, when, author, text, link, registry numbers; headings in the
+reader's language; cells a spreadsheet would run as a formula neutralised by `defusedcsv`).
 
 A file is written beside its target under a temporary name and renamed over it only when every
 line is written and synced, so a full disk or a crash never leaves a truncated export in place.
@@ -12,13 +16,19 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
+from defusedcsv import csv
 from sqlite_utils import Database
 
+from somed.i18n import Translator
 from storage import queries
+
+CSV_COLUMNS = ("item", "account", "kind", "direction", "created", "author", "text", "permalink",
+               "deleted", "registry_numbers")  # fmt: skip
 
 
 class OutputUnavailable(Exception):
@@ -35,38 +45,69 @@ def write_export(
     since: datetime | None,
     until: datetime | None,
     output: Path | None,
+    *,
+    direction: str | None = None,
+    csv_for: Translator | None = None,
 ) -> int:
-    """Write the items of `accounts` (None: all) to `output` or stdout; return the line count."""
+    """Write the items of `accounts` (None: all) to `output` or stdout; return the item count.
+
+    JSON Lines unless `csv_for` gives the translator of a CSV's headings.
+    """
+    select = Selection(accounts, since, until, direction, csv_for)
     if output is None:
-        return _to_stdout(db, accounts, since, until)
-    return _to_file(db, accounts, since, until, output)
+        return _to_stdout(db, select)
+    return _to_file(db, select, output)
 
 
-def _write(
-    sink: IO[str],
-    db: Database,
-    accounts: Sequence[str | None],
-    since: datetime | None,
-    until: datetime | None,
-) -> int:
-    """Write every matching item as one JSON line to `sink`; return how many."""
+@dataclass(frozen=True)
+class Selection:
+    """What to export and how: accounts (None: all), period, direction, CSV headings or None."""
+
+    accounts: Sequence[str | None]
+    since: datetime | None
+    until: datetime | None
+    direction: str | None
+    csv_for: Translator | None
+
+
+def _write(sink: IO[str], db: Database, select: Selection) -> int:
+    """Write every matching item to `sink` (a JSON line, or a CSV row); return how many."""
     count = 0
-    for key in accounts:
-        for item in queries.export_items(db, account=key, since=since, until=until):
-            sink.write(json.dumps(item, ensure_ascii=False) + "\n")
+    rows = csv.writer(sink, lineterminator="\r\n") if select.csv_for else None
+    if rows is not None and select.csv_for is not None:
+        rows.writerow([select.csv_for(f"registrar.csv.{c}") for c in CSV_COLUMNS])
+    for key in select.accounts:
+        found = queries.export_items(
+            db, account=key, since=select.since, until=select.until, direction=select.direction
+        )
+        for item in found:
+            if rows is None:
+                sink.write(json.dumps(item, ensure_ascii=False) + "\n")
+            else:
+                rows.writerow(_csv_row(item))
             count += 1
     sink.flush()
     return count
 
 
-def _to_stdout(
-    db: Database, accounts: Sequence[str | None], since: datetime | None, until: datetime | None
-) -> int:
+def _csv_row(item: dict[str, Any]) -> list[str]:
+    """One item as the CSV's cells (times in Swedish local time)."""
+    from somed.display import local_time
+    from somed.item_ref import format_item
+
+    deleted = item["deleted_at"]
+    return [format_item(item["platform"], item["id"]), item["account"], item["kind"],
+            item["direction"], local_time(item["created_at"]), item["author"]["name"] or "",
+            item["text"] or "", item["url"] or "", local_time(deleted) if deleted else "",
+            "; ".join(item.get("registry_numbers") or [])]  # fmt: skip
+
+
+def _to_stdout(db: Database, select: Selection) -> int:
     stdout = sys.stdout
     if stdout is None or stdout.closed:
         raise OutputUnavailable("standard output is closed (redirect it, or use --output FILE)")
     try:
-        return _write(stdout, db, accounts, since, until)
+        return _write(stdout, db, select)
     except BrokenPipeError:
         _silence_stdout()
         raise ExportFailed(
@@ -79,21 +120,15 @@ def _to_stdout(
         ) from None
 
 
-def _to_file(
-    db: Database,
-    accounts: Sequence[str | None],
-    since: datetime | None,
-    until: datetime | None,
-    output: Path,
-) -> int:
+def _to_file(db: Database, select: Selection, output: Path) -> int:
     target = output.absolute()
     try:
         fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as exc:
         raise OutputUnavailable(f"--output {output}: {exc.strerror or exc}") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as sink:
-            count = _write(sink, db, accounts, since, until)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as sink:
+            count = _write(sink, db, select)
             os.fsync(sink.fileno())
         os.chmod(tmp_name, 0o666 & ~_umask())  # as a plainly created file would be
         os.replace(tmp_name, target)

@@ -139,6 +139,24 @@ def flagged_items(db: Database, names: Sequence[str]) -> set[Item]:
     return {(str(p), str(i)) for p, i in rows}
 
 
+def holding_flags(
+    db: Database, items: Sequence[Item], names: Sequence[str]
+) -> dict[Item, list[dict[str, Any]]]:
+    """The flags of these names on these items that were not dismissed, oldest first, decoded."""
+    found: dict[Item, list[dict[str, Any]]] = {}
+    items = list(items)
+    marks = ", ".join("?" for _ in names)
+    for start in range(0, len(items), 400):
+        chunk = items[start : start + 400]
+        clause = " OR ".join("(platform = ? AND item_id = ?)" for _ in chunk)
+        for row in db.query(
+            f"SELECT * FROM flags WHERE flag IN ({marks}) AND {HOLDS} AND ({clause}) ORDER BY id",
+            [*names, *(v for item in chunk for v in item)],
+        ):
+            found.setdefault((row["platform"], row["item_id"]), []).append(_decoded(row))
+    return found
+
+
 def open_flags(db: Database, account: str | None = None) -> list[dict[str, Any]]:
     """The open flags (of one account, or of all), oldest first, with their params decoded."""
     return flag_history(db, account, open_only=True)

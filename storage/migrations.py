@@ -499,3 +499,32 @@ def m021_registrations(db: Database) -> None:
     ]
     for statement in statements:
         db.execute(statement)
+
+
+@MIGRATIONS()
+def m022_search_swedish(db: Database) -> None:
+    """Rebuild `items_fts` for Swedish: å, ä and ö kept apart from a and o, a prefix index.
+
+    The tokenizer is `unicode61 remove_diacritics 0` (so "år" is not "ar"), with a prefix index
+    of 3 characters for queries such as `skol*`. The triggers keep their behaviour: index on
+    insert, remove on delete, and re-index only when the text really changes.
+    """
+    delete = (
+        "INSERT INTO items_fts (items_fts, rowid, text) VALUES ('delete', old.rowid, old.text);"
+    )
+    insert = "INSERT INTO items_fts (rowid, text) VALUES (new.rowid, new.text);"
+    statements = [  # one at a time: executescript would commit the migration's transaction
+        "DROP TRIGGER IF EXISTS items_ai",
+        "DROP TRIGGER IF EXISTS items_ad",
+        "DROP TRIGGER IF EXISTS items_au",
+        "DROP TABLE IF EXISTS items_fts",
+        "CREATE VIRTUAL TABLE items_fts USING fts5 (text, content = 'items',"
+        " tokenize = 'unicode61 remove_diacritics 0', prefix = '3')",
+        "INSERT INTO items_fts (items_fts) VALUES ('rebuild')",
+        f"CREATE TRIGGER items_ai AFTER INSERT ON items BEGIN {insert} END",
+        f"CREATE TRIGGER items_ad AFTER DELETE ON items BEGIN {delete} END",
+        "CREATE TRIGGER items_au AFTER UPDATE OF text ON items WHEN old.text IS NOT new.text"
+        f" BEGIN {delete} {insert} END",
+    ]
+    for statement in statements:
+        db.execute(statement)

@@ -164,6 +164,7 @@ def export_items(
     since: datetime | None = None,
     until: datetime | None = None,
     kinds: Sequence[str] | None = None,
+    direction: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Yield items as record-contract dicts, ordered by created_at then id, streamed in chunks."""
     clauses: list[str] = []
@@ -171,6 +172,9 @@ def export_items(
     if account is not None:
         clauses.append("account = ?")
         params.append(account)
+    if direction is not None:
+        clauses.append("direction = ?")
+        params.append(direction)
     if since is not None:
         clauses.append("created_at >= ?")
         params.append(_ceil_iso(since))
@@ -196,7 +200,7 @@ def export_items(
 
 
 def _assemble(db: Database, items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """Attach versions, media and flags to a chunk of item rows (three queries per chunk)."""
+    """Attach versions, media, flags and registry numbers to a chunk of item rows."""
     keys = json.dumps([[item["platform"], item["id"]] for item in items])
     versions: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in _dicts(
@@ -234,6 +238,14 @@ def _assemble(db: Database, items: list[dict[str, Any]]) -> Iterator[dict[str, A
     ):
         key = (row.pop("platform"), row.pop("item_id"))
         flags.setdefault(key, []).append(row)
+    numbers: dict[tuple[str, str], list[str]] = {}
+    for row in _dicts(
+        db,
+        "SELECT platform, item_id, number FROM registrations"
+        f" WHERE {_pairs_in('platform', 'item_id')} ORDER BY registered_at, number",
+        [keys],
+    ):
+        numbers.setdefault((row["platform"], row["item_id"]), []).append(row["number"])
     for item in items:
         key = (item["platform"], item["id"])
         item_versions = versions.get(key, [])
@@ -268,6 +280,7 @@ def _assemble(db: Database, items: list[dict[str, Any]]) -> Iterator[dict[str, A
             ],
             "media": _media_of(current, links) if current else list(links.values()),
             "flags": flags.get(key, []),
+            "registry_numbers": numbers.get(key, []),
             "extra": json.loads(item["extra"]) if item["extra"] else {},
             "sha256": item["sha256"],
         }

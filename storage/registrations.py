@@ -15,6 +15,7 @@ from connectors.model import utc_iso
 from storage import audit
 from storage.audit import audit_row
 from storage.db import transaction
+from storage.flags import open_flag
 
 Item = tuple[str, str]  # (platform, item id)
 
@@ -69,3 +70,28 @@ def is_registered(db: Database, item: Item) -> bool:
         "SELECT 1 FROM registrations WHERE platform = ? AND item_id = ? LIMIT 1", list(item)
     ).fetchone()
     return row is not None
+
+
+def mark_individual_case(db: Database, item: Item, *, by: str, reason: str, now: datetime) -> int:
+    """Flag an item as concerning an individual case (audited `individual_case_marked`); the id.
+
+    LookupError when the item is not in the archive, ValueError when no reason is given.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("a reason is required")
+    at = utc_iso(now)
+    with transaction(db):
+        found = db.execute(
+            "SELECT account FROM items WHERE platform = ? AND id = ?", list(item)
+        ).fetchone()
+        if found is None:
+            raise LookupError(item)
+        flag_id = open_flag(
+            db, found[0], "individual_case", reason="registrar.individual_case",
+            params={"by": by, "why": reason}, item=item, now=now, by=by,
+        )  # fmt: skip
+        details = {"flag_id": flag_id, "account": found[0]}
+        target = f"{item[0]}:{item[1]}"
+        audit.append(db, [audit_row(at, by, "individual_case_marked", target, reason, details)])
+    return flag_id
