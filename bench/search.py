@@ -119,7 +119,7 @@ QUERIES: list[tuple[str, dict[str, Any]]] = [
     ('"dricksvatten koka"', {}),
     ("brand räddningstjänsten", {}),
     ("simhall*", {"direction": "incoming"}),
-    ("kommunen", {"accounts": ["konto-03-x"]}),
+    ("kommunen", {"accounts": ["konto-02-x"]}),
     ("snö*", {"since": START + timedelta(days=900)}),
     ("polisen", {"kinds": ["message"]}),
     ("tack", {"since": START + timedelta(days=1000), "until": START + timedelta(days=1030)}),

@@ -507,12 +507,18 @@ def m022_search_swedish(db: Database) -> None:
 
     The tokenizer is `unicode61 remove_diacritics 0` (so "år" is not "ar"), with a prefix index
     of 3 characters for queries such as `skol*`. The triggers keep their behaviour: index on
-    insert, remove on delete, and re-index only when the text really changes.
+    insert, remove on delete, and re-index only when the text really changes. `search_chunks`
+    lets a search read the newest hits first (storage/search.py).
     """
     delete = (
         "INSERT INTO items_fts (items_fts, rowid, text) VALUES ('delete', old.rowid, old.text);"
     )
     insert = "INSERT INTO items_fts (rowid, text) VALUES (new.rowid, new.text);"
+    chunk = (
+        "INSERT INTO search_chunks (chunk, newest) VALUES (new.rowid >> 13,"
+        " coalesce(new.created_at, '')) ON CONFLICT (chunk) DO UPDATE"
+        " SET newest = max(newest, excluded.newest);"
+    )
     statements = [  # one at a time: executescript would commit the migration's transaction
         "DROP TRIGGER IF EXISTS items_ai",
         "DROP TRIGGER IF EXISTS items_ad",
@@ -525,6 +531,14 @@ def m022_search_swedish(db: Database) -> None:
         f"CREATE TRIGGER items_ad AFTER DELETE ON items BEGIN {delete} END",
         "CREATE TRIGGER items_au AFTER UPDATE OF text ON items WHEN old.text IS NOT new.text"
         f" BEGIN {delete} {insert} END",
+        # the newest created_at of each run of 8,192 rowids: newest-first search reads the
+        # chunks that can hold the newest hits and no others (storage/search.py)
+        "CREATE TABLE search_chunks (chunk INTEGER PRIMARY KEY, newest TEXT NOT NULL)",
+        "INSERT INTO search_chunks (chunk, newest) SELECT rowid >> 13,"
+        " max(coalesce(created_at, '')) FROM items GROUP BY rowid >> 13",
+        "CREATE INDEX idx_search_chunks_newest ON search_chunks (newest)",
+        f"CREATE TRIGGER items_chunk_ai AFTER INSERT ON items BEGIN {chunk} END",
+        f"CREATE TRIGGER items_chunk_au AFTER UPDATE OF created_at ON items BEGIN {chunk} END",
     ]
     for statement in statements:
         db.execute(statement)

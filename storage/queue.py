@@ -2,7 +2,8 @@
 
 An item is in the queue while it has no registry number and it is an incoming private message
 (`kind = 'message'`, `direction = 'incoming'`) or it has a flag that was not dismissed among
-`QUEUE_FLAGS` (open or resolved; `commercial` is not there: spam is removed, not registered).
+`QUEUE_FLAGS` (open or resolved; `commercial` is not there: spam is removed, not registered),
+and it was not disposed of (retention).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ def queue(db: Database, *, accounts: Sequence[str] | None = None) -> list[dict[s
     if accounts is not None:
         where = f"AND i.account IN ({', '.join('?' for _ in accounts)})"
         values = list(accounts)
+    if "disposed_at" in db["items"].columns_dict:  # a disposed item has nothing to register
+        where += " AND i.disposed_at IS NULL"
     rows = db.execute(
         f"""WITH candidates (platform, id) AS (
               SELECT platform, id FROM items WHERE kind = 'message' AND direction = 'incoming'

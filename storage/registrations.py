@@ -30,11 +30,7 @@ def register(db: Database, item: Item, number: str, *, by: str, now: datetime) -
         raise ValueError("the registry number is empty")
     at = utc_iso(now)
     with transaction(db):
-        found = db.execute(
-            "SELECT account FROM items WHERE platform = ? AND id = ?", list(item)
-        ).fetchone()
-        if found is None:
-            raise LookupError(item)
+        account = _account_of(db, item)
         cursor = db.execute(
             "INSERT OR IGNORE INTO registrations (platform, item_id, number, registered_at,"
             " registered_by) VALUES (?, ?, ?, ?, ?)",
@@ -42,9 +38,18 @@ def register(db: Database, item: Item, number: str, *, by: str, now: datetime) -
         )
         if cursor.rowcount == 0:
             return False
-        details = {"number": number, "account": found[0]}
+        details = {"number": number, "account": account}
         audit.append(db, [audit_row(at, by, "registered", f"{item[0]}:{item[1]}", None, details)])
     return True
+
+
+def _account_of(db: Database, item: Item) -> str:
+    """The account an archived item belongs to; LookupError when it is not in the archive."""
+    found = db.execute("SELECT account FROM items WHERE platform = ? AND id = ?", list(item))
+    row = found.fetchone()
+    if row is None:
+        raise LookupError(item)
+    return str(row[0])
 
 
 def registry_numbers(db: Database, items: Iterable[Item]) -> dict[Item, list[str]]:
@@ -82,16 +87,12 @@ def mark_individual_case(db: Database, item: Item, *, by: str, reason: str, now:
         raise ValueError("a reason is required")
     at = utc_iso(now)
     with transaction(db):
-        found = db.execute(
-            "SELECT account FROM items WHERE platform = ? AND id = ?", list(item)
-        ).fetchone()
-        if found is None:
-            raise LookupError(item)
+        account = _account_of(db, item)
         flag_id = open_flag(
-            db, found[0], "individual_case", reason="registrar.individual_case",
+            db, account, "individual_case", reason="registrar.individual_case",
             params={"by": by, "why": reason}, item=item, now=now, by=by,
         )  # fmt: skip
-        details = {"flag_id": flag_id, "account": found[0]}
+        details = {"flag_id": flag_id, "account": account}
         target = f"{item[0]}:{item[1]}"
         audit.append(db, [audit_row(at, by, "individual_case_marked", target, reason, details)])
     return flag_id

@@ -8,6 +8,7 @@ from a and o (`m022_search_swedish`). Results are newest first, with a snippet a
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -42,6 +43,10 @@ def fts_query(text: str) -> str:
     return " AND ".join(terms)
 
 
+CHUNK_BITS = 13  # `search_chunks`: the newest created_at of each run of 8,192 item rowids
+FEW = 2000  # up to this many matches, all are sorted at once; beyond, chunk by chunk
+
+
 def search(
     db: Database,
     text: str,
@@ -52,10 +57,17 @@ def search(
     direction: str | None = None,
     kinds: Sequence[str] | None = None,
     limit: int = 50,
+    sort_all_up_to: int = FEW,
 ) -> list[dict[str, Any]]:
-    """The newest `limit` items matching `text` and the filters, each with a `snippet`."""
+    """The newest `limit` items matching `text` and the filters, each with a `snippet`.
+
+    Few matches (up to `sort_all_up_to`) are sorted at once. Many (a common word) are read a chunk of rowids at a time,
+    the chunks with the newest items first (`search_chunks` holds each chunk's newest
+    created_at), until no chunk left can hold anything newer than the `limit`th hit so far: the
+    same answer as sorting every match, without reading every match.
+    """
     match = fts_query(text)
-    where, values = ["items_fts MATCH ?"], [match]
+    where, values = [], []
     if accounts:
         where.append(f"i.account IN ({', '.join('?' for _ in accounts)})")
         values += list(accounts)
@@ -71,21 +83,54 @@ def search(
     if kinds:
         where.append(f"i.kind IN ({', '.join('?' for _ in kinds)})")
         values += list(kinds)
-    # the newest hits first, then snippets for those only (not for every match)
+    sql = (
+        "SELECT i.rowid, coalesce(i.created_at, '') FROM items_fts"
+        " JOIN items AS i ON i.rowid = items_fts.rowid WHERE items_fts MATCH ?"
+        + "".join(f" AND {w}" for w in where)
+        + "{range} ORDER BY 2 DESC, 1 DESC LIMIT ?"
+    )
+    few = db.execute(
+        "SELECT count(*) FROM (SELECT rowid FROM items_fts WHERE items_fts MATCH ? LIMIT ?)",
+        [match, sort_all_up_to + 1],
+    ).fetchone()[0]
+    if few <= sort_all_up_to:
+        best = db.execute(sql.format(range=""), [match, *values, limit]).fetchall()
+    else:
+        ranged = sql.format(range=" AND items_fts.rowid BETWEEN ? AND ?")
+        best = _newest_by_chunk(db, ranged, [match, *values], limit, utc_iso(since) or "")
+    return _with_snippets(db, match, [rowid for rowid, _ in best])
+
+
+def _newest_by_chunk(
+    db: Database, sql: str, values: list[Any], limit: int, since: str
+) -> list[tuple[int, str]]:
+    """The newest `limit` (rowid, created_at) of `sql`, asked one chunk of rowids at a time."""
+    best: list[tuple[int, str]] = []
+    chunks = db.execute(
+        "SELECT chunk, newest FROM search_chunks WHERE newest >= ? ORDER BY newest DESC", [since]
+    ).fetchall()
+    for chunk, newest in chunks:
+        if len(best) >= limit and newest < best[-1][1]:
+            break  # nothing in this chunk or any later one is newer than the hits we have
+        first = chunk << CHUNK_BITS
+        found = db.execute(sql, [*values, first, first + (1 << CHUNK_BITS) - 1, limit])
+        best = sorted([*best, *found.fetchall()], key=lambda r: (r[1], r[0]), reverse=True)
+        del best[limit:]
+    return best
+
+
+def _with_snippets(db: Database, match: str, rowids: list[int]) -> list[dict[str, Any]]:
+    """The hits' fields and a snippet around the matched words, in the order of `rowids`."""
+    if not rowids:
+        return []
     cursor = db.execute(
-        f"""WITH hits AS (
-              SELECT i.rowid AS rid, i.platform, i.id, i.account, i.kind, i.direction,
-                     i.created_at, i.url
-              FROM items_fts JOIN items AS i ON i.rowid = items_fts.rowid
-              WHERE {" AND ".join(where)}
-              ORDER BY i.created_at DESC, i.rowid DESC LIMIT ?)
-            SELECT h.platform, h.id, h.account, h.kind, h.direction, h.created_at, h.url,
-                   snippet(items_fts, 0, '[', ']', '…', 16) AS snippet
-            FROM hits AS h JOIN items_fts ON items_fts.rowid = h.rid
-            WHERE items_fts MATCH ?
-            ORDER BY h.created_at DESC, h.rid DESC""",
-        [*values, limit, match],
+        "SELECT i.rowid, i.platform, i.id, i.account, i.kind, i.direction, i.created_at, i.url,"
+        " snippet(items_fts, 0, '[', ']', '…', 16) FROM items_fts"
+        " JOIN items AS i ON i.rowid = items_fts.rowid"
+        " WHERE items_fts MATCH ? AND items_fts.rowid IN (SELECT value FROM json_each(?))",
+        [match, json.dumps(rowids)],
     )
     columns = ("platform", "item_id", "account", "kind", "direction", "created_at", "url",
                "snippet")  # fmt: skip
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    found = {row[0]: dict(zip(columns, row[1:], strict=True)) for row in cursor.fetchall()}
+    return [found[rowid] for rowid in rowids if rowid in found]
