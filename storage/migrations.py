@@ -505,8 +505,8 @@ def m021_registrations(db: Database) -> None:
 def m022_search_swedish(db: Database) -> None:
     """Rebuild `items_fts` for Swedish: å, ä and ö kept apart from a and o, a prefix index.
 
-    The tokenizer is `unicode61 remove_diacritics 0` (so "år" is not "ar"), with a prefix index
-    of 3 characters for queries such as `skol*`. The triggers keep their behaviour: index on
+    The tokenizer is `unicode61 remove_diacritics 0` (so "år" is not "ar"), with prefix indexes
+    of 3 to 6 characters for queries such as `skol*`. The triggers keep their behaviour: index on
     insert, remove on delete, and re-index only when the text really changes. `search_chunks`
     lets a search read the newest hits first (storage/search.py).
     """
@@ -525,7 +525,7 @@ def m022_search_swedish(db: Database) -> None:
         "DROP TRIGGER IF EXISTS items_au",
         "DROP TABLE IF EXISTS items_fts",
         "CREATE VIRTUAL TABLE items_fts USING fts5 (text, content = 'items',"
-        " tokenize = 'unicode61 remove_diacritics 0', prefix = '3')",
+        " tokenize = 'unicode61 remove_diacritics 0', prefix = '3 4 5 6')",
         "INSERT INTO items_fts (items_fts) VALUES ('rebuild')",
         f"CREATE TRIGGER items_ai AFTER INSERT ON items BEGIN {insert} END",
         f"CREATE TRIGGER items_ad AFTER DELETE ON items BEGIN {delete} END",

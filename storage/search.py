@@ -43,6 +43,7 @@ def fts_query(text: str) -> str:
     return " AND ".join(terms)
 
 
+LONGEST_PREFIX = 6  # the prefix indexes of `items_fts` are 3 to 6 characters long
 CHUNK_BITS = 13  # `search_chunks`: the newest created_at of each run of 8,192 item rowids
 FEW = 2000  # up to this many matches, all are sorted at once; beyond, chunk by chunk
 
@@ -61,10 +62,10 @@ def search(
 ) -> list[dict[str, Any]]:
     """The newest `limit` items matching `text` and the filters, each with a `snippet`.
 
-    Few matches (up to `sort_all_up_to`) are sorted at once. Many (a common word) are read a chunk of rowids at a time,
-    the chunks with the newest items first (`search_chunks` holds each chunk's newest
-    created_at), until no chunk left can hold anything newer than the `limit`th hit so far: the
-    same answer as sorting every match, without reading every match.
+    Few matches (up to `sort_all_up_to`) are sorted at once. Many (a common word) are read a
+    chunk of rowids at a time, the chunks with the newest items first (`search_chunks` holds
+    each chunk's newest created_at), until no chunk left can hold anything newer than the
+    `limit`th hit so far: the same answer as sorting every match, without reading them all.
     """
     match = fts_query(text)
     where, values = [], []
@@ -93,7 +94,9 @@ def search(
         "SELECT count(*) FROM (SELECT rowid FROM items_fts WHERE items_fts MATCH ? LIMIT ?)",
         [match, sort_all_up_to + 1],
     ).fetchone()[0]
-    if few <= sort_all_up_to:
+    prefixes = [p.split()[-1] for p in re.findall(r'"((?:[^"]|"")*)"\*', match) if p.split()]
+    longer = any(len(p) > LONGEST_PREFIX for p in prefixes)
+    if few <= sort_all_up_to or longer:  # a longer prefix costs a merge per query: ask once
         best = db.execute(sql.format(range=""), [match, *values, limit]).fetchall()
     else:
         ranged = sql.format(range=" AND items_fts.rowid BETWEEN ? AND ?")
