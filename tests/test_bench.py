@@ -57,3 +57,10 @@ def test_every_platform_bench_runs_and_an_idle_poll_costs_one_request_per_stream
         per_stream = result["idle_poll"]["requests_per_stream"]
         assert per_stream <= 1.0, (result["module"], result["idle_poll"])
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_search_bench_builds_an_archive_and_times_every_query(tmp_path: Path) -> None:
+    results = run("search.py", "--items", "3000", "--rounds", "1", "--dir", str(tmp_path))
+    assert results["archive"]["items"] == 3000 and results["queries"] > 20
+    assert results["p95_ms"] > 0 and results["matching_items"]["skolan"] > 0
+    assert list(tmp_path.iterdir()) == []
