@@ -126,12 +126,15 @@ def _with_snippets(db: Database, match: str, rowids: list[int]) -> list[dict[str
     """The hits' fields and a snippet around the matched words, in the order of `rowids`."""
     if not rowids:
         return []
+    # one pass over the matches between the lowest and highest hit (`+rowid IN` is a filter:
+    # as a constraint, FTS5 would evaluate the query once per hit)
     cursor = db.execute(
         "SELECT i.rowid, i.platform, i.id, i.account, i.kind, i.direction, i.created_at, i.url,"
         " snippet(items_fts, 0, '[', ']', '…', 16) FROM items_fts"
         " JOIN items AS i ON i.rowid = items_fts.rowid"
-        " WHERE items_fts MATCH ? AND items_fts.rowid IN (SELECT value FROM json_each(?))",
-        [match, json.dumps(rowids)],
+        " WHERE items_fts MATCH ? AND items_fts.rowid BETWEEN ? AND ?"
+        " AND +items_fts.rowid IN (SELECT value FROM json_each(?))",
+        [match, min(rowids), max(rowids), json.dumps(rowids)],
     )
     columns = ("platform", "item_id", "account", "kind", "direction", "created_at", "url",
                "snippet")  # fmt: skip
