@@ -80,12 +80,13 @@ def _write(sink: IO[str], db: Database, select: Selection) -> int:
         found = queries.export_items(
             db, account=key, since=select.since, until=select.until, direction=select.direction
         )
-        for item in found:
-            if rows is None:
-                sink.write(json.dumps(item, ensure_ascii=False) + "\n")
-            else:
-                rows.writerow(_csv_row(item))
-            count += 1
+        with contextlib.closing(found):  # its cursor closes here, not after the database
+            for item in found:
+                if rows is None:
+                    sink.write(json.dumps(item, ensure_ascii=False) + "\n")
+                else:
+                    rows.writerow(_csv_row(item))
+                count += 1
     sink.flush()
     return count
 
