@@ -440,6 +440,10 @@ cli.add_command(flags_cli)
 cli.add_command(register_command)
 cli.add_command(audit_command)
 cli.add_command(search_command)
+from somed.cli_retention import hold_cli, retention_cli  # noqa: E402
+
+cli.add_command(retention_cli)
+cli.add_command(hold_cli)
 
 
 def main() -> None:

@@ -45,6 +45,7 @@ from somed.config_register import (
     sender_link_checked,
     sender_text_checked,
 )
+from somed.config_retention import RetentionConfig
 from somed.config_tokens import (
     SECRET_KEYS,
     TokenError,
@@ -475,6 +476,7 @@ class Config(_Model):
     capture: CaptureConfig = Field(default_factory=CaptureConfig)
     browser: BrowserConfig = Field(default_factory=BrowserConfig)
     monitors: MonitorsConfig = Field(default_factory=MonitorsConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
     platforms: dict[str, PlatformConfig] = Field(default_factory=dict)
     accounts: list[AccountConfig] = Field(default_factory=list)
 

@@ -871,8 +871,12 @@ class _AccountRun:
 
     def _start_downloads(self, entries: Sequence[Entry]) -> None:
         refs = media_refs(entries)
-        if refs:
-            have = queries.downloaded_media_keys(self.db, self.account.platform, refs)
+        if refs:  # a disposed item's attachments are not fetched again
+            platform = self.account.platform
+            gone = queries.disposed_ids(self.db, platform, (e.id for e in entries))
+            if gone:
+                refs = media_refs(e for e in entries if e.id not in gone)
+            have = queries.downloaded_media_keys(self.db, platform, refs)
             self.media.submit(ref for key, ref in refs.items() if key not in have)
 
     def _link_remaining_media(self) -> None:

@@ -542,3 +542,63 @@ def m022_search_swedish(db: Database) -> None:
     ]
     for statement in statements:
         db.execute(statement)
+
+
+# --- retention (issue 8): legal holds, disposal tombstones, the one logged path of deletion ----
+
+
+@MIGRATIONS()
+def m020_holds_and_disposals(db: Database) -> None:
+    """Add `holds`, the append-only `disposals` (tombstones) and `items.disposed_at`.
+
+    A disposed item keeps its row (so a later poll does not archive it again) with its content
+    cleared. Its `item_versions` and `item_raw_legacy` rows may be deleted only once its
+    tombstone is in `disposals`: the delete triggers of those append-only tables now let that
+    one logged path through and still refuse every other delete.
+    """
+    refuse_unless_disposed = (
+        "CREATE TRIGGER {t}_no_delete BEFORE DELETE ON {t} WHEN NOT EXISTS (SELECT 1 FROM"
+        " disposals AS d WHERE d.platform = old.platform AND d.item_id = old.item_id) BEGIN"
+        " SELECT RAISE(ABORT, '{t} is append-only: rows cannot be deleted'); END"
+    )
+    statements = [  # one at a time: executescript would commit the migration's transaction
+        """CREATE TABLE holds (
+            id INTEGER PRIMARY KEY,
+            reason TEXT NOT NULL,
+            account TEXT,
+            from_date TEXT,
+            to_date TEXT,
+            query TEXT,
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            released_at TEXT,
+            released_by TEXT,
+            release_reason TEXT
+        )""",
+        """CREATE TABLE disposals (
+            platform TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            account TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            decision TEXT NOT NULL,
+            plan_id TEXT NOT NULL,
+            disposed_at TEXT NOT NULL,
+            disposed_by TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            PRIMARY KEY (platform, item_id)
+        )""",
+        "CREATE INDEX idx_disposals_plan_id ON disposals (plan_id)",
+        *(f"{t}END" for t in _append_only("disposals").split("END;") if t.strip()),
+        "ALTER TABLE items ADD COLUMN disposed_at TEXT",
+        "DROP TRIGGER item_versions_no_delete",
+        refuse_unless_disposed.format(t="item_versions"),
+        "DROP TRIGGER item_raw_legacy_no_delete",
+        refuse_unless_disposed.format(t="item_raw_legacy"),
+        # a disposed item never gets text again, whoever writes (the writer skips it already)
+        "CREATE TRIGGER items_disposed_no_text BEFORE UPDATE OF text ON items"
+        " WHEN old.disposed_at IS NOT NULL AND new.text IS NOT NULL BEGIN"
+        " SELECT RAISE(ABORT, 'items: a disposed item cannot get content again'); END",
+    ]
+    for statement in statements:
+        db.execute(statement)

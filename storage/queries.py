@@ -83,6 +83,16 @@ def downloaded_media_keys(db: Database, platform: str, keys: Iterable[str]) -> s
     return {row[0] for row in rows}
 
 
+def disposed_ids(db: Database, platform: str, ids: Iterable[str]) -> set[str]:
+    """Return those of `ids` a retention rule disposed of on `platform` (never fetched again)."""
+    rows = db.execute(
+        "SELECT id FROM items WHERE platform = ? AND id IN (SELECT value FROM json_each(?))"
+        " AND disposed_at IS NOT NULL",
+        [platform, json.dumps(sorted(set(ids)))],
+    )
+    return {row[0] for row in rows}
+
+
 def item_count(db: Database, account: str | None = None) -> int:
     """Return how many items are archived (deleted ones included), for one account or all."""
     if account is None:
@@ -200,7 +210,7 @@ def export_items(
 
 
 def _assemble(db: Database, items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """Attach versions, media, flags and registry numbers to a chunk of item rows."""
+    """Attach versions, media, flags, registry numbers and tombstones to a chunk of items."""
     keys = json.dumps([[item["platform"], item["id"]] for item in items])
     versions: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in _dicts(
@@ -246,6 +256,14 @@ def _assemble(db: Database, items: list[dict[str, Any]]) -> Iterator[dict[str, A
         [keys],
     ):
         numbers.setdefault((row["platform"], row["item_id"]), []).append(row["number"])
+    disposals: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in _dicts(
+        db,
+        "SELECT platform, item_id, rule, decision, disposed_at, disposed_by, sha256"
+        f" FROM disposals WHERE {_pairs_in('platform', 'item_id')}",
+        [keys],
+    ):
+        disposals[(row.pop("platform"), row.pop("item_id"))] = row
     for item in items:
         key = (item["platform"], item["id"])
         item_versions = versions.get(key, [])
@@ -283,6 +301,7 @@ def _assemble(db: Database, items: list[dict[str, Any]]) -> Iterator[dict[str, A
             "registry_numbers": numbers.get(key, []),
             "extra": json.loads(item["extra"]) if item["extra"] else {},
             "sha256": item["sha256"],
+            "disposal": disposals.get(key),
         }
 
 

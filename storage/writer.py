@@ -98,6 +98,7 @@ class _State:
     content: Content | None = None  # latest projection when the content changed
     seen: bool = False
     tombstoned: bool = False
+    disposed: bool = False  # disposed of by a retention rule: never archived again
 
 
 # what sqlite3 raises for a value it cannot bind (a lone surrogate, a dict, a huge int)
@@ -421,6 +422,8 @@ class ArchiveWriter:
         prepared, held = entries.entries, entries.held
         with transaction(self.db):
             states = self._load_states(prepared)
+            if any(state.disposed for state in states.values()):
+                prepared = _without_disposed(prepared, states)
             stats, versions, links, audits = _classify(account, prepared, states, now)
             self._apply(account, states, versions, now)
             self._store_markers(prepared)
@@ -484,12 +487,14 @@ class ArchiveWriter:
         states: dict[tuple[str, str], _State] = {}
         for platform, platform_ids in ids.items():
             rows = self.db.execute(
-                "SELECT id, sha256, deleted_at, version_count FROM items"
+                "SELECT id, sha256, deleted_at, version_count, disposed_at FROM items"
                 " WHERE platform = ? AND id IN (SELECT value FROM json_each(?))",
                 [platform, _json(sorted(platform_ids))],
             )
-            for item_id, sha, deleted_at, count in rows:
-                states[(platform, item_id)] = _State(sha, deleted_at, count)
+            for item_id, sha, deleted_at, count, disposed_at in rows:
+                states[(platform, item_id)] = _State(
+                    sha, deleted_at, count, disposed=disposed_at is not None
+                )
         return states
 
     def _apply(
@@ -580,6 +585,18 @@ class ArchiveWriter:
             [(stored.sha256, key, account) for key, stored in media.items()],
         )
 
+
+
+def _without_disposed(
+    prepared: Sequence[tuple[Record | Tombstone, Content | None]],
+    states: dict[tuple[str, str], _State],
+) -> list[tuple[Record | Tombstone, Content | None]]:
+    """The batch without the items a retention rule disposed of (dropped from `states` too):
+    a disposed item is never archived, versioned, linked or revived again."""
+    disposed = {key for key, state in states.items() if state.disposed}
+    for key in disposed:
+        del states[key]
+    return [(e, c) for e, c in prepared if (e.platform, e.id) not in disposed]
 
 
 def _classify(
