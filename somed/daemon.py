@@ -21,6 +21,7 @@ from somed.duties import monitors
 from somed.duties.base import Dispatcher, Duty
 from somed.duties.captures import CaptureDuty
 from somed.duties.polls import PollDuty, TokenCheckDuty
+from somed.duties.retention import RetentionDuty
 from somed.logs import update_secrets
 from somed.metrics import MetricsServer
 from somed.runner import Runner, RunOutcome, utc_now
@@ -190,6 +191,7 @@ class Daemon(RequestServer):
             TokenCheckDuty(config, self._check_tokens, clock=utc_now),
             CaptureDuty(config, self._capture, clock=utc_now),
             monitors.MonitorDuty(config, clock=utc_now),
+            RetentionDuty(config, clock=utc_now),
         ]
         return duties
 

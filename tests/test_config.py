@@ -70,7 +70,17 @@ def config_tables() -> dict[str, type[BaseModel]]:
             annotation = get_args(annotation)[-1]
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             tables[name] = annotation
+            for sub, inner in annotation.model_fields.items():  # [[retention.rules]]
+                args = get_args(inner.annotation)
+                if get_origin(inner.annotation) is list and args and isinstance(args[0], type) \
+                        and issubclass(args[0], BaseModel):
+                    tables[f"{name}.{sub}"] = args[0]
     return tables
+
+
+def table_of(header: str) -> str:
+    """The schema table a TOML header names: `retention.rules` is one, `platforms.x` is not."""
+    return header if header in config_tables() else header.split(".")[0]
 
 
 def example_keys() -> dict[str, set[str]]:
@@ -78,9 +88,9 @@ def example_keys() -> dict[str, set[str]]:
     keys: dict[str, set[str]] = {}
     table = ""
     for line in EXAMPLE.read_text(encoding="utf-8").splitlines():
-        header = re.match(r"^\[\[?([a-z_]+)[.\]]", line)
+        header = re.match(r"^\[\[?([a-z_]+(?:\.[a-z_]+)?)[.\]]", line)
         if header:
-            table = header.group(1)
+            table = table_of(header.group(1))
             continue
         key = re.match(r"^#?\s*([a-z_]+)\s*=", line)
         if key and table:
@@ -93,9 +103,9 @@ def documented_keys() -> dict[str, set[str]]:
     keys: dict[str, set[str]] = {}
     table = None
     for line in DOCS.read_text(encoding="utf-8").splitlines():
-        heading = re.match(r"^#+ `\[\[?([a-z_]+)[.\]]", line)
+        heading = re.match(r"^#+ `\[\[?([a-z_]+(?:\.[a-z_]+)?)[.\]]", line)
         if heading:
-            table = heading.group(1)
+            table = table_of(heading.group(1))
             continue
         if line.startswith("#"):
             table = None
@@ -129,9 +139,11 @@ def test_every_example_key_is_documented() -> None:
 def test_every_model_field_is_in_example_and_docs() -> None:
     in_example = example_keys()
     documented = documented_keys()
-    for table, model in config_tables().items():
+    tables = config_tables()
+    for table, model in tables.items():
         fields = set(model.model_fields) - CONNECTOR_KEY_HOLDERS
-        assert fields <= in_example.get(table, set()), f"[{table}] not all in the example"
+        nested = {name for name in fields if f"{table}.{name}" in tables}  # [[table.name]]s
+        assert fields - nested <= in_example.get(table, set()), f"[{table}] not all in the example"
         assert fields <= documented.get(table, set()), f"[{table}] not all in the docs"
         extra = documented.get(table, set()) - fields - connector_keys(table)
         assert not extra, f"[{table}] docs describe keys the schema lacks: {extra}"
