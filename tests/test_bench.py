@@ -64,3 +64,12 @@ def test_search_bench_builds_an_archive_and_times_every_query(tmp_path: Path) ->
     assert results["archive"]["items"] == 3000 and results["queries"] > 20
     assert results["p95_ms"] > 0 and results["matching_items"]["skolan"] > 0
     assert list(tmp_path.iterdir()) == []
+
+
+def test_retention_bench_plans_applies_and_deletes_the_same_items(tmp_path: Path) -> None:
+    results = run("retention.py", "--items", "2000", "--dir", str(tmp_path))
+    assert results["plan"]["examined"] == 2000
+    assert results["apply"]["disposed"] == results["plan"]["dispose"] > 0
+    assert results["delete"]["deleted"] == results["apply"]["disposed"]
+    assert results["apply"]["files_removed"] > 0 and results["apply"]["peak_rss_mb"] > 0
+    assert list(tmp_path.iterdir()) == []  # the temporary archives are gone

@@ -26,7 +26,7 @@ from sqlite_utils import Database
 from connectors.model import utc_iso
 from somed.config_retention import RetentionConfig, RetentionRule
 from somed.item_ref import format_item
-from somed.retention.selectors import ItemFacts, Selector, cutoff, deciding_rule
+from somed.retention.selectors import Decider, ItemFacts, Selector, cutoff
 from storage.disposals import Disposal
 from storage.holds import Hold, Key, active_holds, query_matches
 
@@ -103,7 +103,7 @@ def compute_plan(
 ) -> Plan:
     """The plan for these items at `now` (pure: the same inputs give the same plan and id)."""
     rules = config.by_priority()
-    selectors = [Selector.of(rule, now) for rule in rules]
+    decider = Decider([Selector.of(rule, now) for rule in rules])
     due_by = [_due_cutoff(rule, config, now) for rule in rules]
     totals = [RuleTotals(r.name, r.decision, r.action, r.dispose_after or
                          (config.not_current_after if r.dispose_when_not_current else None))
@@ -112,7 +112,7 @@ def compute_plan(
     examined = unmatched = held = 0
     for item in items:
         examined += 1
-        index = deciding_rule(selectors, item)
+        index = decider.rule_of(item)
         if index is None:
             unmatched += 1
             continue

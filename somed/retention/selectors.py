@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from connectors.model import utc_iso
 from somed.config_retention import VALUE_SELECTORS, RetentionRule, parse_period
 
 
-@dataclass(frozen=True, slots=True)
-class ItemFacts:
+class ItemFacts(NamedTuple):
     """What the selectors look at in one archived item (no content)."""
 
     platform: str
@@ -24,6 +24,11 @@ class ItemFacts:
     sha256: str
     flags: frozenset[str] = frozenset()
     registered: bool = False
+
+    def category(self) -> tuple[object, ...]:
+        """Every fact a selector looks at but the age: items alike here match alike."""
+        return (self.platform, self.account, self.kind, self.direction, self.deleted,
+                self.flags, self.registered)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -44,8 +49,8 @@ class Selector:
         created_by = cutoff(rule.older_than, now) if rule.older_than else None
         return cls(rule, values, flags, created_by)
 
-    def matches(self, item: ItemFacts) -> bool:
-        """True when the rule selects `item`."""
+    def matches_category(self, item: ItemFacts) -> bool:
+        """True when the rule selects `item` as far as anything but its age goes."""
         rule = self.rule
         for key, allowed in self.values:
             if getattr(item, key) not in allowed:
@@ -54,9 +59,13 @@ class Selector:
             return False
         if rule.registered is not None and item.registered != rule.registered:
             return False
-        if rule.deleted is not None and item.deleted != rule.deleted:
-            return False
-        return self.created_by is None or item.created_at <= self.created_by
+        return rule.deleted is None or item.deleted == rule.deleted
+
+    def matches(self, item: ItemFacts) -> bool:
+        """True when the rule selects `item`."""
+        return self.matches_category(item) and (
+            self.created_by is None or item.created_at <= self.created_by
+        )
 
 
 def cutoff(period: str, now: datetime) -> str:
@@ -64,9 +73,25 @@ def cutoff(period: str, now: datetime) -> str:
     return utc_iso(now - parse_period(period)) or ""
 
 
-def deciding_rule(selectors: Sequence[Selector], item: ItemFacts) -> int | None:
-    """The index of the rule that decides `item` (selectors ordered by priority), or None."""
-    for index, selector in enumerate(selectors):
-        if selector.matches(item):
-            return index
-    return None
+class Decider:
+    """Finds the rule that decides each item (selectors ordered by priority), remembering
+    which rules can match each category of item so that most items cost one lookup."""
+
+    def __init__(self, selectors: Sequence[Selector]) -> None:
+        self.selectors = list(selectors)
+        self._by_category: dict[tuple[object, ...], list[tuple[int, str | None]]] = {}
+
+    def rule_of(self, item: ItemFacts) -> int | None:
+        """The index of the rule that decides `item`, or None when no rule selects it."""
+        category = item.category()
+        candidates = self._by_category.get(category)
+        if candidates is None:
+            candidates = self._by_category[category] = [
+                (index, s.created_by) for index, s in enumerate(self.selectors)
+                if s.matches_category(item)
+            ]  # fmt: skip
+        created = item.created_at
+        for index, created_by in candidates:
+            if created_by is None or created <= created_by:
+                return index
+        return None
