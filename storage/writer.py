@@ -428,6 +428,8 @@ class ArchiveWriter:
             self._apply(account, states, versions, now)
             self._store_markers(prepared)
             if held:
+                held = self._without_disposed_held(held)
+            if held:
                 quarantine.store(self.db, held, now)
                 stats.quarantined = len(held)
                 stats.quarantined_keys = tuple((e.stream, quarantine.entry_key(e)) for e in held)
@@ -451,6 +453,18 @@ class ArchiveWriter:
             if resume is not None:
                 self._store_resume(account, resume, now)
         return stats
+
+    def _without_disposed_held(self, held: list[Quarantined]) -> list[Quarantined]:
+        """Quarantined entries, without those of items a retention rule disposed of (their
+        raw JSON is content the disposal removed; rare, so asked only when some are held)."""
+        keys = [[e.platform, e.id] for e in held if e.id is not None]
+        if not keys:
+            return held
+        gone = {tuple(row) for row in self.db.execute(
+            "SELECT platform, id FROM items WHERE disposed_at IS NOT NULL AND (platform, id) IN"
+            " (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]')"
+            " FROM json_each(?))", [_json(keys)])}  # fmt: skip
+        return [e for e in held if (e.platform, e.id) not in gone] if gone else held
 
     def _store_resume(self, account: str, resume: tuple[str, str | None], now: str) -> None:
         """Keep (or, with a None token, forget) a walk's resume point across runs."""

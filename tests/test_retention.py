@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from retention_support import NOW, RULES, SECRET, build_archive, record
 
+from connectors.model import Quarantined
 from somed.config import ConfigError, load_config
 from somed.retention.apply import PlanChanged, apply_plan
 from somed.retention.plan import plan_from_archive
@@ -156,9 +157,12 @@ def test_the_writer_never_brings_a_disposed_item_back(tmp_path):
     with closing(connect(path)) as db:
         plan = plan_from_archive(db, RULES, NOW)
         apply_plan(db, RULES, plan.id, by="arkivarie", now=NOW, storage_root=tmp_path)
+        odd = Quarantined(platform="facebook", account="mora-fb", stream="comments",
+                          kind="comment", id="c-old2", raw={"message": SECRET}, error="odd")
         stats = ArchiveWriter(db, lambda: NOW).write_batch("mora-fb", [
-            record("c-old", text=f"Gammal kommentar {SECRET} redigerad"), record("c-x")])
-        assert stats.new == 1 and stats.changed == 0
+            record("c-old", text=f"Gammal kommentar {SECRET} redigerad"), record("c-x"), odd])
+        assert stats.new == 1 and stats.changed == 0 and stats.quarantined == 0
+        assert db.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 0
         row = db.execute("SELECT text, version_count, disposed_at FROM items WHERE id = 'c-old'"
                          ).fetchone()  # fmt: skip
         assert row[0] is None and row[2] is not None
