@@ -168,3 +168,20 @@ def test_the_writer_never_brings_a_disposed_item_back(tmp_path):
         assert row[0] is None and row[2] is not None
         assert db.execute("SELECT count(*) FROM item_versions WHERE item_id = 'c-old'"
                           ).fetchone()[0] == 0  # fmt: skip
+
+
+def test_apply_removes_exactly_what_the_plan_showed_and_nothing_under_hold(tmp_path):
+    path = build_archive(tmp_path)
+    with closing(connect(path)) as db:
+        add_hold(db, reason="Begäran om allmän handling", by="registrator", now=NOW,
+                 query="till", account="mora-fb")  # covers c-old2 only
+        plan = plan_from_archive(db, RULES, NOW)
+        assert [d.item_id for d in plan.disposals] == ["c-old"] and plan.held == 1
+        before = {i["id"]: i for i in queries.export_items(db)}
+        apply_plan(db, RULES, plan.id, by="arkivarie", now=NOW, storage_root=tmp_path)
+        after = {i["id"]: i for i in queries.export_items(db)}
+        assert [tuple(r) for r in db.execute("SELECT item_id, plan_id FROM disposals")] == [
+            ("c-old", plan.id)]
+        for key in set(before) - {"c-old"}:
+            assert after[key] == before[key], key
+        assert after["c-old2"]["text"].startswith("En till")
