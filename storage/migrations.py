@@ -587,8 +587,7 @@ def m020_holds_and_disposals(db: Database) -> None:
             disposed_by TEXT NOT NULL,
             sha256 TEXT NOT NULL,
             PRIMARY KEY (platform, item_id)
-        )""",
-        "CREATE INDEX idx_disposals_plan_id ON disposals (plan_id)",
+        ) WITHOUT ROWID""",
         *(f"{t}END" for t in _append_only("disposals").split("END;") if t.strip()),
         "ALTER TABLE items ADD COLUMN disposed_at TEXT",
         "DROP TRIGGER item_versions_no_delete",

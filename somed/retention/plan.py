@@ -140,14 +140,18 @@ def archive_facts(db: Database) -> Iterator[ItemFacts]:
     flags = item_flags(db)
     registered = registered_items(db)
     no_flags: frozenset[str] = frozenset()
+    names: dict[str, str] = {}  # one string object per platform, account, kind and direction
     rows = db.execute(
         "SELECT platform, id, account, kind, direction, coalesce(created_at, first_seen_at),"
         " deleted_at IS NOT NULL, sha256 FROM items WHERE disposed_at IS NULL"
     )
     for platform, item_id, account, kind, direction, created, deleted, sha in rows:
+        platform = names.setdefault(platform, platform)
         key = (platform, item_id)
-        yield ItemFacts(platform, item_id, account, kind, direction, created, bool(deleted), sha,
-                        flags.get(key, no_flags), key in registered)  # fmt: skip
+        yield ItemFacts(platform, item_id, names.setdefault(account, account),
+                        names.setdefault(kind, kind), names.setdefault(direction, direction),
+                        created, bool(deleted), sha, flags.get(key, no_flags),
+                        key in registered)  # fmt: skip
 
 
 def _columns(db: Database, table: str) -> set[str]:
@@ -180,10 +184,12 @@ def plan_from_archive(
     holds = active_holds(db)
     plan = compute_plan(config, archive_facts(db), holds, query_matches(db, holds), now)
     if with_bytes and plan.disposals:
-        sizes = item_bytes(db, [(d.platform, d.item_id) for d in plan.disposals])
         by_rule = {totals.name: totals for totals in plan.rules}
-        for d in plan.disposals:
-            by_rule[d.rule].bytes += sizes.get((d.platform, d.item_id), 0)
+        for start in range(0, len(plan.disposals), 5000):
+            chunk = plan.disposals[start : start + 5000]
+            sizes = item_bytes(db, [(d.platform, d.item_id) for d in chunk])
+            for d in chunk:
+                by_rule[d.rule].bytes += sizes.get((d.platform, d.item_id), 0)
     return plan
 
 
