@@ -88,7 +88,7 @@ def disposed_ids(db: Database, platform: str, ids: Iterable[str]) -> set[str]:
     rows = db.execute(
         "SELECT id FROM items WHERE platform = ? AND id IN (SELECT value FROM json_each(?))"
         " AND disposed_at IS NOT NULL",
-        [platform, json.dumps(sorted(set(ids)))],
+        [platform, json.dumps(sorted({i for i in ids if isinstance(i, str)}))],
     )
     return {row[0] for row in rows}
 

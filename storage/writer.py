@@ -457,7 +457,7 @@ class ArchiveWriter:
     def _without_disposed_held(self, held: list[Quarantined]) -> list[Quarantined]:
         """Quarantined entries, without those of items a retention rule disposed of (their
         raw JSON is content the disposal removed; rare, so asked only when some are held)."""
-        keys = [[e.platform, e.id] for e in held if e.id is not None]
+        keys = [[e.platform, e.id] for e in held if isinstance(e.id, str)]
         if not keys:
             return held
         gone = {tuple(row) for row in self.db.execute(
