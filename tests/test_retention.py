@@ -185,3 +185,23 @@ def test_apply_removes_exactly_what_the_plan_showed_and_nothing_under_hold(tmp_p
         for key in set(before) - {"c-old"}:
             assert after[key] == before[key], key
         assert after["c-old2"]["text"].startswith("En till")
+
+
+def test_a_registered_item_is_kept_and_a_dismissed_flag_no_longer_keeps_one(tmp_path):
+    from somed.config_retention import RetentionConfig
+    from storage.flags import dismiss_flag
+    from storage.registrations import register
+
+    rules = RetentionConfig.model_validate({"rules": [
+        *(r.model_dump(exclude_none=True) for r in RULES.rules),
+        {"name": "diarieforda", "decision": "KS 2023/1285 §8", "priority": 10,
+         "registered": True, "keep": True},
+    ]})  # fmt: skip
+    build_archive(tmp_path)
+    with closing(connect(tmp_path / "somed.db")) as db:
+        register(db, ("facebook", "c-old"), "KS 2026/123", by="registrator", now=NOW)
+        flag_id = db.execute("SELECT id FROM flags WHERE item_id = 'c-hate'").fetchone()[0]
+        dismiss_flag(db, flag_id, by="redaktör", reason="Inte hat: ironi", now=NOW)
+        plan = plan_from_archive(db, rules, NOW)
+        assert [d.item_id for d in plan.disposals] == ["c-hate", "c-old2"]
+        assert {t.name: t.matched for t in plan.rules}["diarieforda"] == 1

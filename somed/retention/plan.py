@@ -154,26 +154,19 @@ def archive_facts(db: Database) -> Iterator[ItemFacts]:
                         key in registered)  # fmt: skip
 
 
-def _columns(db: Database, table: str) -> set[str]:
-    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-
-
 def item_flags(db: Database) -> dict[Key, frozenset[str]]:
     """The flags each item has (open or resolved, not dismissed as wrong)."""
-    dismissed = ("AND (resolution IS NULL OR resolution != 'dismissed')"
-                 if "resolution" in _columns(db, "flags") else "")  # fmt: skip
     found: dict[Key, set[str]] = {}
     for platform, item_id, flag in db.execute(
-        f"SELECT platform, item_id, flag FROM flags WHERE item_id IS NOT NULL {dismissed}"
+        "SELECT platform, item_id, flag FROM flags WHERE item_id IS NOT NULL"
+        f" AND (resolution IS NULL OR resolution != '{DISMISSED}')"
     ):
         found.setdefault((platform, item_id), set()).add(flag)
     return {key: frozenset(names) for key, names in found.items()}
 
 
 def registered_items(db: Database) -> set[Key]:
-    """The items with a registry number (none before the registrations table exists)."""
-    if not _columns(db, "registrations"):
-        return set()
+    """The items with a registry number."""
     return {(p, i) for p, i in db.execute("SELECT DISTINCT platform, item_id FROM registrations")}
 
 
