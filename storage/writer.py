@@ -365,6 +365,8 @@ class ArchiveWriter:
         self.db = db
         self.clock = clock
         self.runlog = RunLog(db, clock)
+        # retention (m020): whether items can be disposed of in this archive, asked once
+        self._disposed_at = "disposed_at" if "disposed_at" in db["items"].columns_dict else "NULL"
 
     def _now(self) -> str:
         """Return the clock's time as stored (UTC ISO 8601 with Z)."""
@@ -458,7 +460,7 @@ class ArchiveWriter:
         """Quarantined entries, without those of items a retention rule disposed of (their
         raw JSON is content the disposal removed; rare, so asked only when some are held)."""
         keys = [[e.platform, e.id] for e in held if isinstance(e.id, str)]
-        if not keys:
+        if not keys or self._disposed_at == "NULL":
             return held
         gone = {tuple(row) for row in self.db.execute(
             "SELECT platform, id FROM items WHERE disposed_at IS NOT NULL AND (platform, id) IN"
@@ -501,7 +503,7 @@ class ArchiveWriter:
         states: dict[tuple[str, str], _State] = {}
         for platform, platform_ids in ids.items():
             rows = self.db.execute(
-                "SELECT id, sha256, deleted_at, version_count, disposed_at FROM items"
+                f"SELECT id, sha256, deleted_at, version_count, {self._disposed_at} FROM items"
                 " WHERE platform = ? AND id IN (SELECT value FROM json_each(?))",
                 [platform, _json(sorted(platform_ids))],
             )
