@@ -39,6 +39,7 @@ from somed.config_errors import (
     _suggest,
     _unknown_key,
 )
+from somed.config_moderation import ModerationConfig
 from somed.config_register import (
     CommunicationPlan,
     MonitorsConfig,
@@ -477,6 +478,7 @@ class Config(_Model):
     browser: BrowserConfig = Field(default_factory=BrowserConfig)
     monitors: MonitorsConfig = Field(default_factory=MonitorsConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    moderation: ModerationConfig = Field(default_factory=ModerationConfig)
     platforms: dict[str, PlatformConfig] = Field(default_factory=dict)
     accounts: list[AccountConfig] = Field(default_factory=list)
 

@@ -20,6 +20,7 @@ from somed.daemon_requests import RequestServer
 from somed.duties import monitors
 from somed.duties.base import Dispatcher, Duty
 from somed.duties.captures import CaptureDuty
+from somed.duties.moderation import ModerationDuty
 from somed.duties.polls import PollDuty, TokenCheckDuty
 from somed.duties.retention import RetentionDuty
 from somed.logs import update_secrets
@@ -192,6 +193,7 @@ class Daemon(RequestServer):
             CaptureDuty(config, self._capture, clock=utc_now),
             monitors.MonitorDuty(config, clock=utc_now),
             RetentionDuty(config, clock=utc_now),
+            ModerationDuty(config, clock=utc_now),
         ]
         return duties
 

@@ -35,6 +35,7 @@ from connectors.model import Batch, Entry, Span, parse_utc, utc_iso
 from connectors.registry import connector_class
 from somed.config import Config, TokenError
 from somed.media_fetch import MediaFetcher, media_refs
+from somed.moderation import scan as moderation
 from somed.netsetup import media_limits, sessions_for
 from somed.prefetch import prefetched
 from somed.progress import Progress, Reason
@@ -179,7 +180,9 @@ class Runner:
             log.info("%s: skipped, %s", key, message, extra={"account": key, "event": "busy"})
             return RunOutcome(key, account.platform, "busy", message=message, reason="run.busy")
         try:
-            return _AccountRun(self, key).run(trigger)
+            outcome = _AccountRun(self, key).run(trigger)
+            moderation.after_run(self.config, key, clock=self.clock)  # never raises
+            return outcome
         finally:
             lock.release()
 

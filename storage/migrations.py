@@ -601,3 +601,45 @@ def m020_holds_and_disposals(db: Database) -> None:
     ]
     for statement in statements:
         db.execute(statement)
+
+
+# --- issue 8: moderation (which item versions were checked, and their evidence copies) ---------
+
+
+@MIGRATIONS()
+def m023_moderation(db: Database) -> None:
+    """Add `moderated` (an item checked at one sha256) and `moderation_evidence` (its copies).
+
+    `moderated` says which content of an item the detectors have seen, so an unchanged item is
+    never checked twice and a dismissed flag does not come back; `text_key` groups identical
+    texts (the repeated-spam test). `moderation_evidence` notes where the evidence copy of a
+    flagged item (record and thread as JSON) lies in the content-addressed store.
+    """
+    statements = [
+        """CREATE TABLE moderated (
+            platform TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            account TEXT NOT NULL,
+            checked_at TEXT NOT NULL,
+            text_key TEXT,
+            categories TEXT NOT NULL DEFAULT '[]',
+            PRIMARY KEY (platform, item_id, sha256)
+        )""",
+        "CREATE INDEX idx_moderated_text_key ON moderated (text_key)",
+        """CREATE TABLE moderation_evidence (
+            id INTEGER PRIMARY KEY,
+            platform TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            item_sha256 TEXT NOT NULL,
+            categories TEXT NOT NULL,
+            evidence_sha256 TEXT NOT NULL,
+            path TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            capture_request_id INTEGER,
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX idx_moderation_evidence_item ON moderation_evidence (platform, item_id)",
+    ]
+    for statement in statements:
+        db.execute(statement)

@@ -406,3 +406,8 @@ def run_totals(db: Database) -> dict[str, dict[str, Any]]:
         entry["requests"] += int(requests or 0)
         entry["retries"] += int(retries or 0)
     return totals
+
+
+def assemble_records(db: Database, items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Item rows (the columns `export_items` reads) as record-contract dicts."""
+    return _assemble(db, items)

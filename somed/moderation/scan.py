@@ -1,0 +1,188 @@
+"""Scanning: every incoming item not yet checked at its sha256 through the detectors.
+
+For each item the findings open flags on the item (`moderation.<category>`, params with spans,
+list terms, detector and the sha256 checked: never the text), the item is marked checked at
+its sha256, and a flagged item is preserved at once (`preserve`). The same text posted in
+`repeat_threshold` incoming items marks all of them `commercial`. An item whose flag of a
+category was dismissed is not flagged again for the same terms after an edit.
+
+`after_run` is the runner's hook (after an account's run; it never fails the run); the daemon's
+moderation duty calls `scan` to catch up on everything else.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from somed.config import Config
+from somed.moderation.commercial import repeat_key
+from somed.moderation.detectors import Detectors
+from somed.moderation.findings import Finding
+from somed.moderation.preserve import preserve
+from storage import moderated
+from storage.db import connect, transaction
+from storage.flags import open_flag
+from storage.media import MediaStore
+
+log = logging.getLogger("somed.moderation")
+
+BATCH = 500
+HOOK_LIMIT = 20_000  # items one account's run checks at its end; the duty catches up the rest
+SYSTEM_ACTOR = "moderation"
+
+
+@dataclass
+class ScanReport:
+    """What one scan did: items checked, flags opened per category, evidence copies made."""
+
+    checked: int = 0
+    flagged: dict[str, int] = field(default_factory=dict)
+    preserved: int = 0
+
+    def count(self, category: str) -> None:
+        """Count one flag of this category."""
+        self.flagged[category] = self.flagged.get(category, 0) + 1
+
+
+_DETECTORS: dict[int, tuple[Config, Detectors]] = {}
+
+
+def detectors_for(config: Config) -> Detectors:
+    """The detectors of this config (built once per config object)."""
+    cached = _DETECTORS.get(id(config))
+    if cached is not None and cached[0] is config:
+        return cached[1]
+    settings = config.moderation
+    built = Detectors.from_lists(settings.extra_words, settings.files_from(config.path.parent),
+                                 settings.commercial_domains)  # fmt: skip
+    _DETECTORS.clear()
+    _DETECTORS[id(config)] = (config, built)
+    return built
+
+
+class Scanner:
+    """Checks pending items of one archive with one config's detectors."""
+
+    def __init__(
+        self, config: Config, db: Database, *, clock: Callable[[], datetime],
+        detectors: Detectors | None = None,
+    ) -> None:  # fmt: skip
+        self.config = config
+        self.db = db
+        self.clock = clock
+        self.detectors = detectors or detectors_for(config)
+        self.store = MediaStore(config.storage_dir)
+        self.report = ScanReport()
+
+    def scan(self, account: str | None = None, *, limit: int | None = None) -> ScanReport:
+        """Check pending incoming items (of one account, or of all), at most `limit` of them."""
+        while limit is None or self.report.checked < limit:
+            size = BATCH if limit is None else min(BATCH, limit - self.report.checked)
+            items = moderated.pending(self.db, account, limit=size)
+            if not items:
+                break
+            self._batch(items)
+        return self.report
+
+    def _batch(self, items: list[dict[str, Any]]) -> None:
+        found = [(item, self.detectors.detect(item["text"])) for item in items]
+        now = self.clock()
+        with transaction(self.db):
+            for item, findings in found:
+                key = repeat_key(item["text"])
+                moderated.mark_checked(self.db, item, text_key=key, categories=sorted(findings),
+                                       now=now)  # fmt: skip
+                opened = [f for f in findings.values() if self._flag(item, f, now)]
+                if key is not None:
+                    self._repeats(item, key, findings, now)
+                if opened and preserve(self.db, self.config, self.store, item,
+                                       [f.category for f in opened], now) is not None:  # fmt: skip
+                    self.report.preserved += 1
+                self.report.checked += 1
+
+    def _flag(self, item: dict[str, Any], finding: Finding, now: datetime) -> bool:
+        """Open the finding's flag unless an editor dismissed it for the same terms."""
+        ref = (item["platform"], item["id"])
+        if set(finding.terms) <= _dismissed_terms(self.db, ref, finding.category):
+            return False
+        open_flag(self.db, item["account"], finding.category,
+                  reason=f"moderation.{finding.category}", params=finding.params(item["sha256"]),
+                  item=ref, now=now, by=SYSTEM_ACTOR)  # fmt: skip
+        self.report.count(finding.category)
+        return True
+
+    def _repeats(
+        self, item: dict[str, Any], key: str, findings: dict[str, Finding], now: datetime
+    ) -> None:
+        """Flag every copy `commercial` once the same text stands in enough incoming items."""
+        copies = moderated.same_text(self.db, key)
+        if len(copies) < self.config.moderation.repeat_threshold:
+            return
+        for copy in copies:
+            ref = (copy["platform"], copy["item_id"])
+            if ref == (item["platform"], item["id"]) and "commercial" in findings:
+                continue
+            if _has_flag(self.db, ref, "commercial"):
+                continue
+            finding = Finding("commercial", "repeat", [(0, int(copy["length"] or 0))],
+                              ["repeated_text"])  # fmt: skip
+            params = {**finding.params(copy["sha256"]), "copies": len(copies)}
+            open_flag(self.db, copy["account"], "commercial", reason="moderation.commercial",
+                      params=params, item=ref, now=now, by=SYSTEM_ACTOR)  # fmt: skip
+            self.report.count("commercial")
+
+
+def _has_flag(db: Database, ref: tuple[str, str], flag: str) -> bool:
+    """True when the item has (or had) this flag, in any state."""
+    row = db.execute(
+        "SELECT 1 FROM flags WHERE platform = ? AND item_id = ? AND flag = ? LIMIT 1",
+        [ref[0], ref[1], flag],
+    ).fetchone()
+    return row is not None
+
+
+def _dismissed_terms(db: Database, ref: tuple[str, str], flag: str) -> set[str]:
+    """The terms of this item's flags of this name that an editor dismissed (empty if none)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(flags)")}
+    if "resolution" not in columns:  # before the registrar's migration: nothing is dismissed
+        return set()
+    terms: set[str] = set()
+    for (details,) in db.execute(
+        "SELECT details FROM flags WHERE platform = ? AND item_id = ? AND flag = ?"
+        " AND resolution = 'dismissed'",
+        [ref[0], ref[1], flag],
+    ):
+        try:
+            terms |= set(json.loads(details or "{}").get("terms") or [])
+        except (ValueError, AttributeError):
+            continue
+    return terms
+
+
+def after_run(config: Config, account: str, *, clock: Callable[[], datetime]) -> ScanReport | None:
+    """Check the account's new and edited incoming items after its run; never raises."""
+    if not config.moderation.enabled:
+        return None
+    try:
+        db = connect(config.db_path)
+        try:
+            report = Scanner(config, db, clock=clock).scan(account, limit=HOOK_LIMIT)
+        finally:
+            db.close()
+    except Exception as exc:  # moderation must never fail an archive run: the duty retries
+        log.warning("%s: moderation could not check the run's items: %s: %s", account,
+                    type(exc).__name__, " ".join(str(exc).split()),
+                    extra={"account": account, "event": "moderation_failed"})  # fmt: skip
+        return None
+    if report.checked:
+        log.info("%s: moderation checked %d items, flags %s, %d preserved", account,
+                 report.checked, report.flagged or "none", report.preserved,
+                 extra={"account": account, "event": "moderation_checked"})  # fmt: skip
+    return report

@@ -1,0 +1,67 @@
+"""The word-list detectors: profanity, hate and harassment, threats, sales words.
+
+Pure: a prepared text (`fold.prepared`) and a `Lexicon` in, findings out. Single words are
+looked up by folded form (one dictionary look-up for an exact or inflected form); phrases
+start at a word that is the phrase's first and must go on word by word. A hit that lies inside
+an allowed word or phrase is dropped.
+"""
+
+from __future__ import annotations
+
+from somed.moderation.findings import Finding
+from somed.moderation.fold import Word, glued_words, words
+from somed.moderation.lexicon import Lexicon, Phrase
+
+Span = tuple[int, int]
+
+
+def _phrase_hits(
+    found: list[Word], table: dict[str, list[Phrase]]
+) -> list[tuple[Span, Phrase]]:
+    """Every phrase of `table` that occurs word by word in `found`."""
+    hits: list[tuple[Span, Phrase]] = []
+    if not table:
+        return hits
+    for i, word in enumerate(found):
+        candidates = table.get(word.form)
+        if not candidates:
+            continue
+        for phrase in candidates:
+            end = i + len(phrase.rest)
+            if end >= len(found):
+                continue
+            if all(found[i + 1 + k].form in forms for k, forms in enumerate(phrase.rest)):
+                hits.append(((word.start, found[end].end), phrase))
+    return hits
+
+
+def word_findings(lowered: str, lexicon: Lexicon) -> list[Finding]:
+    """The word-list findings of a prepared text, one per category that has a hit."""
+    plain = words(lowered)
+    hits: list[tuple[Span, str, str]] = []  # span, category, term
+    for word in plain:
+        term = lexicon.word(word.form)
+        if term is not None:
+            hits.append(((word.start, word.end), term.category, term.text))
+    for word in glued_words(lowered):
+        term = lexicon.word(word.form)
+        if term is not None and not _inside_hit(hits, word, term.category):
+            hits.append(((word.start, word.end), term.category, term.text))
+    for span, phrase in _phrase_hits(plain, lexicon.phrases):
+        hits.append((span, phrase.term.category, phrase.term.text))
+    if not hits:
+        return []
+    allowed = [span for span, _ in _phrase_hits(plain, lexicon.allowed_phrases)]
+    by_category: dict[str, Finding] = {}
+    for span, category, term in sorted(hits):
+        if any(a[0] <= span[0] and span[1] <= a[1] for a in allowed):
+            continue
+        by_category.setdefault(category, Finding(category, "words")).add(span, term)
+    return list(by_category.values())
+
+
+def _inside_hit(hits: list[tuple[Span, str, str]], word: Word, category: str) -> bool:
+    """True when a glued word only repeats a hit of the same category it contains."""
+    return any(
+        c == category and word.start <= s[0] and s[1] <= word.end for s, c, _ in hits
+    )
