@@ -67,7 +67,8 @@ def same_text(db: Database, text_key: str) -> list[dict[str, Any]]:
     return [
         dict(row)
         for row in db.query(
-            "SELECT m.platform, m.item_id, m.account, m.sha256, length(i.text) AS length"
+            "SELECT m.platform, m.item_id, m.account, m.sha256, length(i.text) AS length,"
+            " i.author_id, i.thread_id"
             " FROM moderated AS m JOIN items AS i"
             " ON i.platform = m.platform AND i.id = m.item_id AND i.sha256 = m.sha256"
             " WHERE m.text_key = ? ORDER BY m.checked_at, m.rowid",

@@ -1,9 +1,9 @@
 """Commercial messages and spam: links to commercial domains, sales words, repeated texts.
 
 A single sales word is not enough ("finns det rabatt för pensionärer?"): a text is commercial
-when it links to a listed commercial domain, or has two sales hits, or one sales hit and a link,
-or when the same text (folded: case, spaces and punctuation aside) was posted in at least
-`repeat_threshold` incoming items.
+when it links to a listed commercial domain, or has two sales hits, or one sales hit and a link.
+Texts posted again and again meet under `repeat_key` (case, spaces and punctuation aside);
+`somed.moderation.scan.spam_copies` says when the copies are spam.
 """
 
 from __future__ import annotations

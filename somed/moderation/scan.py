@@ -22,7 +22,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from somed.config import Config
-from somed.moderation.commercial import repeat_key
+from somed.moderation.commercial import links, repeat_key
 from somed.moderation.detectors import Detectors
 from somed.moderation.findings import Finding
 from somed.moderation.preserve import preserve
@@ -121,10 +121,10 @@ class Scanner:
     def _repeats(
         self, item: dict[str, Any], key: str, findings: dict[str, Finding], now: datetime
     ) -> None:
-        """Flag every copy `commercial` once the same text stands in enough incoming items."""
-        copies = moderated.same_text(self.db, key)
-        if len(copies) < self.config.moderation.repeat_threshold:
-            return
+        """Flag the copies of a text posted again and again (see `spam_copies`) `commercial`."""
+        selling = "commercial" in findings or bool(links(item["text"].lower()))
+        threshold = self.config.moderation.repeat_threshold
+        copies = spam_copies(moderated.same_text(self.db, key), threshold, selling=selling)
         for copy in copies:
             ref = (copy["platform"], copy["item_id"])
             if ref == (item["platform"], item["id"]) and "commercial" in findings:
@@ -137,6 +137,31 @@ class Scanner:
             open_flag(self.db, copy["account"], "commercial", reason="moderation.commercial",
                       params=params, item=ref, now=now, by=SYSTEM_ACTOR)  # fmt: skip
             self.report.count("commercial")
+
+
+def spam_copies(
+    copies: list[dict[str, Any]], threshold: int, *, selling: bool
+) -> list[dict[str, Any]]:
+    """The copies of one text that make it spam.
+
+    Many people write the same short thanks ("Tack för informationen!"), so a repeated text is
+    spam only when it sells (a link or a sales word) and stands in `threshold` items, or when
+    one author posted it in `threshold` items across more than one thread.
+    """
+    if len(copies) < threshold:
+        return []
+    if selling:
+        return copies
+    by_author: dict[str, list[dict[str, Any]]] = {}
+    for copy in copies:
+        if copy["author_id"]:
+            by_author.setdefault(copy["author_id"], []).append(copy)
+    return [
+        copy
+        for same in by_author.values()
+        if len(same) >= threshold and len({c["thread_id"] for c in same}) > 1
+        for copy in same
+    ]
 
 
 def _has_flag(db: Database, ref: tuple[str, str], flag: str) -> bool:
