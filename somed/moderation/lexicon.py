@@ -15,6 +15,7 @@ Every form is folded like the text (`fold.fold`), so "fiiitta" meets "fitta".
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -24,6 +25,7 @@ from somed.moderation.findings import WORD_CATEGORIES
 from somed.moderation.fold import fold
 
 LANGUAGES = ("sv", "en")
+_APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w)")
 ALLOW = "allow"
 
 SUFFIXES: dict[str, tuple[str, ...]] = {
@@ -86,7 +88,7 @@ class Lexicon:
         line = line.split("#", 1)[0].strip().lower()
         if not line:
             return
-        parts = line.split()
+        parts = _APOSTROPHE.sub(" ", line).split()  # "you're": the words "you", "re"
         term = Term(category, line)
         if len(parts) == 1 and "|" not in line:
             if category == ALLOW:
