@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 _WORD = re.compile(r"[\w@$]+")
@@ -61,14 +62,9 @@ def prepared(text: str) -> str:
     return lowered if len(lowered) == len(text) else "".join(c.lower()[:1] or c for c in text)
 
 
-def words(lowered: str) -> list[Word]:
-    """The words of a prepared text in order, with their folded forms (numbers left out)."""
-    found = [
-        Word(m.start(), m.end(), fold(m.group()))
-        for m in _WORD.finditer(lowered)
-        if not m.group().isdigit()
-    ]
-    return found
+def raw_words(lowered: str) -> Iterator[re.Match[str]]:
+    """The words of a prepared text in order (as matches: span and the word as written)."""
+    return _WORD.finditer(lowered)
 
 
 def glued_words(lowered: str) -> list[Word]:

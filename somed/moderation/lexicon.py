@@ -27,6 +27,7 @@ from somed.moderation.fold import fold
 LANGUAGES = ("sv", "en")
 _APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w)")
 ALLOW = "allow"
+MEMO_SIZE = 200_000
 
 SUFFIXES: dict[str, tuple[str, ...]] = {
     "sv": ("en", "n", "et", "t", "ar", "er", "or", "r", "na", "arna", "erna", "orna", "s",
@@ -67,6 +68,22 @@ class Lexicon:
     phrases: dict[str, list[Phrase]] = field(default_factory=dict)
     allowed: set[str] = field(default_factory=set)
     allowed_phrases: dict[str, list[Phrase]] = field(default_factory=dict)
+    memo: dict[str, tuple[str, Term | None]] = field(default_factory=dict)
+
+    def lookup(self, raw: str) -> tuple[str, Term | None]:
+        """A word as written (lower case): its folded form and the term it matches, remembered.
+
+        Words repeat (Zipf): most look-ups are one dictionary hit in `memo`, which is cleared
+        when it holds MEMO_SIZE words.
+        """
+        known = self.memo.get(raw)
+        if known is None:
+            form = fold(raw)
+            known = (form, self.word(form))
+            if len(self.memo) >= MEMO_SIZE:
+                self.memo.clear()
+            self.memo[raw] = known
+        return known
 
     def word(self, form: str) -> Term | None:
         """The term a single folded word matches (exact or inflected, beginning, compound end)."""

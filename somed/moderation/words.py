@@ -9,40 +9,43 @@ an allowed word or phrase is dropped.
 from __future__ import annotations
 
 from somed.moderation.findings import Finding
-from somed.moderation.fold import Word, glued_words, words
+from somed.moderation.fold import Word, glued_words, raw_words
 from somed.moderation.lexicon import Lexicon, Phrase
 
 Span = tuple[int, int]
 
 
 def _phrase_hits(
-    found: list[Word], table: dict[str, list[Phrase]]
+    found: list[tuple[int, int, str]], table: dict[str, list[Phrase]]
 ) -> list[tuple[Span, Phrase]]:
-    """Every phrase of `table` that occurs word by word in `found`."""
+    """Every phrase of `table` that occurs word by word in `found` (start, end, form)."""
     hits: list[tuple[Span, Phrase]] = []
     if not table:
         return hits
-    for i, word in enumerate(found):
-        candidates = table.get(word.form)
+    for i, (start, _end, form) in enumerate(found):
+        candidates = table.get(form)
         if not candidates:
             continue
         for phrase in candidates:
-            end = i + len(phrase.rest)
-            if end >= len(found):
+            last = i + len(phrase.rest)
+            if last >= len(found):
                 continue
-            if all(found[i + 1 + k].form in forms for k, forms in enumerate(phrase.rest)):
-                hits.append(((word.start, found[end].end), phrase))
+            if all(found[i + 1 + k][2] in forms for k, forms in enumerate(phrase.rest)):
+                hits.append(((start, found[last][1]), phrase))
     return hits
 
 
 def word_findings(lowered: str, lexicon: Lexicon) -> list[Finding]:
     """The word-list findings of a prepared text, one per category that has a hit."""
-    plain = words(lowered)
+    plain: list[tuple[int, int, str]] = []
     hits: list[tuple[Span, str, str]] = []  # span, category, term
-    for word in plain:
-        term = lexicon.word(word.form)
+    lookup = lexicon.lookup
+    for m in raw_words(lowered):
+        form, term = lookup(m.group())
+        start, end = m.span()
+        plain.append((start, end, form))
         if term is not None:
-            hits.append(((word.start, word.end), term.category, term.text))
+            hits.append(((start, end), term.category, term.text))
     for word in glued_words(lowered):
         term = lexicon.word(word.form)
         if term is not None and not _inside_hit(hits, word, term.category):
