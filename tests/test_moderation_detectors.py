@@ -168,3 +168,34 @@ def test_precision_on_the_labelled_sample_stays_high(detectors):
     for category, counts in report["categories"].items():
         assert counts["precision"] >= 0.9, (category, counts)
         assert counts["recall"] >= 0.85, (category, counts)
+
+
+def test_an_unknown_word_list_category_is_a_config_error(tmp_path):
+    from somed.config import load_config
+    from somed.config_errors import ConfigError
+
+    path = tmp_path / "somed.toml"
+    path.write_text('[storage]\ndir = "a"\n[moderation]\nextra_words = {swearing = ["x"]}\n',
+                    encoding="utf-8")  # fmt: skip
+    with pytest.raises(ConfigError) as info:
+        load_config(path, {})
+    assert "moderation.extra_words" in str(info.value) and "profanity" in str(info.value)
+
+
+def test_the_flags_bench_reports_detectors_beside_the_regex_and_precision():
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parents[1] / "bench" / "flags.py"
+    done = subprocess.run([sys.executable, str(bench), "--items", "300", "--repeat", "1", "--json"],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads(done.stdout)
+    throughput = results["throughput"]
+    assert throughput["detectors"]["items"] == throughput["regex"]["items"] == 300
+    assert throughput["target"] == 0.5 and throughput["ratio"] > 0
+    assert set(results["precision"]["categories"]) == {
+        "personal_data", "profanity", "hate", "threat", "commercial"
+    }  # fmt: skip

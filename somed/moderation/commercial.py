@@ -19,6 +19,7 @@ _LINK = re.compile(
     r"|(?<![\w@.-])(?:[a-z0-9-]+\.)+(?:com|net|org|shop|store|biz|info|io|co|se|nu|eu|xyz"
     r"|online|site|club|top|bet|casino|app|ly|me|to|gg|tv|cc|uk|de)(?:/[^\s<>\"']*)?(?![\w.-])"
 )
+_LINK_HINT = re.compile(r"[a-z0-9-]\.[a-z]")
 _HOST = re.compile(r"^(?:https?://)?([^/:?#\s]+)")
 _KEY_DROP = re.compile(r"[\W_]+")
 MIN_REPEAT_CHARS = 20  # shorter texts ("Tack!", "Bra!") are repeated innocently
@@ -46,7 +47,7 @@ class Domains:
 def links(lowered: str) -> list[tuple[tuple[int, int], str]]:
     """The links in a prepared text: span and host."""
     found = []
-    if "." not in lowered:
+    if not _LINK_HINT.search(lowered):
         return found
     for m in _LINK.finditer(lowered):
         host = _HOST.match(m.group())

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 _WORD = re.compile(r"[\w@$]+")
 _GLUED = re.compile(r"[\w@$]+(?:[.\-_*·|/]+[\w@$]+)+")
+_GLUE_HINT = re.compile(r"[\w@$][.\-_*·|/]+[\w@$]")
 _SEPARATORS = re.compile(r"[.\-_*·|/]+")
 _SPACED = re.compile(r"(?<![\w@$])[\w@$](?:[\s.\-_*·]{1,3}[\w@$](?![\w@$])){2,}")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a",
@@ -70,7 +71,7 @@ def raw_words(lowered: str) -> Iterator[re.Match[str]]:
 def glued_words(lowered: str) -> list[Word]:
     """Words hidden by separators inside or between their letters, joined and folded."""
     glued: list[Word] = []
-    if any(c in lowered for c in ".-_*·|/"):
+    if _GLUE_HINT.search(lowered):
         for m in _GLUED.finditer(lowered):
             joined = _SEPARATORS.sub("", m.group())
             if not joined.isdigit():

@@ -16,13 +16,19 @@ Span = tuple[int, int]
 
 
 def _phrase_hits(
-    found: list[tuple[int, int, str]], table: dict[str, list[Phrase]]
+    found: list[tuple[int, int, str]],
+    table: dict[str, list[Phrase]],
+    starts: list[int] | None = None,
 ) -> list[tuple[Span, Phrase]]:
-    """Every phrase of `table` that occurs word by word in `found` (start, end, form)."""
+    """Every phrase of `table` that occurs word by word in `found` (start, end, form).
+
+    `starts`: the positions of `found` where a phrase may begin (default: every one).
+    """
     hits: list[tuple[Span, Phrase]] = []
     if not table:
         return hits
-    for i, (start, _end, form) in enumerate(found):
+    for i in range(len(found)) if starts is None else starts:
+        start, _end, form = found[i]
         candidates = table.get(form)
         if not candidates:
             continue
@@ -39,10 +45,14 @@ def word_findings(lowered: str, lexicon: Lexicon) -> list[Finding]:
     """The word-list findings of a prepared text, one per category that has a hit."""
     plain: list[tuple[int, int, str]] = []
     hits: list[tuple[Span, str, str]] = []  # span, category, term
-    lookup = lexicon.lookup
+    memo, lookup, heads = lexicon.memo, lexicon.lookup, lexicon.phrases
+    phrase_at: list[int] = []
     for m in raw_words(lowered):
-        form, term = lookup(m.group())
+        raw = m.group()
+        form, term = memo.get(raw) or lookup(raw)
         start, end = m.span()
+        if form in heads:
+            phrase_at.append(len(plain))
         plain.append((start, end, form))
         if term is not None:
             hits.append(((start, end), term.category, term.text))
@@ -50,8 +60,9 @@ def word_findings(lowered: str, lexicon: Lexicon) -> list[Finding]:
         term = lexicon.word(word.form)
         if term is not None and not _inside_hit(hits, word, term.category):
             hits.append(((word.start, word.end), term.category, term.text))
-    for span, phrase in _phrase_hits(plain, lexicon.phrases):
-        hits.append((span, phrase.term.category, phrase.term.text))
+    if phrase_at:
+        for span, phrase in _phrase_hits(plain, heads, phrase_at):
+            hits.append((span, phrase.term.category, phrase.term.text))
     if not hits:
         return []
     allowed = [span for span, _ in _phrase_hits(plain, lexicon.allowed_phrases)]
