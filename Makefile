@@ -84,6 +84,7 @@ bench: venv
 	$(BIN)/python bench/archive_throughput.py --overheads 2 --platforms 5000
 	$(BIN)/python bench/peak_rss.py
 	$(BIN)/python bench/capture.py
+	$(BIN)/python bench/flags.py
 
 # The .mo files are committed (a fresh install needs no build step); tests/test_i18n.py checks
 # that each one matches its .po.

@@ -45,6 +45,15 @@ def first_post(setup):
     return [r["id"] for r in rows]
 
 
+def comment_after_first_run(setup, text, **kwargs):
+    """Archive, comment on the newest post, archive again; the comment's id and the post's."""
+    archive(setup)
+    post = first_post(setup)[0]
+    comment = setup.emulator.add_comment(post, text, **kwargs)
+    assert archive(setup).status == "ok"
+    return comment, post
+
+
 def test_every_incoming_item_is_checked_once_and_the_generated_page_raises_no_flag(fb_setup):
     setup = fb_setup()
     assert archive(setup).status == "ok"
@@ -58,11 +67,8 @@ def test_every_incoming_item_is_checked_once_and_the_generated_page_raises_no_fl
 
 def test_a_flagged_comment_gets_its_flags_evidence_and_a_capture_request(fb_setup):
     setup = fb_setup()
-    archive(setup)
-    post = first_post(setup)[0]
     text = "Jag ska döda dig, din jävla idiot. Ring 070-123 45 67."
-    comment = setup.emulator.add_comment(post, text, author=("9001", "Arg Medborgare"))
-    assert archive(setup).status == "ok"
+    comment, post = comment_after_first_run(setup, text, author=("9001", "Arg Medborgare"))
 
     flags = moderation_flags(setup)
     assert {f for (i, f) in flags if i == comment} == {
@@ -94,10 +100,7 @@ def test_a_flagged_comment_gets_its_flags_evidence_and_a_capture_request(fb_setu
 
 def test_commercial_is_flagged_but_not_preserved(fb_setup):
     setup = fb_setup()
-    archive(setup)
-    post = first_post(setup)[0]
-    spam = setup.emulator.add_comment(post, "Köp nu! Rabattkod MORA20 på www.amazon.se")
-    archive(setup)
+    spam, _ = comment_after_first_run(setup, "Köp nu! Rabattkod MORA20 på www.amazon.se")
     assert (spam, "commercial") in moderation_flags(setup)
     assert query(setup, "SELECT * FROM moderation_evidence") == []
     assert query(setup, "SELECT * FROM run_requests WHERE kind = 'capture'") == []
@@ -107,7 +110,7 @@ def test_the_same_text_from_one_author_across_threads_is_spam(fb_setup):
     setup = fb_setup()
     archive(setup)
     posts = first_post(setup)[:3]
-    text = "Hej allihopa, titta in på min profil för något helt fantastiskt!"
+    text = "Hej allihopa! Titta in på min profil, där finns något helt fantastiskt för er alla."
     copies = [setup.emulator.add_comment(p, text, author=("777", "Spam Konto")) for p in posts]
     archive(setup)
     flags = moderation_flags(setup)
@@ -118,10 +121,7 @@ def test_the_same_text_from_one_author_across_threads_is_spam(fb_setup):
 
 def test_an_edited_item_is_checked_again_and_an_unchanged_one_is_not(fb_setup):
     setup = fb_setup()
-    archive(setup)
-    post = first_post(setup)[0]
-    comment = setup.emulator.add_comment(post, "Bra initiativ, tack!")
-    archive(setup)
+    comment, _ = comment_after_first_run(setup, "Bra initiativ, tack!")
     assert moderation_flags(setup) == {}
     checks = query(setup, "SELECT sha256 FROM moderated WHERE item_id = ?", [comment])
     assert len(checks) == 1

@@ -36,6 +36,7 @@ log = logging.getLogger("somed.moderation")
 BATCH = 500
 HOOK_LIMIT = 20_000  # items one account's run checks at its end; the duty catches up the rest
 SYSTEM_ACTOR = "moderation"
+LONG_REPEAT = 60  # characters: shorter texts repeated by one author are ordinary comments
 
 
 @dataclass
@@ -144,22 +145,23 @@ def spam_copies(
 ) -> list[dict[str, Any]]:
     """The copies of one text that make it spam.
 
-    Many people write the same short thanks ("Tack för informationen!"), so a repeated text is
-    spam only when it sells (a link or a sales word) and stands in `threshold` items, or when
-    one author posted it in `threshold` items across more than one thread.
+    People repeat short thanks and copy a neighbour's question, so a text is spam only when it
+    stands in `threshold` items in more than one thread and either sells (a link or a sales
+    word), or one author posted it, at least LONG_REPEAT characters long, in `threshold`
+    threads.
     """
-    if len(copies) < threshold:
+    if len(copies) < threshold or len({c["thread_id"] for c in copies}) < 2:
         return []
     if selling:
         return copies
     by_author: dict[str, list[dict[str, Any]]] = {}
     for copy in copies:
-        if copy["author_id"]:
+        if copy["author_id"] and int(copy["length"] or 0) >= LONG_REPEAT:
             by_author.setdefault(copy["author_id"], []).append(copy)
     return [
         copy
         for same in by_author.values()
-        if len(same) >= threshold and len({c["thread_id"] for c in same}) > 1
+        if len({c["thread_id"] for c in same}) >= threshold
         for copy in same
     ]
 
