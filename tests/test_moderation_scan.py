@@ -11,7 +11,7 @@ from somed.duties.moderation import ModerationDuty
 from somed.runner import Runner
 from storage import moderated
 from storage.db import connect
-from storage.flags import flag_history
+from storage.flags import dismiss_flag, flag_history
 from storage.media import MediaStore
 
 ACCOUNT = "test-fb"
@@ -135,6 +135,25 @@ def test_an_edited_item_is_checked_again_and_an_unchanged_one_is_not(fb_setup):
     before = query(setup, "SELECT count(*) AS n FROM moderated")[0]["n"]
     archive(setup)
     assert query(setup, "SELECT count(*) AS n FROM moderated")[0]["n"] == before
+
+
+def test_a_dismissed_flag_does_not_come_back_after_an_edit_with_the_same_words(fb_setup):
+    setup = fb_setup()
+    comment, _ = comment_after_first_run(setup, "Vilka idioter ni är")
+    flag = moderation_flags(setup)[(comment, "hate")]
+    db = connect(setup.config.db_path)
+    try:
+        dismiss_flag(db, flag["id"], by="redaktör", reason="ironi", now=datetime.now(UTC))
+    finally:
+        db.close()
+    setup.emulator.edit_comment(comment, "Vilka idioter ni är!!")  # same words, new sha256
+    archive(setup)
+    rows = query(setup, "SELECT resolution FROM flags WHERE item_id = ?", [comment])
+    assert [r["resolution"] for r in rows] == ["dismissed"]
+    setup.emulator.edit_comment(comment, "Vilka idioter och folkförrädare ni är")
+    archive(setup)
+    reopened = moderation_flags(setup)[(comment, "hate")]
+    assert reopened["id"] != flag["id"] and "=folkförrädare" in reopened["params"]["terms"]
 
 
 def test_a_broken_word_file_never_fails_the_run_and_the_duty_catches_up(fb_setup, caplog):

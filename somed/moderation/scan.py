@@ -177,9 +177,6 @@ def _has_flag(db: Database, ref: tuple[str, str], flag: str) -> bool:
 
 def _dismissed_terms(db: Database, ref: tuple[str, str], flag: str) -> set[str]:
     """The terms of this item's flags of this name that an editor dismissed (empty if none)."""
-    columns = {row[1] for row in db.execute("PRAGMA table_info(flags)")}
-    if "resolution" not in columns:  # before the registrar's migration: nothing is dismissed
-        return set()
     terms: set[str] = set()
     for (details,) in db.execute(
         "SELECT details FROM flags WHERE platform = ? AND item_id = ? AND flag = ?"
