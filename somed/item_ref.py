@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def format_item(platform: str, item_id: str) -> str:
-    """The reference people copy: `facebook:100200300_4455`."""
+    """The reference people copy: `PLATFORM:ID`, e.g. `x:17900000001`."""
     return f"{platform}:{item_id}"
 
 
@@ -13,7 +13,7 @@ def parse_item(text: str) -> tuple[str, str]:
     platform, sep, item_id = text.strip().partition(":")
     if not sep or not platform or not item_id:
         raise ValueError(
-            f"ITEM {text!r} is not an item reference: write PLATFORM:ID (e.g. facebook:100_200),"
+            f"ITEM {text!r} is not an item reference: write PLATFORM:ID (e.g. x:17900000001),"
             " as `somed flags` and `somed search` show it"
         )
     return platform, item_id

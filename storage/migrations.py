@@ -524,7 +524,7 @@ def m022_search_swedish(db: Database) -> None:
         "DROP TRIGGER IF EXISTS items_ad",
         "DROP TRIGGER IF EXISTS items_au",
         "DROP TABLE IF EXISTS items_fts",
-        "CREATE VIRTUAL TABLE items_fts USING fts5 (text, content = 'items',"
+        "CREATE VIRTUAL TABLE items_fts USING fts5 (text, content=[items],"
         " tokenize = 'unicode61 remove_diacritics 0', prefix = '3 4 5 6')",
         "INSERT INTO items_fts (items_fts) VALUES ('rebuild')",
         f"CREATE TRIGGER items_ai AFTER INSERT ON items BEGIN {insert} END",
