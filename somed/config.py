@@ -40,6 +40,7 @@ from somed.config_errors import (
     _unknown_key,
 )
 from somed.config_moderation import ModerationConfig
+from somed.config_notify import AccountNotifyKeys, NotifyConfig
 from somed.config_register import (
     CommunicationPlan,
     MonitorsConfig,
@@ -269,7 +270,7 @@ class MediaConfig(_Model):
     deadline_seconds: float = Field(1800.0, gt=0, le=86_400)
 
 
-class AccountConfig(_Model):
+class AccountConfig(AccountNotifyKeys, _Model):
     """`[[accounts]]`: one archived account, who answers for it and how often it is read."""
 
     key: str
@@ -294,8 +295,7 @@ class AccountConfig(_Model):
     sender_text: str | None = None
     sender_link: str | None = None
     inactive_months: int | None = Field(None, ge=1, le=120)
-    min_posts_per_week: float | None = Field(None, ge=0)
-    answer_within_hours: float | None = Field(None, gt=0)
+    min_posts_per_week: float | None = Field(None, ge=0)  # response keys: AccountNotifyKeys
     # the connector's own keys (its `options_model`) and where its extra credentials are read
     # (`<name>_env` / `<name>_file` of its `secret_names`), both taken from the account table
     connector_options: dict[str, Any] = Field(default_factory=dict)
@@ -479,6 +479,7 @@ class Config(_Model):
     monitors: MonitorsConfig = Field(default_factory=MonitorsConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     moderation: ModerationConfig = Field(default_factory=ModerationConfig)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
     platforms: dict[str, PlatformConfig] = Field(default_factory=dict)
     accounts: list[AccountConfig] = Field(default_factory=list)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from somed.config_errors import _invalid
+from somed.config_notify import ResponseDefaults
 
 ACCOUNT_STATUSES = ("active", "closing", "closed")
 DEFAULT_INACTIVE_MONTHS = 6
@@ -52,7 +53,7 @@ class CommunicationPlan(_Strict):
         return value
 
 
-class MonitorsConfig(_Strict):
+class MonitorsConfig(ResponseDefaults, _Strict):
     """`[monitors]`: defaults of the checks on every account (an account may set its own)."""
 
     sender_text: str | None = None

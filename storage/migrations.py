@@ -643,3 +643,21 @@ def m023_moderation(db: Database) -> None:
     ]
     for statement in statements:
         db.execute(statement)
+
+
+@MIGRATIONS()
+def m024_notify(db: Database) -> None:
+    """Create `digests`: each daily digest tried, per recipient and day (see storage/digests.py)."""
+    db.execute(
+        """CREATE TABLE digests (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            day TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            status TEXT NOT NULL,
+            through TEXT NOT NULL,
+            attempted_at TEXT NOT NULL,
+            accounts TEXT NOT NULL DEFAULT '[]',
+            error TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX idx_digests_recipient ON digests (recipient, day)")

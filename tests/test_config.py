@@ -238,7 +238,7 @@ streams = ["posts", "messages"]
 refetch_window_days = 30
 sender_text = "Mora kommun"
 min_posts_per_week = 3
-answer_within_hours = 24
+response_limit_hours = 24
 
 [[accounts]]
 key = "mora-ig"
@@ -252,7 +252,7 @@ enabled = false
     assert [a.key for a in config.enabled_accounts()] == ["mora-fb"]
     account = config.account("mora-fb")
     assert account.sender_text == "Mora kommun"
-    assert account.min_posts_per_week == 3 and account.answer_within_hours == 24
+    assert account.min_posts_per_week == 3 and account.response_limit_hours == 24
     spec = config.account_spec("mora-fb")
     assert isinstance(spec, AccountSpec) and isinstance(spec.token, Secret)
     assert spec.platform == "facebook" and spec.platform_id == "100200300"
