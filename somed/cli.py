@@ -19,6 +19,7 @@ from somed import __version__
 from somed.cli_capture import capture_command
 from somed.cli_check import check_command
 from somed.cli_errors import OneLineErrorGroup, current_translator
+from somed.cli_notify import notify_command
 from somed.config import Config, ConfigError, default_config_path, load_config
 from somed.display import LOCAL_TZ
 from somed.i18n import Translator
@@ -444,6 +445,7 @@ from somed.cli_retention import hold_cli, retention_cli  # noqa: E402
 
 cli.add_command(retention_cli)
 cli.add_command(hold_cli)
+cli.add_command(notify_command)
 
 
 def main() -> None:

@@ -32,7 +32,9 @@ class _Strict(BaseModel):
 def _clock(value: str, example: str) -> str:
     """Return an "HH:MM" time of day, or raise the config's validation error."""
     if not _HHMM.match(value):
-        raise _invalid(f"{value[:20]!r} is not a time of day", f'write it as "HH:MM", e.g. "{example}"')
+        raise _invalid(
+            f"{value[:20]!r} is not a time of day", f'write it as "HH:MM", e.g. "{example}"'
+        )
     return value
 
 
@@ -139,6 +141,7 @@ class NotifyConfig(_Strict):
     smtp_host: str | None = None
     smtp_port: int = Field(587, ge=1, le=65535)
     starttls: bool = True
+    ca_file: Annotated[Path, Field(strict=False)] | None = None  # an internal CA's certificates
     username: str | None = None
     password_env: str | None = None
     password_file: Annotated[Path, Field(strict=False)] | None = None

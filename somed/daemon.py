@@ -21,6 +21,7 @@ from somed.duties import monitors
 from somed.duties.base import Dispatcher, Duty
 from somed.duties.captures import CaptureDuty
 from somed.duties.moderation import ModerationDuty
+from somed.duties.notify import NotifyDuty
 from somed.duties.polls import PollDuty, TokenCheckDuty
 from somed.duties.retention import RetentionDuty
 from somed.logs import update_secrets
@@ -194,6 +195,7 @@ class Daemon(RequestServer):
             monitors.MonitorDuty(config, clock=utc_now),
             RetentionDuty(config, clock=utc_now),
             ModerationDuty(config, clock=utc_now),
+            NotifyDuty(config, clock=utc_now),
         ]
         return duties
 

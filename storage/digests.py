@@ -67,7 +67,8 @@ def last_through(db: Database, recipient: str) -> datetime | None:
 def last_failure(db: Database, recipient: str, day: str) -> datetime | None:
     """When a send of the recipient's digest of `day` last failed, None if none did."""
     row = db.execute(
-        "SELECT max(attempted_at) FROM digests WHERE recipient = ? AND day = ? AND status = 'failed'",
+        "SELECT max(attempted_at) FROM digests WHERE recipient = ? AND day = ?"
+        " AND status = 'failed'",
         [recipient, day],
     ).fetchone()
     return parse_utc(row[0]) if row and row[0] else None
@@ -77,3 +78,33 @@ def history(db: Database, limit: int = 50) -> list[dict[str, object]]:
     """The newest digest rows, newest first (for status pages and tests)."""
     rows = db.query("SELECT * FROM digests ORDER BY id DESC LIMIT ?", [limit])
     return [{**row, "accounts": json.loads(row["accounts"] or "[]")} for row in rows]
+
+
+def flags_since(db: Database, account: str, since: datetime | None) -> list[dict[str, object]]:
+    """The account's flags opened after `since` (all, when None), oldest first, with the item's
+    URL and kind where the flag is on an item; a dismissed flag is left out."""
+    from storage.flags import _decoded
+
+    sql = (
+        "SELECT f.*, i.url AS item_url, i.kind AS item_kind FROM flags f LEFT JOIN items i"
+        " ON i.platform = f.platform AND i.id = f.item_id WHERE f.account = ?"
+    )
+    values: list[object] = [account]
+    if since is not None:
+        sql += " AND f.created_at > ?"
+        values.append(utc_iso(since))
+    rows = [_decoded(row) for row in db.query(sql + " ORDER BY f.id", values)]
+    return [row for row in rows if row.get("resolution") != "dismissed"]
+
+
+def open_item_flags(db: Database, account: str, flag: str) -> list[dict[str, object]]:
+    """The account's open item-level flags named `flag`, oldest first, with the item's URL."""
+    from storage.flags import _decoded
+
+    rows = db.query(
+        "SELECT f.*, i.url AS item_url, i.kind AS item_kind FROM flags f LEFT JOIN items i"
+        " ON i.platform = f.platform AND i.id = f.item_id WHERE f.account = ? AND f.flag = ?"
+        " AND f.item_id IS NOT NULL AND f.resolved_at IS NULL ORDER BY f.id",
+        [account, flag],
+    )
+    return [_decoded(row) for row in rows if row.get("resolution") != "dismissed"]

@@ -20,7 +20,9 @@ class Finding:
     item: tuple[str, str] | None = None
 
 
-def opened(flag: str, reason: str, *, item: tuple[str, str] | None = None, **params: Any) -> Finding:
+def opened(
+    flag: str, reason: str, *, item: tuple[str, str] | None = None, **params: Any
+) -> Finding:
     """A finding that opens `flag` for `reason` (on the account, or on `item`)."""
     return Finding(flag, True, reason, params, item)
 

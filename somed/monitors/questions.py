@@ -17,27 +17,33 @@ _URL = re.compile(r"(https?://|www\.)\S+", re.IGNORECASE)
 _SENTENCE = re.compile(r"[^.!,;:\n]+[.!,;:\n]*")  # sentences and clauses
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
-QUESTION_WORDS = frozenset(
+
+def _words(text: str) -> frozenset[str]:
+    """The set of the words written in `text`, separated by spaces."""
+    return frozenset(text.split())
+
+
+QUESTION_WORDS = _words(
     # Swedish ("var" alone is also "be!": only with a verb after it, see VAR_VERBS)
     "hur när vem vems vilken vilket vilka varför vad vart varifrån"
     # English
-    " how what when where who whom whose why which".split()
+    " how what when where who whom whose why which"
 )
-VAR_VERBS = frozenset("finns ligger kan hittar är får ska skall köper anmäler går".split())
-AUXILIARIES = frozenset(
+VAR_VERBS = _words("finns ligger kan hittar är får ska skall köper anmäler går")
+AUXILIARIES = _words(
     # Swedish: verb first, then its subject, is a yes/no question
     "kan kunde kommer finns fanns går gick får fick ska skall behöver har hade är blir vet"
     " stämmer gäller måste brukar borde vill tänker planerar tar gör hinner öppnar stänger"
     # English
     " is are was were can could do does did will would should shall may might have has"
-    " isn't aren't can't won't doesn't don't didn't".split()
+    " isn't aren't can't won't doesn't don't didn't"
 )
-SUBJECTS = frozenset(
+SUBJECTS = _words(
     "ni man jag du det vi någon den de han hon kommunen ni ingen detta"
     " you i we they it there he she anyone someone anybody somebody this that the"
-    " my your our their his her".split()
+    " my your our their his her"
 )
-NOT_AFTER_QUESTION_WORD = SUBJECTS | frozenset("a an bra fint roligt synd kul härligt".split())
+NOT_AFTER_QUESTION_WORD = SUBJECTS | _words("a an bra fint roligt synd kul härligt")
 ANYWHERE = (
     re.compile(r"\bundrar\b"),
     re.compile(r"\bnågon som vet\b"),

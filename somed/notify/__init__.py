@@ -1,0 +1,1 @@
+"""The daily digest by e-mail: who gets what (`digest`), its words (`render`), SMTP (`mail`)."""

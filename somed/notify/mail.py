@@ -1,0 +1,116 @@
+"""Sending mail through the configured SMTP server: STARTTLS first, then the login, never plain.
+
+The password is read only from `password_env` or `password_file` (as tokens are), when mail is
+about to be sent, and added to what the logs redact; it never reaches an error text: a failure
+is described by the exception's class and the server's SMTP code.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+from collections.abc import Mapping, Sequence
+from email.message import EmailMessage
+from pathlib import Path
+
+from connectors.base import Secret
+from somed.config import Config
+from somed.config_errors import ConfigError, FileTooLarge, read_capped
+from somed.logs import update_secrets
+
+PASSWORD_MAX_BYTES = 4096
+
+
+class MailError(Exception):
+    """Mail could not be sent: `reason` (a code) and `params` (no credential ever)."""
+
+    def __init__(self, message: str, *, reason: str, params: Mapping[str, object]) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.params = dict(params)
+
+
+def smtp_password(config: Config, env: Mapping[str, str] | None = None) -> Secret | None:
+    """The SMTP password from `password_env` or `password_file` (None when none is set)."""
+    notify = config.notify
+    env = os.environ if env is None else env
+    if notify.password_env:
+        value = env.get(notify.password_env, "").strip()
+        if not value:
+            raise ConfigError(config.path, "notify.password_env",
+                              f"environment variable {notify.password_env} is not set or empty",
+                              "export it, or use password_file")  # fmt: skip
+    elif notify.password_file:
+        file = Path(notify.password_file)
+        if not file.is_absolute():
+            credentials = env.get("CREDENTIALS_DIRECTORY")
+            file = (Path(credentials) if credentials else config.path.parent) / file
+        try:
+            value = read_capped(file, PASSWORD_MAX_BYTES).decode("utf-8-sig").strip()
+        except (OSError, FileTooLarge, UnicodeDecodeError) as exc:
+            problem = f"password file {file} cannot be read ({type(exc).__name__})"
+            fix = "check the file and that somed's user may read it"
+            raise ConfigError(config.path, "notify.password_file", problem, fix) from None
+        if not value or "\n" in value:
+            raise ConfigError(config.path, "notify.password_file",
+                              f"password file {file} is empty or holds more than one line",
+                              "write only the password into it")  # fmt: skip
+    else:
+        return None
+    update_secrets([value])
+    return Secret(value)
+
+
+def send_all(
+    config: Config, messages: Sequence[EmailMessage], password: Secret | None
+) -> dict[str, MailError | None]:
+    """Send each message over one SMTP session; per recipient, None when sent, else the error."""
+    notify = config.notify
+    results: dict[str, MailError | None] = {}
+    if not messages:
+        return results
+    host = notify.smtp_host or ""
+    try:
+        with smtplib.SMTP(host, notify.smtp_port, timeout=notify.timeout_seconds) as smtp:
+            smtp.ehlo()
+            if notify.starttls:
+                cafile = str(notify.ca_file) if notify.ca_file else None
+                smtp.starttls(context=ssl.create_default_context(cafile=cafile))
+                smtp.ehlo()
+            if notify.username:
+                smtp.login(notify.username, password.reveal() if password else "")
+            for mail in messages:
+                try:
+                    smtp.send_message(mail)
+                    results[str(mail["To"])] = None
+                except smtplib.SMTPRecipientsRefused as exc:
+                    results[str(mail["To"])] = _error(exc, host)
+    except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
+        error = _error(exc, host)
+        for mail in messages:
+            results.setdefault(str(mail["To"]), error)
+    return results
+
+
+def _error(exc: BaseException, host: str) -> MailError:
+    """A send failure in words safe to log and store: the class and the SMTP code only."""
+    code = getattr(exc, "smtp_code", None)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [c for c, _ in exc.recipients.values()]
+        code = codes[0] if codes else None
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        reason = "notify.smtp_login"
+    elif isinstance(exc, smtplib.SMTPNotSupportedError):
+        reason = "notify.smtp_no_starttls"
+    elif isinstance(exc, ssl.SSLError | ssl.CertificateError):
+        reason = "notify.smtp_tls"
+    elif isinstance(exc, smtplib.SMTPRecipientsRefused):
+        reason = "notify.smtp_refused"
+    elif isinstance(exc, smtplib.SMTPException):
+        reason = "notify.smtp_failed"
+    else:
+        reason = "notify.smtp_unreachable"
+    params = {"host": host, "error": type(exc).__name__, "code": code}
+    text = f"{type(exc).__name__}" + (f" {code}" if code else "")
+    return MailError(f"mail to {host} failed: {text}", reason=reason, params=params)
