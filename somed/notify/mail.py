@@ -34,7 +34,8 @@ class MailError(Exception):
 def smtp_password(config: Config, env: Mapping[str, str] | None = None) -> Secret | None:
     """The SMTP password from `password_env` or `password_file` (None when none is set)."""
     notify = config.notify
-    env = os.environ if env is None else env
+    if env is None:  # the environment the config was loaded with, as for tokens
+        env = getattr(config, "_env", None) or os.environ
     if notify.password_env:
         value = env.get(notify.password_env, "").strip()
         if not value:
@@ -72,11 +73,18 @@ def send_all(
         return results
     host = notify.smtp_host or ""
     try:
+        cafile = str(notify.ca_file) if notify.ca_file else None
+        context = ssl.create_default_context(cafile=cafile) if notify.starttls else None
+    except (OSError, ssl.SSLError) as exc:
+        name = type(exc).__name__
+        params = {"host": host, "where": cafile, "error": name}
+        error = MailError(f"CA file {cafile} unusable: {name}", reason="notify.ca_file", params=params)
+        return {str(mail["To"]): error for mail in messages}
+    try:
         with smtplib.SMTP(host, notify.smtp_port, timeout=notify.timeout_seconds) as smtp:
             smtp.ehlo()
-            if notify.starttls:
-                cafile = str(notify.ca_file) if notify.ca_file else None
-                smtp.starttls(context=ssl.create_default_context(cafile=cafile))
+            if context is not None:
+                smtp.starttls(context=context)
                 smtp.ehlo()
             if notify.username:
                 smtp.login(notify.username, password.reveal() if password else "")
