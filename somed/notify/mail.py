@@ -78,7 +78,7 @@ def send_all(
     except (OSError, ssl.SSLError) as exc:
         name = type(exc).__name__
         params = {"host": host, "where": cafile, "error": name}
-        error = MailError(f"CA file {cafile} unusable: {name}", reason="notify.ca_file", params=params)
+        error = MailError(f"CA file unusable: {name}", reason="notify.ca_file", params=params)
         return {str(mail["To"]): error for mail in messages}
     try:
         with smtplib.SMTP(host, notify.smtp_port, timeout=notify.timeout_seconds) as smtp:
