@@ -40,7 +40,7 @@ from somed.config_errors import (
     _unknown_key,
 )
 from somed.config_moderation import ModerationConfig
-from somed.config_notify import AccountNotifyKeys, NotifyConfig
+from somed.config_notify import AccountNotifyKeys, NotifyConfig, env_name_checked
 from somed.config_register import (
     CommunicationPlan,
     MonitorsConfig,
@@ -382,12 +382,8 @@ class AccountConfig(AccountNotifyKeys, _Model):
     @field_validator("token_env")
     @classmethod
     def _env_name(cls, value: str | None) -> str | None:
-        if value is not None and not _ENV_NAME.match(value):
-            raise _invalid(
-                "not a valid environment variable name",
-                "give the variable's name, e.g. SOMED_MORA_FB_TOKEN, never the token itself",
-            )
-        return value
+        fix = "give the variable's name, e.g. SOMED_MORA_FB_TOKEN, never the token itself"
+        return env_name_checked(value, fix)
 
     @field_validator("token_file", mode="before")
     @classmethod

@@ -38,6 +38,13 @@ def _clock(value: str, example: str) -> str:
     return value
 
 
+def env_name_checked(value: str | None, fix: str) -> str | None:
+    """Return an environment variable's name, or raise the config's validation error."""
+    if value is not None and not _ENV_NAME.match(value):
+        raise _invalid("not a valid environment variable name", fix)
+    return value
+
+
 def email_checked(value: str | None) -> str | None:
     """Return one e-mail address (name@example.se), or raise the config's validation error."""
     if value is not None and not _EMAIL.match(value.strip()):
@@ -162,10 +169,7 @@ class NotifyConfig(_Strict):
     @field_validator("password_env")
     @classmethod
     def _env_name(cls, value: str | None) -> str | None:
-        if value is not None and not _ENV_NAME.match(value):
-            raise _invalid("not a valid environment variable name",
-                           "give the variable's name, never the password itself")  # fmt: skip
-        return value
+        return env_name_checked(value, "give the variable's name, never the password itself")
 
     @field_validator("password_file", mode="before")
     @classmethod
