@@ -134,8 +134,8 @@ def test_sender_text_missing_on_the_profile_is_flagged_and_shown(fb_setup):
     # the emulator's profile: "Välkommen till Testkommuns officiella sida." and www.testkommun.se
     extra = '[monitors]\nsender_text = "En verksamhet inom Testkommun"\n' \
             'sender_link = "https://testkommun.se/"'  # fmt: skip
-    # (no comments: no questions from the public, so no `unanswered` flags beside it)
-    setup = fb_setup([small_page(posts=3, comments_per_post=0)], extra=extra)
+    # (no comments, no messages: no questions from the public, no `unanswered` flags beside it)
+    setup = fb_setup([small_page(posts=3, comments_per_post=0, conversations=0)], extra=extra)
     config = setup.config
     assert archive_at(config, NOW)[0].status == "ok"
     report, found = monitors_at(config, NOW)
