@@ -166,5 +166,6 @@ def test_notify_without_smtp_host_is_a_config_error(fb_setup):
     done = somed(setup, "notify")
     assert done.returncode == 2 and "smtp_host" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+    prepare_archive(setup.config)
     dry = somed(setup, "notify", "--dry-run")  # printing needs no SMTP server
     assert dry.returncode == 0 and f"Till: {OWNER}" in dry.stdout, dry.stderr
