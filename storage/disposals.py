@@ -10,9 +10,13 @@ tombstones (`disposals`, append-only) and the audit entry it:
   archive the item again; the FTS entry goes with the text (trigger `items_au`);
 - deletes its versions and any legacy raw copy (their delete triggers require the tombstone),
   its quarantined raw entries and its media links;
-- deletes the `media` rows no kept item links any more and returns their files' paths: the
-  caller removes those files after the commit (a file left by a crash is harmless; a file
-  removed before the commit could be one a rolled-back disposal still needed).
+- deletes its moderation evidence copies (`moderation_evidence`: its record and thread as
+  JSON) and clears its repeated-text key; a thread copy made as the context of ANOTHER flagged
+  item stays: it is part of that kept item's preserved record (docs/retention.md);
+- deletes the `media` rows no kept item links any more and returns their files' paths (and the
+  evidence copies' paths): the caller removes those files after the commit (a file left by a
+  crash is harmless; a file removed before the commit could be one a rolled-back disposal
+  still needed).
 """
 
 from __future__ import annotations
@@ -75,6 +79,10 @@ def dispose(
         )]  # fmt: skip
         db.execute(f"DELETE FROM item_media WHERE {in_item_ids}")
         paths = _drop_unreferenced_media(db, shared)
+        paths += [row[0] for row in db.execute(
+            f"SELECT DISTINCT path FROM moderation_evidence WHERE {in_item_ids}")]  # fmt: skip
+        db.execute(f"DELETE FROM moderation_evidence WHERE {in_item_ids}")
+        db.execute(f"UPDATE moderated SET text_key = NULL WHERE {in_item_ids}")
         cleared = ", ".join(f"{column} = NULL" for column in CLEARED_COLUMNS)
         db.execute(f"UPDATE items SET {cleared}, disposed_at = ? WHERE {in_items}", [now])
         db.execute("DELETE FROM temp.dispose_keys")
@@ -96,15 +104,16 @@ def _drop_unreferenced_media(db: Database, candidates: Sequence[str]) -> list[st
         ).fetchall()
         if rows:
             gone = [row[0] for row in rows]
-            db.execute(
-                f"DELETE FROM media WHERE sha256 IN ({', '.join('?' for _ in gone)})", gone
-            )
+            db.execute(f"DELETE FROM media WHERE sha256 IN ({', '.join('?' for _ in gone)})", gone)
             paths += [str(row[1]) for row in rows]
     return paths
 
 
 def is_disposed(db: Database, platform: str, item_id: str) -> bool:
     """True when the item has a tombstone."""
-    return db.execute(
-        "SELECT 1 FROM disposals WHERE platform = ? AND item_id = ?", [platform, item_id]
-    ).fetchone() is not None
+    return (
+        db.execute(
+            "SELECT 1 FROM disposals WHERE platform = ? AND item_id = ?", [platform, item_id]
+        ).fetchone()
+        is not None
+    )

@@ -102,13 +102,21 @@ def test_apply_removes_the_content_everywhere_and_leaves_the_tombstone(tmp_path)
         gone = items["c-old"]
         assert gone["text"] is None and gone["author"] == {"id": None, "name": None}
         assert gone["versions"] == [] and gone["media"] == [] and gone["url"] is None
-        assert gone["disposal"] == {"rule": "kommentarer", "decision": "KS 2023/1285 §5",
-                                    "disposed_at": "2026-06-15T10:00:00Z",
-                                    "disposed_by": "arkivarie", "sha256": gone["sha256"]}
+        assert gone["disposal"] == {
+            "rule": "kommentarer",
+            "decision": "KS 2023/1285 §5",
+            "disposed_at": "2026-06-15T10:00:00Z",
+            "disposed_by": "arkivarie",
+            "sha256": gone["sha256"],
+        }
         assert items["p1"]["disposal"] is None and items["p1"]["media"][0]["sha256"]
         assert items["c-hate"]["text"] == "Hatisk kommentar"
-        assert db.execute("SELECT count(*) FROM items_fts WHERE items_fts MATCH ?",
-                          [SECRET]).fetchone()[0] == 0
+        assert (
+            db.execute(
+                "SELECT count(*) FROM items_fts WHERE items_fts MATCH ?", [SECRET]
+            ).fetchone()[0]
+            == 0
+        )
         assert db.execute("SELECT count(*) FROM items_fts WHERE items_fts MATCH 'Välkommen'"
                           ).fetchone()[0] == 1  # fmt: skip
         entry = db.execute("SELECT actor, action, target FROM audit_log ORDER BY id DESC"
@@ -116,7 +124,8 @@ def test_apply_removes_the_content_everywhere_and_leaves_the_tombstone(tmp_path)
         assert tuple(entry) == ("arkivarie", "disposal_applied", f"plan:{plan.id}")
         db.execute("VACUUM")
     raw = path.read_bytes() + b"".join(
-        p.read_bytes() for p in tmp_path.glob("somed.db-*") if p.is_file())
+        p.read_bytes() for p in tmp_path.glob("somed.db-*") if p.is_file()
+    )
     assert SECRET.encode() not in raw and SECRET.lower().encode() not in raw
     files_after = {p.name for p in (tmp_path / "media").rglob("*.png")}
     assert len(files_before - files_after) == 1 and len(files_after) == 1  # the shared one stays
@@ -129,7 +138,8 @@ def test_a_changed_archive_makes_apply_refuse_the_old_plan(tmp_path):
     with closing(connect(path)) as db:
         plan = plan_from_archive(db, RULES, NOW)
         ArchiveWriter(db, lambda: NOW).write_batch(
-            "mora-fb", [record("c-old2", kind="reply", parent="c-old", text="Ändrad kommentar")])
+            "mora-fb", [record("c-old2", kind="reply", parent="c-old", text="Ändrad kommentar")]
+        )
         with pytest.raises(PlanChanged) as info:
             apply_plan(db, RULES, plan.id, by="arkivarie", now=NOW, storage_root=tmp_path)
         assert info.value.current != plan.id
@@ -157,10 +167,19 @@ def test_the_writer_never_brings_a_disposed_item_back(tmp_path):
     with closing(connect(path)) as db:
         plan = plan_from_archive(db, RULES, NOW)
         apply_plan(db, RULES, plan.id, by="arkivarie", now=NOW, storage_root=tmp_path)
-        odd = Quarantined(platform="facebook", account="mora-fb", stream="comments",
-                          kind="comment", id="c-old2", raw={"message": SECRET}, error="odd")
-        stats = ArchiveWriter(db, lambda: NOW).write_batch("mora-fb", [
-            record("c-old", text=f"Gammal kommentar {SECRET} redigerad"), record("c-x"), odd])
+        odd = Quarantined(
+            platform="facebook",
+            account="mora-fb",
+            stream="comments",
+            kind="comment",
+            id="c-old2",
+            raw={"message": SECRET},
+            error="odd",
+        )
+        stats = ArchiveWriter(db, lambda: NOW).write_batch(
+            "mora-fb",
+            [record("c-old", text=f"Gammal kommentar {SECRET} redigerad"), record("c-x"), odd],
+        )
         assert stats.new == 1 and stats.changed == 0 and stats.quarantined == 0
         assert db.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 0
         row = db.execute("SELECT text, version_count, disposed_at FROM items WHERE id = 'c-old'"
@@ -173,15 +192,22 @@ def test_the_writer_never_brings_a_disposed_item_back(tmp_path):
 def test_apply_removes_exactly_what_the_plan_showed_and_nothing_under_hold(tmp_path):
     path = build_archive(tmp_path)
     with closing(connect(path)) as db:
-        add_hold(db, reason="Begäran om allmän handling", by="registrator", now=NOW,
-                 query="till", account="mora-fb")  # covers c-old2 only
+        add_hold(
+            db,
+            reason="Begäran om allmän handling",
+            by="registrator",
+            now=NOW,
+            query="till",
+            account="mora-fb",
+        )  # covers c-old2 only
         plan = plan_from_archive(db, RULES, NOW)
         assert [d.item_id for d in plan.disposals] == ["c-old"] and plan.held == 1
         before = {i["id"]: i for i in queries.export_items(db)}
         apply_plan(db, RULES, plan.id, by="arkivarie", now=NOW, storage_root=tmp_path)
         after = {i["id"]: i for i in queries.export_items(db)}
         assert [tuple(r) for r in db.execute("SELECT item_id, plan_id FROM disposals")] == [
-            ("c-old", plan.id)]
+            ("c-old", plan.id)
+        ]
         for key in set(before) - {"c-old"}:
             assert after[key] == before[key], key
         assert after["c-old2"]["text"].startswith("En till")
@@ -205,3 +231,29 @@ def test_a_registered_item_is_kept_and_a_dismissed_flag_no_longer_keeps_one(tmp_
         plan = plan_from_archive(db, rules, NOW)
         assert [d.item_id for d in plan.disposals] == ["c-hate", "c-old2"]
         assert {t.name: t.matched for t in plan.rules}["diarieforda"] == 1
+
+
+def test_a_disposed_items_moderation_evidence_goes_with_it(tmp_path):
+    """The evidence copy of a flagged item holds its text: disposing the item removes it, while
+    the evidence of a kept flagged item stays."""
+    from storage.media import MediaStore
+    from storage.moderated import add_evidence
+
+    path = build_archive(tmp_path)
+    store = MediaStore(tmp_path)
+    with closing(connect(path)) as db:
+        for item_id, text in (("c-old", f"Gammal kommentar {SECRET}"), ("c-hate", "Hatisk")):
+            stored = store.put(f'{{"record": {{"text": "{text}"}}}}'.encode(), "application/json")
+            sha = db.execute("SELECT sha256 FROM items WHERE id = ?", [item_id]).fetchone()[0]
+            with db.conn:
+                add_evidence(db, {"platform": "facebook", "id": item_id, "sha256": sha},
+                             categories=["hate"], stored=stored, capture_request_id=None,
+                             now=NOW)  # fmt: skip
+        kept = store.path_of(stored.path)
+        plan = plan_from_archive(db, RULES, NOW)
+        apply_plan(db, RULES, plan.id, by="arkivarie", now=NOW, storage_root=tmp_path)
+        left = [r[0] for r in db.execute("SELECT item_id FROM moderation_evidence")]
+        assert left == ["c-hate"] and kept.is_file()
+    for file in tmp_path.rglob("*"):
+        if file.is_file() and not file.name.startswith("somed.db"):
+            assert SECRET.encode() not in file.read_bytes(), file

@@ -77,10 +77,15 @@ def apply_plan(
 
 
 def remove_files(db: Database, store: MediaStore, paths: list[str]) -> int:
-    """Delete the media files of disposed items that no media row names again; how many went."""
+    """Delete the files of disposed items (media, evidence copies) nothing names again; count."""
     removed = 0
     for path in paths:
-        if db.execute("SELECT 1 FROM media WHERE path = ?", [path]).fetchone():
+        named = db.execute(
+            "SELECT 1 FROM media WHERE path = ? UNION ALL"
+            " SELECT 1 FROM moderation_evidence WHERE path = ?",
+            [path, path],
+        ).fetchone()
+        if named:
             continue  # the same file was stored again meanwhile: it is someone's now
         with contextlib.suppress(FileNotFoundError, ValueError):
             store.path_of(path).unlink()
