@@ -1,9 +1,10 @@
 """Legal holds (bevarandebeslut vid rättslig tvist): items a hold covers are never disposed.
 
 A hold covers the items of one account (or of all), created within `from_date`..`to_date`
-(Swedish dates, both inclusive; either may be open), whose text matches `query` (an FTS match
-on the item text; none: every text). A hold with no criteria covers the whole archive. Holds are
-added and released, never deleted; every change is in the audit log, in the same transaction.
+(Swedish dates, both inclusive; either may be open), whose text matches `query` (words read as
+`somed search` reads them: all must occur, `skol*` a prefix; none: every text). A hold with no
+criteria covers the whole archive. Holds are added and released, never deleted; every change
+is in the audit log, in the same transaction.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from connectors.model import utc_iso
 from storage import audit
 from storage.audit import audit_row
 from storage.db import transaction
+from storage.search import BadQuery, fts_query
 
 LOCAL_TZ = ZoneInfo("Europe/Stockholm")  # the dates people give are Swedish dates
 Key = tuple[str, str]  # (platform, item id)
@@ -59,11 +61,15 @@ def _day_start(day: str) -> str:
 
 
 def _checked_query(db: Database, query: str) -> None:
-    """Raise HoldError when `query` is not a full-text query SQLite understands."""
+    """Raise HoldError when `query` has no word to search for (read as `somed search` does)."""
     try:
-        db.execute("SELECT count(*) FROM items_fts WHERE items_fts MATCH ? LIMIT 1", [query])
-    except sqlite3.OperationalError as exc:
-        raise HoldError(f"--query {query!r} is not a full-text query: {exc}") from None
+        match = fts_query(query)
+        db.execute("SELECT count(*) FROM items_fts WHERE items_fts MATCH ? LIMIT 1", [match])
+    except (BadQuery, sqlite3.OperationalError):
+        raise HoldError(
+            f"--query {query!r} has no word to search for (write words as for somed search,"
+            " e.g. --query 'bygglov Kyrkogatan')"
+        ) from None
 
 
 def add_hold(
@@ -149,7 +155,7 @@ def query_matches(db: Database, holds: Iterable[Hold]) -> dict[int, set[Key]]:
         rows = db.execute(
             "SELECT i.platform, i.id FROM items_fts JOIN items AS i ON i.rowid = items_fts.rowid"
             " WHERE items_fts MATCH ?",
-            [hold.query],
+            [fts_query(hold.query)],  # words as `somed search` reads them, never FTS syntax
         )
         found[hold.id] = {(str(p), str(i)) for p, i in rows}
     return found
