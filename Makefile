@@ -3,7 +3,7 @@
 #   make test    install what the suite needs, then ruff + pytest
 #   make lint    ruff only
 #   make bench   throughput and memory benchmarks (docs/performance.md)
-#   make catalogues  compile the gettext catalogues (.po -> .mo) after editing a .po
+#   make catalogues  compile the gettext catalogues (.po -> .mo) edited since their .mo
 #   make clean   remove the venv, demo data and caches
 
 SHELL := /bin/bash
@@ -90,7 +90,8 @@ bench: venv
 # that each one matches its .po.
 catalogues: venv
 	@for po in $$(find somed/locale connectors -path '*/LC_MESSAGES/*.po' | sort); do \
-		$(BIN)/pybabel compile -i "$$po" -o "$${po%.po}.mo"; \
+		mo="$${po%.po}.mo"; \
+		if [ ! -e "$$mo" ] || [ "$$po" -nt "$$mo" ]; then $(BIN)/pybabel compile -i "$$po" -o "$$mo"; fi; \
 	done
 
 clean:

@@ -20,8 +20,9 @@ To add a text (the old `MESSAGES` dict is gone):
    texts and the reasons every platform shares in `somed/locale/`, a platform's reason texts in
    its connector's `locale/` (a reason code `area.code` has the id `reason.area.code`); a plural
    is `msgid`/`msgid_plural` with the same id and `msgstr[0]` (one) / `msgstr[1]` (other);
-2. run `make catalogues`: it compiles the `.mo` files, which are committed (after a merge
-   conflict in a `.mo`, run it again and add the result);
+2. run `make catalogues`: it compiles the `.mo` files older than their `.po` (pybabel's output
+   differs from run to run, so untouched ones are left alone), which are committed (after a
+   merge conflict in a `.mo`, delete it, run it again and add the result);
 3. call `t(ID, name=value)`, or for a count `t.n(ID, count, name=value)` (the count is also
    `{count}` in the text).
 `tests/test_i18n.py` fails while a `.mo` is stale, one language lacks an id, an id the code asks
