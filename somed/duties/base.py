@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 log = logging.getLogger("somed.duties")
@@ -35,6 +35,21 @@ class Task:
     def trigger_of(self, account: str) -> str:
         """Why this account is in the task."""
         return self.why.get(account, self.trigger)
+
+
+class Every:
+    """A duty's own rhythm: due at the first ask (or `period` after `last`), then every `period`."""
+
+    def __init__(self, period: timedelta, last: datetime | None = None) -> None:
+        self.period = period
+        self.last = last
+
+    def due(self, now: datetime) -> bool:
+        """True (and the clock restarted at `now`) when a period has passed since the last time."""
+        if self.last is not None and now < self.last + self.period:
+            return False
+        self.last = now
+        return True
 
 
 class Duty(Protocol):

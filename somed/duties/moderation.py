@@ -12,7 +12,7 @@ from contextlib import closing
 from datetime import datetime, timedelta
 
 from somed.config import Config
-from somed.duties.base import Clock, Task
+from somed.duties.base import Clock, Every, Task
 from somed.moderation.scan import Scanner
 from storage import moderated
 from storage.db import connect
@@ -32,15 +32,14 @@ class ModerationDuty:
     def __init__(self, config: Config, *, clock: Clock) -> None:
         self.config = config
         self.clock = clock
-        self.last: datetime | None = None
+        self.every = Every(CHECK_EVERY)
 
     def due(self, now: datetime) -> list[Task]:
         """A task when moderation is on and the archive has unchecked incoming items."""
         if not self.config.moderation.enabled:
             return []
-        if self.last is not None and now < self.last + CHECK_EVERY:
+        if not self.every.due(now):
             return []
-        self.last = now
         with closing(connect(self.config.db_path)) as db:
             waiting = moderated.pending(db, limit=1)
         return [Task(self.name, trigger="scheduled")] if waiting else []

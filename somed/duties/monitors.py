@@ -12,7 +12,7 @@ from contextlib import closing
 from datetime import datetime, timedelta
 
 from somed.config import Config
-from somed.duties.base import POOL, Clock, Task
+from somed.duties.base import POOL, Clock, Every, Task
 from somed.monitors import run_monitors
 from storage.db import connect
 
@@ -30,13 +30,12 @@ class MonitorDuty:
     def __init__(self, config: Config, *, clock: Clock) -> None:
         self.config = config
         self.clock = clock
-        self.last: datetime | None = None
+        self.every = Every(MONITOR_EVERY)
 
     def due(self, now: datetime) -> list[Task]:
         """One task when the monitors have not run in the last hour (in this process)."""
-        if self.last is not None and now < self.last + MONITOR_EVERY:
+        if not self.every.due(now):
             return []
-        self.last = now
         return [Task(self.name, trigger="scheduled")]
 
     def run(self, task: Task) -> None:

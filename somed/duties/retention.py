@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from connectors.model import parse_utc
 from somed.config import Config
-from somed.duties.base import POOL, Clock, Task
+from somed.duties.base import POOL, Clock, Every, Task
 from somed.retention.apply import apply_plan
 from somed.retention.plan import plan_from_archive
 from storage.db import connect
@@ -35,21 +35,20 @@ class RetentionDuty:
     def __init__(self, config: Config, *, clock: Clock) -> None:
         self.config = config
         self.clock = clock
-        self.last: datetime | None = None
+        self.every: Every | None = None  # started from the last automatic disposal
 
     def due(self, now: datetime) -> list[Task]:
         """One task a day, and none at all without `auto_apply` or rules."""
         retention = self.config.retention
         if not retention.auto_apply or not retention.rules:
             return []
-        if self.last is None:
+        if self.every is None:
             with closing(connect(self.config.db_path)) as db:
                 row = db.execute("SELECT max(at) FROM audit_log WHERE action = 'disposal_applied'"
                                  " AND actor = ?", [ACTOR]).fetchone()  # fmt: skip
-            self.last = parse_utc(row[0]) if row and row[0] else None
-        if self.last is not None and now < self.last + RETENTION_EVERY:
+            self.every = Every(RETENTION_EVERY, parse_utc(row[0]) if row and row[0] else None)
+        if not self.every.due(now):
             return []
-        self.last = now
         return [Task(self.name, trigger="scheduled")]
 
     def run(self, task: Task) -> None:
