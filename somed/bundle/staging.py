@@ -1,0 +1,203 @@
+"""A package under construction: a hidden folder beside its destination, moved into place whole.
+
+Every file is hashed (SHA-256 and SHA-512) and counted while it is written, so no file is read
+twice to make the manifests. Media and snapshots are copied in chunks, never linked: a bundle
+handed to a registrar must not share its files (inodes) with the archive, or a change to the one
+would change the other. Until `finish`, the package lives in `.<id>.partial-<pid>-<random>` in
+the destination folder, so a build that is killed never leaves anything that looks finished; the
+next build removes partial folders whose process is gone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+from connectors.model import utc_iso
+from somed.bundle.model import PackedFile, Role
+
+CHUNK = 1 << 20
+PARTIAL_MARK = ".partial-"
+_PARTIAL_NAME = re.compile(r"^\..+\.partial-(\d+)-")
+# Already compressed: stored in a ZIP as they are (deflating them costs time and saves nothing).
+_STORED_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".mp4", ".webm", ".pdf", ".wacz",
+                    ".zip", ".gz", ".mov", ".m4a", ".mp3"}  # fmt: skip
+
+
+class BundleExists(Exception):
+    """The destination already holds a package of that name."""
+
+
+class HashingWriter:
+    """A binary file being written into the package, hashed and counted as it is written."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle = handle
+        self._sha256 = hashlib.sha256()
+        self._sha512 = hashlib.sha512()
+        self.size = 0
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        """Write `data` and add it to the hashes."""
+        self._handle.write(data)
+        self._sha256.update(data)
+        self._sha512.update(data)
+        self.size += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        """Flush the underlying file."""
+        self._handle.flush()
+
+    def writable(self) -> bool:
+        """A file object that can be written (for libraries that ask)."""
+        return True
+
+    def seekable(self) -> bool:
+        """Never seekable: the hashes follow the order of writing."""
+        return False
+
+    def digests(self) -> tuple[str, str]:
+        """The SHA-256 and SHA-512 of what was written so far (hex)."""
+        return self._sha256.hexdigest(), self._sha512.hexdigest()
+
+
+class Staging:
+    """A package being built under `out_dir`, with the root folder `package_id`."""
+
+    def __init__(self, out_dir: Path, package_id: str, now: str | None = None) -> None:
+        self.out_dir = Path(out_dir).absolute()
+        self.package_id = package_id
+        self.now = now
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        remove_stale_partials(self.out_dir)
+        self._temp = Path(
+            tempfile.mkdtemp(dir=self.out_dir, prefix=f".{package_id}{PARTIAL_MARK}{os.getpid()}-")
+        )
+        self.root = self._temp / package_id
+        self.root.mkdir()
+        self.files: list[PackedFile] = []
+
+    def path(self, rel: str) -> Path:
+        """The absolute path of `rel` inside the package (refusing paths that leave it)."""
+        pure = PurePosixPath(rel)
+        if pure.is_absolute() or ".." in pure.parts or not pure.parts:
+            raise ValueError(f"not a path inside the package: {rel!r}")
+        return self.root.joinpath(*pure.parts)
+
+    @contextlib.contextmanager
+    def open(self, rel: str, mime_type: str, role: Role) -> Iterator[HashingWriter]:
+        """Write a file at `rel`; it is recorded (with its hashes) when the block ends."""
+        target = self.path(rel)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "xb") as handle:
+            writer = HashingWriter(handle)
+            yield writer
+        self._record(rel, writer, mime_type, role)
+
+    def write_bytes(self, rel: str, data: bytes, mime_type: str, role: Role) -> PackedFile:
+        """Write `data` as the file `rel`."""
+        with self.open(rel, mime_type, role) as writer:
+            writer.write(data)
+        return self.files[-1]
+
+    def add_copy(self, rel: str, source: Path, mime_type: str, role: Role) -> PackedFile:
+        """Copy `source` into the package as `rel`, in chunks, hashing as it goes."""
+        with self.open(rel, mime_type, role) as writer, open(source, "rb") as handle:
+            while chunk := handle.read(CHUNK):
+                writer.write(chunk)
+        return self.files[-1]
+
+    def _record(self, rel: str, writer: HashingWriter, mime_type: str, role: Role) -> None:
+        sha256, sha512 = writer.digests()
+        created = self.now or utc_iso(_utc_now()) or ""
+        self.files.append(PackedFile(rel, writer.size, sha256, sha512, mime_type, created, role))
+
+    def finish(self, *, as_zip: bool = False) -> Path:
+        """Move the finished package into place (a folder, or a ZIP of it); return its path."""
+        target = self.out_dir / (f"{self.package_id}.zip" if as_zip else self.package_id)
+        if target.exists():
+            raise BundleExists(str(target))
+        _fsync_tree(self.root)
+        if as_zip:
+            partial_zip = self._temp / f"{self.package_id}.zip"
+            _zip_folder(self.root, partial_zip)
+            os.replace(partial_zip, target)
+        else:
+            os.rename(self.root, target)
+        _fsync_dir(self.out_dir)
+        shutil.rmtree(self._temp, ignore_errors=True)
+        return target
+
+    def abort(self) -> None:
+        """Remove everything written so far."""
+        shutil.rmtree(self._temp, ignore_errors=True)
+
+
+def remove_stale_partials(out_dir: Path) -> int:
+    """Remove partial packages whose building process no longer runs; return how many went."""
+    removed = 0
+    for entry in Path(out_dir).iterdir() if Path(out_dir).is_dir() else ():
+        match = _PARTIAL_NAME.match(entry.name)
+        if match and entry.is_dir() and not _alive(int(match.group(1))):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _zip_folder(root: Path, target: Path) -> None:
+    """Write `root` (the package folder) into the ZIP `target`, with the folder as its one top."""
+    with zipfile.ZipFile(target, "x", allowZip64=True) as archive:
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            name = f"{root.name}/{path.relative_to(root).as_posix()}"
+            stored = path.suffix.lower() in _STORED_SUFFIXES
+            archive.write(path, name, zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
+    with open(target, "rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def _fsync_tree(root: Path) -> None:
+    """Make every file and folder of the package durable before it is moved into place."""
+    for folder, _dirs, names in os.walk(root):
+        for name in names:
+            fd = os.open(os.path.join(folder, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _fsync_dir(Path(folder))
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _utc_now():  # noqa: ANN202 - a datetime; kept apart so tests can read the module plainly
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
