@@ -17,7 +17,9 @@ STAMP  := $(VENV)/.installed
 # Tests run in four processes (pytest-xdist): most of their time is spent waiting on the
 # emulators, browsers and somed subprocesses they start, so two cores run four at once.
 # The slowest tests are listed at the end, to keep the suite well inside its time.
-PYTEST_ARGS ?= --numprocesses=4 --durations=15
+# --dist=loadgroup: the modules that share the archived demo and its snapshots (xdist_group
+# "demo", tests/demo_support.py) run in one process, so that work is done once.
+PYTEST_ARGS ?= --numprocesses=4 --dist=loadgroup --durations=15
 
 # Shell snippet: install the Debian packages named in $$missing (as root), or
 # say what is missing (not root). apt-get update runs only when needed.

@@ -10,18 +10,20 @@ import zipfile
 
 from warcio.archiveiterator import ArchiveIterator
 
-from somed.capture import CaptureRequest, capture_accounts
 from somed.capture.pdfa import pdfa_problems
 from somed.capture.wacz import wacz_problems
-from somed.config import Config
-from tests.test_public_pages_capture import demo_archive  # noqa: F401  (the archived demo)
+from tests.demo_support import DEMO_GROUP, DemoSnapshots
+
+pytestmark = DEMO_GROUP
 
 
-def test_demo_captures_come_with_a_pdfa_and_a_valid_wacz(demo_archive: tuple[Config, list]) -> None:  # noqa: F811
-    config, demos = demo_archive
+def test_demo_captures_come_with_a_pdfa_and_a_valid_wacz(demo_snapshots: DemoSnapshots) -> None:
+    """Facebook's and X's (a stored login) snapshots of the shared demo batch."""
+    config, demos = demo_snapshots.config, demo_snapshots.demos
     logged_in = [d for d in demos if d.browser_state is not None]  # X: a stored login
-    wanted = {d.platform: d.accounts[0]["key"] for d in demos if d.platform in ("facebook", "x")}
-    results = capture_accounts(config, [CaptureRequest(key) for key in wanted.values()])
+    wanted = {d.accounts[0]["key"] for d in demos if d.platform in ("facebook", "x")}
+    results = [r for r in demo_snapshots.accounts if r.account in wanted]
+    assert len(results) == len(wanted)
     secrets = [c["value"] for d in logged_in for c in d.browser_state.get("cookies", [])]
     assert secrets  # the X demo's session cookie, planted in the browser
     for result in results:

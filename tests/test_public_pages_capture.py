@@ -8,64 +8,18 @@ with the matching reason.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-
-import pytest
-
-from connectors.emulation.demo import DemoAccount, demo_accounts
 from somed.capture import CaptureRequest, capture_accounts
-from somed.config import Config, load_config
-from somed.daemon import prepare_archive
-from somed.demo import demo_config, write_browser_states
-from somed.runner import Runner
-from storage.db import connect
-from tests.public_pages_support import NOW
+from somed.config import Config
+from tests.demo_support import DEMO_GROUP, DemoSnapshots
+
+pytestmark = DEMO_GROUP
 
 
-@pytest.fixture(scope="module")
-def demo_archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Config, list]]:
-    folder = tmp_path_factory.mktemp("capture-demo")
-    demos: list[DemoAccount] = demo_accounts(NOW)
-    served = [(demo, demo.emulator.start()) for demo in demos]
-    saved = dict(os.environ)
-    try:
-        for demo in demos:
-            os.environ.update(demo.tokens)
-        write_browser_states(folder, demos)
-        path = folder / "somed.toml"
-        path.write_text(demo_config(served, storage=folder, lang="sv"), encoding="utf-8")
-        config = load_config(path)
-        prepare_archive(config)
-        Runner(config).run_accounts([a.key for a in config.accounts], trigger="demo")
-        yield config, demos
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        for demo, _ in served:
-            demo.emulator.stop()
-
-
-def newest_own_post_url(config: Config, account: str) -> str:
-    db = connect(config.db_path)
-    try:
-        return db.execute(
-            "SELECT url FROM items WHERE account = ? AND kind = 'post' AND direction = 'own'"
-            " AND deleted_at IS NULL ORDER BY created_at DESC LIMIT 1",
-            [account],
-        ).fetchone()[0]
-    finally:
-        db.close()
-
-
-def test_every_demo_account_gets_a_valid_snapshot(demo_archive: tuple[Config, list]) -> None:
+def test_every_demo_account_gets_a_valid_snapshot(demo_snapshots: DemoSnapshots) -> None:
     """And one post permalink: the browser goes to the emulator, each page shows its newest
     archived post, a platform with a stored login is captured as that identity."""
-    config, demos = demo_archive
-    keys = [a.key for a in config.accounts]
-    permalink = newest_own_post_url(config, keys[0])
-    requests = [CaptureRequest(key) for key in keys] + [CaptureRequest(keys[0], url=permalink)]
-    *results, post = capture_accounts(config, requests)
+    config, demos = demo_snapshots.config, demo_snapshots.demos
+    results, post, permalink = demo_snapshots.accounts, demo_snapshots.post, demo_snapshots.permalink
     logged_in = {d.platform for d in demos if d.browser_state is not None}
     for result in results:
         manifest = result.manifest
