@@ -14,8 +14,8 @@ import pytest
 from connectors.facebook.emulator import FacebookEmulator, TokenInfo, generate_page
 from somed.config import Config, load_config
 from tests.contract.adapters import hostile_harnesses
-from tests.xemu import x_setup  # noqa: F401  (the X tests' fixture)
 from tests.demo_support import demo_archive, demo_snapshots  # noqa: F401  (shared, group "demo")
+from tests.xemu import x_setup  # noqa: F401  (the X tests' fixture)
 
 PAGE_ID = "111000111"
 TOKEN = "EMU-tok-9f3a7c21e5d84b06"  # a fake token; tests grep for it to prove it never leaks
