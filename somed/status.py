@@ -200,10 +200,24 @@ def health_note(t: Translator, row: dict[str, Any]) -> str:
                 else t("note.no_permission", stream=name) + "."
             )
     notes.extend(_monitor_notes(t, row, row.get("problems") or []))
-    for flag in row.get("flags") or []:
-        why = render(t, flag["reason"], flag["params"], platform=platform)
-        notes.append(t("note.flag", flag=t(f"flag.{flag['flag']}"), reason=why))
+    notes.extend(_flag_notes(t, row))
     return " ".join(notes)
+
+
+def _flag_notes(t: Translator, row: dict[str, Any]) -> list[str]:
+    """The account's own flags one by one; flags on its items counted per kind of flag (a
+    busy account can have hundreds of unanswered questions: `somed flags` lists them)."""
+    notes: list[str] = []
+    per_kind: dict[str, int] = {}
+    for flag in row.get("flags") or []:
+        if flag.get("item_id") is not None:
+            per_kind[flag["flag"]] = per_kind.get(flag["flag"], 0) + 1
+            continue
+        why = render(t, flag["reason"], flag["params"], platform=row.get("platform"))
+        notes.append(t("note.flag", flag=t(f"flag.{flag['flag']}"), reason=why))
+    for kind, count in sorted(per_kind.items()):
+        notes.append(t.n("note.item_flags", count, flag=t(f"flag.{kind}"), account=row["key"]))
+    return notes
 
 
 def _monitor_notes(t: Translator, row: dict[str, Any], problems: list[str]) -> list[str]:

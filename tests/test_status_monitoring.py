@@ -131,3 +131,23 @@ def test_json_has_the_same_keys_for_every_account_before_and_after_runs(fb_setup
     never = after["later-fb"]["last_run"]
     assert never.keys() == after["test-fb"]["last_run"].keys()
     assert never.pop("reason_params") == {} and set(never.values()) == {None}
+
+
+def test_flags_on_items_are_counted_per_kind_not_listed_one_by_one(fb_setup):
+    from contextlib import closing
+
+    from storage.db import connect
+    from storage.flags import open_flag
+
+    setup = fb_setup()
+    assert somed("archive", env=setup.env).returncode == 0
+    now = datetime.now(UTC)
+    with closing(connect(setup.config.db_path)) as db:
+        ids = [r[0] for r in db.execute("SELECT id FROM items WHERE kind = 'comment' LIMIT 40")]
+        for item_id in ids:
+            open_flag(db, "test-fb", "unanswered", reason="monitor.unanswered",
+                      item=("facebook", item_id), now=now)  # fmt: skip
+    table = somed("--lang", "en", "status", env=setup.env)
+    assert table.returncode == 0, table.stderr
+    assert f"on {len(ids)} posts, comments or messages (see 'somed flags --account test-fb')" in table.stdout
+    assert table.stdout.count("monitor.unanswered") == 0 and len(table.stdout) < 3000
