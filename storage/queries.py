@@ -242,7 +242,7 @@ def _assemble(db: Database, items: list[dict[str, Any]]) -> Iterator[dict[str, A
     flags: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in _dicts(
         db,
-        "SELECT platform, item_id, flag, reason, created_at, resolved_at FROM flags"
+        "SELECT platform, item_id, flag, reason, created_at, resolved_at, resolution FROM flags"
         f" WHERE {_pairs_in('platform', 'item_id')} ORDER BY created_at, id",
         [keys],
     ):

@@ -440,6 +440,7 @@ def test_export_filters_and_contract(db, writer: ArchiveWriter) -> None:
             "reason": "personnummer",
             "created_at": "2024-03-02T00:00:00Z",
             "resolved_at": None,
+            "resolution": None,  # resolved or dismissed once closed
         }
     ]
 
