@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
 from connectors.model import ItemRef, MediaRef, parse_utc, utc_iso
+from storage.filters import item_filter
 from storage.runlog import decode_reason
 
 POST_KINDS = ("post", "video")
@@ -177,23 +178,13 @@ def export_items(
     direction: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Yield items as record-contract dicts, ordered by created_at then id, streamed in chunks."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    if account is not None:
-        clauses.append("account = ?")
-        params.append(account)
-    if direction is not None:
-        clauses.append("direction = ?")
-        params.append(direction)
-    if since is not None:
-        clauses.append("created_at >= ?")
-        params.append(_ceil_iso(since))
-    if until is not None:
-        clauses.append("created_at < ?")
-        params.append(_ceil_iso(until))
-    if kinds is not None:
-        clauses.append("kind IN (SELECT value FROM json_each(?))")
-        params.append(json.dumps(list(kinds)))
+    clauses, params = item_filter(
+        accounts=None if account is None else [account],
+        since=since,
+        until=until,
+        direction=direction,
+        kinds=kinds,
+    )
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     cursor = db.conn.execute(
         "SELECT platform, account, kind, id, parent_id, thread_id, direction, author_id,"
@@ -310,17 +301,6 @@ def _media_of(version: dict[str, Any], links: dict[str, dict[str, Any]]) -> list
     keys = json.loads(version["media"] or "[]")
     return [links.get(key) or {"key": key, "sha256": None, "mime_type": None, "size": None,
                                "source_url": None, "path": None} for key in keys]  # fmt: skip
-
-
-def _ceil_iso(moment: datetime) -> str:
-    """Format `moment` rounded up to whole seconds, to compare with seconds-precision columns."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime: somed only handles timezone-aware datetimes")
-    if moment.microsecond:
-        moment = moment.replace(microsecond=0) + timedelta(seconds=1)
-    text = utc_iso(moment)
-    assert text is not None
-    return text
 
 
 def _pairs_in(platform_column: str, id_column: str) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from connectors.model import utc_iso
+from storage.filters import ceil_iso, item_filter
 
 _PART = re.compile(r'"([^"]*)"(\*?)|(\S+)')
 _WORD = re.compile(r"\w")
@@ -68,22 +68,10 @@ def search(
     `limit`th hit so far: the same answer as sorting every match, without reading them all.
     """
     match = fts_query(text)
-    where, values = [], []
-    if accounts:
-        where.append(f"i.account IN ({', '.join('?' for _ in accounts)})")
-        values += list(accounts)
-    if since is not None:
-        where.append("i.created_at >= ?")
-        values.append(utc_iso(since))
-    if until is not None:
-        where.append("i.created_at < ?")
-        values.append(utc_iso(until))
-    if direction is not None:
-        where.append("i.direction = ?")
-        values.append(direction)
-    if kinds:
-        where.append(f"i.kind IN ({', '.join('?' for _ in kinds)})")
-        values += list(kinds)
+    where, values = item_filter(
+        accounts=accounts, since=since, until=until, direction=direction, kinds=kinds or None,
+        table="i",
+    )  # fmt: skip
     sql = (
         "SELECT i.rowid, coalesce(i.created_at, '') FROM items_fts"
         " JOIN items AS i ON i.rowid = items_fts.rowid WHERE items_fts MATCH ?"
@@ -100,7 +88,8 @@ def search(
         best = db.execute(sql.format(range=""), [match, *values, limit]).fetchall()
     else:
         ranged = sql.format(range=" AND items_fts.rowid BETWEEN ? AND ?")
-        best = _newest_by_chunk(db, ranged, [match, *values], limit, utc_iso(since) or "")
+        floor = ceil_iso(since) if since is not None else ""
+        best = _newest_by_chunk(db, ranged, [match, *values], limit, floor)
     return _with_snippets(db, match, [rowid for rowid, _ in best])
 
 
