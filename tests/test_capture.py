@@ -34,7 +34,10 @@ from tests.capture_pages import (
     serve_pages,
 )
 
-pytestmark = pytest.mark.skipif(not os.access("/usr/bin/chromium", os.X_OK), reason="no Chromium")
+pytestmark = [
+    pytest.mark.skipif(not os.access("/usr/bin/chromium", os.X_OK), reason="no Chromium"),
+    pytest.mark.xdist_group("capture-batch"),  # one worker shoots the module's batch once
+]
 
 FB = "https://www.facebook.com"
 ACCOUNTS = {

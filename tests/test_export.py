@@ -15,6 +15,8 @@ from conftest import PAGE_ID, TOKEN, TOKEN_ENV, small_page, write_config
 
 from connectors.facebook.emulator import FacebookEmulator, TokenInfo
 
+pytestmark = pytest.mark.xdist_group("export-archive")  # its module fixture is built once
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

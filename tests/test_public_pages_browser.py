@@ -13,6 +13,8 @@ from connectors.capture_hints import CaptureHints
 from connectors.registry import connector_class
 from tests.public_pages_support import PublicSetup, public_platforms, public_setup
 
+pytestmark = pytest.mark.xdist_group("public-pages-browser")  # its module fixture is built once
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip

@@ -23,6 +23,7 @@ from conftest import PAGE_ID, TOKEN, TOKEN_ENV, small_page, write_config
 
 from connectors.facebook.emulator import FacebookEmulator, TokenInfo
 
+pytestmark = pytest.mark.xdist_group("readonly-server")  # its module fixture is built once
 ROOT = Path(__file__).resolve().parent.parent
 READER = "somed-reader"  # made once by useradd, left in place (other runs may use it too)
 

@@ -167,12 +167,13 @@ def _alive(pid: int) -> bool:
 
 def _zip_folder(root: Path, target: Path) -> None:
     """Write `root` (the package folder) into the ZIP `target`, with the folder as its one top."""
-    with zipfile.ZipFile(target, "x", allowZip64=True) as archive:
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
-            name = f"{root.name}/{path.relative_to(root).as_posix()}"
-            stored = path.suffix.lower() in _STORED_SUFFIXES
-            archive.write(path, name, zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
-    with open(target, "rb+") as handle:
+    with open(target, "xb") as handle:
+        with zipfile.ZipFile(handle, "w", allowZip64=True) as archive:
+            for path in sorted(p for p in root.rglob("*") if p.is_file()):
+                name = f"{root.name}/{path.relative_to(root).as_posix()}"
+                stored = path.suffix.lower() in _STORED_SUFFIXES
+                archive.write(path, name, zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
+        handle.flush()
         os.fsync(handle.fileno())
 
 
