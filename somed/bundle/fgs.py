@@ -21,6 +21,7 @@ from somed.bundle.mets import Group, c, m, x
 from somed.bundle.model import BundleInfo, Format, PackedFile
 from somed.bundle.premis import write_premis
 from somed.bundle.staging import Staging
+from somed.bundle.xmlstream import write_tree
 
 REP = "representations/rep1"
 DC_PATH = "metadata/descriptive/dc.xml"
@@ -67,7 +68,7 @@ def _representation_mets(out: object, info: BundleInfo, data: list[PackedFile]) 
         top = etree.SubElement(struct, m("div"), ID="div-rep1", LABEL="rep1")
         data_div = etree.SubElement(top, m("div"), ID="div-data", LABEL="Data")
         etree.SubElement(data_div, m("fptr"), FILEID="grp-data")
-        xf.write(struct)
+        write_tree(xf, struct)
 
 
 def _root_mets(
@@ -78,18 +79,18 @@ def _root_mets(
     with mets.mets_document(out, info, info.package_id, info.label, root=True) as xf:
         dmd = mets.element("dmdSec", ID="dmd-dc", CREATED=dc.created, STATUS="CURRENT")
         dmd.append(mets.md_ref(dc, "", "DC", "Dublin Core"))
-        xf.write(dmd)
+        write_tree(xf, dmd)
         amd = mets.element("amdSec", ID="amd")
         digiprov = etree.SubElement(amd, m("digiprovMD"), ID="digiprov-premis", STATUS="CURRENT")
         digiprov.append(mets.md_ref(premis, "", "PREMIS", "PREMIS"))
-        xf.write(amd)
+        write_tree(xf, amd)
         groups = [
             Group("Documentation", "grp-documentation", docs),
             Group("Schemas", "grp-schemas", schemas),
             Group("Representations/rep1", "grp-rep1", [rep_mets]),
         ]
         mets.write_file_section(xf, groups, "")
-        xf.write(_root_struct_map(info))
+        write_tree(xf, _root_struct_map(info))
 
 
 def _root_struct_map(info: BundleInfo) -> etree._Element:

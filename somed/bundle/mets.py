@@ -17,6 +17,7 @@ from typing import Any
 from lxml import etree
 
 from somed.bundle.model import BundleInfo, PackedFile
+from somed.bundle.xmlstream import write_tree
 
 METS = "http://www.loc.gov/METS/"
 XLINK = "http://www.w3.org/1999/xlink"
@@ -82,13 +83,13 @@ def mets_document(
     with etree.xmlfile(out, encoding="utf-8") as xf:
         xf.write_declaration()
         with xf.element(m("mets"), attributes, nsmap=NSMAP):
-            xf.write(header(info))
+            write_tree(xf, header(info))
             yield xf
 
 
 def header(info: BundleInfo) -> etree._Element:
     """The metsHdr: creation date, SIP package type, the software and the organisation."""
-    hdr = etree.Element(m("metsHdr"), nsmap=NSMAP, attrib={
+    hdr = etree.Element(m("metsHdr"), {
         "CREATEDATE": info.created_at, "RECORDSTATUS": "NEW", c("OAISPACKAGETYPE"): "SIP",
     })  # fmt: skip
     software = etree.SubElement(hdr, m("agent"), ROLE="CREATOR", TYPE="OTHER", OTHERTYPE="SOFTWARE")
@@ -109,7 +110,7 @@ def header(info: BundleInfo) -> etree._Element:
 
 def md_ref(packed: PackedFile, mets_dir: str, mdtype: str, label: str) -> etree._Element:
     """An mdRef to a metadata file, with its size, creation time and SHA-256."""
-    return etree.Element(m("mdRef"), nsmap=NSMAP, attrib={
+    return etree.Element(m("mdRef"), {
         "LOCTYPE": "URL", x("type"): "simple", x("href"): href(packed, mets_dir),
         "MDTYPE": mdtype, "MIMETYPE": packed.mime_type, "SIZE": str(packed.size),
         "CREATED": packed.created, "CHECKSUM": packed.sha256, "CHECKSUMTYPE": "SHA-256",
@@ -119,7 +120,7 @@ def md_ref(packed: PackedFile, mets_dir: str, mdtype: str, label: str) -> etree.
 
 def file_element(packed: PackedFile, file_id: str, mets_dir: str) -> etree._Element:
     """A fileSec `file` with its FLocat."""
-    element = etree.Element(m("file"), nsmap=NSMAP, attrib={
+    element = etree.Element(m("file"), {
         "ID": file_id, "MIMETYPE": packed.mime_type, "SIZE": str(packed.size),
         "CREATED": packed.created, "CHECKSUM": packed.sha256, "CHECKSUMTYPE": "SHA-256",
     })  # fmt: skip
@@ -139,11 +140,11 @@ def write_file_section(xf: etree.xmlfile, groups: Iterable[Group], mets_dir: str
             with xf.element(m("fileGrp"), attrs):
                 for packed in group.files:
                     counter += 1
-                    xf.write(file_element(packed, f"file-{counter:07d}", mets_dir))
+                    write_tree(xf, file_element(packed, f"file-{counter:07d}", mets_dir))
                     if counter % 1000 == 0:
                         xf.flush()
 
 
 def element(name: str, **attributes: str) -> etree._Element:
-    """A METS element with the package's namespace prefixes (mets:, xlink:, csip:)."""
-    return etree.Element(m(name), attributes, nsmap=NSMAP)
+    """A METS element (written with `write_tree`, it takes the document's prefixes)."""
+    return etree.Element(m(name), attributes)

@@ -17,6 +17,7 @@ from lxml import etree
 from sqlite_utils import Database
 
 from somed.bundle.model import BundleInfo, PackedFile
+from somed.bundle.xmlstream import write_tree
 
 PREMIS = "http://www.loc.gov/premis/v3"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -47,7 +48,7 @@ def _identifier(parent: etree._Element, name: str, kind: str, value: str) -> etr
 
 def file_object(packed: PackedFile) -> etree._Element:
     """A PREMIS `file` object for a packed file (path relative to the package root)."""
-    obj = etree.Element(p("object"), {f"{{{XSI}}}type": "file"}, nsmap=NSMAP)
+    obj = etree.Element(p("object"), {f"{{{XSI}}}type": "file"})
     _identifier(obj, "object", "local path", packed.path)
     chars = _sub(obj, "objectCharacteristics")
     _sub(chars, "compositionLevel", "0")
@@ -63,7 +64,7 @@ def file_object(packed: PackedFile) -> etree._Element:
 def event_element(event: Event, software: str) -> etree._Element:
     """A PREMIS event with its agents (somed; the person when there is one) and its object."""
     event_id, kind, at, detail, person, target = event
-    element = etree.Element(p("event"), nsmap=NSMAP)
+    element = etree.Element(p("event"))
     _identifier(element, "event", "somed", event_id)
     _sub(element, "eventType", kind)
     _sub(element, "eventDateTime", at)
@@ -78,7 +79,7 @@ def event_element(event: Event, software: str) -> etree._Element:
 
 def agent_element(identifier: str, name: str, kind: str, version: str | None) -> etree._Element:
     """A PREMIS agent: software (with its version) or a person."""
-    agent = etree.Element(p("agent"), nsmap=NSMAP)
+    agent = etree.Element(p("agent"))
     _identifier(agent, "agent", "somed agent", identifier)
     _sub(agent, "agentName", name)
     _sub(agent, "agentType", kind)
@@ -184,13 +185,15 @@ def write_premis(out: Any, info: BundleInfo, files: Sequence[PackedFile], db: Da
         xf.write_declaration()
         with xf.element(p("premis"), attrs, nsmap=NSMAP):
             for packed in files:
-                xf.write(file_object(packed))
+                write_tree(xf, file_object(packed))
             for count, event in enumerate(archive_events(db, accounts, info.since, info.until)):
                 if event[4]:
                     people.add(event[4])
-                xf.write(event_element(event, software))
+                write_tree(xf, event_element(event, software))
                 if count % 1000 == 999:
                     xf.flush()
-            xf.write(agent_element(software, info.software, "software", info.software_version))
+            write_tree(
+                xf, agent_element(software, info.software, "software", info.software_version)
+            )
             for person in sorted(people):
-                xf.write(agent_element(person, person, "person", None))
+                write_tree(xf, agent_element(person, person, "person", None))
