@@ -16,6 +16,7 @@ from connectors.facebook.emulator import FacebookEmulator, TokenInfo
 from connectors.model import Tombstone, utc_iso
 from somed.bundle.fgs import FgsFormat
 from somed.bundle.model import BundleInfo, Organisation
+from somed.bundle.premis import archive_events
 from somed.bundle.staging import Staging
 from somed.config import load_config
 from somed.daemon import prepare_archive
@@ -42,7 +43,7 @@ KNOWN_DEFECT = "SIP14: "
 
 
 @pytest.fixture(scope="module")
-def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """One package of a small archive with a capture, an edit, a deletion, a registration and a
     disposal; built once for the module."""
     root = tmp_path_factory.mktemp("fgs")
@@ -77,7 +78,13 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
             staging.write_bytes(f"documentation/README.{lang}.md", b"# README\n",
                                 "text/markdown", "documentation")  # fmt: skip
         fgs.finish(staging, info, db)
-        return staging.finish()
+        return staging.finish(), config.db_path
+
+
+@pytest.fixture(scope="module")
+def package(built: tuple[Path, Path]) -> Path:
+    """The package folder (validated and read by the tests, never changed)."""
+    return built[0]
 
 
 def _events(db) -> None:  # noqa: ANN001 - a sqlite_utils Database
@@ -197,3 +204,13 @@ def test_the_xml_is_valid_against_the_shipped_schemas(package, document, schema)
     xsd = etree.XMLSchema(etree.parse(str(package / "schemas" / schema), parser))
     tree = etree.parse(str(package / document))
     assert xsd.validate(tree), xsd.error_log
+
+
+def test_premis_keeps_to_the_bundles_period(built):
+    with closing(connect(built[1])) as db:
+        everything = [e[1] for e in archive_events(db, [ACCOUNT], None, None)]
+        assert len(everything) == 5
+        after = utc_iso(NOW + timedelta(minutes=1))
+        assert [e[1] for e in archive_events(db, [ACCOUNT], None, after)] == ["capture"]
+        assert "capture" not in [e[1] for e in archive_events(db, [ACCOUNT], after, None)]
+        assert list(archive_events(db, ["another-account"], None, None)) == []
