@@ -17,7 +17,7 @@ from connectors.model import Tombstone, utc_iso
 from somed.bundle.fgs import FgsFormat
 from somed.bundle.model import BundleInfo, Organisation
 from somed.bundle.premis import archive_events
-from somed.bundle.staging import Staging
+from somed.bundle.staging import Staging, _zip_folder
 from somed.config import load_config
 from somed.daemon import prepare_archive
 from somed.runner import Runner
@@ -116,9 +116,9 @@ def test_the_validator_finds_the_package_valid_without_errors(package):
 
 def test_the_zip_of_the_package_validates_too(package, tmp_path):
     archive = tmp_path / f"{package.name}.zip"
-    with zipfile.ZipFile(archive, "w") as out:
-        for path in sorted(package.rglob("*")):
-            out.write(path, f"{package.name}/{path.relative_to(package).as_posix()}")
+    _zip_folder(package, archive)  # the builder's ZIP (`Staging.finish(as_zip=True)`)
+    with zipfile.ZipFile(archive) as opened:
+        assert {n.split("/", 1)[0] for n in opened.namelist()} == {package.name}
     valid, errors = validate(archive)
     assert valid and [e for e in errors if not e.startswith(KNOWN_DEFECT)] == []
 
