@@ -17,7 +17,7 @@ from sqlite_utils import Database
 
 from somed.bundle import mets
 from somed.bundle.dublin_core import dublin_core
-from somed.bundle.mets import Group, c, m, x
+from somed.bundle.mets import Group, m, x
 from somed.bundle.model import BundleInfo, Format, PackedFile
 from somed.bundle.premis import write_premis
 from somed.bundle.staging import Staging
@@ -111,4 +111,4 @@ def _root_struct_map(info: BundleInfo) -> etree._Element:
     return struct
 
 
-__all__ = ["FgsFormat", "c"]
+__all__ = ["FgsFormat"]
