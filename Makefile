@@ -78,6 +78,7 @@ lint: venv
 # pytest exit code 5 means "no tests collected": that is a failure here.
 test: sysdeps venv
 	$(BIN)/ruff check .
+	@if [ -f ../shared/tools/eark-validate ]; then echo "make: E-ARK validator tests will run (../shared/tools/eark-validate)"; else echo "make: E-ARK validator tests will be skipped: ../shared/tools/eark-validate is missing"; fi
 	@rc=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$rc
