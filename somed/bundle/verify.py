@@ -115,9 +115,8 @@ def verify_package(path: Path) -> VerifyReport:
         expected, allowed = readers[fmt](source, files)
         report = check(source, files, expected, allowed)
         report.format = fmt
-        report.problems[:0] = [
-            Problem("extra", name, reason="outside_top") for name in source.outside
-        ]
+        report.problems += [Problem("extra", n, reason="outside_top") for n in source.outside]
+        report.problems.sort(key=lambda p: (p.path, p.kind))
         return report
     finally:
         source.close()
