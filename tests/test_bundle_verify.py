@@ -221,3 +221,16 @@ def test_the_real_command_line_verifies_a_bag(bags: dict[str, Path]):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("\n") == 1 and done.stdout.startswith("OK: BagIt-paket")
+
+
+def test_a_bag_made_by_bagit_python_is_verified_by_its_own_manifests(tmp_path: Path):
+    import bagit
+
+    folder = tmp_path / "other-tool"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "a.txt").write_bytes(b"made elsewhere\n")
+    bagit.make_bag(str(folder), {"Source-Organization": "Elsewhere"}, checksums=["md5", "sha256"])
+    assert run_verify(folder, "en")[0] == 0
+    (folder / "data" / "sub" / "a.txt").write_bytes(b"made elsewhere!\n")
+    code, lines = run_verify(folder, "en")
+    assert code == 1 and any(x.startswith("altered: data/sub/a.txt") for x in lines)
