@@ -131,8 +131,14 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         for n in range(args.repeat):
             rounds.append(measure_round(emulator, work, n, profile if n == 0 else None))
         storage = rounds[0]["storage"]
-        for name in ("first_archive", "first_archive_own", "fetch", "normalise", "insert",
-                     "serial"):
+        for name in (
+            "first_archive",
+            "first_archive_own",
+            "fetch",
+            "normalise",
+            "insert",
+            "serial",
+        ):
             results[name] = _best([r[name] for r in rounds])
         results["media_fetch"] = rounds[0]["media_fetch"]
         ceiling = min(results["fetch"]["items_per_s"], results["insert"]["items_per_s"])
@@ -178,14 +184,23 @@ def main(argv: list[str] | None = None) -> int:
         help="photos on every Nth post (0, the default: none, as the issue's workload; "
         "5 adds photos like the generator's default)",
     )  # fmt: skip
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="rounds of the first archive and the ceilings; best reported (1)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="rounds of the first archive and the ceilings; best reported (1)",
+    )
     parser.add_argument("--overheads", type=int, default=0, metavar="R",
                         help="also R rounds of first archives with the scrubber, quarantine "
                         "checks and streamed downloads on and off (0: skip)")  # fmt: skip
-    parser.add_argument("--platforms", type=int, default=0, metavar="N",
-                        help="also every other platform (bench/platform_*.py) on an account "
-                        "of about N items, beside its own plain-fetch ceiling (0: skip)")
+    parser.add_argument(
+        "--platforms",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also every other platform (bench/platform_*.py) on an account "
+        "of about N items, beside its own plain-fetch ceiling (0: skip)",
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--profile", metavar="FILE",
                         help="profile somed's side of the first archive (cProfile) into FILE; "

@@ -115,8 +115,13 @@ def main() -> int:
                 best[name] = result
     ratio = best["detectors"]["items_per_s"] / best["regex"]["items_per_s"]
     results: dict[str, Any] = {
-        "throughput": {**best, "regex_entries": entries, "ratio": round(ratio, 3),
-                       "target": TARGET, "pass": ratio >= TARGET},  # fmt: skip
+        "throughput": {
+            **best,
+            "regex_entries": entries,
+            "ratio": round(ratio, 3),
+            "target": TARGET,
+            "pass": ratio >= TARGET,
+        },  # fmt: skip
         "precision": evaluate(detectors, rows),
         "dictionaries": [dictionary_hits(detectors, p) for p in args.dictionary],
     }
@@ -136,8 +141,10 @@ def main() -> int:
               f"{c['precision'] if c['precision'] is not None else '-':>11}"
               f"{c['recall'] if c['recall'] is not None else '-':>8}")  # fmt: skip
     for d in results["dictionaries"]:
-        print(f"\n{d['file']}: {d['flagged']} of {d['words']} words flagged: "
-              + ", ".join(d["examples"]))
+        print(
+            f"\n{d['file']}: {d['flagged']} of {d['words']} words flagged: "
+            + ", ".join(d["examples"])
+        )
     return 0
 
 

@@ -134,8 +134,11 @@ def render(result: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes-mb", default="1,16,48,64",
-                        help="photo sizes in MiB (1,16,48,64; the default image cap is 50)")
+    parser.add_argument(
+        "--sizes-mb",
+        default="1,16,48,64",
+        help="photo sizes in MiB (1,16,48,64; the default image cap is 50)",
+    )
     parser.add_argument("--photos", type=int, default=8, help="photos per run (8)")
     parser.add_argument("--posts", type=int, default=300, help="posts on the page (300)")
     parser.add_argument("--comments", type=int, default=5, help="comments per post (5)")

@@ -50,9 +50,10 @@ def _serve(conn: Connection, posts: int) -> None:
     media = re.compile(emulator.passthrough or "$^")
     commands = {
         "reset": lambda: emulator.reset_log(),
-        "counts": lambda: {"api": len([r for r in emulator.request_log
-                                       if not media.match(r.path)]),
-                           "http": len(emulator.request_log)},  # fmt: skip
+        "counts": lambda: {
+            "api": len([r for r in emulator.request_log if not media.match(r.path)]),
+            "http": len(emulator.request_log),
+        },  # fmt: skip
     }
     while True:
         message = conn.recv()
@@ -147,8 +148,11 @@ def plain_fetch(base_url: str) -> dict[str, Any]:
                     body = get(f"api/v1/media/{media['pk']}/comments/",
                                min_id=body["next_min_id"])  # fmt: skip
             else:
-                answer = get("graphql/query", query_hash=web.COMMENTS_HASH,
-                             variables=json.dumps({"shortcode": media["code"], "first": 12}))
+                answer = get(
+                    "graphql/query",
+                    query_hash=web.COMMENTS_HASH,
+                    variables=json.dumps({"shortcode": media["code"], "first": 12}),
+                )
                 for c in answer["data"]["shortcode_media"]["edge_media_to_parent_comment"]["edges"]:
                     items += 1 + c["node"]["edge_threaded_comments"]["count"]
         info = connection["page_info"]
@@ -207,10 +211,14 @@ def main() -> None:
         return
     first, idle, ceiling = (results["first_archive"], results["idle_poll"],
                             results["plain_fetch_ceiling"])  # fmt: skip
-    print(f"first archive: {first['items']} items, {first['items_per_s']} items/s, "
-          f"{first['requests_per_1000_items']} requests per 1,000 items")
-    print(f"plain fetch:   {ceiling['items']} items, {ceiling['items_per_s']} items/s "
-          f"(ratio {results['ratio']}, target {TARGET_RATIO})")
+    print(
+        f"first archive: {first['items']} items, {first['items_per_s']} items/s, "
+        f"{first['requests_per_1000_items']} requests per 1,000 items"
+    )
+    print(
+        f"plain fetch:   {ceiling['items']} items, {ceiling['items_per_s']} items/s "
+        f"(ratio {results['ratio']}, target {TARGET_RATIO})"
+    )
     print(f"idle poll:     {idle['requests']} requests for {idle['streams']} streams")
 
 

@@ -123,8 +123,12 @@ def plain_fetch(base: str) -> dict[str, Any]:
         items += _walk(session, f"{base}/2/tweets/search/recent",
                        {**fields, "query": query, "max_results": 100}, "next_token")  # fmt: skip
     session.headers["Authorization"] = f"Bearer {USER_TOKEN}"
-    items += _walk(session, f"{base}/2/dm_events",
-                   {"event_types": "MessageCreate", "max_results": 100}, "pagination_token")
+    items += _walk(
+        session,
+        f"{base}/2/dm_events",
+        {"event_types": "MessageCreate", "max_results": 100},
+        "pagination_token",
+    )
     wall = time.perf_counter() - started
     return {"items": items, "wall_s": wall, "items_per_s": items / wall if wall else 0.0}
 
@@ -184,10 +188,14 @@ def main() -> None:
         json.dump(results, sys.stdout, indent=2)
         return
     first, idle = results["first_archive"], results["idle_poll"]
-    print(f"first archive: {first['items']} items at {first['items_per_s']:.0f}/s, "
-          f"{first['requests_per_1000_items']:.1f} requests per 1,000 items")
-    print(f"plain fetch:   {results['plain_fetch']['items_per_s']:.0f} items/s; "
-          f"ratio {results['ratio']:.2f} (target >= {TARGET_RATIO})")
+    print(
+        f"first archive: {first['items']} items at {first['items_per_s']:.0f}/s, "
+        f"{first['requests_per_1000_items']:.1f} requests per 1,000 items"
+    )
+    print(
+        f"plain fetch:   {results['plain_fetch']['items_per_s']:.0f} items/s; "
+        f"ratio {results['ratio']:.2f} (target >= {TARGET_RATIO})"
+    )
     print(f"idle poll:     {idle['api_requests']} requests for {idle['streams']} streams "
           f"({idle['requests_per_stream']:.2f} per stream, target <= 1)")  # fmt: skip
 

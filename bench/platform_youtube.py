@@ -49,8 +49,11 @@ def _serve(conn: Connection, videos: int) -> None:
     conn.send(emulator.start())
     commands = {
         "reset": lambda: emulator.reset_log(),
-        "counts": lambda: {"api": emulator.api_requests(), "http": len(emulator.request_log),
-                           "units": emulator.units_spent()},  # fmt: skip
+        "counts": lambda: {
+            "api": emulator.api_requests(),
+            "http": len(emulator.request_log),
+            "units": emulator.units_spent(),
+        },  # fmt: skip
     }
     while True:
         message = conn.recv()
@@ -136,8 +139,9 @@ def plain_fetch(base_url: str) -> dict[str, Any]:
                         total = thread["snippet"].get("totalReplyCount") or 0
                         if len(inline) >= 5 or total > len(inline):
                             items -= len(inline)
-                            for replies in walk("comments", part="snippet",
-                                                parentId=thread["id"], maxResults=100):
+                            for replies in walk(
+                                "comments", part="snippet", parentId=thread["id"], maxResults=100
+                            ):
                                 items += len(replies.get("items", []))
             except KeyError:
                 continue
@@ -174,10 +178,14 @@ def measure(work: Path, items: int) -> dict[str, Any]:
         return {
             "platform": "youtube",
             "first_archive": first,
-            "idle_poll": {"requests": idle["api"], "quota_units": idle["units"],
-                          "streams": streams, "wall_s": round(idle_wall, 3),
-                          "requests_per_stream": round(idle["api"] / streams, 2),
-                          "pass": idle["api"] <= streams},  # fmt: skip
+            "idle_poll": {
+                "requests": idle["api"],
+                "quota_units": idle["units"],
+                "streams": streams,
+                "wall_s": round(idle_wall, 3),
+                "requests_per_stream": round(idle["api"] / streams, 2),
+                "pass": idle["api"] <= streams,
+            },  # fmt: skip
             "plain_fetch_ceiling": ceiling,
             "ratio": round(ratio, 2),
             "target_ratio": TARGET_RATIO,
@@ -200,10 +208,14 @@ def main() -> None:
         return
     first, idle, ceiling = results["first_archive"], results["idle_poll"], results[
         "plain_fetch_ceiling"]  # fmt: skip
-    print(f"first archive: {first['items']} items, {first['items_per_s']} items/s, "
-          f"{first['quota_units_per_1000_items']} quota units per 1,000 items")
-    print(f"plain fetch:   {ceiling['items']} items, {ceiling['items_per_s']} items/s "
-          f"(ratio {results['ratio']}, target {TARGET_RATIO})")
+    print(
+        f"first archive: {first['items']} items, {first['items_per_s']} items/s, "
+        f"{first['quota_units_per_1000_items']} quota units per 1,000 items"
+    )
+    print(
+        f"plain fetch:   {ceiling['items']} items, {ceiling['items_per_s']} items/s "
+        f"(ratio {results['ratio']}, target {TARGET_RATIO})"
+    )
     print(f"idle poll:     {idle['requests']} requests for {idle['streams']} streams")
 
 

@@ -54,7 +54,7 @@ def build(root: Path, items: int) -> Path:
 
     db = connect(root / "somed.db")
     now = int(NOW.timestamp())
-    series = ("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?)")
+    series = "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?)"
     conn = db.conn
     conn.execute("BEGIN")
     conn.execute(

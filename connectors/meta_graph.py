@@ -63,7 +63,12 @@ USAGE_HEADERS = ("X-App-Usage", "X-Page-Usage", "X-Business-Use-Case-Usage")
 
 # the failures each platform on Graph gives a reason code (and a text) of its own
 DIALECT_REASONS = (
-    "cursor_expired", "too_much_data", "api_version", "refused", "paging_loop", "paging_stalled"
+    "cursor_expired",
+    "too_much_data",
+    "api_version",
+    "refused",
+    "paging_loop",
+    "paging_stalled",
 )
 
 
@@ -404,9 +409,7 @@ class Page:
     def from_body(cls, body: Any) -> Page:
         """Build from an edge body `{"data": [...], "paging": {...}}` (nested edges too)."""
         if not isinstance(body, dict) or not isinstance(body.get("data", []), list):
-            raise TransientError(
-                "malformed Graph page: no data list", reason="net.malformed"
-            )
+            raise TransientError("malformed Graph page: no data list", reason="net.malformed")
         paging = body.get("paging") or {}
         next_url = paging.get("next")
         next_params = None

@@ -47,7 +47,12 @@ def utc_iso(moment: datetime | None) -> str | None:
         raise ValueError("naive datetime: somed only handles timezone-aware datetimes")
     u = moment.astimezone(UTC)  # %-formatting costs half of strftime; it runs for every item
     return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (  # noqa: UP031
-        u.year, u.month, u.day, u.hour, u.minute, u.second
+        u.year,
+        u.month,
+        u.day,
+        u.hour,
+        u.minute,
+        u.second,
     )
 
 

@@ -446,6 +446,9 @@ from somed.cli_retention import hold_cli, retention_cli  # noqa: E402
 cli.add_command(retention_cli)
 cli.add_command(hold_cli)
 cli.add_command(notify_command)
+from somed.cli_verify import verify_command  # noqa: E402
+
+cli.add_command(verify_command)
 
 
 def main() -> None:

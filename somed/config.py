@@ -82,6 +82,7 @@ __all__ = [
     "load_config",
 ]
 
+
 def _api_versions(platform: str) -> tuple[str | None, str | None]:
     """(default API version, version pattern) as the platform's connector declares them."""
     try:
@@ -89,6 +90,8 @@ def _api_versions(platform: str) -> tuple[str | None, str | None]:
     except KeyError:
         return None, None
     return cls.default_api_version, cls.api_version_pattern
+
+
 DEFAULT_CONFIG_PATH = Path("/etc/somed/config.toml")
 CONFIG_ENV = "SOMED_CONFIG"
 

@@ -100,8 +100,11 @@ class RetentionRule(_Strict):
     def _one_action(self) -> RetentionRule:
         chosen = [a for a in ACTIONS if getattr(self, a) not in (None, False)]
         if len(chosen) != 1:
-            problem = (f"rule {self.name!r} has no action" if not chosen
-                       else f"rule {self.name!r} has {len(chosen)} actions ({', '.join(chosen)})")
+            problem = (
+                f"rule {self.name!r} has no action"
+                if not chosen
+                else f"rule {self.name!r} has {len(chosen)} actions ({', '.join(chosen)})"
+            )
             raise _invalid(problem, "give exactly one of keep = true, dispose_after = \"2y\" or"
                            " dispose_when_not_current = true")  # fmt: skip
         return self

@@ -50,6 +50,7 @@ def _rebuild(*args: Any) -> TokenError:
     file, key, problem, fix, reason, params = args
     return TokenError(file, key, problem, fix, reason=reason, params=params)
 
+
 # Keys that would put a credential into the TOML file itself; refused wherever they appear.
 SECRET_KEYS = frozenset(
     {"token", "access_token", "secret", "password", "app_secret", "client_secret", "api_key"}

@@ -260,7 +260,9 @@ class Daemon(RequestServer):
         with self._lock:
             outcomes = list(self.last.values())
             busy = sorted(k for k in self.active if not k.startswith("capture "))
-            capturing = sorted(k[len("capture "):] for k in self.active if k.startswith("capture "))
+            capturing = sorted(
+                k[len("capture ") :] for k in self.active if k.startswith("capture ")
+            )
             verdicts = list(self.captures.values())
         total = len(self.config.enabled_accounts())
         counts: dict[str, int] = {}

@@ -32,6 +32,7 @@ class RequestServer:
         def _notify(self, message: str) -> None: ...
         def status_line(self) -> str:
             """The Daemon's status line."""
+
         def _capture(self, requests: Any) -> list[dict[str, Any]]: ...
 
     # --- run requests (`somed archive` while the daemon runs; the web UI's "archive now") ------
@@ -151,4 +152,3 @@ class RequestServer:
         )
         self.request_thread.start()
         return True
-

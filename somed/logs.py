@@ -14,6 +14,7 @@ from connectors.scrub import REDACTED, Scrubber
 
 __all__ = ["REDACTED", "RedactingFilter", "UtcFormatter", "setup_logging", "update_secrets"]
 
+
 class RedactingFilter(logging.Filter):
     """Redact every known secret from a log record's text, as a last line of defence.
 

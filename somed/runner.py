@@ -679,8 +679,10 @@ class _AccountRun:
 
                     self._store(batch, (stream, final_mark) if final_mark else None, stream,
                                 ready, bulk=bulk, on_stored=stored, resume=keep)  # fmt: skip
-                    listed = [*map(_entry_key, batch.records),
-                              *(f"{self.account.platform}:{i}" for i in batch.passed_over)]
+                    listed = [
+                        *map(_entry_key, batch.records),
+                        *(f"{self.account.platform}:{i}" for i in batch.passed_over),
+                    ]
                     idle = 0 if _any_new(listed, seen) or batch.final else idle + 1
                     if idle >= limit:
                         raise StreamPartial(
@@ -849,8 +851,15 @@ class _AccountRun:
         if bulk is not None:
             now = utc_iso(self.runner.clock())
             assert now is not None
-            bulk.submit(self.key, entries, media=media, cursor=cursor, now=now, on_stored=stored,
-                        resume=resume)
+            bulk.submit(
+                self.key,
+                entries,
+                media=media,
+                cursor=cursor,
+                now=now,
+                on_stored=stored,
+                resume=resume,
+            )
         else:
             stored(self.writer.write_batch(
                 self.key, entries, media=media, cursor=cursor, stream=stream, resume=resume

@@ -66,4 +66,3 @@ class Scheduler:
         """Stop starting jobs; running ones are told to stop by the daemon's stop event."""
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
-

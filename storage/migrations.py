@@ -282,6 +282,8 @@ def m010_net_media_retry(db: Database) -> None:
     """
     db.execute("ALTER TABLE item_media ADD COLUMN retry INTEGER NOT NULL DEFAULT 0")
     db.execute("ALTER TABLE item_media ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
+
+
 # --- quarantine (issue 5) -----------------------------------------------------------------------
 
 
@@ -316,8 +318,6 @@ def m002_quarantine(db: Database) -> None:
     ]
     for statement in statements:
         db.execute(statement)
-
-
 
 
 # --- ops (issue 5): the run-request queue the daemon serves -------------------------------------

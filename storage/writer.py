@@ -57,8 +57,9 @@ _HASHED_FIELDS = operator.itemgetter(*(PREPARED_KEYS.index(k) for k in (
     "kind", "parent_id", "thread_id", "direction", "author_id", "author_name", "text",
     "created_at", "edited_at", "url",
 )))  # fmt: skip
-_version_values = operator.itemgetter(*(PREPARED_KEYS.index(k) for k in
-                                        ("sha256", "text", "edited_at", "media", "extra", "raw")))
+_version_values = operator.itemgetter(
+    *(PREPARED_KEYS.index(k) for k in ("sha256", "text", "edited_at", "media", "extra", "raw"))
+)
 _VERSION_COLUMNS = ("platform", "item_id", "version", "seen_at", "sha256", "text", "edited_at",
                     "media", "extra", "raw")  # fmt: skip
 
@@ -103,7 +104,10 @@ class _State:
 
 # what sqlite3 raises for a value it cannot bind (a lone surrogate, a dict, a huge int)
 _REFUSED_VALUES = (
-    UnicodeEncodeError, OverflowError, sqlite3.InterfaceError, sqlite3.ProgrammingError
+    UnicodeEncodeError,
+    OverflowError,
+    sqlite3.InterfaceError,
+    sqlite3.ProgrammingError,
 )
 
 _json = compact_json  # compact, keeping key order (for raw payloads) and non-ASCII text
@@ -556,9 +560,7 @@ class ArchiveWriter:
             run("UPDATE items SET deleted_at = ? WHERE platform = ? AND id = ?", deleted_updates)
         insert_rows(self.db, "item_versions", _VERSION_COLUMNS, versions)
 
-    def _store_markers(
-        self, prepared: Sequence[tuple[Record | Tombstone, Content | None]]
-    ) -> None:
+    def _store_markers(self, prepared: Sequence[tuple[Record | Tombstone, Content | None]]) -> None:
         """Keep each record's change marker (not content: it never makes a version)."""
         rows = [
             (cast(Record, entry).marker, entry.platform, entry.id)
@@ -600,7 +602,6 @@ class ArchiveWriter:
             " AND items.account = ?)",
             [(stored.sha256, key, account) for key, stored in media.items()],
         )
-
 
 
 def _without_disposed(
@@ -667,9 +668,7 @@ def _classify(
     return stats, versions, links, audits
 
 
-def _version_row(
-    key: tuple[str, str], number: int, content: Content, now: str
-) -> tuple[Any, ...]:
+def _version_row(key: tuple[str, str], number: int, content: Content, now: str) -> tuple[Any, ...]:
     """Return an item_versions row (in `_VERSION_COLUMNS` order) for one content version."""
     return (*key, number, now, *_version_values(content))
 

@@ -123,6 +123,8 @@ def archived(setup: Setup) -> dict[str, dict[str, object]]:
         return {str(i["id"]): i for i in queries.export_items(db)}
     finally:
         db.close()
+
+
 # --- part quarantine: the connector-neutral hostile harness (tests/hostile/harness.py) -------
 
 

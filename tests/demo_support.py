@@ -19,7 +19,9 @@ from somed.runner import Runner
 from storage.db import connect
 from tests.public_pages_support import NOW
 
-DEMO_GROUP = pytest.mark.xdist_group("demo")  # put `pytestmark = DEMO_GROUP` in a module using these
+DEMO_GROUP = pytest.mark.xdist_group(
+    "demo"
+)  # put `pytestmark = DEMO_GROUP` in a module using these
 
 
 @pytest.fixture(scope="session")

@@ -18,23 +18,31 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def somed(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "somed", "--lang", "en", *args], env=env,
-                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "somed", "--lang", "en", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
 
 
 def config_for(config_path: Path, storage: Path, name: str) -> Path:
     """The same config with `[storage] dir` pointed elsewhere (the restore)."""
     text = config_path.read_text(encoding="utf-8")
-    lines = [f'dir = "{storage}"' if line.startswith("dir = ") else line
-             for line in text.splitlines()]
+    lines = [
+        f'dir = "{storage}"' if line.startswith("dir = ") else line for line in text.splitlines()
+    ]
     path = config_path.with_name(name)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
 def exported(env: dict[str, str], config: Path) -> list[dict]:
-    result = somed("--config", str(config), "export", env={k: v for k, v in env.items()
-                                                          if k != TOKEN_ENV})
+    result = somed(
+        "--config", str(config), "export", env={k: v for k, v in env.items() if k != TOKEN_ENV}
+    )
     assert result.returncode == 0, result.stderr
     return [json.loads(line) for line in result.stdout.splitlines()]
 
@@ -51,20 +59,30 @@ def items_stored(db_path: Path) -> int:
 
 
 def test_a_backup_during_a_running_archive_restores_to_an_equal_export(fb_setup, tmp_path):
-    setup = fb_setup([small_page(posts=1000, comments_per_post=3, images_every=3)],
-                     accounts=[{"key": "test-fb", "id": "111000111", "token_env": TOKEN_ENV,
-                                "refetch_window_days": 0}])
+    setup = fb_setup(
+        [small_page(posts=1000, comments_per_post=3, images_every=3)],
+        accounts=[
+            {"key": "test-fb", "id": "111000111", "token_env": TOKEN_ENV, "refetch_window_days": 0}
+        ],
+    )
     source = setup.config.storage_dir
     dest = tmp_path / "backup"
-    archive = subprocess.Popen([sys.executable, "-m", "somed", "archive"], env=setup.env,
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    archive = subprocess.Popen(
+        [sys.executable, "-m", "somed", "archive"],
+        env=setup.env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while items_stored(source / "somed.db") < 20 and archive.poll() is None:
             assert time.monotonic() < deadline, "the archive stored nothing within a minute"
             time.sleep(0.02)
-        during = somed("backup", str(dest), env={k: v for k, v in setup.env.items()
-                                                 if k != TOKEN_ENV})  # no token needed
+        during = somed(
+            "backup", str(dest), env={k: v for k, v in setup.env.items() if k != TOKEN_ENV}
+        )  # no token needed
         still_running = archive.poll() is None
     finally:
         out, err = archive.communicate(timeout=300)
@@ -130,11 +148,22 @@ def test_the_backup_timer_and_service_pass_systemd_analyze_verify(tmp_path):
         (tmp_path / name).write_text(text, encoding="utf-8")
     assert "backup /var/backups/somed" in (tmp_path / "somed-backup.service").read_text()
     env = {"PATH": "/usr/bin:/bin", "SYSTEMD_LOG_COLOR": "0", "SYSTEMD_PAGER": "", "LC_ALL": "C"}
-    proc = subprocess.run([exe, "verify", "--man=no", str(tmp_path / "somed-backup.timer"),
-                           str(tmp_path / "somed-backup.service")],
-                          capture_output=True, text=True, env=env, timeout=60)
+    proc = subprocess.run(
+        [
+            exe,
+            "verify",
+            "--man=no",
+            str(tmp_path / "somed-backup.timer"),
+            str(tmp_path / "somed-backup.service"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     lines = [ln.strip() for ln in (proc.stdout + proc.stderr).splitlines() if ln.strip()]
     unexplained = [ln for ln in lines if not any(p.search(ln) for p in CONTAINER_NOISE)]
-    errors = unexplained if proc.returncode != 0 else [
-        ln for ln in unexplained if "somed-backup" in ln]
+    errors = (
+        unexplained if proc.returncode != 0 else [ln for ln in unexplained if "somed-backup" in ln]
+    )
     assert not errors, "\n".join(lines)

@@ -27,8 +27,9 @@ def test_throughput_bench_reports_somed_beside_each_ceiling(tmp_path: Path) -> N
     for name in ("fetch", "normalise", "insert", "serial"):
         assert results[name]["items"] == items - 1 and results[name]["items_per_s"] > 0, name
     assert results["idle_poll"]["http_requests"] == results["idle_poll"]["target"]  # per stream
-    assert results["sweep_after_deletions"]["tombstones"] == (
-        results["sweep_after_deletions"]["expected_tombstones"]
+    assert (
+        results["sweep_after_deletions"]["tombstones"]
+        == (results["sweep_after_deletions"]["expected_tombstones"])
     )
     assert results["database"]["bytes_per_1000_items"] > 0
     assert results["deep_sweep"]["complete"]

@@ -37,8 +37,13 @@ def test_rows_are_recorded_and_found_by_verdict_and_time(tmp_path: Path) -> None
     first = record_capture(db, _row("mora", T0, "valid", page_height=31000, tiles=2))
     second = record_capture(
         db,
-        _row("mora", T0 + timedelta(days=1), "invalid", reason="capture.login_wall",
-             params={"url": "http://127.0.0.1:8710/login"}),
+        _row(
+            "mora",
+            T0 + timedelta(days=1),
+            "invalid",
+            reason="capture.login_wall",
+            params={"url": "http://127.0.0.1:8710/login"},
+        ),
     )
     record_capture(db, _row("other", T0 + timedelta(days=2), "valid"))
 

@@ -59,9 +59,13 @@ def test_check_names_identity_denied_messenger_and_both_expiry_dates(fb_setup):
     rows = json.loads(somed("status", "--json", env=setup.env).stdout)
     check = rows[0]["token"]
     assert check["status"] == "ok" and check["identity"] == f"Testkommun ({PAGE_ID})"
-    assert check["expires_at"] == iso(expires) and check["data_access_expires_at"] == iso(data_access)
+    assert check["expires_at"] == iso(expires) and check["data_access_expires_at"] == iso(
+        data_access
+    )
     assert check["allowed_streams"] == ["profile", "posts", "visitor_posts"]
-    assert list(check["denied"]) == ["messages"] and check["missing_permissions"] == ["pages_messaging"]
+    assert list(check["denied"]) == ["messages"] and check["missing_permissions"] == [
+        "pages_messaging"
+    ]
     assert "token_expiring" in rows[0]["warnings"] and "permissions_missing" in rows[0]["warnings"]
     assert "data_access_expiring" not in rows[0]["warnings"]  # 60 days is beyond the warning
 

@@ -21,20 +21,28 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def somed(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "somed", *args], env=env, capture_output=True,
-                          text=True, timeout=timeout, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "somed", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
 
 
 def config_text(tmp_path: Path, accounts: str) -> str:
     return f'[storage]\ndir = "{tmp_path / "archive"}"\n{accounts}'
 
 
-GOOD_ACCOUNT = f'[[accounts]]\nkey = "mora-fb"\nplatform = "facebook"\nid = "1"\ntoken_env = "{TOKEN_ENV}"\n'
+GOOD_ACCOUNT = (
+    f'[[accounts]]\nkey = "mora-fb"\nplatform = "facebook"\nid = "1"\ntoken_env = "{TOKEN_ENV}"\n'
+)
 
 BAD_CONFIGS = {
     "unknown key": (GOOD_ACCOUNT.replace("token_env", "tokn_env"), "accounts[0].tokn_env"),
     "duplicate key": (GOOD_ACCOUNT * 2, "accounts[1].key"),
-    "wrong type": (GOOD_ACCOUNT + "interval_minutes = \"15\"\n", "accounts[0].interval_minutes"),
+    "wrong type": (GOOD_ACCOUNT + 'interval_minutes = "15"\n', "accounts[0].interval_minutes"),
     "syntax error": (GOOD_ACCOUNT + "key = = 3\n", "line"),
     "token in file": (GOOD_ACCOUNT + 'access_token = "EAAB123"\n', "access_token"),
 }
@@ -103,7 +111,10 @@ def test_status_says_in_plain_words_that_the_token_must_be_renewed(fb_setup):
     assert archive.returncode == 1 and "Facebook avvisade åtkomsttoken" in archive.stdout
     assert "the token" not in archive.stdout and "rejected" not in archive.stdout
     data = json.loads(somed("status", "--json", env=setup.env).stdout)
-    assert data[0]["health"]["status"] == "auth_failed" and data[0]["last_run"]["status"] == "auth_failed"
+    assert (
+        data[0]["health"]["status"] == "auth_failed"
+        and data[0]["last_run"]["status"] == "auth_failed"
+    )
     assert data[0]["health"]["reason"] == data[0]["last_run"]["reason"] == "auth.token_expired"
     assert data[0]["health"]["reason_params"] == {"code": 190, "subcode": 463}
 
@@ -116,8 +127,13 @@ def test_a_second_archive_of_the_same_account_waits_or_says_a_run_is_in_progress
         result = somed("--lang", "en", "archive", env=setup.env)
         assert result.returncode == 1 and "Another process is archiving" in result.stdout
     lock.acquire()
-    waiter = subprocess.Popen([sys.executable, "-m", "somed", "archive", "--wait", "30"],
-                              env=setup.env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    waiter = subprocess.Popen(
+        [sys.executable, "-m", "somed", "archive", "--wait", "30"],
+        env=setup.env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(1.5)
     lock.release()
     out, _ = waiter.communicate(timeout=60)
@@ -133,15 +149,21 @@ def test_export_writes_json_lines_filtered_by_account_and_date(fb_setup):
     day = dated[len(dated) // 2][:10]
     boundary = datetime.combine(date.fromisoformat(day), dt_time(0), ZoneInfo("Europe/Stockholm"))
     boundary_iso = boundary.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    later = [json.loads(line) for line in
-             somed("export", "--account", "test-fb", "--since", day, env=setup.env).stdout.splitlines()]
+    later = [
+        json.loads(line)
+        for line in somed(
+            "export", "--account", "test-fb", "--since", day, env=setup.env
+        ).stdout.splitlines()
+    ]
     assert sorted(r["id"] for r in later) == sorted(
-        r["id"] for r in everything if r["created_at"] and r["created_at"] >= boundary_iso)
+        r["id"] for r in everything if r["created_at"] and r["created_at"] >= boundary_iso
+    )
     out = setup.config_path.parent / "export.jsonl"
     assert somed("export", "--until", day, "--output", str(out), env=setup.env).returncode == 0
     earlier = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert sorted(r["id"] for r in earlier) == sorted(
-        r["id"] for r in everything if r["created_at"] and r["created_at"] < boundary_iso)
+        r["id"] for r in everything if r["created_at"] and r["created_at"] < boundary_iso
+    )
 
 
 def test_secrets_never_reach_logs_database_exports_or_media(fb_setup, tmp_path):
@@ -167,18 +189,25 @@ def test_a_second_demo_in_the_same_folder_starts_afresh_and_finds_no_edits(tmp_p
     (demo_dir / "notes.txt").write_text("mine", encoding="utf-8")  # not somed's: must survive
     (demo_dir / "media-backup").mkdir()
     env = {"PATH": "/usr/bin:/bin"}
-    runs = [somed("--lang", "en", "demo", "--once", "--dir", str(demo_dir), env=env)
-            for _ in range(2)]
+    runs = [
+        somed("--lang", "en", "demo", "--once", "--dir", str(demo_dir), env=env) for _ in range(2)
+    ]
     for result in runs:
         assert result.returncode == 0, result.stdout + result.stderr
         assert "The demo starts afresh" in result.stdout
-    header, *rows = [line.split() for line in runs[1].stdout.splitlines()
-                     if line.startswith(("Account ", "mora-fb ", "fritidsgarden-fb "))][:3]
+    header, *rows = [
+        line.split()
+        for line in runs[1].stdout.splitlines()
+        if line.startswith(("Account ", "mora-fb ", "fritidsgarden-fb "))
+    ][:3]
     changed = header.index("Changed")
     assert [r[0] for r in rows] == ["mora-fb", "fritidsgarden-fb"]
     assert all(int(r[changed]) == 0 and int(r[changed - 1]) > 0 for r in rows), runs[1].stdout
     # the monitors ran on the demo archive: the quiet page is inactive, X's profile lacks the sender
-    assert "fritidsgarden-fb: " in runs[1].stdout and "Flag inactive: no own post since" in runs[1].stdout
+    assert (
+        "fritidsgarden-fb: " in runs[1].stdout
+        and "Flag inactive: no own post since" in runs[1].stdout
+    )
     assert "Flag sender missing: the profile lacks the sender text" in runs[1].stdout
     assert (demo_dir / "notes.txt").read_text(encoding="utf-8") == "mine"
     assert (demo_dir / "media-backup").is_dir()
@@ -194,8 +223,11 @@ def test_a_demo_hours_after_the_last_one_still_finds_no_edits(tmp_path, monkeypa
             return datetime.now(tz) + timedelta(hours=3)
 
     def counts() -> list[list[str]]:  # new, changed, deleted of each account's summary row
-        rows = [line.split() for line in capsys.readouterr().out.splitlines()
-                if line.startswith(("mora-fb ", "fritidsgarden-fb "))][:2]
+        rows = [
+            line.split()
+            for line in capsys.readouterr().out.splitlines()
+            if line.startswith(("mora-fb ", "fritidsgarden-fb "))
+        ][:2]
         return [r[3:6] for r in rows]
 
     monkeypatch.setattr(somed.demo, "setup_logging", lambda *args, **kwargs: None)
@@ -232,14 +264,14 @@ def test_every_cli_verb_and_option_is_documented():
                 assert opt in docs, opt
 
 
-
 def test_an_archive_that_cannot_be_opened_is_one_line_and_exit_2(fb_setup, tmp_path):
     setup = fb_setup()
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the storage folder should be", encoding="utf-8")
     text = setup.config_path.read_text(encoding="utf-8")
     setup.config_path.write_text(
-        text.replace(str(setup.config.storage_dir), str(blocker / "archive")), encoding="utf-8")
+        text.replace(str(setup.config.storage_dir), str(blocker / "archive")), encoding="utf-8"
+    )
     for verb in (["archive"], ["run"]):
         result = somed(*verb, env=setup.env, timeout=30)
         assert result.returncode == 2, (verb, result.stderr)
@@ -248,12 +280,17 @@ def test_an_archive_that_cannot_be_opened_is_one_line_and_exit_2(fb_setup, tmp_p
 
 
 def test_export_to_an_unwritable_file_and_a_disabled_account_without_token(fb_setup, tmp_path):
-    setup = fb_setup(accounts=[
-        {"key": "test-fb", "id": "111000111", "token_env": "SOMED_TEST_FB_TOKEN"},
-        {"key": "old-fb", "id": "5", "token_env": "SOMED_UNSET_TOKEN", "enabled": False}])
+    setup = fb_setup(
+        accounts=[
+            {"key": "test-fb", "id": "111000111", "token_env": "SOMED_TEST_FB_TOKEN"},
+            {"key": "old-fb", "id": "5", "token_env": "SOMED_UNSET_TOKEN", "enabled": False},
+        ]
+    )
     assert somed("archive", env=setup.env).returncode == 0
     result = somed("export", "--output", str(tmp_path / "no" / "such" / "x.jsonl"), env=setup.env)
-    assert result.returncode == 2 and "--output" in result.stderr and "Traceback" not in result.stderr
+    assert (
+        result.returncode == 2 and "--output" in result.stderr and "Traceback" not in result.stderr
+    )
     result = somed("--lang", "en", "archive", "--account", "old-fb", env=setup.env)
     assert result.returncode == 1 and "SOMED_UNSET_TOKEN is not set" in result.stdout
     assert "Traceback" not in result.stderr + result.stdout
@@ -261,17 +298,27 @@ def test_export_to_an_unwritable_file_and_a_disabled_account_without_token(fb_se
 
 @pytest.mark.parametrize("source", ["token_env", "token_file"])
 def test_a_missing_token_fails_only_its_own_accounts_run(fb_setup, tmp_path, source):
-    missing = ({"token_env": "SOMED_NOT_SET_ANYWHERE"} if source == "token_env"
-               else {"token_file": str(tmp_path / "no-such-token")})
-    setup = fb_setup(accounts=[{"key": "gone-fb", "id": "5", **missing},
-                               {"key": "test-fb", "id": "111000111", "token_env": TOKEN_ENV}])
+    missing = (
+        {"token_env": "SOMED_NOT_SET_ANYWHERE"}
+        if source == "token_env"
+        else {"token_file": str(tmp_path / "no-such-token")}
+    )
+    setup = fb_setup(
+        accounts=[
+            {"key": "gone-fb", "id": "5", **missing},
+            {"key": "test-fb", "id": "111000111", "token_env": TOKEN_ENV},
+        ]
+    )
     result = somed("--lang", "en", "archive", env=setup.env)
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     rows = {line.split()[0]: line for line in result.stdout.splitlines() if "-fb " in line}
     assert " ok " in rows["test-fb"] and "token rejected" in rows["gone-fb"]
-    assert ("SOMED_NOT_SET_ANYWHERE is not set" if source == "token_env"
-            else "no-such-token does not exist") in rows["gone-fb"]
+    assert (
+        "SOMED_NOT_SET_ANYWHERE is not set"
+        if source == "token_env"
+        else "no-such-token does not exist"
+    ) in rows["gone-fb"]
     status = json.loads(somed("status", "--json", env=setup.env).stdout)
     health = {row["key"]: row["health"]["status"] for row in status}
     assert health == {"gone-fb": "auth_failed", "test-fb": "ok"}

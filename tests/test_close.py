@@ -66,7 +66,8 @@ def test_close_refuses_when_the_capture_is_not_valid_and_changes_nothing(fb_setu
     # what the steps did is kept: the final run, and the invalid capture as evidence
     assert state["runs"] == [("close", "ok")]
     assert [(c["verdict"], c["reason"], c["trigger"]) for c in state["captures"]] == [
-        ("invalid", "capture.login_wall", "close")]
+        ("invalid", "capture.login_wall", "close")
+    ]
     listed = json.loads(somed(setup, "accounts", "--json").stdout)
     assert listed[0]["status"] == "active"
 
@@ -81,7 +82,10 @@ def test_close_archives_captures_and_closes_for_good(fb_setup):
     assert state["history"] == [("status", "active", "closed", getpass.getuser(), "close")]
     (audit,) = state["audit"]
     assert (audit["actor"], audit["action"], audit["reason"]) == (
-        getpass.getuser(), "account_closed", "Ersatt av ett nytt konto")
+        getpass.getuser(),
+        "account_closed",
+        "Ersatt av ett nytt konto",
+    )
     assert json.loads(audit["details"])["forced"] == []
     assert [(c["verdict"], c["trigger"]) for c in state["captures"]] == [("valid", "close")]
     again = somed(setup, "close", "--account", "test-fb", "--reason", "igen")
@@ -104,7 +108,10 @@ def test_force_closes_past_a_failed_step_and_records_who_and_why(fb_setup):
     assert state["status"] == "closed"
     (audit,) = state["audit"]
     assert (audit["actor"], audit["action"], audit["reason"]) == (
-        "anna", "account_close_forced", "Kontot är kapat")
+        "anna",
+        "account_close_forced",
+        "Kontot är kapat",
+    )
     details = json.loads(audit["details"])
     assert details["forced"] == ["capture"] and details["user"] == getpass.getuser()
     failed = [s for s in details["steps"] if not s["ok"]]

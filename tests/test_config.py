@@ -72,8 +72,12 @@ def config_tables() -> dict[str, type[BaseModel]]:
             tables[name] = annotation
             for sub, inner in annotation.model_fields.items():  # [[retention.rules]]
                 args = get_args(inner.annotation)
-                if get_origin(inner.annotation) is list and args and isinstance(args[0], type) \
-                        and issubclass(args[0], BaseModel):
+                if (
+                    get_origin(inner.annotation) is list
+                    and args
+                    and isinstance(args[0], type)
+                    and issubclass(args[0], BaseModel)
+                ):
                     tables[f"{name}.{sub}"] = args[0]
     return tables
 
@@ -198,8 +202,9 @@ def test_minimal_config_takes_defaults(tmp_path: Path) -> None:
     assert config.runner.slow_down_at_percent == 80
     assert config.platforms == {}
     pacing = {"slow_down_at_percent": 80}
-    assert config.platform_settings("facebook") == PlatformSettings(api_version="v21.0",
-                                                                    options=pacing)
+    assert config.platform_settings("facebook") == PlatformSettings(
+        api_version="v21.0", options=pacing
+    )
     assert config.platform_settings("youtube") == PlatformSettings(api_version="v3", options=pacing)
 
 
@@ -224,7 +229,10 @@ timeout_seconds = 5
     assert config.platforms["facebook"].api_version == "v21.0"
     settings = config.platform_settings("facebook")
     assert settings == PlatformSettings(
-        api_version="v21.0", endpoint="http://127.0.0.1:8710", page_size=25, timeout_seconds=5.0,
+        api_version="v21.0",
+        endpoint="http://127.0.0.1:8710",
+        page_size=25,
+        timeout_seconds=5.0,
         options={"slow_down_at_percent": 80},
     )
 
@@ -505,7 +513,8 @@ def test_a_byte_order_mark_is_accepted_in_config_and_token_files(tmp_path: Path)
 def test_loading_reads_no_token_so_a_missing_one_fails_only_its_account(tmp_path: Path) -> None:
     (tmp_path / "ok.token").write_text(TOKEN, encoding="utf-8")
     second = ACCOUNT.replace('key = "mora-fb"', 'key = "mora-ig"').replace(
-        'token_env = "SOMED_FB_TOKEN"', 'token_file = "ok.token"')
+        'token_env = "SOMED_FB_TOKEN"', 'token_file = "ok.token"'
+    )
     config = load_config(write(tmp_path, STORAGE + ACCOUNT + second), {})
     assert config.secret_values() == []  # nothing read yet
     assert config.token("mora-ig").reveal() == TOKEN

@@ -304,7 +304,9 @@ def test_sigkill_during_an_incremental_run_after_edits_and_deletions(fb_setup, t
     new_message = emulator.add_message(PAGE_ID, ("777", "Vera Vinter"), "Hej! När plogas det?")
     # a busy day: every post gets a comment, so the change-driven re-read reads each in full
     # and the run lasts long enough to be killed inside it, between its stored batches
-    busy = [emulator.add_comment(p["id"], "Tack för infon!") for p in posts if p["id"] != doomed_post]
+    busy = [
+        emulator.add_comment(p["id"], "Tack för infon!") for p in posts if p["id"] != doomed_post
+    ]
 
     reference.complete()
     # the kills count from the moment each run is open, so they land inside it however slowly

@@ -37,9 +37,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(disk)], capture_output=True, timeout=30)
 
 
-def test_a_full_disk_fails_the_run_in_plain_words_and_the_next_run_completes(
-    hostile, small_disk
-):
+def test_a_full_disk_fails_the_run_in_plain_words_and_the_next_run_completes(hostile, small_disk):
     hostile.plant_good(posts=600, comments=2)
     # long texts: the archive outgrows the disk quickly
     hostile.lengthen_texts(" " + "Kommunfullmäktige sammanträder. " * 40)

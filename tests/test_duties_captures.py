@@ -65,8 +65,13 @@ def test_due_once_per_window_until_a_valid_capture_exists(duty):
     assert why(duty, datetime(2026, 9, 30, 22, 0, tzinfo=UTC)) == {"test-fb": "scheduled"}
 
 
-@pytest.mark.parametrize("opening", [datetime(2026, 3, 28, 23, 0, tzinfo=UTC),  # CET midnight
-                                     datetime(2026, 10, 24, 22, 0, tzinfo=UTC)])  # CEST midnight
+@pytest.mark.parametrize(
+    "opening",
+    [
+        datetime(2026, 3, 28, 23, 0, tzinfo=UTC),  # CET midnight
+        datetime(2026, 10, 24, 22, 0, tzinfo=UTC),
+    ],
+)  # CEST midnight
 def test_a_window_opening_on_a_dst_day_is_due_at_local_midnight_once(fb_setup, opening):
     setup = fb_setup(extra='[capture]\nwindows = ["03-29", "10-25"]', accounts=URL)
     duty = CaptureDuty(setup.config, lambda requests: [], clock=lambda: opening)
@@ -131,7 +136,9 @@ def test_after_downtime_the_window_that_opened_meanwhile_gives_exactly_one_captu
     config = setup.config
     assert Runner(config).run_account("test-fb").status == "ok"  # the expected text is known
     now = datetime.now(UTC).replace(microsecond=0)
-    duty = CaptureDuty(config, lambda requests: capture_accounts(config, requests), clock=lambda: now)
+    duty = CaptureDuty(
+        config, lambda requests: capture_accounts(config, requests), clock=lambda: now
+    )
     from somed.duties.windows import current_window
 
     window = current_window(now)

@@ -23,8 +23,11 @@ dispose_when_not_current = true
 
 def duty_for(tmp_path, auto_apply: bool) -> RetentionDuty:
     path = tmp_path / "somed.toml"
-    path.write_text(f'[storage]\ndir = "{tmp_path}"\n[retention]\n'
-                    f'auto_apply = {str(auto_apply).lower()}\n{RULES}', encoding="utf-8")
+    path.write_text(
+        f'[storage]\ndir = "{tmp_path}"\n[retention]\n'
+        f"auto_apply = {str(auto_apply).lower()}\n{RULES}",
+        encoding="utf-8",
+    )
     return RetentionDuty(load_config(path, {}), clock=lambda: NOW)
 
 

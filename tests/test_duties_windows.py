@@ -73,7 +73,9 @@ def test_windows_on_dst_days_are_one_hour_longer_or_shorter_in_utc_only():
     assert spring.start == utc(2026, 3, 28, 23)  # midnight CET, before the 02:00 change
     assert spring.end == utc(2026, 10, 24, 22)  # midnight CEST, before the 03:00 change
     autumn = current_window(spring.end, ["03-29", "10-25"])
-    assert autumn.start == spring.end and autumn.end == utc(2027, 3, 28, 22)  # CEST by then (DST began 28 March)
+    assert autumn.start == spring.end and autumn.end == utc(
+        2027, 3, 28, 22
+    )  # CEST by then (DST began 28 March)
 
 
 def test_grace_ends_after_local_calendar_days_even_across_dst():

@@ -38,8 +38,10 @@ class Tiny(Emulator):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.router.route(r"/items", lambda r, m: json_response({"data": [1, 2]}))
-        self.router.route(r"/media/(\w+)\.png", lambda r, m: Response(png_image(m.group(1)),
-                                                                      content_type="image/png"))
+        self.router.route(
+            r"/media/(\w+)\.png",
+            lambda r, m: Response(png_image(m.group(1)), content_type="image/png"),
+        )
 
     def fault_response(self, kind: str, params: dict[str, Any], request: Request) -> Response:
         status = 429 if kind == "throttle" else int(params.get("status", 503))
@@ -63,13 +65,19 @@ def test_routes_faults_and_log_over_http() -> None:
         emu.fail_next(2, "throttle")
         assert requests.get(emu.base_url + "/items", timeout=5).status_code == 429
         # media is passthrough: never faulted, the queued fault waits for the next API call
-        assert filetype.guess_mime(requests.get(emu.base_url + "/media/a.png", timeout=5).content) == "image/png"
+        assert (
+            filetype.guess_mime(requests.get(emu.base_url + "/media/a.png", timeout=5).content)
+            == "image/png"
+        )
         assert requests.get(emu.base_url + "/items", timeout=5).status_code == 429
         assert requests.get(emu.base_url + "/nope", timeout=5).status_code == 404
         log = list(emu.request_log)
         assert [(e.path, e.status, e.fault) for e in log] == [
-            ("/items", 200, None), ("/items", 429, "throttle"), ("/media/a.png", 200, None),
-            ("/items", 429, "throttle"), ("/nope", 404, None),
+            ("/items", 200, None),
+            ("/items", 429, "throttle"),
+            ("/media/a.png", 200, None),
+            ("/items", 429, "throttle"),
+            ("/nope", 404, None),
         ]
         emu.router.override(r"/items", lambda r, m: json_response({"data": []}, 200))
         assert requests.get(emu.base_url + "/items", timeout=5).json() == {"data": []}
@@ -80,8 +88,14 @@ def test_routes_faults_and_log_over_http() -> None:
 def test_latency_delays_every_answer_without_blocking_others() -> None:
     with Tiny(latency=0.2) as emu:
         results: list[int] = []
-        threads = [threading.Thread(target=lambda: results.append(
-            requests.get(emu.base_url + "/items", timeout=5).status_code)) for _ in range(4)]
+        threads = [
+            threading.Thread(
+                target=lambda: results.append(
+                    requests.get(emu.base_url + "/items", timeout=5).status_code
+                )
+            )
+            for _ in range(4)
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -143,8 +157,12 @@ def test_cursors_round_trip_and_detect_tampering() -> None:
 
 @pytest.mark.parametrize(
     ("make", "mime"),
-    [(jpeg_image, "image/jpeg"), (png_image, "image/png"), (gif_image, "image/gif"),
-     (mp4_video, "video/mp4")],
+    [
+        (jpeg_image, "image/jpeg"),
+        (png_image, "image/png"),
+        (gif_image, "image/gif"),
+        (mp4_video, "video/mp4"),
+    ],
 )
 def test_generated_media_has_magic_numbers_and_follows_the_seed(make: Any, mime: str) -> None:
     assert filetype.guess_mime(make("a")) == mime

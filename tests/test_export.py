@@ -21,20 +21,33 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def somed(*args: str, env: dict[str, str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "somed", *args], env=env, capture_output=True,
-                          text=True, timeout=60, cwd=ROOT, **kwargs)  # type: ignore[call-overload]
+    return subprocess.run(
+        [sys.executable, "-m", "somed", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        **kwargs,
+    )  # type: ignore[call-overload]
 
 
 @pytest.fixture(scope="module")
 def archived(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """One archive of a small page, shared by the tests here (they only read it)."""
     directory = tmp_path_factory.mktemp("export")
-    emulator = FacebookEmulator([small_page(posts=12)], tokens={TOKEN: TokenInfo(page_ids=(PAGE_ID,))})
+    emulator = FacebookEmulator(
+        [small_page(posts=12)], tokens={TOKEN: TokenInfo(page_ids=(PAGE_ID,))}
+    )
     endpoint = emulator.start()
     try:
         path = write_config(directory, endpoint)
-        env = {"PATH": "/usr/bin:/bin", TOKEN_ENV: TOKEN, "SOMED_CONFIG": str(path),
-               "SOMED_LANG": "en"}
+        env = {
+            "PATH": "/usr/bin:/bin",
+            TOKEN_ENV: TOKEN,
+            "SOMED_CONFIG": str(path),
+            "SOMED_LANG": "en",
+        }
         assert somed("archive", env=env).returncode == 0
     finally:
         emulator.stop()
@@ -51,14 +64,23 @@ def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
 
 
 def test_the_earliest_and_latest_dates_export_everything(archived):
-    everything = [line for line in somed("export", env=archived).stdout.splitlines()
-                  if json.loads(line)["created_at"]]  # a date range leaves undated items out
+    everything = [
+        line
+        for line in somed("export", env=archived).stdout.splitlines()
+        if json.loads(line)["created_at"]
+    ]  # a date range leaves undated items out
     assert everything
     wide = somed("export", "--since", "0001-01-01", "--until", "9999-12-31", env=archived)
     assert wide.returncode == 0, wide.stderr
     assert wide.stdout.splitlines() == everything
-    edge = somed("export", "--since", "0001-01-01T00:00:00+05:00",
-                 "--until", "9999-12-31T23:59:59.5-05:00", env=archived)
+    edge = somed(
+        "export",
+        "--since",
+        "0001-01-01T00:00:00+05:00",
+        "--until",
+        "9999-12-31T23:59:59.5-05:00",
+        env=archived,
+    )
     assert edge.returncode == 0 and edge.stdout.splitlines() == everything, edge.stderr
 
 
@@ -70,9 +92,16 @@ def test_since_not_before_until_is_a_usage_error(archived):
 
 
 def test_closed_stdout_is_one_line_and_exit_2(archived):
-    result = subprocess.run(f"exec {sys.executable} -m somed export >&-", shell=True, env=archived,
-                            capture_output=False, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-                            timeout=60)
+    result = subprocess.run(
+        f"exec {sys.executable} -m somed export >&-",
+        shell=True,
+        env=archived,
+        capture_output=False,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert "standard output is closed" in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -81,9 +110,15 @@ def test_closed_stdout_is_one_line_and_exit_2(archived):
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
 def test_stdout_on_a_full_device_is_one_line_and_exit_1(archived):
     with open("/dev/full", "w") as full:
-        result = subprocess.run([sys.executable, "-m", "somed", "export"], env=archived,
-                                stdout=full, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-                                timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "somed", "export"],
+            env=archived,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            timeout=60,
+        )
     assert result.returncode == 1
     assert "No space left on device" in result.stderr and "incomplete" in result.stderr
     assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
@@ -97,8 +132,11 @@ def tiny_disk(tmp_path: Path):
     mount.mkdir()
     if shutil.which("mount") is None:
         pytest.skip("no mount command: cannot make a small file system for the disk-full case")
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
-                          capture_output=True, text=True)
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+    )
     if made.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({made.stderr.strip() or 'not permitted'})")
     try:

@@ -335,15 +335,21 @@ def test_a_resume_cursor_that_died_restarts_the_walk(fb_setup):
 
 
 def test_a_token_that_cannot_read_posts_is_a_problem_people_see(fb_setup):
-    tokens = {TOKEN: TokenInfo(page_ids=(PAGE_ID,), permissions=frozenset(
-        {"pages_show_list", "pages_messaging"}))}
+    tokens = {
+        TOKEN: TokenInfo(
+            page_ids=(PAGE_ID,), permissions=frozenset({"pages_show_list", "pages_messaging"})
+        )
+    }
     setup = fb_setup(tokens=tokens)
     outcome = archive(setup)
     assert outcome.status in ("partial", "failed")
     assert outcome.streams["posts"] == "permission_denied"
     assert "pages_read_engagement" in outcome.message
     part = {"stream": "posts", "reason": "permission.missing"}
-    assert outcome.reason == "run.partial" and outcome.reason_params["parts"][0].items() >= part.items()
+    assert (
+        outcome.reason == "run.partial"
+        and outcome.reason_params["parts"][0].items() >= part.items()
+    )
     assert outcome.reason_params["parts"][0]["params"]["permission"] == "pages_read_engagement"
     db = connect(setup.config.db_path)
     assert queries.account_overview(db)[0]["health"]["status"] == "failing"
@@ -418,15 +424,20 @@ def test_a_page_that_turned_unreadable_is_not_taken_for_mass_deletion(fb_setup):
     assert len([r for r in refs if r.kind == "post"]) > 1
     setup.emulator.add_token(TOKEN, TokenInfo(page_ids=()))  # the page is hidden from the token
     settings = setup.config.platform_settings("facebook")
-    connector = FacebookConnector(setup.config.account_spec("test-fb"), settings,
-                                  RedirectingSession(settings.endpoint), lambda: NOW)
+    connector = FacebookConnector(
+        setup.config.account_spec("test-fb"),
+        settings,
+        RedirectingSession(settings.endpoint),
+        lambda: NOW,
+    )
     with pytest.raises(TransientError, match="not marked deleted"):
         list(connector.refetch(refs))
 
 
 def test_a_page_configured_by_its_handle_still_tells_own_from_incoming(fb_setup):
-    setup = fb_setup(accounts=[{"key": "test-fb", "id": "testkommun",
-                                "token_env": "SOMED_TEST_FB_TOKEN"}])
+    setup = fb_setup(
+        accounts=[{"key": "test-fb", "id": "testkommun", "token_env": "SOMED_TEST_FB_TOKEN"}]
+    )
     assert archive(setup).status == "ok"
     archived = items(setup).values()
     assert {i["direction"] for i in archived if i["kind"] == "post"} == {"own"}
@@ -434,23 +445,39 @@ def test_a_page_configured_by_its_handle_still_tells_own_from_incoming(fb_setup)
 
 
 def test_attachments_a_run_did_not_finish_are_fetched_by_the_next_and_failures_noted(fb_setup):
-    setup = fb_setup([small_page(images_every=1)], accounts=[{
-        "key": "test-fb", "id": PAGE_ID, "token_env": "SOMED_TEST_FB_TOKEN",
-        "refetch_window_days": 0}])
+    setup = fb_setup(
+        [small_page(images_every=1)],
+        accounts=[
+            {
+                "key": "test-fb",
+                "id": PAGE_ID,
+                "token_env": "SOMED_TEST_FB_TOKEN",
+                "refetch_window_days": 0,
+            }
+        ],
+    )
     archive(setup)
     db = connect(setup.config.db_path)
     unfinished = [k for (k,) in db.execute("SELECT media_key FROM item_media LIMIT 3")]
     broken = unfinished.pop()
     # as a run killed before it linked its downloads leaves them, plus one whose URL is dead
-    db.execute("UPDATE item_media SET sha256 = NULL WHERE media_key IN (?, ?, ?)",
-               [*unfinished, broken])
-    db.execute("UPDATE item_media SET source_url = 'https://scontent.xx.fbcdn.net/gone.png'"
-               " WHERE media_key = ?", [broken])
+    db.execute(
+        "UPDATE item_media SET sha256 = NULL WHERE media_key IN (?, ?, ?)", [*unfinished, broken]
+    )
+    db.execute(
+        "UPDATE item_media SET source_url = 'https://scontent.xx.fbcdn.net/gone.png'"
+        " WHERE media_key = ?",
+        [broken],
+    )
     db.conn.commit()
     assert queries.account_overview(db)[0]["media_missing"] == 3
     assert archive(setup).status == "ok"
-    rows = dict(db.execute("SELECT media_key, sha256 IS NOT NULL FROM item_media"
-                           " WHERE media_key IN (?, ?, ?)", [*unfinished, broken]).fetchall())
+    rows = dict(
+        db.execute(
+            "SELECT media_key, sha256 IS NOT NULL FROM item_media WHERE media_key IN (?, ?, ?)",
+            [*unfinished, broken],
+        ).fetchall()
+    )
     assert rows == {unfinished[0]: 1, unfinished[1]: 1, broken: 0}
     error = db.execute("SELECT last_error FROM item_media WHERE media_key = ?", [broken]).fetchone()
     assert error[0]

@@ -49,9 +49,18 @@ def clock() -> Clock:
 
 @pytest.fixture
 def emulator(clock: Clock) -> Iterator[FacebookEmulator]:
-    page = generate_page(PAGE, "Testkommun", "testkommun", posts=250, comments_per_post=3,
-                         replies_per_comment=2, newest=NOW - timedelta(hours=1),
-                         conversations=2, messages_per_conversation=25, seed=7)
+    page = generate_page(
+        PAGE,
+        "Testkommun",
+        "testkommun",
+        posts=250,
+        comments_per_post=3,
+        replies_per_comment=2,
+        newest=NOW - timedelta(hours=1),
+        conversations=2,
+        messages_per_conversation=25,
+        seed=7,
+    )
     emu = FacebookEmulator([page], tokens={TOKEN: TokenInfo((PAGE,))}, clock=clock)
     with emu:
         yield emu
@@ -63,8 +72,9 @@ def http() -> Iterator[requests.Session]:
         yield session
 
 
-def get(http: requests.Session, emu: FacebookEmulator, path: str,
-        **params: Any) -> requests.Response:
+def get(
+    http: requests.Session, emu: FacebookEmulator, path: str, **params: Any
+) -> requests.Response:
     params.setdefault("access_token", TOKEN)
     return http.get(f"{emu.base_url}/v21.0/{path}", params=params, timeout=10)
 
@@ -73,8 +83,9 @@ def error_of(response: requests.Response) -> dict[str, Any]:
     return response.json()["error"]
 
 
-def walk(http: requests.Session, emu: FacebookEmulator, path: str,
-         **params: Any) -> tuple[list[dict[str, Any]], int]:
+def walk(
+    http: requests.Session, emu: FacebookEmulator, path: str, **params: Any
+) -> tuple[list[dict[str, Any]], int]:
     """Follow `paging.next` like facebook-sdk does; return the items and the request count."""
     items: list[dict[str, Any]] = []
     requests_made = 0
@@ -93,8 +104,9 @@ def walk(http: requests.Session, emu: FacebookEmulator, path: str,
 
 
 def test_paging_walks_every_post_once_newest_first(emulator, http):
-    items, requests_made = walk(http, emulator, f"{PAGE}/published_posts", limit=100,
-                                fields="id,created_time")
+    items, requests_made = walk(
+        http, emulator, f"{PAGE}/published_posts", limit=100, fields="id,created_time"
+    )
     assert requests_made == math.ceil(250 / 100)
     assert len(items) == 250 == len({item["id"] for item in items})
     times = [item["created_time"] for item in items]
@@ -106,8 +118,9 @@ def test_last_page_has_cursors_but_no_next(emulator, http):
     body = get(http, emulator, f"{PAGE}/posts", limit=100, after=None).json()
     after = body["paging"]["cursors"]["after"]
     body = get(http, emulator, f"{PAGE}/posts", limit=100, after=after).json()
-    last = get(http, emulator, f"{PAGE}/posts", limit=100,
-               after=body["paging"]["cursors"]["after"]).json()
+    last = get(
+        http, emulator, f"{PAGE}/posts", limit=100, after=body["paging"]["cursors"]["after"]
+    ).json()
     assert len(last["data"]) == 50
     assert "next" not in last["paging"] and "previous" in last["paging"]
     assert set(last["paging"]["cursors"]) == {"before", "after"}
@@ -152,8 +165,12 @@ def test_cursor_dies_with_its_item(emulator, http):
 def test_fields_syntax_round_trips():
     specs = parse_fields(STREAM_FIELDS)
     assert [s.name for s in specs][-1] == "comments"
-    assert specs[-1].modifiers == {"filter": "stream", "order": "chronological", "limit": "100",
-                                   "summary": "true"}
+    assert specs[-1].modifiers == {
+        "filter": "stream",
+        "order": "chronological",
+        "limit": "100",
+        "summary": "true",
+    }
     assert ",".join(s.text() for s in specs) == STREAM_FIELDS
 
 
@@ -170,14 +187,16 @@ def test_unknown_field_is_error_100(emulator, http):
     response = get(http, emulator, PAGE, fields="name,bogus")
     assert response.status_code == 400
     assert error_of(response)["message"] == (
-        "(#100) Tried accessing nonexisting field (bogus) on node type (Page)")
+        "(#100) Tried accessing nonexisting field (bogus) on node type (Page)"
+    )
     response = get(http, emulator, f"{PAGE}/posts", fields="comments{nope}")
     assert error_of(response)["code"] == 100
 
 
 def test_nested_stream_comments_include_replies_with_parent(emulator, http):
-    post = get(http, emulator, f"{PAGE}/published_posts", limit=1,
-               fields=STREAM_FIELDS).json()["data"][0]
+    post = get(http, emulator, f"{PAGE}/published_posts", limit=1, fields=STREAM_FIELDS).json()[
+        "data"
+    ][0]
     comments = post["comments"]
     assert comments["summary"]["total_count"] == 9 == len(comments["data"])
     replies = [c for c in comments["data"] if "parent" in c]
@@ -190,8 +209,13 @@ def test_nested_stream_comments_include_replies_with_parent(emulator, http):
 
 
 def test_nested_edge_pages_with_next_to_the_comments_edge(emulator, http):
-    post = get(http, emulator, f"{PAGE}/posts", limit=1,
-               fields="comments.filter(stream).limit(4){id,message}").json()["data"][0]
+    post = get(
+        http,
+        emulator,
+        f"{PAGE}/posts",
+        limit=1,
+        fields="comments.filter(stream).limit(4){id,message}",
+    ).json()["data"][0]
     next_url = post["comments"]["paging"]["next"]
     assert next_url.startswith(f"https://graph.facebook.com/v21.0/{post['id']}/comments?")
     query = dict(parse_qsl(urlsplit(next_url).query))
@@ -207,15 +231,21 @@ def test_comments_edge_toplevel_order_and_replies(emulator, http):
     assert len(top["data"]) == 3 and top["summary"]["total_count"] == 3
     reverse = get(http, emulator, f"{post_id}/comments", order="reverse_chronological").json()
     assert [c["id"] for c in reverse["data"]] == [c["id"] for c in top["data"]][::-1]
-    replies = get(http, emulator, f"{top['data'][0]['id']}/comments",
-                  fields="id,parent,from").json()["data"]
+    replies = get(
+        http, emulator, f"{top['data'][0]['id']}/comments", fields="id,parent,from"
+    ).json()["data"]
     assert len(replies) == 2 and all(r["parent"]["id"] == top["data"][0]["id"] for r in replies)
 
 
 def test_photo_attachments_and_signed_urls(emulator, http):
     def photo_post() -> dict[str, Any]:
-        posts = get(http, emulator, f"{PAGE}/posts", limit=10,
-                    fields="full_picture,attachments{media,target,subattachments}").json()["data"]
+        posts = get(
+            http,
+            emulator,
+            f"{PAGE}/posts",
+            limit=10,
+            fields="full_picture,attachments{media,target,subattachments}",
+        ).json()["data"]
         return next(p for p in posts if "attachments" in p)
 
     first, second = photo_post(), photo_post()
@@ -232,24 +262,29 @@ def test_photo_attachments_and_signed_urls(emulator, http):
 def test_edits_and_new_comments_move_updated_time(emulator, http, clock):
     post_id = emulator.add_post(PAGE, "Nytt inlägg", images=2)
     assert emulator.newest_post_id(PAGE) == post_id
-    newest = get(http, emulator, f"{PAGE}/posts", limit=1,
-                 fields="message,updated_time,attachments").json()["data"][0]
+    newest = get(
+        http, emulator, f"{PAGE}/posts", limit=1, fields="message,updated_time,attachments"
+    ).json()["data"][0]
     assert newest["id"] == post_id and newest["message"] == "Nytt inlägg"
     assert len(newest["attachments"]["data"][0]["subattachments"]["data"]) == 2
     story = get(http, emulator, post_id, fields="story,message_tags").json()
     assert story == {"story": "Testkommun added 2 new photos.", "id": post_id}
     clock.now = NOW + timedelta(hours=2)
     comment_id = emulator.add_comment(post_id, "När öppnar badhuset igen?")
-    reply_id = emulator.add_comment(comment_id, "Om två veckor. /Anna, Kommunledningskontoret",
-                                    author=(PAGE, "Testkommun"))
+    reply_id = emulator.add_comment(
+        comment_id, "Om två veckor. /Anna, Kommunledningskontoret", author=(PAGE, "Testkommun")
+    )
     post = get(http, emulator, post_id, fields="updated_time").json()
     assert post["updated_time"] == "2025-03-01T14:00:00+0000"
     clock.now = NOW + timedelta(hours=3)
     emulator.edit_post(post_id, "Nytt inlägg (ändrat)")
     emulator.edit_comment(comment_id, "När öppnar badhuset?")
     post = get(http, emulator, post_id, fields="message,updated_time").json()
-    assert post == {"message": "Nytt inlägg (ändrat)", "updated_time": "2025-03-01T15:00:00+0000",
-                    "id": post_id}
+    assert post == {
+        "message": "Nytt inlägg (ändrat)",
+        "updated_time": "2025-03-01T15:00:00+0000",
+        "id": post_id,
+    }
     reply = get(http, emulator, reply_id, fields="from,parent{message}").json()
     assert reply["from"] == {"name": "Testkommun", "id": PAGE}
     assert reply["parent"]["message"] == "När öppnar badhuset?"
@@ -258,15 +293,19 @@ def test_edits_and_new_comments_move_updated_time(emulator, http, clock):
 def test_deleted_objects_are_error_100_subcode_33(emulator, http):
     post = get(http, emulator, f"{PAGE}/posts", limit=1, fields=STREAM_FIELDS).json()["data"][0]
     top = next(c for c in post["comments"]["data"] if "parent" not in c)
-    reply_ids = [c["id"] for c in post["comments"]["data"]
-                 if c.get("parent", {}).get("id") == top["id"]]
+    reply_ids = [
+        c["id"] for c in post["comments"]["data"] if c.get("parent", {}).get("id") == top["id"]
+    ]
     emulator.delete_comment(top["id"])
     for gone in [top["id"], *reply_ids]:
         response = get(http, emulator, gone)
         assert response.status_code == 400
         error = error_of(response)
         assert (error["code"], error["error_subcode"], error["type"]) == (
-            100, 33, "GraphMethodException")
+            100,
+            33,
+            "GraphMethodException",
+        )
     left = get(http, emulator, f"{post['id']}/comments", filter="stream").json()["data"]
     assert len(left) == 9 - 1 - len(reply_ids)
     emulator.delete_post(post["id"])
@@ -312,19 +351,26 @@ def test_usage_headers(emulator, http):
 
 def test_conversations_need_pages_messaging(emulator, http):
     emulator.add_token("no-messaging", TokenInfo((PAGE,), ALL_PERMISSIONS - {"pages_messaging"}))
-    response = get(http, emulator, f"{PAGE}/conversations", access_token="no-messaging",
-                   platform="messenger")
+    response = get(
+        http, emulator, f"{PAGE}/conversations", access_token="no-messaging", platform="messenger"
+    )
     assert response.status_code == 403
     assert error_of(response)["code"] == 200
     assert error_of(response)["message"] == (
-        "(#200) Requires pages_messaging permission to manage the object")
+        "(#200) Requires pages_messaging permission to manage the object"
+    )
 
 
 def test_conversations_and_the_newest_20_messages(emulator, http):
     emulator.add_message(PAGE, ("42", "Karin Larsson"), "Hej! Har ni öppet i dag?")
-    body = get(http, emulator, f"{PAGE}/conversations", platform="messenger",
-               fields="id,updated_time,message_count,participants,"
-                      "messages.limit(20){id,message,created_time,from,to}").json()
+    body = get(
+        http,
+        emulator,
+        f"{PAGE}/conversations",
+        platform="messenger",
+        fields="id,updated_time,message_count,participants,"
+        "messages.limit(20){id,message,created_time,from,to}",
+    ).json()
     newest = body["data"][0]
     assert newest["message_count"] == 1 and newest["id"].startswith("t_")
     assert newest["participants"]["data"][0]["id"] == "42"
@@ -347,11 +393,14 @@ def test_batch_answers_each_item_and_logs_both_levels(emulator, http):
     post_ids = [p["id"] for p in get(http, emulator, f"{PAGE}/posts", limit=2).json()["data"]]
     emulator.delete_post(post_ids[1])
     emulator.reset_log()
-    batch = [{"method": "GET", "relative_url": f"v21.0/{pid}?fields=id,message"}
-             for pid in post_ids]
+    batch = [
+        {"method": "GET", "relative_url": f"v21.0/{pid}?fields=id,message"} for pid in post_ids
+    ]
     batch.append({"method": "GET", "relative_url": f"{PAGE}?fields=name"})
-    response = http.post(f"{emulator.base_url}/v21.0", data={
-        "access_token": TOKEN, "batch": json.dumps(batch), "include_headers": "false"})
+    response = http.post(
+        f"{emulator.base_url}/v21.0",
+        data={"access_token": TOKEN, "batch": json.dumps(batch), "include_headers": "false"},
+    )
     assert response.status_code == 200
     answers = response.json()
     assert [a["code"] for a in answers] == [200, 400, 200]
@@ -362,17 +411,22 @@ def test_batch_answers_each_item_and_logs_both_levels(emulator, http):
     assert len(emulator.http_requests()) == 1
     assert emulator.request_log[0].batch_size == 3 and not emulator.request_log[0].batch
     assert [(r.batch, r.status) for r in emulator.request_log[1:]] == [
-        (True, 200), (True, 400), (True, 200)]
+        (True, 200),
+        (True, 400),
+        (True, 200),
+    ]
     assert all("access_token" not in r.query for r in emulator.request_log)
 
 
 def test_batch_with_headers_and_too_large(emulator, http):
     one = [{"method": "GET", "relative_url": PAGE}]
-    answer = http.post(f"{emulator.base_url}/", data={"access_token": TOKEN,
-                                                      "batch": json.dumps(one)}).json()[0]
+    answer = http.post(
+        f"{emulator.base_url}/", data={"access_token": TOKEN, "batch": json.dumps(one)}
+    ).json()[0]
     assert {"name": "Content-Type", "value": "text/javascript; charset=UTF-8"} in answer["headers"]
-    response = http.post(f"{emulator.base_url}/v21.0/", data={"access_token": TOKEN,
-                                                              "batch": json.dumps(one * 51)})
+    response = http.post(
+        f"{emulator.base_url}/v21.0/", data={"access_token": TOKEN, "batch": json.dumps(one * 51)}
+    )
     assert response.status_code == 400 and error_of(response)["code"] == 1
 
 
@@ -424,17 +478,27 @@ def test_random_faults_at_rate_one_never_change_state(emulator, http):
     fields = "id,message,updated_time,comments.filter(stream){id,message}"
     before, _ = walk(http, emulator, f"{PAGE}/posts", limit=100, fields=fields)
     emulator.empty_pages_next(1)
-    emulator.set_faults(FaultPlan(rate=1.0, kinds=("throttle", "server_error", "malformed",
-                                                   "reduce_data"), regain_minutes=7, seed=3))
+    emulator.set_faults(
+        FaultPlan(
+            rate=1.0,
+            kinds=("throttle", "server_error", "malformed", "reduce_data"),
+            regain_minutes=7,
+            seed=3,
+        )
+    )
     batch = json.dumps([{"method": "GET", "relative_url": f"{PAGE}/posts"}])
     statuses = set()
     for _ in range(12):
         statuses.add(get(http, emulator, f"{PAGE}/posts", limit=100).status_code)
-        statuses.add(http.post(emulator.base_url + "/v21.0",
-                               data={"access_token": TOKEN, "batch": batch}).status_code)
+        statuses.add(
+            http.post(
+                emulator.base_url + "/v21.0", data={"access_token": TOKEN, "batch": batch}
+            ).status_code
+        )
     assert all(r.fault for r in emulator.http_requests()[-24:])
     assert statuses & {400, 403, 500, 502, 503} and not any(
-        r.batch for r in emulator.request_log[-24:])
+        r.batch for r in emulator.request_log[-24:]
+    )
     emulator.set_faults(None)
     trapped = get(http, emulator, f"{PAGE}/posts").json()
     assert trapped["data"] == []  # the trap was not used up by the faulted requests
@@ -454,8 +518,12 @@ def test_fault_sequence_is_deterministic(clock):
     def codes() -> list[int]:
         plan = FaultPlan(rate=0.5, seed=11)
         page = generate_page(PAGE, "T", "t", posts=3, newest=NOW)
-        with FacebookEmulator([page], tokens={TOKEN: TokenInfo((PAGE,))}, faults=plan,
-                              clock=clock) as emu, requests.Session() as session:
+        with (
+            FacebookEmulator(
+                [page], tokens={TOKEN: TokenInfo((PAGE,))}, faults=plan, clock=clock
+            ) as emu,
+            requests.Session() as session,
+        ):
             return [get(session, emu, PAGE).status_code for _ in range(20)]
 
     first = codes()
@@ -499,8 +567,10 @@ def test_demo_pages():
     assert timedelta(days=230) <= NOW - newest_fritid <= timedelta(days=250)
     assert len(mora.conversations) == 3
     replies = [r for p in mora.posts for c in p.comments for r in c.replies]
-    assert any(r.author[0] == mora.id and r.message.endswith("/Anna, Kommunledningskontoret")
-               for r in replies)
+    assert any(
+        r.author[0] == mora.id and r.message.endswith("/Anna, Kommunledningskontoret")
+        for r in replies
+    )
     assert "pages_messaging" not in tokens["demo-token-fritid"].permissions
     assert tokens["demo-token-mora"].page_ids == ("100200300",)
     again, _ = demo_pages(NOW)

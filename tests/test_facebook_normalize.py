@@ -186,7 +186,10 @@ def test_a_link_share_keeps_its_target_title_and_description_and_tags():
     post = normalize_post(SHAPES["link_post"], page_id=PAGE, account="mora-fb")
     link = post.extra["attachments"][0]
     assert link["url"] == "https://www.mora.se/oversiktsplan"
-    assert (link["title"], link["description"]) == ("Översiktsplan 2040", "Tyck till senast 31 maj.")
+    assert (link["title"], link["description"]) == (
+        "Översiktsplan 2040",
+        "Tyck till senast 31 maj.",
+    )
     assert post.extra["message_tags"][0]["name"] == "Fritidsgården Mora"
     assert [m.kind for m in post.media] == ["thumbnail"]
 
@@ -222,12 +225,24 @@ def test_a_message_keeps_files_stickers_and_shared_links():
 @pytest.mark.parametrize(
     ("code", "message", "permission"),
     [
-        (100, "(#100) The page requires the 'pages_read_engagement' permission", "pages_read_engagement"),
-        (10, "(#10) This endpoint requires the 'pages_read_engagement' permission or the "
-             "'Page Public Content Access' feature.", "pages_read_engagement"),
+        (
+            100,
+            "(#100) The page requires the 'pages_read_engagement' permission",
+            "pages_read_engagement",
+        ),
+        (
+            10,
+            "(#10) This endpoint requires the 'pages_read_engagement' permission or the "
+            "'Page Public Content Access' feature.",
+            "pages_read_engagement",
+        ),
         (200, "(#200) Requires pages_messaging permission to manage the object", "pages_messaging"),
         (283, "(#283) Requires extended permission: read_insights", "read_insights"),
-        (190 + 20, "(#210) pages_read_user_content permission(s) must be granted", "pages_read_user_content"),
+        (
+            190 + 20,
+            "(#210) pages_read_user_content permission(s) must be granted",
+            "pages_read_user_content",
+        ),
     ],
 )
 def test_permission_errors_in_any_wording_name_the_missing_permission(code, message, permission):

@@ -59,7 +59,10 @@ def test_time_based_next_keeps_until_and_paging_token_and_drops_the_token():
 
 def test_offset_next_keeps_the_offset():
     page = Page.from_body(
-        {"data": [{"id": "1"}], "paging": {"next": "https://graph.facebook.com/x?offset=50&limit=25"}}
+        {
+            "data": [{"id": "1"}],
+            "paging": {"next": "https://graph.facebook.com/x?offset=50&limit=25"},
+        }
     )
     assert page.next_params == {"offset": "50"}
 
@@ -88,8 +91,14 @@ def test_a_next_link_that_asks_for_the_same_page_again_is_a_loop():
     from tests.hostile.server import json_response
 
     def same_page(request, match):
-        return json_response({"data": [{"id": "1_1"}], "paging": {
-            "next": "https://graph.facebook.com/v21.0/1/feed?until=100&__paging_token=T"}})
+        return json_response(
+            {
+                "data": [{"id": "1_1"}],
+                "paging": {
+                    "next": "https://graph.facebook.com/v21.0/1/feed?until=100&__paging_token=T"
+                },
+            }
+        )
 
     with pytest.raises(FatalError) as caught:
         graph_pages(same_page)
@@ -102,8 +111,12 @@ def test_fresh_positions_that_bring_no_new_item_stall_the_walk():
 
     def repeating(request, match):
         n = int(request.args.get("offset", 0)) + 2
-        return json_response({"data": [{"id": "1_1"}, {"id": "1_2"}], "paging": {
-            "next": f"https://graph.facebook.com/v21.0/1/feed?offset={n}"}})
+        return json_response(
+            {
+                "data": [{"id": "1_1"}, {"id": "1_2"}],
+                "paging": {"next": f"https://graph.facebook.com/v21.0/1/feed?offset={n}"},
+            }
+        )
 
     with pytest.raises(FatalError) as caught:
         graph_pages(repeating)

@@ -105,8 +105,11 @@ def test_visitor_posts_are_incoming_with_comments_and_tagging_posts_are_not_kept
     assert sum(1 for p in posts if p["direction"] == "incoming") == 1
     # the feed is only listed (it holds the page's own posts with all their comments too);
     # the visitor's post is read in full by batch, so the page is not walked twice
-    walk = [r for r in setup.emulator.http_requests()
-            if r.path.endswith("/feed") and "until" not in r.query]  # the re-read lists by span
+    walk = [
+        r
+        for r in setup.emulator.http_requests()
+        if r.path.endswith("/feed") and "until" not in r.query
+    ]  # the re-read lists by span
     assert walk and all(r.query.get("fields") == "id,from{id},created_time" for r in walk)
     # a later edit of the visitor's post is found by the re-read of the window
     setup.emulator.edit_post(ids["visitor"], "Nu lyser de igen, tack!")
@@ -115,8 +118,11 @@ def test_visitor_posts_are_incoming_with_comments_and_tagging_posts_are_not_kept
 
 
 def test_authors_hidden_from_the_token_are_archived_as_hidden(fb_setup):
-    tokens = {TOKEN: TokenInfo(page_ids=(PAGE_ID,),
-                               permissions=ALL_PERMISSIONS - {"pages_read_user_content"})}
+    tokens = {
+        TOKEN: TokenInfo(
+            page_ids=(PAGE_ID,), permissions=ALL_PERMISSIONS - {"pages_read_user_content"}
+        )
+    }
     setup, ids = shaped_setup(fb_setup, tokens=tokens)
     outcome = archive(setup)
     assert outcome.status == "ok", outcome.message  # visitors' posts are optional
@@ -134,12 +140,19 @@ def test_check_names_the_permission_whose_lack_hides_authors(fb_setup):
     from connectors.facebook.connector import FacebookConnector
     from connectors.http import RedirectingSession
 
-    tokens = {TOKEN: TokenInfo(page_ids=(PAGE_ID,),
-                               permissions=ALL_PERMISSIONS - {"pages_read_user_content"})}
+    tokens = {
+        TOKEN: TokenInfo(
+            page_ids=(PAGE_ID,), permissions=ALL_PERMISSIONS - {"pages_read_user_content"}
+        )
+    }
     setup = fb_setup(tokens=tokens)
     settings = setup.config.platform_settings("facebook")
-    connector = FacebookConnector(setup.config.account_spec("test-fb"), settings,
-                                  RedirectingSession(settings.endpoint), lambda: None)
+    connector = FacebookConnector(
+        setup.config.account_spec("test-fb"),
+        settings,
+        RedirectingSession(settings.endpoint),
+        lambda: None,
+    )
     result = connector.check()
     assert "visitor_posts" not in result.allowed_streams and "visitor_posts" in result.denied
     assert {"posts", "messages"} <= set(result.allowed_streams)

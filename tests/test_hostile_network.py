@@ -135,6 +135,7 @@ def test_an_oversized_photo_is_refused_without_being_read_and_noted(hostile):
             while True:
                 sent[0] += 1 << 16
                 yield b"\0" * (1 << 16)
+
         return Response(body(), content_type="image/png", direct_passthrough=True)
 
     p.add_photo_post("big.png", b"", "image/png")
@@ -178,10 +179,13 @@ def test_redirects_away_from_the_endpoint_are_refused_and_nothing_is_sent_there(
         p.add_photo_post("away.png", b"", "image/png")
         p.add_photo_post("meta.png", b"", "image/png")
         p.add_photo_post("fine.png", photo("fine"), "image/png")
-        p.server.override(p.media_pattern("away.png"),
-                          lambda r, m: redirect_response(f"{base}/cdn/away.png"))
-        p.server.override(p.media_pattern("meta.png"),
-                          lambda r, m: redirect_response("http://169.254.169.254/latest/"))
+        p.server.override(
+            p.media_pattern("away.png"), lambda r, m: redirect_response(f"{base}/cdn/away.png")
+        )
+        p.server.override(
+            p.media_pattern("meta.png"),
+            lambda r, m: redirect_response("http://169.254.169.254/latest/"),
+        )
         assert hostile.somed("archive").returncode == 0
         rows = dict(hostile.rows("SELECT media_key, coalesce(last_error, sha256) FROM item_media"))
         assert "redirect to 127.0.0.2 refused" in rows[p.media_key("away.png")]

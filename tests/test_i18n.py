@@ -20,9 +20,7 @@ from storage.runlog import CRASHED
 
 ROOT = Path(__file__).resolve().parent.parent
 SV, EN = Translator("sv"), Translator("en")
-PO_FILES = sorted(
-    po for _, folder in catalogue_dirs() for po in folder.glob("*/LC_MESSAGES/*.po")
-)
+PO_FILES = sorted(po for _, folder in catalogue_dirs() for po in folder.glob("*/LC_MESSAGES/*.po"))
 
 
 def messages(catalog) -> dict[str, str | tuple[str, ...]]:
@@ -261,11 +259,13 @@ def test_somed_own_usage_errors_are_one_line_in_the_chosen_language(tmp_path):
     )
     cases = {
         ("export", "--account", "nope"): (
-            "--account 'nope': kontot finns inte i", "--account 'nope': no such account in"
+            "--account 'nope': kontot finns inte i",
+            "--account 'nope': no such account in",
         ),
         ("export", "--since", "igår"): ("--since 'igår': inte ett datum", "not a date"),
         ("export", "--since", "2026-02-01", "--until", "2026-01-01"): (
-            "ligger inte före --until 2026-01-01", "is not before --until 2026-01-01"
+            "ligger inte före --until 2026-01-01",
+            "is not before --until 2026-01-01",
         ),
     }
     for args, (swedish, english) in cases.items():

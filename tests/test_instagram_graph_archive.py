@@ -97,8 +97,9 @@ def test_new_posts_are_picked_up_by_the_next_poll(ig_setup):  # noqa: F811
     account = generate_account(posts=30)
     setup = ig_setup(account, extra="refetch_window_days = 0")
     assert archive(setup).status == "ok"
-    newer = generate_account(posts=2, newest=account.media[0].timestamp + timedelta(hours=5),
-                             spacing=timedelta(hours=1))
+    newer = generate_account(
+        posts=2, newest=account.media[0].timestamp + timedelta(hours=5), spacing=timedelta(hours=1)
+    )
     account.media[:0] = newer.media
     outcome = archive(setup)
     assert outcome.status == "ok"
@@ -125,7 +126,9 @@ def test_an_expired_token_ends_auth_failed_and_loses_nothing(ig_setup):  # noqa:
     assert outcome.status == "auth_failed"
     assert "Instagram rejected the access token" in outcome.message and "renew" in outcome.message
     assert (outcome.reason, outcome.reason_params) == (
-        "auth.token_expired", {"code": 190, "subcode": 463})
+        "auth.token_expired",
+        {"code": 190, "subcode": 463},
+    )
     assert TOKEN not in outcome.message
     assert len(items(setup)) == count
 

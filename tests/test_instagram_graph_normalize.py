@@ -36,7 +36,10 @@ def test_a_carousel_keeps_every_child_file_under_keys_that_survive_resigning():
     assert record.edited_at is None  # Instagram gives no edited time
     assert record.url == "https://www.instagram.com/p/C0aBcDeFgHi/"
     assert [m.key for m in record.media] == [
-        "ig:media:17896129348033190", "ig:media:17896129348033191", "ig:thumb:17896129348033191"]
+        "ig:media:17896129348033190",
+        "ig:media:17896129348033191",
+        "ig:thumb:17896129348033191",
+    ]
     assert [m.kind for m in record.media] == ["image", "video", "video_thumbnail"]
     assert record.extra == {
         "media_type": "CAROUSEL_ALBUM", "media_product_type": "FEED", "shortcode": "C0aBcDeFgHi",
@@ -130,4 +133,5 @@ def test_a_damaged_item_is_quarantined_not_stored(name, damage):
     result = conn.normalised("posts", kind, {**fixture(name), **damage}, context)
     assert isinstance(result, Quarantined) and not isinstance(result, Record)
     assert InstagramConnector.renormalise(
-        Quarantined(**{**result.__dict__, "raw": fixture(name)})).kind in ("post", "reply")
+        Quarantined(**{**result.__dict__, "raw": fixture(name)})
+    ).kind in ("post", "reply")

@@ -75,14 +75,17 @@ def test_pinned_posts_do_not_end_an_incremental_walk(il_setup):  # noqa: F811
     setup = il_setup(account, options={"refetch_window_days": 0})
     assert archive(setup).status == "ok"
     newest = account.timeline()[2]
-    fresh = [account.add_post(newest_time(newest) + timedelta(hours=h), f"Nytt inlägg {h}")
-             for h in range(1, 15)]  # more than a page, below two old pinned posts
+    fresh = [
+        account.add_post(newest_time(newest) + timedelta(hours=h), f"Nytt inlägg {h}")
+        for h in range(1, 15)
+    ]  # more than a page, below two old pinned posts
     outcome = archive(setup)
     assert outcome.status == "ok", outcome.message
     archived = items(setup)
     assert all(str(p.pk) in archived for p in fresh)
-    timeline_requests = [r for r in setup.emulator.request_log
-                         if r.query.get("doc_id") == "29104886249145907"]
+    timeline_requests = [
+        r for r in setup.emulator.request_log if r.query.get("doc_id") == "29104886249145907"
+    ]
     assert len(timeline_requests) == 3 + 2  # first archive: 3 pages; this walk: 2, not 1
 
 

@@ -43,8 +43,11 @@ def test_401_please_wait_is_rate_limited_never_an_empty_success(il_setup):  # no
 
 def test_a_checkpoint_ends_the_run_auth_failed_with_what_to_do(il_setup):  # noqa: F811
     setup = il_setup(seeded(40))
-    setup.emulator.router.override(r"/api/graphql/?", lambda request, match: setup.emulator.fault_response(
-        "checkpoint", {}, request), "POST")
+    setup.emulator.router.override(
+        r"/api/graphql/?",
+        lambda request, match: setup.emulator.fault_response("checkpoint", {}, request),
+        "POST",
+    )
     outcome = archive(setup)
     assert outcome.status == "auth_failed"
     assert outcome.reason == "instagram.checkpoint_required"
@@ -75,10 +78,18 @@ def test_an_expired_session_is_auth_failed_in_check_and_archive(il_setup, tmp_pa
 
 def test_the_cli_shows_one_clear_line_and_exit_code_1(il_setup):  # noqa: F811
     setup = il_setup(seeded(20))
-    setup.emulator.router.override(r"/api/graphql/?", lambda request, match: setup.emulator.fault_response(
-        "checkpoint", {}, request), "POST")
-    done = subprocess.run([sys.executable, "-m", "somed", "archive", "--account", KEY],
-                          env={**setup.env, "SOMED_LANG": "sv"}, capture_output=True, text=True, timeout=120)
+    setup.emulator.router.override(
+        r"/api/graphql/?",
+        lambda request, match: setup.emulator.fault_response("checkpoint", {}, request),
+        "POST",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "somed", "archive", "--account", KEY],
+        env={**setup.env, "SOMED_LANG": "sv"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1
     assert "Traceback" not in done.stderr + done.stdout
     assert "checkpoint" in done.stdout + done.stderr

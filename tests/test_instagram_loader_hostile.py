@@ -42,7 +42,9 @@ def test_session_cookies_echoed_anywhere_reach_no_file_log_status_or_export(il_s
         body = plain_media(post)
         if post.pk == live[3].pk:
             url = body["image_versions2"]["candidates"][0]["url"]
-            body["image_versions2"]["candidates"][0]["url"] = f"{url}&sid={quote_plus(VALID_SESSION)}"
+            body["image_versions2"]["candidates"][0]["url"] = (
+                f"{url}&sid={quote_plus(VALID_SESSION)}"
+            )
         return body
 
     account.media = media
@@ -58,15 +60,31 @@ def test_session_cookies_echoed_anywhere_reach_no_file_log_status_or_export(il_s
 
     setup.emulator.router.override(r"/api/graphql/?", flaky, "POST")
     text = setup.config_path.read_text(encoding="utf-8")
-    setup.config_path.write_text(text.replace("[runner]", '[logging]\nformat = "json"\nlevel = "debug"\n[runner]'),
-                                 encoding="utf-8")
+    setup.config_path.write_text(
+        text.replace("[runner]", '[logging]\nformat = "json"\nlevel = "debug"\n[runner]'),
+        encoding="utf-8",
+    )
     first = somed(setup, "archive")
     assert first.returncode == 0, first.stdout + first.stderr
     setup.emulator.router.clear_overrides()
-    setup.emulator.router.override(r"/api/graphql/?", lambda r, m: Response(
-        "", status=302, headers={"Location": f"https://www.instagram.com/accounts/login/?next=/&s={VALID_SESSION}"}), "POST")
+    setup.emulator.router.override(
+        r"/api/graphql/?",
+        lambda r, m: Response(
+            "",
+            status=302,
+            headers={
+                "Location": f"https://www.instagram.com/accounts/login/?next=/&s={VALID_SESSION}"
+            },
+        ),
+        "POST",
+    )
     assert somed(setup, "archive").returncode == 1
-    outputs = [first, somed(setup, "status", "--json"), somed(setup, "status"), somed(setup, "export")]
+    outputs = [
+        first,
+        somed(setup, "status", "--json"),
+        somed(setup, "status"),
+        somed(setup, "export"),
+    ]
     export = outputs[-1].stdout
     assert "***" in export  # the echoes were archived, redacted
     texts = [(o.stdout + o.stderr).encode() for o in outputs]
@@ -75,7 +93,10 @@ def test_session_cookies_echoed_anywhere_reach_no_file_log_status_or_export(il_s
     for secret in (VALID_SESSION, CSRF):
         for form in forms(secret):
             assert not [t for t in texts if form in t], form
-            assert not [f for f in files if form in f.read_bytes()], (form, [f.name for f in files if form in f.read_bytes()])
+            assert not [f for f in files if form in f.read_bytes()], (
+                form,
+                [f.name for f in files if form in f.read_bytes()],
+            )
 
 
 def test_a_malformed_post_is_quarantined_and_the_walk_goes_on(il_setup):  # noqa: F811
@@ -104,10 +125,19 @@ def test_cdn_redirects_elsewhere_and_html_pages_as_photos_are_refused(il_setup):
     account = seeded(6, comments=0)
     away, page = [p for p in account.timeline() if p.media_type == 1][:2]
     setup = il_setup(account, options={"streams": ["profile", "posts"]})
-    setup.emulator.router.override(rf"/v/.*/{away.pk}_.*", lambda r, m: Response(
-        "", status=302, headers={"Location": f"http://127.0.0.2:9/v/{away.pk}.jpg"}))
-    setup.emulator.router.override(rf"/v/.*/{page.pk}_.*", lambda r, m: Response(
-        "<!DOCTYPE html><html><body>Content not available</body></html>", content_type="image/jpeg"))
+    setup.emulator.router.override(
+        rf"/v/.*/{away.pk}_.*",
+        lambda r, m: Response(
+            "", status=302, headers={"Location": f"http://127.0.0.2:9/v/{away.pk}.jpg"}
+        ),
+    )
+    setup.emulator.router.override(
+        rf"/v/.*/{page.pk}_.*",
+        lambda r, m: Response(
+            "<!DOCTYPE html><html><body>Content not available</body></html>",
+            content_type="image/jpeg",
+        ),
+    )
     outcome = archive(setup)
     assert outcome.status == "ok", outcome.message
     db = sqlite3.connect(setup.config.db_path)
@@ -132,15 +162,27 @@ def test_endless_or_looping_timelines_stop_the_walk_bounded(il_setup):  # noqa: 
         if request.form.get("doc_id") != TIMELINE_DOC:
             return emulator.graphql(request, match)
         turn[0] += 1
-        page = dict(first, page_info={"has_next_page": True, "end_cursor": emulator.cursors.encode(turn[0])})
-        return Response(json.dumps({"data": {"xdt_api__v1__feed__user_timeline_graphql_connection": page},
-                                    "status": "ok"}), content_type="application/json")
+        page = dict(
+            first, page_info={"has_next_page": True, "end_cursor": emulator.cursors.encode(turn[0])}
+        )
+        return Response(
+            json.dumps(
+                {
+                    "data": {"xdt_api__v1__feed__user_timeline_graphql_connection": page},
+                    "status": "ok",
+                }
+            ),
+            content_type="application/json",
+        )
 
     emulator.router.override(r"/api/graphql/?", endless, "POST")
     outcome = archive(setup)
     assert outcome.status != "ok"
     # the runner's guard against a walk that repeats itself, or the connector's own
-    assert outcome.stream_reasons["posts"]["reason"] in ("walk.repeating", "instagram.paging_stalled")
+    assert outcome.stream_reasons["posts"]["reason"] in (
+        "walk.repeating",
+        "instagram.paging_stalled",
+    )
     assert turn[0] <= 25  # bounded: 20 pages without a new post, not forever
     assert len([i for i in items(setup).values() if i["kind"] == "post"]) == 12  # the real ones
 
@@ -148,8 +190,15 @@ def test_endless_or_looping_timelines_stop_the_walk_bounded(il_setup):  # noqa: 
         if request.form.get("doc_id") != TIMELINE_DOC:
             return emulator.graphql(request, match)
         page = dict(first, page_info={"has_next_page": True, "end_cursor": "same-cursor"})
-        return Response(json.dumps({"data": {"xdt_api__v1__feed__user_timeline_graphql_connection": page},
-                                    "status": "ok"}), content_type="application/json")
+        return Response(
+            json.dumps(
+                {
+                    "data": {"xdt_api__v1__feed__user_timeline_graphql_connection": page},
+                    "status": "ok",
+                }
+            ),
+            content_type="application/json",
+        )
 
     emulator.router.clear_overrides()
     emulator.router.override(r"/api/graphql/?", looping, "POST")

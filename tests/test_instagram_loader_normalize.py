@@ -29,14 +29,26 @@ def test_an_image_post_has_the_fields_and_extra_keys_of_graph_mode():
     raw = fixture("media_image.json")
     record = normalize_post(raw, account="sv-ig")
     assert record_problem(record) is None
-    assert (record.kind, record.id, record.parent_id, record.thread_id) == ("post", raw["pk"], None, raw["pk"])
+    assert (record.kind, record.id, record.parent_id, record.thread_id) == (
+        "post",
+        raw["pk"],
+        None,
+        raw["pk"],
+    )
     assert record.direction == "own"
     assert record.author.id == USER and record.author.name == "sundsvallskommun"
     assert record.text == raw["caption"]["text"]
     assert record.url == f"https://www.instagram.com/p/{raw['code']}/"
-    assert record.created_at.tzinfo is not None and int(record.created_at.timestamp()) == raw["taken_at"]
+    assert (
+        record.created_at.tzinfo is not None
+        and int(record.created_at.timestamp()) == raw["taken_at"]
+    )
     assert record.edited_at is None
-    assert record.extra == {"media_type": "IMAGE", "media_product_type": "FEED", "shortcode": raw["code"]}
+    assert record.extra == {
+        "media_type": "IMAGE",
+        "media_product_type": "FEED",
+        "shortcode": raw["code"],
+    }
     assert [(m.key, m.kind) for m in record.media] == [(f"ig:media:{raw['pk']}", "image")]
 
 
@@ -71,11 +83,22 @@ def test_pinned_posts_are_recognised_and_markers_follow_caption_and_comment_coun
 
 
 def test_comments_replies_and_direction():
-    own, incoming, hidden = fixture("comments.json")[1], fixture("comments.json")[0], fixture("comments.json")[2]
+    own, incoming, hidden = (
+        fixture("comments.json")[1],
+        fixture("comments.json")[0],
+        fixture("comments.json")[2],
+    )
     comment = normalize_comment(incoming, media_id="31", user_id=USER, account="sv-ig")
-    assert (comment.kind, comment.parent_id, comment.thread_id, comment.direction) == ("comment", "31", "31", "incoming")
+    assert (comment.kind, comment.parent_id, comment.thread_id, comment.direction) == (
+        "comment",
+        "31",
+        "31",
+        "incoming",
+    )
     assert comment.author.name == "erik_j"
-    reply = normalize_comment(own, media_id="31", user_id=USER, account="sv-ig", parent_id=incoming["id"])
+    reply = normalize_comment(
+        own, media_id="31", user_id=USER, account="sv-ig", parent_id=incoming["id"]
+    )
     assert (reply.kind, reply.parent_id, reply.direction) == ("reply", incoming["id"], "own")
     anonymous = normalize_comment(hidden, media_id="31", user_id=USER, account="sv-ig")
     assert anonymous.author.id is None and anonymous.extra == {"author_hidden": True}
@@ -83,19 +106,32 @@ def test_comments_replies_and_direction():
 
 def test_the_profile_record():
     record = normalize_profile(fixture("profile.json"), account="sv-ig")
-    assert (record.kind, record.id, record.url) == ("profile", USER, "https://www.instagram.com/sundsvallskommun/")
-    assert record.extra == {"username": "sundsvallskommun", "name": "Sundsvalls kommun", "website": "https://sundsvall.se"}
-    assert record.media[0].kind == "profile_picture" and record.media[0].key.startswith("ig:profile:/v/")
+    assert (record.kind, record.id, record.url) == (
+        "profile",
+        USER,
+        "https://www.instagram.com/sundsvallskommun/",
+    )
+    assert record.extra == {
+        "username": "sundsvallskommun",
+        "name": "Sundsvalls kommun",
+        "website": "https://sundsvall.se",
+    }
+    assert record.media[0].kind == "profile_picture" and record.media[0].key.startswith(
+        "ig:profile:/v/"
+    )
     assert "follower_count" not in record.extra  # counts move all the time: raw only
 
 
-@pytest.mark.parametrize("broken", [
-    {"caption": {"text": {"nested": True}}},
-    {"taken_at": "yesterday"},
-    {"media_type": 99},
-    {"pk": None, "id": None},
-    {"carousel_media": "many"},
-])
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"caption": {"text": {"nested": True}}},
+        {"taken_at": "yesterday"},
+        {"media_type": 99},
+        {"pk": None, "id": None},
+        {"carousel_media": "many"},
+    ],
+)
 def test_malformed_items_raise_so_the_connector_quarantines_them(broken):
     raw = {**fixture("media_image.json"), **broken}
     with pytest.raises((TypeError, ValueError)):

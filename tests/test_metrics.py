@@ -103,7 +103,10 @@ def test_metrics_after_a_run_name_each_account_with_its_counts_and_token_expiry(
     assert found[("somed_account_state", (*labels, ("state", "failing")))] == 0
     ok_at = datetime.strptime(last_ok, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     assert found[("somed_last_success_timestamp_seconds", labels)] == ok_at.timestamp()
-    token_expiry = ("somed_token_expiry_timestamp_seconds", tuple(sorted((*labels, ("kind", "token")))))
+    token_expiry = (
+        "somed_token_expiry_timestamp_seconds",
+        tuple(sorted((*labels, ("kind", "token")))),
+    )
     assert found[token_expiry] == expires.timestamp()
 
 

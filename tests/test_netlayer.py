@@ -47,7 +47,9 @@ def test_the_scrubber_finds_a_secret_in_every_form_a_platform_may_echo_it():
     other = scrubber.text("https://graph.facebook.com/v21.0/1/feed?access_token=OTHER123&after=Q")
     assert other.endswith("access_token=***&after=Q")  # a credential parameter, whatever its value
     signed = "https://scontent.xx.fbcdn.net/v/p.jpg?_nc_sig=abc&oh=00_AfB&oe=6A00"
-    assert scrubber.text(signed) == signed  # media signatures are kept: the file must stay fetchable
+    assert (
+        scrubber.text(signed) == signed
+    )  # media signatures are kept: the file must stay fetchable
 
 
 def test_every_body_is_scrubbed_before_a_client_library_parses_it(server):
@@ -98,7 +100,9 @@ def test_without_an_endpoint_only_public_addresses_of_the_platform_hosts_are_all
                "v6.example.org": ["::1"], "mapped.example.org": ["::ffff:127.0.0.1"]}  # fmt: skip
     policy = NetPolicy(platform="test", hosts=("*.example.org",),
                        resolver=lambda host, port: answers[host])  # fmt: skip
-    assert policy.route("https://cdn.example.org/a?b=1", hop=True) == "https://cdn.example.org/a?b=1"
+    assert (
+        policy.route("https://cdn.example.org/a?b=1", hop=True) == "https://cdn.example.org/a?b=1"
+    )
     refused = ["https://inner.example.org/", "https://v6.example.org/", "https://mapped.example.org/",
                "https://evil.test/", "http://cdn.example.org/", "https://169.254.169.254/"]  # fmt: skip
     for url in refused:
@@ -118,7 +122,9 @@ def test_each_thread_has_its_own_session_with_the_same_rules_and_hooks(server):
     server.route(r"/ok", lambda r, m: json_response({"ok": True}))
     session = sessions(server.base_url)
     counted: list[str] = []
-    session.hooks["response"].append(lambda response, **kw: counted.append(threading.current_thread().name))
+    session.hooks["response"].append(
+        lambda response, **kw: counted.append(threading.current_thread().name)
+    )
     used: dict[str, object] = {}
 
     def work(name: str) -> None:
@@ -246,7 +252,9 @@ def test_a_server_dripping_its_headers_fails_the_request_at_its_deadline():
     worker = threading.Thread(target=serve, daemon=True)
     worker.start()
     try:
-        session = sessions(f"http://127.0.0.1:{port}", deadline_seconds=1.0, read_timeout_seconds=5.0)
+        session = sessions(
+            f"http://127.0.0.1:{port}", deadline_seconds=1.0, read_timeout_seconds=5.0
+        )
         with pytest.raises(TransientError) as failed:
             session.get("https://graph.facebook.com/slow-headers")
         assert failed.value.reason == "net.deadline"

@@ -84,7 +84,9 @@ def test_dry_run_prints_the_digests_and_sends_nothing(fb_setup, smtp):
     with closing(connect(setup.config.db_path)) as db:
         assert digests.history(db) == []  # nothing recorded: the daemon still sends today's
     english = somed(setup, "--lang", "en", "notify", "--dry-run")
-    assert "Subject: somed: daily digest" in english.stdout and "Unanswered question" in english.stdout
+    assert (
+        "Subject: somed: daily digest" in english.stdout and "Unanswered question" in english.stdout
+    )
 
 
 def test_the_digest_arrives_over_starttls_and_the_password_never_shows(fb_setup, smtp, tmp_path):

@@ -76,7 +76,9 @@ def test_a_refused_connection_shows_a_retry_line_with_its_wait_on_a_terminal(tmp
     try:
         # the first retry waits 15-30 s: its line must be there long before the wait is over
         text = read_until(master, " s\r\n", limit=12)
-        assert process.poll() is None, repr(text)  # still waiting for its retry: the line came first
+        assert process.poll() is None, repr(
+            text
+        )  # still waiting for its retry: the line came first
     finally:
         process.kill()
         process.wait()

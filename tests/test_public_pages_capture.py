@@ -19,7 +19,11 @@ def test_every_demo_account_gets_a_valid_snapshot(demo_snapshots: DemoSnapshots)
     """And one post permalink: the browser goes to the emulator, each page shows its newest
     archived post, a platform with a stored login is captured as that identity."""
     config, demos = demo_snapshots.config, demo_snapshots.demos
-    results, post, permalink = demo_snapshots.accounts, demo_snapshots.post, demo_snapshots.permalink
+    results, post, permalink = (
+        demo_snapshots.accounts,
+        demo_snapshots.post,
+        demo_snapshots.permalink,
+    )
     logged_in = {d.platform for d in demos if d.browser_state is not None}
     for result in results:
         manifest = result.manifest

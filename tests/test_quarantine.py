@@ -36,7 +36,9 @@ def test_one_malformed_item_never_stops_the_account(hostile, tmp_path, damage):
 
     first = run(config, hostile.account)
     assert first.status == "ok", first.message
-    expected = hostile.good_ids() - bad.held - ({bad.item_id} if bad.expect != "repaired" else set())
+    expected = (
+        hostile.good_ids() - bad.held - ({bad.item_id} if bad.expect != "repaired" else set())
+    )
     assert expected <= set(archived(config))  # every other post, its comments, the threads
     db = connect(config.db_path)
     assert queries.get_cursor(db, hostile.account, bad.stream) is not None  # the cursor moved

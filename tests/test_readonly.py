@@ -50,8 +50,11 @@ def reader_ids() -> tuple[int, int]:
     except KeyError:
         if shutil.which("useradd") is None:
             pytest.skip("no useradd: cannot make an unprivileged user")
-        made = subprocess.run(["useradd", "--system", "--no-create-home", "--shell",
-                               "/usr/sbin/nologin", READER], capture_output=True, text=True)
+        made = subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", READER],
+            capture_output=True,
+            text=True,
+        )
         if made.returncode not in (0, 9):  # 9: made meanwhile by a parallel run
             pytest.skip(f"useradd failed: {made.stderr.strip()}")
         entry = pwd.getpwnam(READER)
@@ -64,35 +67,59 @@ def server() -> Iterator[dict[str, object]]:
     uid, gid = reader_ids()
     base = Path(tempfile.mkdtemp(prefix="somed-ro-", dir="/tmp"))
     base.chmod(0o755)
-    emulator = FacebookEmulator([small_page(posts=10)], tokens={TOKEN: TokenInfo(page_ids=(PAGE_ID,))})
+    emulator = FacebookEmulator(
+        [small_page(posts=10)], tokens={TOKEN: TokenInfo(page_ids=(PAGE_ID,))}
+    )
     endpoint = emulator.start()
     try:
         config = write_config(base, endpoint)
         config.chmod(0o644)
         root_env = {"PATH": "/usr/bin:/bin", TOKEN_ENV: TOKEN, "SOMED_CONFIG": str(config)}
-        done = subprocess.run([sys.executable, "-m", "somed", "archive"], env=root_env,
-                              capture_output=True, text=True, cwd=ROOT, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "somed", "archive"],
+            env=root_env,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
     finally:
         emulator.stop()
     storage = base / "archive"
     assert not os.access(storage, os.W_OK) or os.stat(storage).st_mode & 0o002 == 0
     env = {"PATH": "/usr/bin:/bin", "SOMED_CONFIG": str(config), "SOMED_LANG": "en"}  # no token
-    yield {"uid": uid, "gid": gid, "config": config, "storage": storage, "env": env,
-           "root_env": root_env}
+    yield {
+        "uid": uid,
+        "gid": gid,
+        "config": config,
+        "storage": storage,
+        "env": env,
+        "root_env": root_env,
+    }
     shutil.rmtree(base, ignore_errors=True)
 
 
 def as_reader(server: dict[str, object], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", AS_READER, str(server["uid"]), str(server["gid"]), *args],
-        env=server["env"], capture_output=True, text=True, cwd="/", timeout=60,  # type: ignore[arg-type]
+        env=server["env"],
+        capture_output=True,
+        text=True,
+        cwd="/",
+        timeout=60,  # type: ignore[arg-type]
     )
 
 
 def as_root(server: dict[str, object], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "somed", *args], env=server["root_env"],  # type: ignore[arg-type]
-                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "somed", *args],
+        env=server["root_env"],  # type: ignore[arg-type]
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
 
 
 def test_status_and_export_as_an_unprivileged_user_with_no_token(server):
@@ -129,15 +156,21 @@ def test_read_only_verbs_work_while_another_process_holds_a_write_transaction(se
     db_path = server["storage"] / "somed.db"  # type: ignore[operator]
     committed = as_root(server, "export").stdout
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sqlite3, sys\n"
-         f"c = sqlite3.connect({str(db_path)!r}, isolation_level=None)\n"
-         "c.execute('BEGIN IMMEDIATE')\n"
-         "c.execute(\"UPDATE items SET text = 'uncommitted' WHERE rowid = 1\")\n"
-         "print('holding', flush=True)\n"
-         "sys.stdin.read()\n"
-         "c.execute('ROLLBACK')\n"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys\n"
+            f"c = sqlite3.connect({str(db_path)!r}, isolation_level=None)\n"
+            "c.execute('BEGIN IMMEDIATE')\n"
+            "c.execute(\"UPDATE items SET text = 'uncommitted' WHERE rowid = 1\")\n"
+            "print('holding', flush=True)\n"
+            "sys.stdin.read()\n"
+            "c.execute('ROLLBACK')\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
         status = as_reader(server, "--lang", "en", "status")
@@ -171,22 +204,32 @@ def schema_change(db_path: Path, sql: str) -> None:
 
 def test_an_archive_of_another_schema_is_refused_in_one_line(server):
     db_path: Path = server["storage"] / "somed.db"  # type: ignore[operator]
-    schema_change(db_path, "INSERT INTO _sqlite_migrations (migration_set, name, applied_at)"
-                           " VALUES ('somed', 'm999_from_the_future', '2030-01-01')")
+    schema_change(
+        db_path,
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at)"
+        " VALUES ('somed', 'm999_from_the_future', '2030-01-01')",
+    )
     try:
         newer = as_reader(server, "status")
     finally:
         schema_change(db_path, "DELETE FROM _sqlite_migrations WHERE name = 'm999_from_the_future'")
     assert newer.returncode == 2 and "newer somed" in newer.stderr
     assert len(newer.stderr.strip().splitlines()) == 1
-    last = sqlite3.connect(db_path).execute(
-        "SELECT rowid, name, applied_at FROM _sqlite_migrations ORDER BY rowid DESC LIMIT 1"
-    ).fetchone()
+    last = (
+        sqlite3.connect(db_path)
+        .execute(
+            "SELECT rowid, name, applied_at FROM _sqlite_migrations ORDER BY rowid DESC LIMIT 1"
+        )
+        .fetchone()
+    )
     schema_change(db_path, f"DELETE FROM _sqlite_migrations WHERE rowid = {last[0]}")
     try:
         older = as_reader(server, "export")
     finally:
-        schema_change(db_path, "INSERT INTO _sqlite_migrations (rowid, migration_set, name, "
-                               f"applied_at) VALUES ({last[0]}, 'somed', '{last[1]}', '{last[2]}')")
+        schema_change(
+            db_path,
+            "INSERT INTO _sqlite_migrations (rowid, migration_set, name, "
+            f"applied_at) VALUES ({last[0]}, 'somed', '{last[1]}', '{last[2]}')",
+        )
     assert older.returncode == 2 and "older somed" in older.stderr and "upgrade" in older.stderr
     assert len(older.stderr.strip().splitlines()) == 1

@@ -50,17 +50,26 @@ def config_file(tmp_path: Path, extra: str = "", head: str = "") -> Path:
 @pytest.mark.parametrize(
     ("extra", "head", "expected"),
     [
-        ('status = "open"\n', "", "accounts[0].status: 'open' is not allowed (use 'active', "
-         "'closing' or 'closed')"),
+        (
+            'status = "open"\n',
+            "",
+            "accounts[0].status: 'open' is not allowed (use 'active', 'closing' or 'closed')",
+        ),
         ("", "", None),
-        ('plan = { chanel_choice = "Facebook" }\n', "",
-         "accounts[0].plan.chanel_choice: unknown key (did you mean 'channel_choice'?)"),
+        (
+            'plan = { chanel_choice = "Facebook" }\n',
+            "",
+            "accounts[0].plan.chanel_choice: unknown key (did you mean 'channel_choice'?)",
+        ),
         ('plan = { comparison = "  " }\n', "", "accounts[0].plan.comparison: must not be empty"),
         ('sender_link = "mora.se"\n', "", "accounts[0].sender_link: not an http(s) URL"),
         ("inactive_months = 0\n", "", "accounts[0].inactive_months: 0 is out of range"),
         ("", '[monitors]\nsender_text = ""\n', "monitors.sender_text: must not be empty"),
-        ("", "[monitors]\ninactive_months = 1.5\n", "monitors.inactive_months: expected an "
-         "integer"),
+        (
+            "",
+            "[monitors]\ninactive_months = 1.5\n",
+            "monitors.inactive_months: expected an integer",
+        ),
     ],
 )
 def test_register_keys_are_validated_in_one_line_naming_the_key(tmp_path, extra, head, expected):
@@ -113,7 +122,11 @@ def test_every_change_of_a_register_field_is_kept_with_its_history(tmp_path, mon
         assert register_rows(db)["mora-fb"]["status"] == "closed"
         last = account_history(db, "mora-fb")[-1]
         assert (last["field"], last["new_value"], last["changed_by"], last["source"]) == (
-            "status", "closed", "anna", "close")
+            "status",
+            "closed",
+            "anna",
+            "close",
+        )
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             db.execute("UPDATE account_history SET new_value = 'active'")
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):

@@ -129,7 +129,11 @@ def test_a_dismissed_flag_is_kept_with_who_and_why_and_leaves_the_queue(setup):
         "dismissed", os_actor(), "Ironi, inte hat",
     )  # fmt: skip
     (entry,) = [e for e in audit_entries(setup) if e["action"] == "flag_dismissed"]
-    assert (entry["target"], entry["reason"], entry["actor"]) == (rude, "Ironi, inte hat", os_actor())
+    assert (entry["target"], entry["reason"], entry["actor"]) == (
+        rude,
+        "Ironi, inte hat",
+        os_actor(),
+    )
     twice = somed(setup, "flags", "dismiss", str(flag_id), "--reason", "igen")
     assert twice.returncode == 1 and "Traceback" not in twice.stderr
     unknown = somed(setup, "flags", "dismiss", "9999", "--reason", "finns inte")

@@ -61,7 +61,9 @@ def test_registrations_cannot_be_rewritten(db) -> None:
 def test_a_dismissed_flag_is_kept_with_who_and_why_and_no_longer_holds(db) -> None:
     item = ("facebook", "2")
     flag_id = open_flag(db, ACCOUNT, "profanity", reason="moderation.profanity", item=item, now=NOW)
-    other = open_flag(db, ACCOUNT, "hate", reason="moderation.hate", item=("facebook", "3"), now=NOW)
+    other = open_flag(
+        db, ACCOUNT, "hate", reason="moderation.hate", item=("facebook", "3"), now=NOW
+    )
     resolve_flag(db, ACCOUNT, "hate", item=("facebook", "3"), now=NOW)
     assert flagged_items(db, ["profanity", "hate"]) == {item, ("facebook", "3")}
     dismiss_flag(db, flag_id, by="eva", reason="Citat ur en bok, inte ett påhopp", now=NOW)

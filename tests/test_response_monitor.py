@@ -38,7 +38,9 @@ def archive_at(config, moment):
 def monitors_at(config, moment):
     with closing(connect(config.db_path)) as db:
         report = run_monitors(db, config, moment)
-        flags = [f for f in flag_history(db, "test-fb") if f["flag"] in ("unanswered", "low_cadence")]
+        flags = [
+            f for f in flag_history(db, "test-fb") if f["flag"] in ("unanswered", "low_cadence")
+        ]
     return report, flags
 
 
@@ -50,7 +52,9 @@ def spring_page():
 def test_questions_are_judged_in_business_hours_and_resolved_by_the_answer(fb_setup):
     setup = fb_setup([spring_page()])
     emu = setup.emulator
-    post = emu.add_post(PAGE_ID, "Badhuset stänger för renovering.", created_time=at(2026, 4, 28, 9))
+    post = emu.add_post(
+        PAGE_ID, "Badhuset stänger för renovering.", created_time=at(2026, 4, 28, 9)
+    )
     # asked Wednesday 10:00, answered Tuesday 13:00 after 1 May and the weekend: 30 hours, late
     late = emu.add_comment(post, "När öppnar badhuset igen?", author=EVA,
                            created_time=at(2026, 4, 29, 10))  # fmt: skip

@@ -88,13 +88,25 @@ def test_hold_add_list_release_are_audited_and_block_disposal(fb_setup):
     setup = fb_setup([small_page(posts=4)], extra=RULES)
     ok(somed(setup, "archive"))
     assert json.loads(ok(somed(setup, "retention", "plan", "--json")))["dispose"] > 0
-    assert "Hold 1 added" in ok(somed(setup, "hold", "add", "--reason", "Tvist om bygglov",
-                                      "--account", "test-fb", "--from", "2000-01-01"))
+    assert "Hold 1 added" in ok(
+        somed(
+            setup,
+            "hold",
+            "add",
+            "--reason",
+            "Tvist om bygglov",
+            "--account",
+            "test-fb",
+            "--from",
+            "2000-01-01",
+        )
+    )
     plan = json.loads(ok(somed(setup, "retention", "plan", "--json")))
     assert plan["dispose"] == 0 and plan["held"] > 0
     holds = json.loads(ok(somed(setup, "hold", "list", "--json")))
     assert [(h["id"], h["account"], h["from_date"], h["released_at"]) for h in holds] == [
-        (1, "test-fb", "2000-01-01", None)]
+        (1, "test-fb", "2000-01-01", None)
+    ]
     assert "Tvist om bygglov" in ok(somed(setup, "hold", "list"))
     bad = somed(setup, "hold", "add", "--reason", "x", "--query", '"*( )')
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
@@ -103,7 +115,11 @@ def test_hold_add_list_release_are_audited_and_block_disposal(fb_setup):
     ok(somed(setup, "hold", "release", "1", "--reason", "Tvisten avgjord"))
     assert json.loads(ok(somed(setup, "retention", "plan", "--json")))["dispose"] > 0
     with closing(connect(setup.config.db_path)) as db:
-        audit = [tuple(r) for r in db.execute(
-            "SELECT action, target, reason FROM audit_log WHERE action LIKE 'hold_%'")]
+        audit = [
+            tuple(r)
+            for r in db.execute(
+                "SELECT action, target, reason FROM audit_log WHERE action LIKE 'hold_%'"
+            )
+        ]
     assert audit == [("hold_added", "hold:1", "Tvist om bygglov"),
                      ("hold_released", "hold:1", "Tvisten avgjord")]  # fmt: skip

@@ -30,8 +30,14 @@ def cli(setup, *args: str, token: bool) -> subprocess.CompletedProcess[str]:
     env = dict(setup.env)
     if not token:
         env.pop(TOKEN_ENV)  # only the daemon has the credentials, as under systemd
-    return subprocess.run([sys.executable, "-m", "somed", "--lang", "en", *args], env=env,
-                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "somed", "--lang", "en", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
 
 
 def rows(db_path: Path, sql: str) -> list[tuple]:
@@ -52,10 +58,12 @@ def test_archive_goes_through_the_running_daemon_with_the_same_summary(fb_setup,
     assert result.returncode == 0, result.stdout + result.stderr
     assert "test-fb" in result.stdout and EN.n("summary.ok", 1) in result.stdout
     [(state, run_id, requested_by)] = rows(
-        setup.config.db_path, "SELECT state, run_id, requested_by FROM run_requests")
+        setup.config.db_path, "SELECT state, run_id, requested_by FROM run_requests"
+    )
     assert state == "done" and requested_by.startswith("cli:")
     [(trigger, pid, status)] = rows(
-        setup.config.db_path, f"SELECT trigger, pid, status FROM runs WHERE id = {run_id}")
+        setup.config.db_path, f"SELECT trigger, pid, status FROM runs WHERE id = {run_id}"
+    )
     assert (trigger, pid, status) == ("manual", daemon.proc.pid, "ok")
     assert daemon.log_lines("run requested by cli:")
 
@@ -75,7 +83,12 @@ def test_a_second_daemon_on_the_same_archive_refuses_to_start(fb_setup, start_da
     start_daemon(setup)
     second = subprocess.run(
         [sys.executable, "-m", "somed", "--config", str(setup.config_path), "run"],
-        env=setup.env, capture_output=True, text=True, timeout=60, cwd=ROOT)
+        env=setup.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
     assert second.returncode == 2
     assert "another somed daemon" in second.stdout + second.stderr
     assert "Traceback" not in second.stdout + second.stderr
@@ -89,8 +102,13 @@ def test_requests_no_daemon_claims_are_cancelled_and_run_by_the_requester(fb_set
     try:
         assert daemon_running(setup.config.storage_dir)
         done, leftover = archive_through_daemon(
-            setup.config.db_path, setup.config.storage_dir, ["test-fb"], {"test-fb": "facebook"},
-            wait=0, pickup_seconds=0.5)
+            setup.config.db_path,
+            setup.config.storage_dir,
+            ["test-fb"],
+            {"test-fb": "facebook"},
+            wait=0,
+            pickup_seconds=0.5,
+        )
     finally:
         lock.release()
     assert done == {} and leftover == ["test-fb"]
@@ -101,23 +119,30 @@ def test_requests_no_daemon_claims_are_cancelled_and_run_by_the_requester(fb_set
 def test_the_queue_moves_queued_running_done_and_cancels_only_unclaimed(tmp_path):
     db = connect(tmp_path / "somed.db")
     try:
-        first, second = run_requests.add_requests(db, ["a", "b"], requested_by="cli:x",
-                                                  clock=clock, wait_seconds=5)
+        first, second = run_requests.add_requests(
+            db, ["a", "b"], requested_by="cli:x", clock=clock, wait_seconds=5
+        )
         assert run_requests.has_queued(db)
         claimed = run_requests.claim_queued(db, clock=clock)
         assert [(r.id, r.account, r.state, r.wait_seconds) for r in claimed] == [
-            (first, "a", "running", 5.0), (second, "b", "running", 5.0)]
+            (first, "a", "running", 5.0),
+            (second, "b", "running", 5.0),
+        ]
         assert not run_requests.has_queued(db) and run_requests.claim_queued(db, clock=clock) == []
         assert run_requests.cancel_if_queued(db, [first], clock=clock) == []  # already claimed
         run_requests.finish_request(db, first, run_id=None, outcome={"status": "ok"}, clock=clock)
         [third] = run_requests.add_requests(db, ["c"], requested_by="web:anna", clock=clock)
         assert run_requests.cancel_if_queued(db, [third], clock=clock) == [third]
         assert run_requests.close_abandoned(db, clock=clock, message="gone") == 1  # b
-        states = {r.account: (r.state, r.outcome) for r in
-                  run_requests.get_requests(db, [first, second, third])}
-        assert states == {"a": ("done", {"status": "ok"}),
-                          "b": ("done", {"account": "b", "status": "interrupted", "message": "gone"}),
-                          "c": ("cancelled", None)}
+        states = {
+            r.account: (r.state, r.outcome)
+            for r in run_requests.get_requests(db, [first, second, third])
+        }
+        assert states == {
+            "a": ("done", {"status": "ok"}),
+            "b": ("done", {"account": "b", "status": "interrupted", "message": "gone"}),
+            "c": ("cancelled", None),
+        }
     finally:
         db.close()
 

@@ -9,10 +9,15 @@ import pytest
 from somed.scheduler import Scheduler
 
 
-@pytest.mark.parametrize("change", [
-    datetime(2026, 3, 29, 0, 30, tzinfo=UTC),   # 02:00 CET -> 03:00 CEST (last Sunday of March)
-    datetime(2026, 10, 25, 0, 30, tzinfo=UTC),  # 03:00 CEST -> 02:00 CET (last Sunday of October)
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        datetime(2026, 3, 29, 0, 30, tzinfo=UTC),  # 02:00 CET -> 03:00 CEST (last Sunday of March)
+        datetime(
+            2026, 10, 25, 0, 30, tzinfo=UTC
+        ),  # 03:00 CEST -> 02:00 CET (last Sunday of October)
+    ],
+)
 def test_interval_jobs_fire_every_15_minutes_through_a_dst_change(change):
     scheduler = Scheduler(workers=1, misfire_grace_seconds=3600)
     scheduler.every("poll:x", print, minutes=15, jitter_seconds=0, first_run=change)

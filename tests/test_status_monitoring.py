@@ -104,9 +104,16 @@ def test_quarantined_items_make_status_fail_with_the_count(fb_setup):
     assert somed("archive", env=setup.env).returncode == 0
     plant_quarantined(setup.config.db_path, "test-fb")
     code, rows = status(setup)
-    assert (code, rows["test-fb"]["state"], rows["test-fb"]["quarantined"]) == (1, "quarantining", 1)
+    assert (code, rows["test-fb"]["state"], rows["test-fb"]["quarantined"]) == (
+        1,
+        "quarantining",
+        1,
+    )
     table = somed("--lang", "en", "status", env=setup.env)
-    assert table.returncode == 1 and "1 item could not be archived and waits in quarantine" in table.stdout
+    assert (
+        table.returncode == 1
+        and "1 item could not be archived and waits in quarantine" in table.stdout
+    )
 
 
 def test_json_has_the_same_keys_for_every_account_before_and_after_runs(fb_setup):

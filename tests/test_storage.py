@@ -546,15 +546,24 @@ def test_health_stream_state_and_overview(db, writer: ArchiveWriter, clock: Cloc
     assert writer.runlog.set_health(ACCOUNT, "failing", "HTTP 502") is None
     writer.runlog.set_stream_state(ACCOUNT, "posts", "ok")
     clock.advance(hours=1)
-    writer.runlog.set_stream_state(ACCOUNT, "messages", "permission_denied", "pages_messaging missing")
+    writer.runlog.set_stream_state(
+        ACCOUNT, "messages", "permission_denied", "pages_messaging missing"
+    )
     writer.runlog.set_stream_state(
         ACCOUNT, "posts", "failed", "timeout", reason="net.timeout", params={"after": 30}
     )
     run_id = writer.runlog.start_run(ACCOUNT, "facebook", "scheduled")
     parts = {"parts": [{"stream": "posts", "reason": "net.timeout", "params": {}}]}
     writer.runlog.finish_run(
-        run_id, "partial", new=2, changed=0, deleted=0, requests=4, message="posts: timeout",
-        reason="run.partial", params=parts,
+        run_id,
+        "partial",
+        new=2,
+        changed=0,
+        deleted=0,
+        requests=4,
+        message="posts: timeout",
+        reason="run.partial",
+        params=parts,
     )
     assert writer.runlog.set_health(ACCOUNT, "ok", run_id=run_id) == "failing"
     writer.write_batch(ACCOUNT, [post("1", minutes=5), post("2", minutes=9), comment("3", "1")])
@@ -575,7 +584,8 @@ def test_health_stream_state_and_overview(db, writer: ArchiveWriter, clock: Cloc
     streams = {s["stream"]: s for s in view["streams"]}
     assert streams["posts"]["status"] == "failed"
     assert (streams["posts"]["reason"], streams["posts"]["reason_params"]) == (
-        "net.timeout", {"after": 30}
+        "net.timeout",
+        {"after": 30},
     )  # code and params come back as they were stored
     assert (view["last_run"]["reason"], view["last_run"]["reason_params"]) == ("run.partial", parts)
     assert streams["posts"]["last_ok_at"] == "2024-03-01T13:00:00Z"

@@ -195,9 +195,7 @@ def _verify(unit_text: str, tmp_path: Path) -> tuple[int, list[str]]:
     text = unit_text.replace(f"ExecStart={INSTALLED_EXEC} ", f"ExecStart={_runnable_exec()} ")
     path = tmp_path / "somed.service"  # the file name is the unit name
     path.write_text(text, encoding="utf-8")
-    help_text = subprocess.run(
-        [exe, "--help"], capture_output=True, text=True, check=False
-    ).stdout
+    help_text = subprocess.run([exe, "--help"], capture_output=True, text=True, check=False).stdout
     args = [exe, "verify"]
     if "--man" in help_text:
         args.append("--man=no")

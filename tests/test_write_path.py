@@ -112,7 +112,7 @@ def test_content_hash_and_json_text_are_those_archives_already_hold() -> None:
     assert record.content_sha256() == (
         "d90998af64899d1bde3f69185e2cd0329235bc1a56e496cf6f6b871d7863e063"
     )
-    tricky = {"b": [1.5, 1e16, float("nan"), None, True, "å\n\x01\"\\\u2028"], "a": {}, "c": []}
+    tricky = {"b": [1.5, 1e16, float("nan"), None, True, 'å\n\x01"\\\u2028'], "a": {}, "c": []}
     stdlib = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
     assert canonical_json(tricky) == json.dumps(tricky, **stdlib)
     assert compact_json(tricky) == json.dumps(tricky, **{**stdlib, "sort_keys": False})

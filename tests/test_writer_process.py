@@ -83,7 +83,8 @@ def test_without_the_writer_process_a_first_archive_is_the_same(fb_setup, tmp_pa
     text = single.config_path.read_text(encoding="utf-8")
     single.config_path.write_text(
         text.replace("[runner]", "[runner]\nwriter_process = false", 1)
-        if "[runner]" in text else text + "\n[runner]\nwriter_process = false\n",
+        if "[runner]" in text
+        else text + "\n[runner]\nwriter_process = false\n",
         encoding="utf-8",
     )
     reference.complete()

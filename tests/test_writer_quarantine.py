@@ -33,8 +33,16 @@ def test_records_the_database_cannot_store_are_quarantined_beside_the_rest(tmp_p
                                  "TypeError: message is dict, not text")  # fmt: skip
     stats = writer.write_batch(
         ACCOUNT,
-        [post("p-good"), naive, object_author, object_id, broken, from_connector, dict_text,
-         raw_surrogate],
+        [
+            post("p-good"),
+            naive,
+            object_author,
+            object_id,
+            broken,
+            from_connector,
+            dict_text,
+            raw_surrogate,
+        ],
         cursor=("posts", "2024-01-01T00:00:00Z"),
         stream="posts",
     )
@@ -45,7 +53,9 @@ def test_records_the_database_cannot_store_are_quarantined_beside_the_rest(tmp_p
     extra, raw = writer.db.execute(
         "SELECT extra, raw FROM item_versions WHERE item_id = 'p-text'"
     ).fetchone()
-    assert json.loads(extra)["repaired"] == ["text"] and json.loads(raw)["message"] == "Hej \ud800 där"
+    assert (
+        json.loads(extra)["repaired"] == ["text"] and json.loads(raw)["message"] == "Hej \ud800 där"
+    )
     entries = {(e["item_id"], e["reason"]) for e in held(writer)}
     assert entries == {("p-naive", "storage.invalid"), ("p-author", "storage.invalid"),
                        (None, "storage.invalid"), ("p-bad", "normalise.failed"),

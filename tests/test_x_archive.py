@@ -199,13 +199,18 @@ def test_replies_of_many_conversations_are_searched_in_turns_one_request_a_poll(
     setup = x_setup([emulated])
     assert setup.run().status == "ok"
     week = datetime.now(UTC) - timedelta(days=6)
-    oldest = [t for t in emulated.timeline(author=USER_ID)
-              if datetime.fromisoformat(t["created_at"]) >= week][-1]
-    reply = next(t for t in emulated.timeline(conversations={oldest["id"]})
-                 if t["author_id"] != USER_ID)
+    oldest = [
+        t
+        for t in emulated.timeline(author=USER_ID)
+        if datetime.fromisoformat(t["created_at"]) >= week
+    ][-1]
+    reply = next(
+        t for t in emulated.timeline(conversations={oldest["id"]}) if t["author_id"] != USER_ID
+    )
     citizen = next(u for u in emulated.users if u != reply["author_id"])
-    answer = emulated.add_tweet(citizen, "Det håller jag inte med om", datetime.now(UTC),
-                                reply_to=reply["id"])  # mentions the citizen, not the account
+    answer = emulated.add_tweet(
+        citizen, "Det håller jag inte med om", datetime.now(UTC), reply_to=reply["id"]
+    )  # mentions the citizen, not the account
     # two polls whose minutes draw different turns (each poll searches one of the two groups)
     minutes = [m for m in range(1, 40) if turn_of(datetime.now(UTC) + timedelta(minutes=m)) % 2]
     evens = [m for m in range(1, 40) if not turn_of(datetime.now(UTC) + timedelta(minutes=m)) % 2]

@@ -64,8 +64,10 @@ def test_a_video_missing_optional_fields():
 
 
 def test_video_file_and_captions_from_context():
-    context = {"video_url": "https://media.example.se/{id}.mp4",
-               "captions": [{"id": "c1", "language": "sv"}]}
+    context = {
+        "video_url": "https://media.example.se/{id}.mp4",
+        "captions": [{"id": "c1", "language": "sv"}],
+    }
     record = NORMALISERS["video"](load("video.json"), context, "mora-yt")
     assert record.media[-1].kind == "video"
     assert record.media[-1].source_url == "https://media.example.se/Ks-_Mh1QhMc.mp4"

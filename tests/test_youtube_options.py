@@ -25,8 +25,10 @@ def test_download_video_needs_a_video_url(tmp_path):
 
 def test_video_files_are_downloaded_when_asked(yt_setup):
     channel = small_channel(3)
-    setup = yt_setup([channel], account='download_video = true\n'
-                                        'video_url = "https://media.example.se/files/{id}.mp4"')
+    setup = yt_setup(
+        [channel],
+        account='download_video = true\nvideo_url = "https://media.example.se/files/{id}.mp4"',
+    )
     outcome = setup.archive()
     assert outcome.status == "ok", outcome.message
     video = setup.items()[channel.videos[0].id]
@@ -73,5 +75,3 @@ def _extra(setup, item_id):
         return json.loads(row[0])
     finally:
         db.close()
-
-

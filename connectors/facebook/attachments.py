@@ -15,8 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 from connectors.model import MediaRef
 
 ATTACHMENT_FIELDS = (
-    "attachments{media_type,type,url,unshimmed_url,title,description,target,media,"
-    "subattachments}"
+    "attachments{media_type,type,url,unshimmed_url,title,description,target,media,subattachments}"
 )
 COMMENT_ATTACHMENT_FIELD = "attachment"
 MESSAGE_ATTACHMENT_FIELDS = (
@@ -151,8 +150,6 @@ def message_attachments(raw: dict[str, Any]) -> tuple[tuple[MediaRef, ...], dict
         for share in _items(raw.get("shares"))
     ]
     if shares:
-        facts["shares"] = [
-            {**s, "link": unshim(s["link"])} if "link" in s else s for s in shares
-        ]
+        facts["shares"] = [{**s, "link": unshim(s["link"])} if "link" in s else s for s in shares]
     unique = {r.key: r for r in refs}
     return tuple(unique.values()), facts

@@ -37,7 +37,7 @@ HINTS = CaptureHints(
     login_url_patterns=(r"^https?://[^/]+/login(?:/|\.php|\?|#|$)",),
     checkpoint_url_patterns=(r"^https?://[^/]+/checkpoint(?:/|\?|#|$)",),
     error_selectors=(
-        "[role=\"main\"] :is(h2, span):has-text(\"This content isn't available\")",
+        '[role="main"] :is(h2, span):has-text("This content isn\'t available")',
         '[role="main"] :is(h2, span):has-text("Det här innehållet är inte tillgängligt")',
     ),
     content_selector='[role="main"]',

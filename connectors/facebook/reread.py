@@ -41,7 +41,6 @@ if TYPE_CHECKING:
     from connectors.facebook.connector import FacebookConnector
 
 
-
 def refetch(conn: FacebookConnector, refs: Sequence[ItemRef], span: Span | None) -> Iterator[Batch]:
     """Yield the re-read of `refs`: all of them, or with a span only what changed in it."""
     stored = Refs.of(refs)

@@ -28,8 +28,8 @@ HINTS = CaptureHints(
     login_url_patterns=(r"^https?://[^/]+/accounts/login(?:/|\?|#|$)",),
     checkpoint_url_patterns=(r"^https?://[^/]+/challenge(?:/|\?|#|$)",),
     error_selectors=(
-        "main h2:has-text(\"Sorry, this page isn't available\")",
-        "main :is(h2, span):has-text(\"Profile isn't available\")",
+        'main h2:has-text("Sorry, this page isn\'t available")',
+        'main :is(h2, span):has-text("Profile isn\'t available")',
         'main h2:has-text("Sidan är inte tillgänglig")',
     ),
     content_selector='main[role="main"]',

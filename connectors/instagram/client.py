@@ -20,4 +20,3 @@ INSTAGRAM = Dialect(
         "paging_stalled": "instagram.paging_stalled",
     },
 )
-

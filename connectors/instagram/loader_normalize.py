@@ -132,8 +132,9 @@ def normalize_post(raw: dict[str, Any], *, account: str) -> Record:
         parent_id=None,
         thread_id=ident,
         direction="own",
-        author=Author(_ident(user_id, "user.pk") if user_id is not None else None,
-                      _text(user, "username")),  # fmt: skip
+        author=Author(
+            _ident(user_id, "user.pk") if user_id is not None else None, _text(user, "username")
+        ),  # fmt: skip
         text=_text(_node(raw, "caption"), "text"),
         created_at=epoch(raw.get("taken_at", raw.get("taken_at_timestamp"))),
         url=f"{WEB}/p/{code}/" if code else None,

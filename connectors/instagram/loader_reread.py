@@ -87,5 +87,3 @@ def _listed(walk: LoaderWalk, span: Span | None,
                 new.append(ident)
         if not more or after is None or above > len(wanted) + LISTING_SLACK:
             return listed, new
-
-

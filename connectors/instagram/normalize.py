@@ -75,17 +75,13 @@ def comment_fields(limit: int) -> str:
 
 def media_fields(comment_limit: int) -> str:
     """Fields of a media object with its first comments (and their replies) expanded."""
-    return (
-        f"{MEDIA_BASE_FIELDS},comments.limit({comment_limit})"
-        f"{{{comment_fields(comment_limit)}}}"
-    )
+    return f"{MEDIA_BASE_FIELDS},comments.limit({comment_limit}){{{comment_fields(comment_limit)}}}"
 
 
 def listing_fields() -> str:
     """Fields of the cheap listing a re-read compares: enough for `change_marker`."""
     return (
-        f"id,timestamp,caption,comments_count,"
-        f"comments.limit({MARKER_COMMENTS}){{id,text,hidden}}"
+        f"id,timestamp,caption,comments_count,comments.limit({MARKER_COMMENTS}){{id,text,hidden}}"
     )
 
 

@@ -39,8 +39,6 @@ if TYPE_CHECKING:
     from connectors.instagram.connector import InstagramConnector
 
 
-
-
 def with_marker(post: Record, raw: dict[str, Any], firsts: Iterable[dict[str, Any]]) -> Record:
     """The post carrying the change marker of what was just read in full."""
     return replace(post, marker=change_marker(raw, firsts))

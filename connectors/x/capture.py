@@ -21,8 +21,14 @@ from __future__ import annotations
 from connectors.capture_hints import CaptureHints
 
 HINTS = CaptureHints(
-    public_hosts=("x.com", "www.x.com", "twitter.com", "www.twitter.com", "mobile.twitter.com",
-                  "mobile.x.com"),  # fmt: skip
+    public_hosts=(
+        "x.com",
+        "www.x.com",
+        "twitter.com",
+        "www.twitter.com",
+        "mobile.twitter.com",
+        "mobile.x.com",
+    ),  # fmt: skip
     consent_selectors=(
         '[data-testid="BottomBar"] button:has-text("Refuse non-essential cookies")',
         'button:has-text("Refuse non-essential cookies")',

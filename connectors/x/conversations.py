@@ -106,9 +106,7 @@ def plan_walk(members: dict[str, str | None], handle: str, length: int, turn: in
     return plan
 
 
-def fetch_replies(
-    connector: XConnector, cursor: str | None, resume: str | None
-) -> Iterator[Batch]:
+def fetch_replies(connector: XConnector, cursor: str | None, resume: str | None) -> Iterator[Batch]:
     """Walk this poll's recent-search queries over the account's conversations."""
     state = _state(cursor)
     edge = snowflake_at(connector.clock() - timedelta(days=SEARCH_DAYS) + MARGIN)
@@ -120,8 +118,10 @@ def fetch_replies(
     handle = connector.lookup_user()["username"]
     length = connector.options.search_query_length
     turn = turn_of(connector.clock())
-    plan: Plan = [(list(m), s) for m, s in progress["plan"]] if "plan" in progress else (
-        plan_walk(members, handle, length, turn)
+    plan: Plan = (
+        [(list(m), s) for m, s in progress["plan"]]
+        if "plan" in progress
+        else (plan_walk(members, handle, length, turn))
     )
     step = int(progress.get("step", 0))
     high: str | None = progress.get("high") or state.get("high")
@@ -152,8 +152,7 @@ def fetch_replies(
             if step >= len(plan):
                 yield Batch(records, high_water=_cursor(members, edge, high), final=True)
                 return
-            mark = {"members": members, "plan": plan, "step": step, "next": following,
-                    "high": high}
+            mark = {"members": members, "plan": plan, "step": step, "next": following, "high": high}
             yield Batch(records, resume=json.dumps(mark))
             if not following:
                 break

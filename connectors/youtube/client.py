@@ -100,8 +100,10 @@ def envelope(content: bytes | str | None) -> tuple[int | None, str, str]:
     details = error.get("details")
     if isinstance(details, list):
         for detail in details:
-            if isinstance(detail, dict) and detail.get("reason") and (
-                not reason or reason in ("badRequest", "forbidden")
+            if (
+                isinstance(detail, dict)
+                and detail.get("reason")
+                and (not reason or reason in ("badRequest", "forbidden"))
             ):
                 reason = str(detail["reason"])
     return code, reason, scrub(str(error.get("message") or ""))[:300]

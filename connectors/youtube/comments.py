@@ -20,9 +20,7 @@ PAGE = 100  # the most items a comment listing gives per page
 Normalise = Callable[[dict[str, Any], dict[str, Any]], Record | Quarantined]
 
 
-def raw_comments(
-    client: YouTubeClient, video_id: str, stream: str
-) -> list[dict[str, Any]] | None:
+def raw_comments(client: YouTubeClient, video_id: str, stream: str) -> list[dict[str, Any]] | None:
     """Every raw comment and reply of a video, threads in YouTube's order; None when the
     video's comments are turned off (or the video is gone)."""
     found: list[dict[str, Any]] = []

@@ -328,8 +328,9 @@ class YouTubeConnector(Connector):
                     found[ident] = raw
                 else:
                     why = "ValueError: a video without a readable id (not a non-empty string)"
-                    unreadable.append(self.quarantine(stream, raw, why, "video",
-                                                      {"channel_id": self.channel_id}))
+                    unreadable.append(
+                        self.quarantine(stream, raw, why, "video", {"channel_id": self.channel_id})
+                    )
         return found, unreadable
 
     def video_with_comments(

@@ -83,9 +83,7 @@ def capture_page(browser: Any, job: dict[str, Any], folder: Path) -> dict[str, A
                 max_seconds=float(job["scroll_seconds"]),
             )
             dismissed += [
-                s
-                for s in dismiss_consent(page, hints.consent_selectors)
-                if s not in dismissed
+                s for s in dismiss_consent(page, hints.consent_selectors) if s not in dismissed
             ]  # dialogs that open on scrolling
             result.update(
                 scroll_container=loaded.container,

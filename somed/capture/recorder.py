@@ -43,6 +43,7 @@ SOFTWARE = f"somed {__version__} (Playwright, warcio)"
 
 WARC_NAME = "somed-capture.warc.gz"  # the file name the warcinfo record gives
 
+
 class SessionRecorder:
     """Records every finished request of a browser context; attach before navigating."""
 

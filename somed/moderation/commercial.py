@@ -56,9 +56,7 @@ def links(lowered: str) -> list[tuple[tuple[int, int], str]]:
     return found
 
 
-def commercial_finding(
-    lowered: str, sales: Finding | None, domains: Domains
-) -> Finding | None:
+def commercial_finding(lowered: str, sales: Finding | None, domains: Domains) -> Finding | None:
     """The commercial finding of a prepared text given its sales-word hits, or None."""
     found_links = links(lowered)
     finding = Finding("commercial", "commercial")

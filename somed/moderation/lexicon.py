@@ -147,9 +147,11 @@ def _forms_of_slot(slot: str, lang: str) -> set[str]:
     found: set[str] = set()
     for alternative in slot.split("|"):
         if alternative:
-            found |= _forms(alternative, lang) if not alternative.endswith("*") else {
-                fold(alternative.rstrip("*"))
-            }
+            found |= (
+                _forms(alternative, lang)
+                if not alternative.endswith("*")
+                else {fold(alternative.rstrip("*"))}
+            )
     return found
 
 

@@ -76,6 +76,4 @@ def word_findings(lowered: str, lexicon: Lexicon) -> list[Finding]:
 
 def _inside_hit(hits: list[tuple[Span, str, str]], word: Word, category: str) -> bool:
     """True when a glued word only repeats a hit of the same category it contains."""
-    return any(
-        c == category and word.start <= s[0] and s[1] <= word.end for s, c, _ in hits
-    )
+    return any(c == category and word.start <= s[0] and s[1] <= word.end for s, c, _ in hits)

@@ -59,9 +59,7 @@ def check(db: Database, config: Config, account: AccountConfig, now: datetime) -
     return findings + [_inactivity(db, config, account, as_of)]
 
 
-def _inactivity(
-    db: Database, config: Config, account: AccountConfig, as_of: datetime
-) -> Finding:
+def _inactivity(db: Database, config: Config, account: AccountConfig, as_of: datetime) -> Finding:
     """Open `inactive` when the newest own post is older than the limit as of `as_of`."""
     months = inactive_months(config, account)
     limit = as_of - relativedelta(months=months)

@@ -140,10 +140,18 @@ class InstagramHostile(FacebookHostile):
         g.comments[raw["id"]] = [comment(raw["id"], 0), comment(raw["id"], 2)]
         g.profile["biography"] = f"Kontot nås med {t}"
         echo = thread(0)
-        echo["messages"]["data"][0].update(message=f"Här är token {t}", attachments={"data": [
-            {"image_data": {"url": g.cdn_url(name) + f"&access_token={quote_plus(t)}"}}]})
-        echo["messages"]["paging"] = {"next": f"https://graph.facebook.com/{V}/{echo['id']}/"
-                                      f"messages?access_token={quote_plus(t)}&after=x"}
+        echo["messages"]["data"][0].update(
+            message=f"Här är token {t}",
+            attachments={
+                "data": [
+                    {"image_data": {"url": g.cdn_url(name) + f"&access_token={quote_plus(t)}"}}
+                ]
+            },
+        )
+        echo["messages"]["paging"] = {
+            "next": f"https://graph.facebook.com/{V}/{echo['id']}/"
+            f"messages?access_token={quote_plus(t)}&after=x"
+        }
         g.conversations.append(echo)
 
 

@@ -134,6 +134,7 @@ class InstaloaderHostile:
 
     def reject_token_echoing_it(self) -> None:
         """Every request is sent to the login page, with the session in the URL."""
+
         def wall(request: Request, match: Any) -> Response:
             target = f"https://www.instagram.com/accounts/login/?next=/&session={self.token}"
             return Response("", status=302, headers={"Location": target})
@@ -142,8 +143,9 @@ class InstaloaderHostile:
             self.server.override(r"/.*", wall, method)
 
     def _post(self, caption: str) -> WebPost:
-        when = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1,
-                                                                    hours=len(self.profile.posts))
+        when = datetime.now(UTC).replace(microsecond=0) - timedelta(
+            days=1, hours=len(self.profile.posts)
+        )
         return self.profile.add_post(when, caption)
 
     def _planted(self, body: dict[str, Any], post: WebPost) -> dict[str, Any]:

@@ -108,8 +108,12 @@ class FacebookHostile:
 
     def reject_token_echoing_it(self) -> None:
         """Every API read fails: the token is invalid, and the message says which token."""
-        self.server.override(r"/.*", lambda r, m: graph.graph_error(
-            190, f"Error validating access token: the token {self.token} has expired", 400, 463))
+        self.server.override(
+            r"/.*",
+            lambda r, m: graph.graph_error(
+                190, f"Error validating access token: the token {self.token} has expired", 400, 463
+            ),
+        )
 
 
 def _recent(n: int) -> datetime:

@@ -98,7 +98,9 @@ class HostileX:
                    "x-rate-limit-reset": str(int(datetime.now(UTC).timestamp()) + 900)}  # fmt: skip
         return json_response(body(), 200, headers)
 
-    def _page(self, request: Request, items: list[dict[str, Any]], *, user: bool = False) -> Response:
+    def _page(
+        self, request: Request, items: list[dict[str, Any]], *, user: bool = False
+    ) -> Response:
         def body() -> dict[str, Any]:
             token = request.args.get("pagination_token") or request.args.get("next_token")
             number = int(token.split(":")[0]) if token and token.split(":")[0].isdigit() else 0

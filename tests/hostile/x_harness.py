@@ -147,8 +147,9 @@ class XHarness:
         def endless(request: Request, match: Any) -> Response:
             token = request.args.get("pagination_token") or "r0"
             following = f"r{int(token[1:]) + 1}" if token[1:].isdigit() else "r1"
-            return json_response({"data": items[:2], "meta": {"result_count": 2,
-                                                              "next_token": following}})
+            return json_response(
+                {"data": items[:2], "meta": {"result_count": 2, "next_token": following}}
+            )
 
         self.x.server.override(LISTINGS[stream], endless)
 

@@ -127,8 +127,12 @@ class YouTubeHostile:
 
     def reject_token_echoing_it(self) -> None:
         """Every API read fails: the key is invalid, and the message says which key."""
-        self.server.override(r"/youtube/.*", lambda r, m: _error(
-            400, "keyInvalid", f"API key not valid: {self.token}. Please pass a valid API key."))
+        self.server.override(
+            r"/youtube/.*",
+            lambda r, m: _error(
+                400, "keyInvalid", f"API key not valid: {self.token}. Please pass a valid API key."
+            ),
+        )
 
     def _file(self, request: Request, match: Any) -> Response:
         found = self.files.get(match["name"])

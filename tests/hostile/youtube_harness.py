@@ -71,12 +71,32 @@ class YouTubeHarness:
             when = newest - timedelta(hours=6 * n)
             video = Video(f"video{n:06d}", f"Film {n}", f"Beskrivning {n}", when)
             for c in range(comments):
-                top = Comment(f"Ug{video.id}c{c}", video.id, f"UCvisitor{c:015d}", "Invånare",
-                              f"Kommentar {c}", when + timedelta(hours=1), when + timedelta(hours=1))
+                top = Comment(
+                    f"Ug{video.id}c{c}",
+                    video.id,
+                    f"UCvisitor{c:015d}",
+                    "Invånare",
+                    f"Kommentar {c}",
+                    when + timedelta(hours=1),
+                    when + timedelta(hours=1),
+                )
                 video.threads.append(top)
-                video.replies[top.id] = [Comment(f"{top.id}.r0", video.id, CHANNEL_ID,
-                                                 "Trasiga kommunen", "Svar", top.published,
-                                                 top.published, parent_id=top.id)] if c == 0 else []
+                video.replies[top.id] = (
+                    [
+                        Comment(
+                            f"{top.id}.r0",
+                            video.id,
+                            CHANNEL_ID,
+                            "Trasiga kommunen",
+                            "Svar",
+                            top.published,
+                            top.published,
+                            parent_id=top.id,
+                        )
+                    ]
+                    if c == 0
+                    else []
+                )
             self.channel.videos.append(video)
 
     def good_ids(self) -> set[str]:

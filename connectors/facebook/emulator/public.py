@@ -166,8 +166,6 @@ def post_of(page: PageData, post: PostData) -> PublicPost:
                       images=post.images, permalink=f"/{page.username}/posts/{serial}")  # fmt: skip
 
 
-
-
 def answer(site: PublicSite, pages: list[PageData], request: Request) -> Response | None:
     """Answer a browser's request for a public page, or None when it is a Graph request."""
     if request.args.get("access_token") or request.headers.get("Authorization"):

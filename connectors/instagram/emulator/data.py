@@ -190,9 +190,14 @@ def generate_account(
     for t in range(conversations):
         start = newest - timedelta(hours=t)
         messages = [
-            Message(next_id(), f"Hej! Fråga {m} i tråd {t}", start - timedelta(minutes=m),
-                    f"5{t:05d}", VISITORS[t % len(VISITORS)],
-                    attachment=f"dm-{t}-{m}.jpg" if m == 1 else None)  # fmt: skip
+            Message(
+                next_id(),
+                f"Hej! Fråga {m} i tråd {t}",
+                start - timedelta(minutes=m),
+                f"5{t:05d}",
+                VISITORS[t % len(VISITORS)],
+                attachment=f"dm-{t}-{m}.jpg" if m == 1 else None,
+            )  # fmt: skip
             for m in range(messages_per_conversation)
         ]
         account.conversations.append(Conversation(f"aWdfZAG06{t:08d}", messages))
@@ -208,8 +213,10 @@ def demo_account(now: datetime | None = None) -> Account:
         user_id="17841400000000042", username="morakommun", page_id="100200300",
     )  # fmt: skip
     account.name, account.website = "Mora kommun", "https://www.mora.se"
-    account.biography = ("Välkommen till Mora kommun! Här berättar vi om livet i kommunen.\n"
-                         "En verksamhet inom Mora kommun: https://www.mora.se")
+    account.biography = (
+        "Välkommen till Mora kommun! Här berättar vi om livet i kommunen.\n"
+        "En verksamhet inom Mora kommun: https://www.mora.se"
+    )
     captions = (
         "Vasaloppet närmar sig! Läs om avstängda gator under loppveckan.",
         "Nu öppnar badplatsen vid Siljan för säsongen ☀️",

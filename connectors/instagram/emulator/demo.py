@@ -44,14 +44,16 @@ def demo(now: datetime) -> DemoAccount:
         emulator=emulator,
         settings={"api_version": "v21.0"},
         tokens={TOKEN_ENV: TOKEN},
-        accounts=[{
-            "key": "mora-ig",
-            "id": account.user_id,
-            "url": "https://www.instagram.com/morakommun/",
-            "token_env": TOKEN_ENV,
-            "owner": "Kommunledningskontoret",
-            "editor": "Anna Andersson",
-            "substitute": "Erik Eriksson",
-        }],  # fmt: skip
+        accounts=[
+            {
+                "key": "mora-ig",
+                "id": account.user_id,
+                "url": "https://www.instagram.com/morakommun/",
+                "token_env": TOKEN_ENV,
+                "owner": "Kommunledningskontoret",
+                "editor": "Anna Andersson",
+                "substitute": "Erik Eriksson",
+            }
+        ],  # fmt: skip
         activity=activity,
     )

@@ -95,9 +95,11 @@ def render_media(media: Media, fields: tuple[Field, ...] | None, cdn: str, edge:
         "caption": media.caption,
         "media_type": media.media_type,
         "media_product_type": media.product_type if media.shortcode else None,
-        "media_url": cdn.format(name=f"{media.id}_n.{name}") if media.has_file
-        and media.media_type != "CAROUSEL_ALBUM" else None,  # fmt: skip
-        "thumbnail_url": cdn.format(name=f"{media.id}_thumb.jpg") if media.media_type == "VIDEO"
+        "media_url": cdn.format(name=f"{media.id}_n.{name}")
+        if media.has_file and media.media_type != "CAROUSEL_ALBUM"
+        else None,  # fmt: skip
+        "thumbnail_url": cdn.format(name=f"{media.id}_thumb.jpg")
+        if media.media_type == "VIDEO"
         else None,  # fmt: skip
         "permalink": f"https://www.instagram.com/p/{media.shortcode}/" if media.shortcode else None,
         "shortcode": media.shortcode or None,
@@ -167,6 +169,7 @@ def render_message(message: Message, fields: tuple[Field, ...] | None, cdn: str,
         "from": sender,
         "to": {"data": [sender if own else me]},
         "attachments": {"data": [{"image_data": {"url": cdn.format(name=message.attachment)}}]}
-        if message.attachment else None,  # fmt: skip
+        if message.attachment
+        else None,  # fmt: skip
     }
     return _pick(values, fields or DEFAULTS["message"])

@@ -57,6 +57,7 @@ class Ctx:
     token: str
     version: str = "v21.0"
 
+
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
 
@@ -264,8 +265,12 @@ class InstagramGraphEmulator(Emulator):
             return page(account.live_media(), limit, fields, top=True)
         if edge == "conversations" and account and ident in ("me", account.page_id):
             if not info.messages or args.get("platform") != "instagram":
-                raise GraphError(403, 10, "(#10) This endpoint requires the "
-                                 "'instagram_manage_messages' permission to manage the object")
+                raise GraphError(
+                    403,
+                    10,
+                    "(#10) This endpoint requires the "
+                    "'instagram_manage_messages' permission to manage the object",
+                )
             convos = sorted(account.conversations, key=lambda c: c.updated, reverse=True)
             return page(convos, min(limit, 25), fields, top=True)
         node = self._find(ident)
@@ -335,7 +340,8 @@ class InstagramGraphEmulator(Emulator):
         for f in fields or ():
             if f.name == "updated_time":
                 out["updated_time"] = convo.messages and max(
-                    m.created for m in convo.messages).strftime("%Y-%m-%dT%H:%M:%S+0000")
+                    m.created for m in convo.messages
+                ).strftime("%Y-%m-%dT%H:%M:%S+0000")
             elif f.name == "participants":
                 other = convo.messages[0]
                 out["participants"] = {"data": [
@@ -364,8 +370,12 @@ class InstagramGraphEmulator(Emulator):
             if not more and path.endswith(("/comments", "/replies")) and start > 0:
                 return body  # Instagram's last comments page carries no paging at all
             if chunk:
-                body["paging"] = {"cursors": {"before": self.cursors.encode({"o": start}),
-                                              "after": self.cursors.encode({"o": start + limit})}}
+                body["paging"] = {
+                    "cursors": {
+                        "before": self.cursors.encode({"o": start}),
+                        "after": self.cursors.encode({"o": start + limit}),
+                    }
+                }
             if more:
                 query = {k: v for k, v in args.items() if k != "after"}
                 query.update(limit=str(limit), after=self.cursors.encode({"o": start + limit}))

@@ -129,8 +129,6 @@ _POST_PATH = re.compile(r"/(?:p|reel)/(?P<code>[\w-]+)/?")
 _PROFILE_PATH = re.compile(r"/(?P<user>[\w.]+)/?")
 
 
-
-
 def profile_of(account: Account) -> PublicProfile:
     """The account as its public profile shows it."""
     return PublicProfile(

@@ -237,7 +237,7 @@ class WebEmulator(Emulator):
         except InvalidCursor:
             return _fail(400, "Invalid min_id")
         live = post.live_comments()
-        page = [self.account.phone_comment(post, c) for c in live[offset:offset + PHONE_PAGE]]
+        page = [self.account.phone_comment(post, c) for c in live[offset : offset + PHONE_PAGE]]
         body: dict[str, Any] = {"comments": page, "comment_count": post.comment_count(),
                                 "status": "ok"}  # fmt: skip
         if offset + PHONE_PAGE < len(live):

@@ -22,11 +22,45 @@ VIEWER_PK = 7_700_000_001
 FIRST_MEDIA_PK = 3_100_000_000_000_000_000
 FIRST_COMMENT_PK = 17_900_000_000_000_000
 WORDS = (
-    "Välkommen", "till", "biblioteket", "i", "helgen!", "Sommarlovsaktiviteter", "för", "alla",
-    "barn.", "Nu", "är", "snöröjningen", "igång", "i", "hela", "kommunen.", "Kommunfullmäktige",
-    "sammanträder", "på", "torsdag.", "Tack", "till", "alla", "som", "kom", "på", "invigningen",
-    "av", "nya", "simhallen.", "Återvinningscentralen", "har", "nya", "öppettider.", "Läs", "mer",
-    "på", "vår", "webbplats.",
+    "Välkommen",
+    "till",
+    "biblioteket",
+    "i",
+    "helgen!",
+    "Sommarlovsaktiviteter",
+    "för",
+    "alla",
+    "barn.",
+    "Nu",
+    "är",
+    "snöröjningen",
+    "igång",
+    "i",
+    "hela",
+    "kommunen.",
+    "Kommunfullmäktige",
+    "sammanträder",
+    "på",
+    "torsdag.",
+    "Tack",
+    "till",
+    "alla",
+    "som",
+    "kom",
+    "på",
+    "invigningen",
+    "av",
+    "nya",
+    "simhallen.",
+    "Återvinningscentralen",
+    "har",
+    "nya",
+    "öppettider.",
+    "Läs",
+    "mer",
+    "på",
+    "vår",
+    "webbplats.",
 )
 COMMENTERS = (("anna.l", 6_100_000_001), ("erik_j", 6_100_000_002),
               ("maria.svensson", 6_100_000_003), ("johan88", 6_100_000_004))  # fmt: skip
@@ -201,8 +235,11 @@ class WebAccount:
         if post.pinned:
             body["timeline_pinned_user_ids"] = [int(USER_PK)]
         if post.media_type == 2:
-            body["video_versions"] = [] if post.video_without_url else [
-                {"type": 101, "url": video_url(name), "width": 720, "height": 1280}]
+            body["video_versions"] = (
+                []
+                if post.video_without_url
+                else [{"type": 101, "url": video_url(name), "width": 720, "height": 1280}]
+            )
             body["video_duration"] = 31.5
         if post.media_type == 8:
             body["carousel_media"] = [self._child(post, n) for n in range(post.children)]

@@ -45,19 +45,32 @@ def demo(now: datetime) -> DemoAccount:
         platform="x",
         emulator=emulator,
         tokens={"SOMED_DEMO_MORA_X_TOKEN": TOKEN, "SOMED_DEMO_MORA_X_USER_TOKEN": USER_TOKEN},
-        accounts=[{
-            "key": "mora-x",
-            "id": DEMO_USER_ID,
-            "url": "https://x.com/morakommun",
-            "token_env": "SOMED_DEMO_MORA_X_TOKEN",
-            "user_token_env": "SOMED_DEMO_MORA_X_USER_TOKEN",
-            "recheck_share": 0,  # reads cost nothing here: deletions show at the next poll
-            "owner": "Kommunledningskontoret",
-            "editor": "Anna Andersson",
-            "substitute": "Erik Eriksson",
-        }],  # fmt: skip
+        accounts=[
+            {
+                "key": "mora-x",
+                "id": DEMO_USER_ID,
+                "url": "https://x.com/morakommun",
+                "token_env": "SOMED_DEMO_MORA_X_TOKEN",
+                "user_token_env": "SOMED_DEMO_MORA_X_USER_TOKEN",
+                "recheck_share": 0,  # reads cost nothing here: deletions show at the next poll
+                "owner": "Kommunledningskontoret",
+                "editor": "Anna Andersson",
+                "substitute": "Erik Eriksson",
+            }
+        ],  # fmt: skip
         activity=activity,
-        browser_state={"cookies": [{**cookie, "domain": host, "path": "/", "expires": -1,
-                                    "httpOnly": True, "secure": False, "sameSite": "Lax"}],
-                       "origins": []},  # fmt: skip
+        browser_state={
+            "cookies": [
+                {
+                    **cookie,
+                    "domain": host,
+                    "path": "/",
+                    "expires": -1,
+                    "httpOnly": True,
+                    "secure": False,
+                    "sameSite": "Lax",
+                }
+            ],
+            "origins": [],
+        },  # fmt: skip
     )

@@ -144,8 +144,6 @@ _PROFILE = re.compile(r"/(?P<user>\w{1,15})/?")
 _BY_ID = re.compile(r"/i/user/(?P<user>\d+)/?")
 
 
-
-
 def profile_of(account: XAccount) -> PublicProfile:
     """The account as its public profile shows it."""
     user = account.user

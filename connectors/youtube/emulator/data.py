@@ -139,8 +139,16 @@ def generate_channel(
             upload_status="uploaded" if n % 41 == 40 else "processed",
             comments_disabled=n % 25 == 24,
             duration=None if n % 41 == 40 else f"PT{2 + n % 9}M{n % 60}S",
-            captions=[{"id": f"cap-{vid}-sv", "language": "sv", "name": "Svenska",
-                       "trackKind": "standard"}] if n % 2 == 0 else [],  # fmt: skip
+            captions=[
+                {
+                    "id": f"cap-{vid}-sv",
+                    "language": "sv",
+                    "name": "Svenska",
+                    "trackKind": "standard",
+                }
+            ]
+            if n % 2 == 0
+            else [],  # fmt: skip
             fraction=n % 2 == 1,
         )
         if not video.comments_disabled and video.privacy == "public":

@@ -26,8 +26,10 @@ def demo_account(now: datetime | None = None) -> Channel:
     channel = generate_channel(CHANNEL, "Mora kommun", "@morakommun", videos=6,
                                threads_per_video=2, newest=now - timedelta(hours=2),
                                spacing=timedelta(days=3))  # fmt: skip
-    channel.description = ("Mora kommuns kanal: fullmäktige, information och film om kommunens "
-                           "arbete. En verksamhet inom Mora kommun: https://www.mora.se")
+    channel.description = (
+        "Mora kommuns kanal: fullmäktige, information och film om kommunens "
+        "arbete. En verksamhet inom Mora kommun: https://www.mora.se"
+    )
     channel.videos[0].title = "Kommunfullmäktige 24 november"
     channel.videos[0].description = "Direktsändning från fullmäktiges sammanträde i Mora."
     edited = channel.videos[1].threads[0]  # a visitor corrected a typo an hour later

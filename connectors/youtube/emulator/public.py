@@ -114,11 +114,7 @@ SKIN = PageSkin(
     checkpoint_path="/sorry/index", consent_path="/m", session_cookie="SID", error_status=404,
 )  # fmt: skip
 
-_CHANNEL = re.compile(
-    r"/(?:@(?P<handle>[\w.-]+)|channel/(?P<id>[\w-]+))(?:/videos|/featured)?/?"
-)
-
-
+_CHANNEL = re.compile(r"/(?:@(?P<handle>[\w.-]+)|channel/(?P<id>[\w-]+))(?:/videos|/featured)?/?")
 
 
 def profile_of(channel: Channel) -> PublicProfile:

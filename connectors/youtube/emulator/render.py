@@ -59,8 +59,12 @@ def channel(c: Channel, parts: set[str]) -> dict[str, Any]:
     if "contentDetails" in parts:
         body["contentDetails"] = {"relatedPlaylists": {"likes": "", "uploads": c.uploads}}
     if "statistics" in parts:
-        body["statistics"] = {"viewCount": str(1000 * len(c.videos)), "subscriberCount": "1200",
-                              "hiddenSubscriberCount": False, "videoCount": str(len(c.videos))}
+        body["statistics"] = {
+            "viewCount": str(1000 * len(c.videos)),
+            "subscriberCount": "1200",
+            "hiddenSubscriberCount": False,
+            "videoCount": str(len(c.videos)),
+        }
     if "brandingSettings" in parts:
         body["brandingSettings"] = {
             "channel": {"title": c.title, "description": c.description,
@@ -96,8 +100,9 @@ def video(c: Channel, v: Video, parts: set[str]) -> dict[str, Any]:
             "channelId": c.id,
             "title": v.title,
             "description": v.description or "",
-            "thumbnails": thumbnails(v.id) if v.thumbnail_url is None else {
-                "high": {"url": v.thumbnail_url, "width": 480, "height": 360}},
+            "thumbnails": thumbnails(v.id)
+            if v.thumbnail_url is None
+            else {"high": {"url": v.thumbnail_url, "width": 480, "height": 360}},
             "channelTitle": c.title,
             "categoryId": "25",
             "liveBroadcastContent": "none",
@@ -108,9 +113,13 @@ def video(c: Channel, v: Video, parts: set[str]) -> dict[str, Any]:
             snippet["defaultLanguage"] = "sv"
         body["snippet"] = snippet
     if "contentDetails" in parts:
-        details: dict[str, Any] = {"dimension": "2d", "definition": "hd",
-                                   "caption": "true" if v.captions else "false",
-                                   "licensedContent": False, "projection": "rectangular"}
+        details: dict[str, Any] = {
+            "dimension": "2d",
+            "definition": "hd",
+            "caption": "true" if v.captions else "false",
+            "licensedContent": False,
+            "projection": "rectangular",
+        }
         if v.duration:
             details["duration"] = v.duration
         body["contentDetails"] = details
@@ -200,5 +209,10 @@ def error(code: int, reason: str, message: str, domain: str = "api") -> dict[str
     """The Google error envelope; `domain` is YouTube's (`api` -> `youtube.api`) unless it is
     Google's own (`global`, `usageLimits`)."""
     where = domain if domain in ("global", "usageLimits") else f"youtube.{domain}"
-    return {"error": {"code": code, "message": message,
-                      "errors": [{"message": message, "domain": where, "reason": reason}]}}
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "errors": [{"message": message, "domain": where, "reason": reason}],
+        }
+    }

@@ -104,9 +104,15 @@ class YouTubeEmulator(Emulator):
         """Answer an injected fault as YouTube does."""
         rng = self.faults.rng
         if kind == "quota":
-            return json_response(render.error(
-                403, "quotaExceeded", "The request cannot be completed because you have "
-                "exceeded your <a href=\"/youtube/v3/getting-started#quota\">quota</a>."), 403)
+            return json_response(
+                render.error(
+                    403,
+                    "quotaExceeded",
+                    "The request cannot be completed because you have "
+                    'exceeded your <a href="/youtube/v3/getting-started#quota">quota</a>.',
+                ),
+                403,
+            )
         if kind == "key_invalid":
             return self._bad_key()
         if kind == "throttle":
@@ -219,8 +225,10 @@ class YouTubeEmulator(Emulator):
     def _guard(self, request: Request) -> Response | None:
         key = request.args.get("key")
         if not key:
-            return json_response(render.error(
-                403, "forbidden", "The request is missing a valid API key.", "global"), 403)
+            return json_response(
+                render.error(403, "forbidden", "The request is missing a valid API key.", "global"),
+                403,
+            )
         if key not in self.keys:
             return self._bad_key()
         return None
@@ -234,8 +242,12 @@ class YouTubeEmulator(Emulator):
         except ValueError:
             size = -1
         if not 0 <= size <= most:
-            return json_response(render.error(
-                400, "invalidParameter", f"Invalid value for maxResults: {size}", "global"), 400)
+            return json_response(
+                render.error(
+                    400, "invalidParameter", f"Invalid value for maxResults: {size}", "global"
+                ),
+                400,
+            )
         offset = 0
         token = request.args.get("pageToken")
         if token:
@@ -253,8 +265,9 @@ class YouTubeEmulator(Emulator):
             back = 1 if self.repeat_at_page_end and len(chunk) > 1 and following % 3 == 0 else 0
             next_token = self.codec.encode({"o": following - back})
         items = [render_row(row, offset + i) for i, row in enumerate(chunk)]
-        return json_response(render.list_response(
-            kind, items, total=len(rows), per_page=size, next_token=next_token))
+        return json_response(
+            render.list_response(kind, items, total=len(rows), per_page=size, next_token=next_token)
+        )
 
     def _channels(self, request: Request, match: Any) -> Response:
         refused = self._guard(request)
@@ -264,9 +277,12 @@ class YouTubeEmulator(Emulator):
         wanted = request.args.get("id", "")
         handle = request.args.get("forHandle", "")
         with self.lock:
-            found = [c for c in self.channels.values()
-                     if c.id in wanted.split(",") or (handle and c.handle.lower() in
-                                                      (handle.lower(), "@" + handle.lower()))]
+            found = [
+                c
+                for c in self.channels.values()
+                if c.id in wanted.split(",")
+                or (handle and c.handle.lower() in (handle.lower(), "@" + handle.lower()))
+            ]
             items = [render.channel(c, parts) for c in found]  # fmt: skip
         body = render.list_response("channel", items, total=len(items), per_page=5)
         if not items:
@@ -286,8 +302,13 @@ class YouTubeEmulator(Emulator):
                     "<code>playlistId</code> parameter cannot be found.", "playlistItem"),
                     404)  # fmt: skip
             videos = list(channel.videos)
-            return self._page(request, "playlistItem", videos,
-                              lambda v, i: render.playlist_item(channel, v, i), "playlistItems")
+            return self._page(
+                request,
+                "playlistItem",
+                videos,
+                lambda v, i: render.playlist_item(channel, v, i),
+                "playlistItems",
+            )
 
     def _videos(self, request: Request, match: Any) -> Response:
         refused = self._guard(request)
@@ -321,12 +342,24 @@ class YouTubeEmulator(Emulator):
                     "not be found.", "commentThread"), 404)  # fmt: skip
             channel, v = found
             if v.comments_disabled:
-                return json_response(render.error(
-                    403, "commentsDisabled", "The video identified by the <code>videoId</code> "
-                    "parameter has disabled comments.", "commentThread"), 403)
+                return json_response(
+                    render.error(
+                        403,
+                        "commentsDisabled",
+                        "The video identified by the <code>videoId</code> "
+                        "parameter has disabled comments.",
+                        "commentThread",
+                    ),
+                    403,
+                )
             threads = [t for t in v.threads if not t.held]
-            return self._page(request, "commentThread", threads,
-                              lambda t, i: render.thread(channel, v, t), "commentThreads")
+            return self._page(
+                request,
+                "commentThread",
+                threads,
+                lambda t, i: render.thread(channel, v, t),
+                "commentThreads",
+            )
 
     def _comments(self, request: Request, match: Any) -> Response:
         refused = self._guard(request)
@@ -343,8 +376,13 @@ class YouTubeEmulator(Emulator):
                         "comment"), 404)  # fmt: skip
                 v, top = found
                 channel = self._channel_of(v)
-                return self._page(request, "comment", list(v.replies.get(top.id, [])),
-                                  lambda m, i: render.comment(channel, m), "comments")
+                return self._page(
+                    request,
+                    "comment",
+                    list(v.replies.get(top.id, [])),
+                    lambda m, i: render.comment(channel, m),
+                    "comments",
+                )
             items = []
             for ident in [i for i in request.args.get("id", "").split(",") if i]:
                 hit = self.find_comment(ident)
@@ -358,9 +396,16 @@ class YouTubeEmulator(Emulator):
         if refused:
             return refused
         if request.args.get("key") not in self.captions_keys:
-            return json_response(render.error(
-                403, "forbidden", "The permissions associated with the request are not "
-                "sufficient to retrieve the caption tracks.", "caption"), 403)
+            return json_response(
+                render.error(
+                    403,
+                    "forbidden",
+                    "The permissions associated with the request are not "
+                    "sufficient to retrieve the caption tracks.",
+                    "caption",
+                ),
+                403,
+            )
         with self.lock:
             found = self.find_video(request.args.get("videoId", ""))
             if found is None:
@@ -400,5 +445,3 @@ class YouTubeEmulator(Emulator):
     def units_spent(self) -> int:
         """The quota units spent in the current day."""
         return self.quota.used()
-
-

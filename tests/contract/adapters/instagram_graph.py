@@ -155,8 +155,12 @@ class InstagramGraphAdapter:
             yield "posts", "comment", comment, media
         yield "posts", "comment", load("comment_hidden_without_from.json"), media
         yield "posts", "comment", load("reply_own.json"), media
-        yield "messages", "message", load("message_with_image.json"), {
-            **user, "conversation_id": "aWdfY29udjE"}
+        yield (
+            "messages",
+            "message",
+            load("message_with_image.json"),
+            {**user, "conversation_id": "aWdfY29udjE"},
+        )
 
 
 ADAPTERS = (InstagramGraphAdapter,)

@@ -49,9 +49,7 @@ class XAdapter:
             newest=datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1),
             spacing=timedelta(hours=3),
         )  # fmt: skip
-        self.emulator = XEmulator(
-            [self.data], tokens=(TOKEN,), user_tokens={USER_TOKEN: USER_ID}
-        )
+        self.emulator = XEmulator([self.data], tokens=(TOKEN,), user_tokens={USER_TOKEN: USER_ID})
         self.emulator.start()
 
     def stop(self) -> None:
