@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-PART_RECORDS = 2000  # at most this many records a part, unless one thread alone is larger
+PART_RECORDS = 1000  # at most this many records a part, unless one thread alone is larger
 
 
 @dataclass
