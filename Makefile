@@ -66,6 +66,9 @@ sysdeps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v systemd-analyze >/dev/null 2>&1 || missing="$$missing systemd"; \
+	for pkg in libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; do \
+		dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	done; \
 	$(APT_INSTALL)
 
 # --- targets --------------------------------------------------------------

@@ -1,0 +1,119 @@
+"""The HTML of a part and of an account's index, from Jinja2 templates (user text escaped)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import posixpath
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from somed.bundle.rendition.threads import Node
+from somed.display import local_time
+from somed.i18n import Translator
+
+
+@cache
+def css() -> str:
+    """The inline style sheet of every page."""
+    return (resources.files(__package__) / "templates" / "rendition.css").read_text("utf-8")
+
+
+def content_security_policy() -> str:
+    """No scripts, no network: only the bundle's own images and the page's own style sheet."""
+    digest = base64.b64encode(hashlib.sha256(css().encode()).digest()).decode()
+    return (f"default-src 'none'; img-src 'self'; style-src 'sha256-{digest}'; "
+            "base-uri 'none'; form-action 'none'")  # fmt: skip
+
+
+@cache
+def environment() -> Environment:
+    """The template environment (autoescape on for everything)."""
+    env = Environment(
+        loader=PackageLoader(__package__, "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(css=css, csp=content_security_policy, local_time=local_time)
+    return env
+
+
+def web_link(url: str | None) -> str | None:
+    """`url` when it is an http(s) link (anything else is shown as text only)."""
+    return url if url and urlsplit(url).scheme in ("http", "https") else None
+
+
+class Views:
+    """Turns records into what the templates show, for one page's location."""
+
+    def __init__(self, t: Translator, media_paths: Mapping[str, str], page_dir: str) -> None:
+        self.t = t
+        self.media_paths = media_paths
+        self.page_dir = page_dir  # the page's folder, relative to the payload
+
+    def media(self, items: list[dict[str, Any]], what: str) -> list[dict[str, Any]]:
+        """Media of a record or version: relative link, image or not, alt text."""
+        shown = []
+        for n, media in enumerate(items, 1):
+            path = self.media_paths.get(media.get("sha256") or "")
+            mime = media.get("mime_type") or ""
+            shown.append({
+                "href": quote(posixpath.relpath(path, self.page_dir)) if path else None,
+                "image": mime.startswith("image/"),
+                "mime": mime or "-",
+                "alt": self.t("rendition.image_alt", n=n, what=what),
+            })  # fmt: skip
+        return shown
+
+    def node(self, node: Node) -> dict[str, Any]:
+        """A record with its answers, ready for the template."""
+        r = node.record
+        t = self.t
+        who = (r.get("author") or {}).get("name") or t("rendition.unknown_author")
+        kind = (
+            t(f"rendition.kind.{r['kind']}") if t.has(f"rendition.kind.{r['kind']}") else r["kind"]
+        )
+        what = t(
+            "rendition.what", kind=kind.lower(), author=who, when=local_time(r.get("created_at"))
+        )
+        disposal = r.get("disposal")
+        return {
+            "id": r["id"],
+            "kind": kind,
+            "direction": t(f"rendition.direction.{r.get('direction')}")
+            if r.get("direction") in ("own", "incoming")
+            else "",
+            "author": who,
+            "created": r.get("created_at"),
+            "edited": r.get("edited_at"),
+            "url": r.get("url"),
+            "link": web_link(r.get("url")),
+            "text": r.get("text"),
+            "deleted": r.get("deleted_at"),
+            "disposal": disposal,
+            "hidden": bool((r.get("extra") or {}).get("is_hidden")),
+            "versions": [
+                {**v, "media": self.media(v.get("media") or [], what)}
+                for v in r.get("versions") or []
+            ],
+            "last_seen": r.get("last_seen_at"),
+            "media": self.media(r.get("media") or [], what),
+            "numbers": r.get("registry_numbers") or [],
+            "flags": [
+                {**f, "label": t(f"flag.{f['flag']}") if t.has(f"flag.{f['flag']}") else f["flag"]}
+                for f in r.get("flags") or []
+            ],
+            "depth": node.depth,
+            "children": [self.node(child) for child in node.children],
+        }
+
+
+def render(template: str, **values: Any) -> str:
+    """Render one of the templates."""
+    return environment().get_template(template).render(**values)
