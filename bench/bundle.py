@@ -122,6 +122,11 @@ def build(root: Path, items: int, media_bytes: int, seed: int = 9) -> Path:
                      " VALUES (?, ?, ?, ?, ?)", rows_media)  # fmt: skip
     conn.executemany("INSERT INTO item_media (platform, item_id, media_key, source_url, kind,"
                      " sha256, position) VALUES (?, ?, ?, ?, ?, ?, ?)", rows_links)  # fmt: skip
+    conn.execute(
+        "UPDATE item_versions SET media = (SELECT json_group_array(media_key) FROM item_media AS l"
+        " WHERE l.platform = item_versions.platform AND l.item_id = item_versions.item_id)"
+        " WHERE (platform, item_id) IN (SELECT platform, item_id FROM item_media)"
+    )
     conn.execute("COMMIT")
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()

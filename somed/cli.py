@@ -449,6 +449,9 @@ cli.add_command(notify_command)
 from somed.cli_verify import verify_command  # noqa: E402
 
 cli.add_command(verify_command)
+from somed.cli_bundle import bundle_command  # noqa: E402
+
+cli.add_command(bundle_command)
 
 
 def main() -> None:

@@ -73,6 +73,7 @@ __all__ = [
     "MetricsConfig",
     "MonitoringConfig",
     "MonitorsConfig",
+    "OrganisationConfig",
     "PlatformConfig",
     "RunnerConfig",
     "StorageConfig",
@@ -165,6 +166,20 @@ class UiConfig(_Model):
     """`[ui]`: the language people read reports and the web interface in."""
 
     language: Literal["sv", "en"] = "sv"
+
+
+class OrganisationConfig(_Model):
+    """`[organisation]`: the submitting organisation named in every registrar bundle."""
+
+    name: str = Field(min_length=1)
+    identification_code: str = Field(min_length=1)  # e.g. the organisationsnummer
+
+    @field_validator("name", "identification_code")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise _invalid("must not be blank", 'e.g. name = "Mora kommun"')
+        return value.strip()
 
 
 class DaemonConfig(_Model):
@@ -468,6 +483,7 @@ class Config(_Model):
     storage: StorageConfig
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     ui: UiConfig = Field(default_factory=UiConfig)
+    organisation: OrganisationConfig | None = None  # required by `somed bundle` only
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
     runner: RunnerConfig = Field(default_factory=RunnerConfig)
     media: MediaConfig = Field(default_factory=MediaConfig)
@@ -557,6 +573,18 @@ class Config(_Model):
             if account.key == key:
                 return account
         raise KeyError(f"no account {key!r} in {self.path}")
+
+    def organisation_required(self) -> OrganisationConfig:
+        """`[organisation]`, or a ConfigError naming the missing key (bundles need it)."""
+        if self.organisation is None:
+            raise ConfigError(
+                self.path,
+                "organisation.name",
+                "missing: a registrar bundle names the submitting organisation",
+                'add [organisation] with name = "Mora kommun" and identification_code = '
+                '"212000-2080" (the organisation number), see docs/configuration.md',
+            )
+        return self.organisation
 
     def enabled_accounts(self) -> list[AccountConfig]:
         """Return the accounts that are not switched off with `enabled = false`."""

@@ -15,7 +15,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -76,19 +76,36 @@ def _write(sink: IO[str], db: Database, select: Selection) -> int:
     rows = csv.writer(sink, lineterminator="\r\n") if select.csv_for else None
     if rows is not None and select.csv_for is not None:
         rows.writerow([select.csv_for(f"registrar.csv.{c}") for c in CSV_COLUMNS])
-    for key in select.accounts:
-        found = queries.export_items(
-            db, account=key, since=select.since, until=select.until, direction=select.direction
-        )
-        with contextlib.closing(found):  # its cursor closes here, not after the database
-            for item in found:
-                if rows is None:
-                    sink.write(json.dumps(item, ensure_ascii=False) + "\n")
-                else:
-                    rows.writerow(_csv_row(item))
-                count += 1
+    for item in selected_items(db, select.accounts, select.since, select.until,
+                               direction=select.direction):  # fmt: skip
+        if rows is None:
+            sink.write(record_line(item))
+        else:
+            rows.writerow(_csv_row(item))
+        count += 1
     sink.flush()
     return count
+
+
+def selected_items(
+    db: Database,
+    accounts: Sequence[str | None],
+    since: datetime | None,
+    until: datetime | None,
+    *,
+    direction: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """The items of each of `accounts` in turn (None: all), in the period, streamed."""
+    for key in accounts:
+        found = queries.export_items(db, account=key, since=since, until=until,
+                                     direction=direction)  # fmt: skip
+        with contextlib.closing(found):  # its cursor closes here, not after the database
+            yield from found
+
+
+def record_line(item: dict[str, Any]) -> str:
+    """One item as its JSON Lines line (the record contract; `somed export` and bundles)."""
+    return json.dumps(item, ensure_ascii=False) + "\n"
 
 
 def _csv_row(item: dict[str, Any]) -> list[str]:
