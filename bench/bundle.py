@@ -87,19 +87,6 @@ def build(root: Path, items: int, media_bytes: int, seed: int = 9) -> Path:
         " 'unixepoch') AS c FROM n)",
         [items - 1, now, SPAN_SECONDS],
     )
-    conn.execute(
-        "INSERT INTO item_versions (platform, item_id, version, seen_at, sha256, text, media,"
-        " extra, raw) SELECT platform, id, 1, first_seen_at, sha256, text, '[]', extra,"
-        " json_object('id', id, 'message', text) FROM items"
-    )
-    conn.execute(
-        "INSERT INTO item_versions (platform, item_id, version, seen_at, sha256, text, media,"
-        " extra, raw) SELECT platform, id, 2, last_seen_at, printf('%063xe', rowid),"
-        " text || ' (rättad)', '[]', extra, json_object('id', id) FROM items WHERE rowid % 50 = 7"
-    )
-    conn.execute(
-        "UPDATE items SET version_count = 2, text = text || ' (rättad)' WHERE rowid % 50 = 7"
-    )
     posts = [r[0] for r in conn.execute("SELECT platform || char(31) || id FROM items"
                                         " WHERE kind = 'post' ORDER BY rowid")]  # fmt: skip
     rng = random.Random(seed)
@@ -123,9 +110,19 @@ def build(root: Path, items: int, media_bytes: int, seed: int = 9) -> Path:
     conn.executemany("INSERT INTO item_media (platform, item_id, media_key, source_url, kind,"
                      " sha256, position) VALUES (?, ?, ?, ?, ?, ?, ?)", rows_links)  # fmt: skip
     conn.execute(
-        "UPDATE item_versions SET media = (SELECT json_group_array(media_key) FROM item_media AS l"
-        " WHERE l.platform = item_versions.platform AND l.item_id = item_versions.item_id)"
-        " WHERE (platform, item_id) IN (SELECT platform, item_id FROM item_media)"
+        "INSERT INTO item_versions (platform, item_id, version, seen_at, sha256, text, media,"
+        "  extra, raw) SELECT platform, id, 1, first_seen_at, sha256, text, coalesce((SELECT"
+        " json_group_array(media_key) FROM item_media AS l WHERE l.platform = items.platform"
+        " AND l.item_id = items.id), '[]'), extra, json_object('id', id, 'message', text)"
+        " FROM items"
+    )
+    conn.execute(
+        "INSERT INTO item_versions (platform, item_id, version, seen_at, sha256, text, media,"
+        " extra, raw) SELECT platform, id, 2, last_seen_at, printf('%063xe', rowid),"
+        " text || ' (rättad)', '[]', extra, json_object('id', id) FROM items WHERE rowid % 50 = 7"
+    )
+    conn.execute(
+        "UPDATE items SET version_count = 2, text = text || ' (rättad)' WHERE rowid % 50 = 7"
     )
     conn.execute("COMMIT")
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
