@@ -1,10 +1,10 @@
 """`somed close`: preserve an account one last time, then close it in the register.
 
 The steps, in order: a final archive pass (`Runner.run_account`), a full capture of the public
-page that must come out valid (`capture_accounts`, trigger "close"), and, once bundles exist, a
-registrar bundle (`bundle_step`, a hook that does nothing yet). Only when every step succeeded
-is the account marked closed (status, its history row and an audit entry, in one transaction);
-a closed account is neither archived nor captured again. A failed step stops the close and
+page that must come out valid (`capture_accounts`, trigger "close"), and a registrar bundle of
+the account's whole history (`bundle_step`: FGS, in `<storage.dir>/bundles`). Only when every
+step succeeded is the account marked closed (status, its history row and an audit entry, in
+one transaction); a closed account is neither archived nor captured again. A failed step stops the close and
 nothing changes in the register (what the steps archived or captured is kept: nothing archived
 is ever lost). `force` goes on past failed steps and records who overrode which step and why.
 
@@ -85,8 +85,20 @@ def capture_step(config: Config, key: str, clock: Callable[[], datetime]) -> Ste
 
 
 def bundle_step(config: Config, key: str, clock: Callable[[], datetime]) -> Step:
-    """The registrar bundle of the account (R8): a hook for the bundles of a later issue."""
-    return Step("bundle", True, "close.bundle_not_available", skipped=True)
+    """The registrar bundle of the account's whole history (R8), FGS, in the bundles folder."""
+    from somed.bundle.build import build_bundle
+    from somed.bundle.model import BundleRequest
+    from somed.config import ConfigError
+
+    try:
+        result = build_bundle(config, BundleRequest((key,), format="fgs"), clock=clock)
+    except ConfigError as exc:
+        return Step("bundle", False, "close.bundle_failed", {"error": str(exc)})
+    except Exception as exc:  # the close is refused, in one line, whatever went wrong
+        detail = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        return Step("bundle", False, "close.bundle_failed", {"error": detail})
+    made = {"path": str(result.path), "package_id": result.package_id, "items": result.items}
+    return Step("bundle", True, made=made)
 
 
 STEPS: tuple[Callable[[Config, str, Callable[[], datetime]], Step], ...] = (

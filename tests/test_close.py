@@ -23,8 +23,11 @@ ACCOUNT = {"key": "test-fb", "id": PAGE_ID, "token_env": TOKEN_ENV,
            "url": "https://www.facebook.com/testkommun"}  # fmt: skip
 
 
-def close_setup(fb_setup):
-    setup = fb_setup([small_page(posts=8)], accounts=[ACCOUNT])
+ORGANISATION = '[organisation]\nname = "Mora kommun"\nidentification_code = "212000-2080"\n'
+
+
+def close_setup(fb_setup, extra: str = ORGANISATION):
+    setup = fb_setup([small_page(posts=8)], accounts=[ACCOUNT], extra=extra)
     setup.emulator.public.configure(consent=False)
     return setup
 
@@ -77,6 +80,13 @@ def test_close_archives_captures_and_closes_for_good(fb_setup):
     result = somed(setup, "close", "--account", "test-fb", "--reason", "Ersatt av ett nytt konto")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Snapshot: valid" in result.stdout and "test-fb is closed" in result.stdout
+    (bundle_line,) = [line for line in result.stdout.splitlines() if "Registrar bundle: done" in line]
+    bundle = Path(bundle_line.split("done: ", 1)[1].rsplit(" (", 1)[0])
+    assert bundle.is_dir() and bundle.parent == setup.config.storage_dir / "bundles"
+    verified = somed(setup, "verify", str(bundle))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    records = (bundle / "representations/rep1/data/records.jsonl").read_text(encoding="utf-8")
+    assert records and records == somed(setup, "export", "--account", "test-fb").stdout
     state = register_state(setup)
     assert state["status"] == "closed"
     assert state["history"] == [("status", "active", "closed", getpass.getuser(), "close")]
@@ -95,6 +105,19 @@ def test_close_archives_captures_and_closes_for_good(fb_setup):
     assert register_state(setup)["runs"] == [("close", "ok")]
     listed = json.loads(somed(setup, "accounts", "--json").stdout)
     assert listed[0]["status"] == "closed" and listed[0]["status_since"]
+
+
+def test_close_is_refused_without_a_bundle_and_changes_nothing(fb_setup):
+    setup = close_setup(fb_setup, extra="")  # no [organisation]: no bundle can be made
+    result = somed(setup, "close", "--account", "test-fb", "--reason", "Nedlagt")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Snapshot: valid" in result.stdout and "Registrar bundle: failed" in result.stdout
+    (line,) = result.stderr.strip().splitlines()
+    assert "the registrar bundle" in line and "organisation" in line
+    assert register_state(setup)["status"] == "active"
+    assert not (setup.config.storage_dir / "bundles").exists() or not [
+        p for p in (setup.config.storage_dir / "bundles").iterdir() if not p.name.startswith(".")
+    ]
 
 
 def test_force_closes_past_a_failed_step_and_records_who_and_why(fb_setup):
