@@ -43,6 +43,10 @@ level = "info"
 [ui]
 language = "{lang}"
 
+[organisation]
+name = "Mora kommun (demo)"
+identification_code = "212000-2080"
+
 [daemon]
 jitter_seconds = 5
 
