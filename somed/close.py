@@ -4,9 +4,9 @@ The steps, in order: a final archive pass (`Runner.run_account`), a full capture
 page that must come out valid (`capture_accounts`, trigger "close"), and a registrar bundle of
 the account's whole history (`bundle_step`: FGS, in `<storage.dir>/bundles`). Only when every
 step succeeded is the account marked closed (status, its history row and an audit entry, in
-one transaction); a closed account is neither archived nor captured again. A failed step stops the close and
-nothing changes in the register (what the steps archived or captured is kept: nothing archived
-is ever lost). `force` goes on past failed steps and records who overrode which step and why.
+one transaction); a closed account is neither archived nor captured again. A failed step stops
+the close and nothing changes in the register (what the steps archived or captured is kept:
+nothing archived is ever lost). `force` goes on past failed steps and records who overrode which step and why.
 
 Close runs in the calling process, not through the daemon's queue: it reads the account's
 token itself (run it as the service's user, with the token's environment or file).

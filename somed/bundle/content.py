@@ -31,7 +31,7 @@ JSON = "application/json"
 SNAPSHOT_FILES = (
     ("png_sha256", "screenshot.png", "image/png"),
     ("pdf_sha256", "snapshot.pdf", "application/pdf"),
-    ("wacz_sha256", "capture.wacz", "application/wacz"),
+    ("wacz_sha256", "snapshot.wacz", "application/wacz"),
     ("manifest_sha256", "manifest.json", JSON),
 )
 Advance = Callable[[int], None]  # told how many more bytes were written
