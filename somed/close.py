@@ -6,7 +6,8 @@ the account's whole history (`bundle_step`: FGS, in `<storage.dir>/bundles`). On
 step succeeded is the account marked closed (status, its history row and an audit entry, in
 one transaction); a closed account is neither archived nor captured again. A failed step stops
 the close and nothing changes in the register (what the steps archived or captured is kept:
-nothing archived is ever lost). `force` goes on past failed steps and records who overrode which step and why.
+nothing archived is ever lost). `force` goes on past failed steps and records who overrode
+which step and why.
 
 Close runs in the calling process, not through the daemon's queue: it reads the account's
 token itself (run it as the service's user, with the token's environment or file).
