@@ -232,6 +232,31 @@ def ceiling(package: Path, work: Path) -> dict[str, Any]:
     return {"wall_s": wall, "tar_s": tar_s, "sha256sum_s": sum_s, "mb_s": size / 1e6 / wall}
 
 
+def rendition_times(config_path: Path, work: Path) -> dict[str, float]:
+    """The rendition alone, as the bundle makes it: HTML only, and HTML with PDF/A (seconds)."""
+    from somed.bundle.rendition import write_renditions
+    from somed.bundle.staging import Staging
+    from somed.config import load_config
+    from storage.db import connect_readonly
+    from storage.register import register_rows
+
+    config = load_config(config_path)
+    db = connect_readonly(config.db_path)
+    try:
+        accounts = [dict(row) for row in register_rows(db).values()]
+        times = {}
+        for name, pdf in (("html_s", False), ("html_pdf_s", True)):
+            staging = Staging(work / f"rendition-{name}", "r")
+            started = time.perf_counter()
+            write_renditions(staging, db, accounts, None, None, payload="data", media_paths={},
+                             pdf=pdf)  # fmt: skip
+            times[name] = time.perf_counter() - started
+            staging.abort()
+        return times
+    finally:
+        db.close()
+
+
 def measure(items: int, media_mb: float, formats: list[str], work: Path) -> dict[str, Any]:
     """Build an archive of this size, bundle it in each format, and measure the ceiling."""
     root = work / f"archive-{items}"
@@ -247,6 +272,7 @@ def measure(items: int, media_mb: float, formats: list[str], work: Path) -> dict
         run["ratio"] = run["mb_s"] / run["ceiling"]["mb_s"]
         result["runs"].append(run)
         shutil.rmtree(out)
+    result["rendition"] = rendition_times(config, work)
     shutil.rmtree(root)
     return result
 
@@ -265,6 +291,11 @@ def render(results: list[dict[str, Any]]) -> str:
                 f" {run['mb_s']:.0f} | {c['wall_s']:.1f} | {c['mb_s']:.0f} | {run['ratio']:.2f} |"
                 f" {run['self_mb']:.0f} | {run['tree_mb']:.0f} |"
             )
+    lines.append("\n| items | rendition, HTML only s | rendition, HTML + PDF/A s |\n|---|---|---|")
+    for result in results:
+        r = result.get("rendition") or {}
+        lines.append(f"| {result['items']:,} | {r.get('html_s', 0):.1f} |"
+                     f" {r.get('html_pdf_s', 0):.1f} |")  # fmt: skip
     lines.append(f"\nTargets: ratio >= 0.5; RSS < {RSS_TARGET_MB} MB and flat across sizes.")
     return "\n".join(lines)
 
