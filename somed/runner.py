@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -665,7 +666,8 @@ class _AccountRun:
             try:
                 # the writer process hashes the records on its own core
                 prepare = _prepared(self.key, batches, stream, hashed=bulk is None)
-                for batch, ready in prefetched(prepare):
+                feed = prefetched(prepare)
+                for batch, ready in feed:
                     final_mark = batch.high_water if batch.final and keeps_cursor else None
                     resumed = batch.resume
                     keep: tuple[str, str | None] | None = None
@@ -698,6 +700,8 @@ class _AccountRun:
                 if bulk is not None:  # count what was stored before the failure, then let the
                     _drain_quietly(bulk)  # writer go: it stores nothing after a failed batch
                     self._discard_bulk()
+                _close_walk(feed)  # the prefetch thread stops first, then the walk itself
+                _close_walk(batches)
                 raise
             else:
                 if bulk is not None:
@@ -966,3 +970,12 @@ def _any_new(keys: Sequence[str], seen: set[str]) -> bool:
     before = len(seen)
     seen.update(keys)
     return len(seen) > before
+
+
+def _close_walk(batches: Iterable[Batch]) -> None:
+    """End a connector's walk now (its `finally` runs here), not whenever it is collected."""
+    close = getattr(batches, "close", None)
+    if close is None:
+        return
+    with contextlib.suppress(ValueError):  # still running in the prefetch thread: it ends at
+        close()  # its next step

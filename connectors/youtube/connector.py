@@ -258,8 +258,10 @@ class YouTubeConnector(Connector):
                     )
                 asked.add(str(following))
                 token, done = following, 0
-        finally:  # a failed read ends the walk: the reads not started yet are not made
-            pool.shutdown(wait=True, cancel_futures=True)
+        finally:  # a failed read ends the walk: the reads not started yet are not made;
+            # no waiting for the ones under way: this may run wherever the walk is let go
+            # (garbage collection in another thread), and a pool cannot join its own thread
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def _video_entries(self, video_id: str, raw: dict[str, Any]) -> list[Entry]:
         """A video with its comments, read once a run (a retry of the walk takes it from here)."""
