@@ -35,6 +35,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from proc import descendants, kb, status  # noqa: E402
+
 NOW = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
 SPAN_SECONDS = 2 * 365 * 86400
 PLATFORMS = ("facebook", "instagram", "x", "youtube")
@@ -133,32 +135,6 @@ def build(root: Path, items: int, media_bytes: int, seed: int = 9) -> Path:
 # --- memory of a process tree ------------------------------------------------------------------
 
 
-def _status(pid: int) -> dict[str, str]:
-    try:
-        text = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return {}
-    return dict(line.split(":\t", 1) for line in text.splitlines() if ":\t" in line)
-
-
-def _kb(value: str | None) -> int:
-    return int(value.split()[0]) if value else 0
-
-
-def _tree(pid: int) -> list[int]:
-    found, todo = [pid], [pid]
-    while todo:
-        parent = todo.pop()
-        try:
-            children = Path(f"/proc/{parent}/task/{parent}/children").read_text()
-            kids = [int(k) for k in children.split()]
-        except OSError:
-            continue
-        found += kids
-        todo += kids
-    return found
-
-
 class TreeSampler:
     """Peak VmHWM of one process and peak summed VmRSS of its whole tree, every 50 ms."""
 
@@ -177,8 +153,9 @@ class TreeSampler:
 
     def _run(self) -> None:
         while not self._stop.wait(0.05):
-            self.self_kb = max(self.self_kb, _kb(_status(self.pid).get("VmHWM")))
-            total = sum(_kb(_status(p).get("VmRSS")) for p in _tree(self.pid))
+            self.self_kb = max(self.self_kb, kb(status(self.pid).get("VmHWM")))
+            tree = [self.pid, *descendants(self.pid)]
+            total = sum(kb(status(p).get("VmRSS")) for p in tree)
             self.tree_kb = max(self.tree_kb, total)
 
 

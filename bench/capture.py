@@ -34,6 +34,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the capture tests' site lives in tests/
 
+from proc import descendants, kb, status  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
 PAGE = "/tall?bands=31&images=1"
 TIME_TARGET = 1.5  # somed at most 1.5x the bare screenshot's time
@@ -41,34 +43,6 @@ RSS_TARGET_MB = 300  # the somed process, browser aside
 
 
 # --- memory sampling ------------------------------------------------------------------------
-
-
-def _status(pid: int) -> dict[str, str]:
-    """A process's /proc status lines as a dict ({} when it is gone)."""
-    try:
-        text = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return {}
-    return dict(line.split(":\t", 1) for line in text.splitlines() if ":\t" in line)
-
-
-def _kb(value: str | None) -> int:
-    return int(value.split()[0]) if value else 0
-
-
-def _children(pid: int) -> list[int]:
-    """Every descendant of `pid`."""
-    found: list[int] = []
-    todo = [pid]
-    while todo:
-        parent = todo.pop()
-        try:
-            kids = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
-        except OSError:
-            continue
-        found += [int(k) for k in kids]
-        todo += [int(k) for k in kids]
-    return found
 
 
 class Sampler:
@@ -90,15 +64,15 @@ class Sampler:
     def _run(self) -> None:
         while not self._stop.wait(0.05):
             browser = 0
-            for pid in _children(os.getpid()):
-                status = _status(pid)
-                name = status.get("Name", "")
+            for pid in descendants(os.getpid()):
+                lines = status(pid)
+                name = lines.get("Name", "")
                 if name.startswith("python"):
-                    self.peaks["worker_kb"] = max(self.peaks["worker_kb"], _kb(status.get("VmHWM")))
+                    self.peaks["worker_kb"] = max(self.peaks["worker_kb"], kb(lines.get("VmHWM")))
                 elif name.startswith("node"):
-                    self.peaks["driver_kb"] = max(self.peaks["driver_kb"], _kb(status.get("VmHWM")))
+                    self.peaks["driver_kb"] = max(self.peaks["driver_kb"], kb(lines.get("VmHWM")))
                 elif name.startswith("chrom"):
-                    browser += _kb(status.get("VmRSS"))
+                    browser += kb(lines.get("VmRSS"))
             self.peaks["browser_kb"] = max(self.peaks["browser_kb"], browser)
 
 
@@ -184,7 +158,7 @@ def child(mode: str, url: str, count: int, folder: Path) -> None:
     started = time.perf_counter()
     result = (bare if mode == "bare" else somed_capture)(url, count, folder)
     result["wall_s"] = time.perf_counter() - started
-    result["self_kb"] = _kb(_status(os.getpid()).get("VmHWM"))
+    result["self_kb"] = kb(status(os.getpid()).get("VmHWM"))
     (folder / "result.json").write_text(json.dumps(result), encoding="utf-8")
 
 

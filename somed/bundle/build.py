@@ -22,7 +22,7 @@ from connectors.model import utc_iso
 from somed import __version__
 from somed.bundle import content
 from somed.bundle.content import BundleError, Payload
-from somed.bundle.formats import package_format
+from somed.bundle.formats import PackageFormat, package_format
 from somed.bundle.model import BundleInfo, BundleRequest, Organisation
 from somed.bundle.readme import write_readmes
 from somed.bundle.staging import Staging
@@ -80,7 +80,7 @@ def build_bundle(
     be built, and the storage's own errors when the archive cannot be read.
     """
     organisation = config.organisation_required()
-    package_format(request.format)  # an unknown format fails before anything is opened
+    fmt = package_format(request.format)  # an unknown format fails before anything is opened
     db = connect_readonly(config.db_path)
     try:
         keys = bundle_keys(config, db, request)
@@ -89,8 +89,8 @@ def build_bundle(
         created = utc_iso(clock()) or ""
         staging = Staging(request.out or default_out(config), package_id, now=created)
         try:
-            info = _write_package(config, db, request, keys, staging, organisation, created,
-                                  progress or _quiet)  # fmt: skip
+            info = _write_package(config, db, request, fmt, keys, staging, organisation,
+                                  created, progress or _quiet)  # fmt: skip
             path = staging.finish(as_zip=request.zip)
         except BaseException:
             staging.abort()
@@ -105,6 +105,7 @@ def _write_package(
     config: Config,
     db: Database,
     request: BundleRequest,
+    fmt: PackageFormat,
     keys: list[str],
     staging: Staging,
     organisation: Any,
@@ -114,7 +115,6 @@ def _write_package(
     """Write every file of the package into `staging`; the package's description."""
     from somed.bundle.rendition import write_renditions
 
-    fmt = package_format(request.format)
     payload = fmt.payload_root
     since, until = utc_iso(request.since), utc_iso(request.until)
     found = Payload()

@@ -1,0 +1,34 @@
+"""Memory of processes from /proc: a process's status lines, their kB values, its descendants."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def status(pid: int) -> dict[str, str]:
+    """A process's /proc status lines as a dict ({} when it is gone)."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return {}
+    return dict(line.split(":\t", 1) for line in text.splitlines() if ":\t" in line)
+
+
+def kb(value: str | None) -> int:
+    """The number of a status value such as "1234 kB" (0 when absent)."""
+    return int(value.split()[0]) if value else 0
+
+
+def descendants(pid: int) -> list[int]:
+    """Every descendant of `pid`."""
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            kids = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+        except OSError:
+            continue
+        found += [int(k) for k in kids]
+        todo += [int(k) for k in kids]
+    return found
