@@ -453,6 +453,11 @@ from somed.cli_bundle import bundle_command  # noqa: E402
 
 cli.add_command(bundle_command)
 
+from somed.cli_web import user_cli, web_command  # noqa: E402
+
+cli.add_command(web_command)
+cli.add_command(user_cli)
+
 
 def main() -> None:
     """Console-script entry point (usage errors are one line: `somed.cli_errors`)."""

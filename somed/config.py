@@ -55,6 +55,7 @@ from somed.config_tokens import (
     _resolve_token,
     read_secret,
 )
+from somed.config_web import WebConfig
 from somed.logs import update_secrets
 
 __all__ = [
@@ -495,6 +496,7 @@ class Config(_Model):
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     moderation: ModerationConfig = Field(default_factory=ModerationConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
     platforms: dict[str, PlatformConfig] = Field(default_factory=dict)
     accounts: list[AccountConfig] = Field(default_factory=list)
 

@@ -53,7 +53,8 @@ def _rebuild(*args: Any) -> TokenError:
 
 # Keys that would put a credential into the TOML file itself; refused wherever they appear.
 SECRET_KEYS = frozenset(
-    {"token", "access_token", "secret", "password", "app_secret", "client_secret", "api_key"}
+    {"token", "access_token", "secret", "password", "app_secret", "client_secret", "api_key",
+     "session_key"}
 )
 
 

@@ -661,3 +661,30 @@ def m024_notify(db: Database) -> None:
         )"""
     )
     db.execute("CREATE INDEX idx_digests_recipient ON digests (recipient, day)")
+
+
+@MIGRATIONS()
+def m025_web_users(db: Database) -> None:
+    """Create `users` (the web UI's people, roles, password hashes) and `login_failures`."""
+    db.execute(
+        """CREATE TABLE users (
+            name TEXT PRIMARY KEY,
+            role TEXT NOT NULL,
+            full_name TEXT,
+            source TEXT NOT NULL DEFAULT 'local',
+            password_hash TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            disabled_at TEXT,
+            last_login_at TEXT
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE login_failures (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL,
+            at TEXT NOT NULL,
+            remote TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX idx_login_failures_name ON login_failures (name, at)")

@@ -7,19 +7,14 @@ is described by the exception's class and the server's SMTP code.
 
 from __future__ import annotations
 
-import os
 import smtplib
 import ssl
 from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
-from pathlib import Path
 
 from connectors.base import Secret
 from somed.config import Config
-from somed.config_errors import ConfigError, FileTooLarge, read_capped
-from somed.logs import update_secrets
-
-PASSWORD_MAX_BYTES = 4096
+from somed.config_secrets import read_config_secret
 
 
 class MailError(Exception):
@@ -34,33 +29,9 @@ class MailError(Exception):
 def smtp_password(config: Config, env: Mapping[str, str] | None = None) -> Secret | None:
     """The SMTP password from `password_env` or `password_file` (None when none is set)."""
     notify = config.notify
-    if env is None:  # the environment the config was loaded with, as for tokens
-        env = getattr(config, "_env", None) or os.environ
-    if notify.password_env:
-        value = env.get(notify.password_env, "").strip()
-        if not value:
-            raise ConfigError(config.path, "notify.password_env",
-                              f"environment variable {notify.password_env} is not set or empty",
-                              "export it, or use password_file")  # fmt: skip
-    elif notify.password_file:
-        file = Path(notify.password_file)
-        if not file.is_absolute():
-            credentials = env.get("CREDENTIALS_DIRECTORY")
-            file = (Path(credentials) if credentials else config.path.parent) / file
-        try:
-            value = read_capped(file, PASSWORD_MAX_BYTES).decode("utf-8-sig").strip()
-        except (OSError, FileTooLarge, UnicodeDecodeError) as exc:
-            problem = f"password file {file} cannot be read ({type(exc).__name__})"
-            fix = "check the file and that somed's user may read it"
-            raise ConfigError(config.path, "notify.password_file", problem, fix) from None
-        if not value or "\n" in value:
-            raise ConfigError(config.path, "notify.password_file",
-                              f"password file {file} is empty or holds more than one line",
-                              "write only the password into it")  # fmt: skip
-    else:
-        return None
-    update_secrets([value])
-    return Secret(value)
+    return read_config_secret(
+        config, "notify.password", notify.password_env, notify.password_file, "password", env
+    )
 
 
 def send_all(

@@ -1,0 +1,1 @@
+"""The web UI's pages: each module declares `PAGES = Pages(...)` (see `somed.web.routing`)."""
