@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import time
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
@@ -21,7 +23,7 @@ HEADERS = {
 
 
 class SecurityHeaders:
-    """ASGI middleware adding `HEADERS` (and `Cache-Control: no-store` outside /static)."""
+    """ASGI middleware adding `HEADERS`, `Cache-Control: no-store` (not /static), Server-Timing."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -32,6 +34,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         static = str(scope.get("path", "")).startswith("/static/")
+        started = time.perf_counter()
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -42,6 +45,9 @@ class SecurityHeaders:
                         headers.append((name.encode(), value.encode()))
                 if not static and b"cache-control" not in present:
                     headers.append((b"cache-control", b"no-store"))
+                # the server's own time until the response starts (bench/web.py reads it)
+                spent = (time.perf_counter() - started) * 1000
+                headers.append((b"server-timing", f"app;dur={spent:.2f}".encode()))
                 message["headers"] = headers
             await send(message)
 
