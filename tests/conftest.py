@@ -15,6 +15,7 @@ from connectors.facebook.emulator import FacebookEmulator, TokenInfo, generate_p
 from somed.config import Config, load_config
 from tests.contract.adapters import hostile_harnesses
 from tests.demo_support import demo_archive, demo_snapshots  # noqa: F401  (shared, group "demo")
+from tests.web_support import web_site  # noqa: F401  (shared, group "web")
 from tests.xemu import x_setup  # noqa: F401  (the X tests' fixture)
 
 PAGE_ID = "111000111"

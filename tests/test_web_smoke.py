@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.web_support import WEB_GROUP, client, signed_in, web_site  # noqa: F401
+from tests.web_support import WEB_GROUP, client, signed_in
 
 pytestmark = WEB_GROUP
 
