@@ -179,6 +179,43 @@ def run_demo(directory: Path, *, once: bool, port: int, lang: str | None) -> int
             demo.emulator.stop()
 
 
+DEMO_WEB_USER = "demo"
+DEMO_WEB_PORT = 8080
+
+
+def _start_web(config: Any) -> tuple[str, str]:
+    """Serve the web UI beside the demo daemon (port 8080, else a free one) with an admin user."""
+    import secrets
+    import socket
+
+    import uvicorn
+
+    from somed.users import add_local_user
+    from somed.web.app import create_app
+    from storage.db import connect
+
+    password = secrets.token_urlsafe(12)
+    db = connect(config.db_path)
+    try:
+        add_local_user(db, DEMO_WEB_USER, "admin", password, full_name="Demo Admin", by="demo",
+                       now=datetime.now(UTC))  # fmt: skip
+    finally:
+        db.close()
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", DEMO_WEB_PORT))
+            port = DEMO_WEB_PORT
+        except OSError:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+    web = config.web.model_copy(update={"secure_cookies": False, "listen": f"127.0.0.1:{port}"})
+    app = create_app(config.model_copy(update={"web": web}), session_key=secrets.token_urlsafe(32))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
+                                           access_log=False))  # fmt: skip
+    threading.Thread(target=server.run, name="somed-web", daemon=True).start()
+    return f"http://127.0.0.1:{port}/", password
+
+
 def _monitor(config: Any) -> None:
     """Run the monitors once on the fresh demo archive (the daemon runs them from then on)."""
     from somed.monitors import run_monitors
@@ -226,8 +263,10 @@ def _archive_and_serve(
     if once:
         return 1 if any(o.failed for o in outcomes) else 0
     click.echo()
+    web_url, password = _start_web(config)
+    click.echo(t("demo.web", url=web_url, user=DEMO_WEB_USER, password=password))
     click.echo(t.n("demo.daemon", DEMO_INTERVAL_MINUTES))
-    setup_logging("plain", "info", secrets=config.secret_values())
+    setup_logging("plain", "info", secrets=[*config.secret_values(), password])
     stop = threading.Event()
     demos = [demo for demo, _ in served]
     threading.Thread(target=_live_activity, args=(demos, stop), daemon=True).start()
