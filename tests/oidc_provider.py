@@ -48,7 +48,8 @@ class OidcProvider:
     """An OIDC provider served on 127.0.0.1 for one client (start() / stop())."""
 
     def __init__(self, client_id: str, client_secret: str, redirect_uri: str) -> None:
-        self.client_id, self.client_secret, self.redirect_uri = client_id, client_secret, redirect_uri
+        self.client_id, self.client_secret = client_id, client_secret
+        self.redirect_uris = {redirect_uri}  # the client's registered redirect URIs
         self.key = new_key("test-key-1")
         self.signing_key: Any = None  # None: self.key
         self.user = OidcUser("anna")
@@ -85,7 +86,7 @@ class OidcProvider:
 
     def authorize(self, params: dict[str, str]) -> tuple[int, str]:
         """(status, redirect location or error) for an authorization request."""
-        if params.get("client_id") != self.client_id or params.get("redirect_uri") != self.redirect_uri:
+        if params.get("client_id") != self.client_id or params.get("redirect_uri") not in self.redirect_uris:
             return 400, "unknown client or redirect_uri"
         if params.get("response_type") != "code" or "openid" not in params.get("scope", "").split():
             return 400, "not an OpenID code request"
@@ -95,7 +96,7 @@ class OidcProvider:
         self.codes[code] = {"nonce": params.get("nonce"), "challenge": params["code_challenge"],
                             "user": self.user, "redirect_uri": params["redirect_uri"]}  # fmt: skip
         query = urlencode({"code": code, "state": params.get("state", "")})
-        return 302, f"{self.redirect_uri}?{query}"
+        return 302, f"{params['redirect_uri']}?{query}"
 
     def token(self, form: dict[str, str], authorization: str | None) -> tuple[int, dict[str, Any]]:
         """(status, JSON) for a token request."""

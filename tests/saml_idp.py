@@ -78,9 +78,10 @@ class SamlIdp:
         self.user = IdpUser("anna")
         self.sign = True
         self.server: Server | None = None
-        self.metadata_file.write_text(str(entity_descriptor(self._config(None))), "utf-8")
+        self.trusted: list[Path] = []
+        self.metadata_file.write_text(str(entity_descriptor(self._config([]))), "utf-8")
 
-    def _config(self, sp_metadata: Path | None) -> IdPConfig:
+    def _config(self, sp_metadata: list[Path]) -> IdPConfig:
         settings: dict[str, Any] = {
             "entityid": self.entity_id,
             "xmlsec_binary": "/usr/bin/xmlsec1",
@@ -96,17 +97,17 @@ class SamlIdp:
                 "name_id_format": [NAMEID_FORMAT_UNSPECIFIED],
             }},
         }  # fmt: skip
-        if sp_metadata is not None:
-            settings["metadata"] = {"local": [str(sp_metadata)]}
+        if sp_metadata:
+            settings["metadata"] = {"local": [str(path) for path in sp_metadata]}
         config = IdPConfig()
         config.load(settings)
         return config
 
     def trust(self, sp_metadata_xml: bytes) -> None:
-        """Know the SP by its metadata (as an admin adds a relying party in ADFS)."""
-        path = self.folder / "sp-metadata.xml"
-        path.write_bytes(sp_metadata_xml)
-        self.server = Server(config=self._config(path))
+        """Know one more SP by its metadata (as an admin adds a relying party in ADFS)."""
+        self.trusted.append(self.folder / f"sp-metadata-{len(self.trusted)}.xml")
+        self.trusted[-1].write_bytes(sp_metadata_xml)
+        self.server = Server(config=self._config(self.trusted))
 
     def start(self) -> SamlIdp:
         """Serve in a thread."""

@@ -32,6 +32,9 @@ from tests.web_support import SESSION_KEY, WEB_GROUP, build_archive, csrf_of
 pytestmark = WEB_GROUP
 SITE = "https://somed.test"
 OIDC_SECRET = "oidc-client-secret-9f8e7d"  # noqa: S105 - the test provider's client secret
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 ROLES = """
 [web.roles]
 admin = ["somed-admins"]
@@ -231,6 +234,10 @@ def test_saml_replayed_or_foreign_answer_is_refused(sso) -> None:
     stranger = sso.browser()
     assert post_acs(stranger, fields).status_code == 400
     assert stranger.get("/").status_code == 303
+    # an old answer posted while the browser has a newer sign-in under way: not that request
+    old = saml_answer(sso, browser, IdpUser("ulla@mora.se", ["somed-alla"]))
+    saml_answer(sso, browser, IdpUser("ulla@mora.se", ["somed-alla"]))
+    assert post_acs(browser, old).status_code == 400
     assert [e["action"] for e in sso_audit(sso, "ulla@mora.se")] == ["user.sso_sign_in"]
 
 
@@ -360,3 +367,51 @@ def test_only_the_acs_skips_the_csrf_check(sso) -> None:
 
 def test_metadata_file_is_where_the_config_says(sso) -> None:
     assert Path(str(sso.config.web.saml.idp_metadata_file)).is_file()  # type: ignore[union-attr]
+
+
+def test_saml_and_oidc_sign_in_in_chromium(sso, tmp_path, monkeypatch) -> None:
+    """Real Chromium, somed on http://localhost and the IdPs on 127.0.0.1 (another site): the
+    SameSite=Strict session survives the cross-site POST/redirect through the continue page."""
+    from playwright.sync_api import sync_playwright
+
+    from tests import web_support
+
+    port = web_support.free_port()
+    url = f"http://localhost:{port}"
+    web = sso.config.web.model_copy(update={"public_url": url})
+    config = sso.config.model_copy(update={"web": web})
+    monkeypatch.setattr(web_support, "free_port", lambda: port)
+    server, _ = web_support.serve(config)
+    try:
+        sso.idp.trust(requests_get(f"{url}/saml/metadata"))
+        sso.provider.redirect_uris.add(f"{url}/oidc/callback")
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                                  args=CHROMIUM_ARGS)  # fmt: skip
+            try:
+                page = chromium.new_context().new_page()
+                sso.idp.user = IdpUser("greta@mora.se", ["somed-registratorer"], "Greta Grön")
+                page.goto(f"{url}/login")
+                page.get_by_role("link", name="Mora kommun (SAML)").click()
+                page.get_by_role("button", name="Fortsätt").click()  # the IdP's page posts
+                page.wait_for_url(f"{url}/")
+                assert "Greta Grön (registrator)" in page.content()
+                page = chromium.new_context().new_page()
+                sso.provider.user = OidcUser("hugo", ["somed-admins"], "Hugo Holm")
+                page.goto(f"{url}/login")
+                page.get_by_role("link", name="Mora kommun (OIDC)").click()
+                page.wait_for_url(f"{url}/")
+                assert "Hugo Holm (administratör)" in page.content()
+            finally:
+                chromium.close()
+    finally:
+        server.should_exit = True
+
+
+def requests_get(url: str) -> bytes:
+    """The body of a GET over real HTTP."""
+    import requests
+
+    response = requests.get(url, timeout=10)
+    response.raise_for_status()
+    return response.content
