@@ -8,6 +8,7 @@ OIDC relying party fetches discovery, JWKS and tokens from its provider over rea
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import re
 from collections.abc import Iterator
@@ -286,7 +287,8 @@ def oidc_start(site: SsoSite, browser: TestClient, user: OidcUser) -> str:
     return f"{back.path}?{back.query}"
 
 
-def test_oidc_sign_in_maps_group_claim_to_role(sso) -> None:
+def test_oidc_sign_in_maps_group_claim_to_role(sso, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
     browser = sso.browser()
     callback = oidc_start(sso, browser, OidcUser("ada", ["somed-admins"], "Ada Åkesson"))
     done = browser.get(callback)
@@ -299,6 +301,7 @@ def test_oidc_sign_in_maps_group_claim_to_role(sso) -> None:
     assert [(e["actor"], e["action"]) for e in sso_audit(sso, "ada")] == [
         ("web:ada", "user.sso_sign_in")]
     assert OIDC_SECRET not in done.text and OIDC_SECRET not in overview.text
+    assert OIDC_SECRET not in caplog.text  # not even at DEBUG (authlib, requests, urllib3)
 
 
 def test_oidc_wrong_nonce_is_refused(sso) -> None:
@@ -415,3 +418,17 @@ def requests_get(url: str) -> bytes:
     response = requests.get(url, timeout=10)
     response.raise_for_status()
     return response.content
+
+
+def test_saml_with_an_sp_key_signs_its_requests_and_publishes_its_certificate(sso, tmp_path) -> None:
+    from somed.web.sso.saml import ServiceProvider
+    from tests.saml_idp import key_and_certificate
+
+    key, cert = key_and_certificate(tmp_path, "somed-sp")
+    saml = sso.config.web.saml.model_copy(update={"sp_key_file": key, "sp_cert_file": cert})  # type: ignore[union-attr]
+    config = sso.config.model_copy(update={"web": sso.config.web.model_copy(update={"saml": saml})})
+    sp = ServiceProvider(config)
+    location, _ = sp.login_redirect("/")
+    assert "Signature=" in location and "SigAlg=" in location
+    certificate = "".join(cert.read_text().splitlines()[1:-1])
+    assert certificate in sp.metadata().decode()
