@@ -11,11 +11,12 @@ import base64
 import logging
 import os
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from starlette.testclient import TestClient
@@ -177,8 +178,14 @@ def test_saml_sign_in_maps_group_to_role_and_shows_the_user(sso) -> None:
     assert [(e["actor"], e["action"]) for e in entries] == [("web:rut@mora.se", "user.sso_sign_in")]
 
 
-def test_saml_binding_cookie_is_cross_site_and_short_lived(sso) -> None:
+def test_saml_request_and_its_binding_cookie(sso) -> None:
     start = sso.browser().get("/saml/login")
+    query = parse_qs(urlsplit(start.headers["location"]).query)
+    request = zlib.decompress(base64.b64decode(query["SAMLRequest"][0]), -15).decode()
+    assert f'Destination="{sso.idp.base_url}/sso/redirect"' in request
+    assert f">{SITE}/saml/metadata</ns1:Issuer>" in request
+    assert f'AssertionConsumerServiceURL="{SITE}/saml/acs"' in request
+    assert "transient" not in request  # no NameIDPolicy asking for a new random name each time
     cookie = start.headers["set-cookie"]
     assert cookie.startswith("somed_saml=")
     for part in ("Max-Age=600", "Path=/saml/acs", "SameSite=none", "Secure", "HttpOnly"):
@@ -209,6 +216,27 @@ def test_saml_tampered_assertion_is_refused(sso) -> None:
     assert "kunde inte godkännas" in done.text
     assert browser.get("/").status_code == 303
     assert user_row(sso, "mallory@mora.se") is None
+
+
+def test_saml_wrapped_forged_assertion_is_refused(sso) -> None:
+    """Signature wrapping: a forged unsigned assertion beside the genuine signed one."""
+    browser = sso.browser()
+    fields = saml_answer(sso, browser, IdpUser("mallory@mora.se", ["somed-alla"]))
+    xml = base64.b64decode(fields["SAMLResponse"]).decode()
+    genuine = re.search(r"<(\w+):Assertion\b.*?</\1:Assertion>", xml, re.DOTALL)
+    assert genuine and "Signature" in genuine.group(0)
+    forged = re.sub(r"<(\w+):Signature\b.*?</\1:Signature>", "", genuine.group(0), flags=re.DOTALL)
+    forged = forged.replace("mallory@mora.se", "admin2@mora.se").replace(">somed-alla<",
+                                                                         ">somed-admins<")
+    forged = re.sub(r'ID="[^"]+"', 'ID="id-forged"', forged, count=1)
+    bind = browser.cookies.get("somed_saml")
+    for wrapped in (xml.replace(genuine.group(0), forged + genuine.group(0)),
+                    xml.replace(genuine.group(0), genuine.group(0) + forged)):
+        fields["SAMLResponse"] = base64.b64encode(wrapped.encode()).decode()
+        browser.cookies.set("somed_saml", bind, domain="somed.test", path="/saml/acs")
+        assert post_acs(browser, fields).status_code == 400
+    assert user_row(sso, "admin2@mora.se") is None and user_row(sso, "mallory@mora.se") is None
+    assert browser.get("/").status_code == 303
 
 
 def test_saml_unsigned_assertion_is_refused(sso) -> None:

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 BIND_COOKIE = "somed_saml"
 ACS_PATH = "/saml/acs"
 METADATA_PATH = "/saml/metadata"
+CLOCK_SKEW_SECONDS = 60  # the IdP's clock and ours may differ this much (NotBefore, NotOnOrAfter)
 MAX_RESPONSE = 512 * 1024  # a base64 SAMLResponse; real ones are a few kB
 
 
@@ -59,6 +60,7 @@ def sp_settings(config: Config) -> dict[str, Any]:
         "xmlsec_binary": saml.xmlsec_binary or shutil.which("xmlsec1") or "/usr/bin/xmlsec1",
         "metadata": {"local": [str(_path(config, saml.idp_metadata_file))]},
         "allow_unknown_attributes": True,
+        "accepted_time_diff": CLOCK_SKEW_SECONDS,
         "service": {
             "sp": {
                 "name": "somed",
