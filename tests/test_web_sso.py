@@ -460,3 +460,15 @@ def test_saml_with_an_sp_key_signs_its_requests_and_publishes_its_certificate(ss
     assert "Signature=" in location and "SigAlg=" in location
     certificate = "".join(cert.read_text().splitlines()[1:-1])
     assert certificate in sp.metadata().decode()
+
+
+def test_providers_not_configured_lead_to_the_sign_in_form(sso) -> None:
+    web = sso.config.web.model_copy(update={"saml": None, "oidc": None})
+    app = create_app(sso.config.model_copy(update={"web": web}), session_key=SESSION_KEY)
+    browser = TestClient(app, base_url=SITE, follow_redirects=False)
+    for path in ("/saml/login", "/saml/metadata", "/oidc/login", "/oidc/callback?code=x&state=y"):
+        response = browser.get(path)
+        assert (response.status_code, response.headers["location"]) == (303, "/login"), path
+    assert browser.post("/saml/acs", data={"SAMLResponse": "x"}).headers["location"] == "/login"
+    page = browser.get("/login")
+    assert "/saml/login" not in page.text and "/oidc/login" not in page.text

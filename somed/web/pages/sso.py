@@ -4,6 +4,8 @@ Connect (`/oidc/login`, `/oidc/callback`); each provider adds its button to the 
 All are public (`role=None`): they are how one signs in. `/saml/acs` is the one POST without our
 CSRF token (`csrf=False`): the IdP's page posts it cross-site; what makes it trustworthy is the
 assertion's signature and its InResponseTo, a request this browser started (`somed.web.sso.saml`).
+A provider that is not configured sends its routes to the sign-in form (a bookmark of a removed
+provider lands where the ways to sign in are), never to an error.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ for _provider in (("saml", "/saml/login"), ("oidc", "/oidc/login")):
         SSO_PROVIDERS.append(_provider)
 
 
+def _not_configured(ctx: Context) -> Response:
+    return ctx.redirect("/login")
+
+
 def _unavailable(ctx: Context, what: str, exc: Exception) -> Response:
     log.error("%s sign-in is not available: %s", what, exc)
     return signin.refused(ctx, "web.sso.unavailable", status=503)
@@ -39,7 +45,7 @@ def _service_provider(ctx: Context) -> saml.ServiceProvider:
 def saml_login(ctx: Context) -> Response:
     """Send the browser to the IdP with a new AuthnRequest (HTTP-Redirect binding)."""
     if ctx.config.web.saml is None:
-        return ctx.problem(404, "web.error.not_found")
+        return _not_configured(ctx)
     next_path = safe_next(ctx.query("next", "/"))
     try:
         location, bind = _service_provider(ctx).login_redirect(next_path)
@@ -56,7 +62,7 @@ def saml_login(ctx: Context) -> Response:
 def saml_acs(ctx: Context) -> Response:
     """Take the IdP's signed answer (HTTP-POST binding) and sign the user in, or refuse."""
     if ctx.config.web.saml is None:
-        return ctx.problem(404, "web.error.not_found")
+        return _not_configured(ctx)
     value = ctx.form.get("SAMLResponse", "")
     answer = value if isinstance(value, str) else ""
     bind = ctx.request.cookies.get(saml.BIND_COOKIE, "")
@@ -79,7 +85,7 @@ def saml_acs(ctx: Context) -> Response:
 def saml_metadata(ctx: Context) -> Response:
     """Our SP metadata for the IdP's administrator (entity id, ACS URL, certificate)."""
     if ctx.config.web.saml is None:
-        return ctx.problem(404, "web.error.not_found")
+        return _not_configured(ctx)
     try:
         body = _service_provider(ctx).metadata()
     except Exception as exc:
@@ -95,7 +101,7 @@ def _relying_party(ctx: Context) -> oidc.RelyingParty:
 def oidc_login(ctx: Context) -> Response:
     """Send the browser to the provider's authorization endpoint (code flow with PKCE)."""
     if ctx.config.web.oidc is None:
-        return ctx.problem(404, "web.error.not_found")
+        return _not_configured(ctx)
     next_path = safe_next(ctx.query("next", "/"))
     try:
         location, bind = _relying_party(ctx).login_redirect(next_path)
@@ -113,7 +119,7 @@ def oidc_login(ctx: Context) -> Response:
 def oidc_callback(ctx: Context) -> Response:
     """Swap the code for the ID token, check it, and sign the user in, or refuse."""
     if ctx.config.web.oidc is None:
-        return ctx.problem(404, "web.error.not_found")
+        return _not_configured(ctx)
     params = {key: ctx.query(key) for key in ("code", "state", "error")}
     bind = ctx.request.cookies.get(oidc.BIND_COOKIE, "")
     try:
