@@ -403,6 +403,7 @@ def test_metadata_file_is_where_the_config_says(sso) -> None:
 def test_saml_and_oidc_sign_in_in_chromium(sso, tmp_path, monkeypatch) -> None:
     """Real Chromium, somed on http://localhost and the IdPs on 127.0.0.1 (another site): the
     SameSite=Strict session survives the cross-site POST/redirect through the continue page."""
+    from axe_playwright_python.sync_playwright import Axe
     from playwright.sync_api import sync_playwright
 
     from tests import web_support
@@ -433,6 +434,14 @@ def test_saml_and_oidc_sign_in_in_chromium(sso, tmp_path, monkeypatch) -> None:
                 page.get_by_role("link", name="Mora kommun (OIDC)").click()
                 page.wait_for_url(f"{url}/")
                 assert "Hugo Holm (administratör)" in page.content()
+                page = chromium.new_context().new_page()  # refused: the page passes axe-core
+                sso.idp.user = IdpUser("olof@mora.se", ["kök"])
+                page.goto(f"{url}/saml/login")
+                page.get_by_role("button", name="Fortsätt").click()
+                page.wait_for_url(f"{url}/saml/acs")
+                assert "inte medlem i någon grupp" in page.content()
+                violations = Axe().run(page).response["violations"]
+                assert not [v["id"] for v in violations if v.get("impact") in ("serious", "critical")]
             finally:
                 chromium.close()
     finally:
