@@ -51,8 +51,15 @@ class SamlConfig(_Section):
     sp_cert_file: LoosePath | None = None
     name_attribute: str | None = None  # default: the NameID
     group_attribute: str = "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups"
+    full_name_attribute: str | None = "http://schemas.microsoft.com/identity/claims/displayname"
     display_name: str = "SAML"
     xmlsec_binary: str | None = None  # default: found on PATH
+
+    @model_validator(mode="after")
+    def _key_pair(self) -> SamlConfig:
+        if (self.sp_key_file is None) != (self.sp_cert_file is None):
+            raise _invalid("only one of sp_key_file and sp_cert_file is set", "set both or none")
+        return self
 
 
 class OidcConfig(_Section):
@@ -65,7 +72,21 @@ class OidcConfig(_Section):
     scopes: list[str] = Field(default_factory=lambda: ["openid", "profile", "email"])
     name_claim: str = "preferred_username"
     group_claim: str = "groups"
+    full_name_claim: str | None = "name"
     display_name: str = "OpenID Connect"
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
+            raise _invalid(f"{value[:60]!r} is not a URL", 'write e.g. "https://idp.mora.se/realms/x"')
+        return value  # kept as written: the ID token's `iss` must equal it exactly
+
+    @model_validator(mode="after")
+    def _one_secret_source(self) -> OidcConfig:
+        if self.client_secret_env and self.client_secret_file:
+            raise _invalid("both client_secret_env and client_secret_file are set", "keep one")
+        return self
 
 
 class WebConfig(_Section):

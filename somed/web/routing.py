@@ -7,7 +7,11 @@ A page module makes `PAGES = Pages()` and decorates its handlers:
 
 Handlers are plain functions of a `Context` (run in the thread pool, so they may block on
 SQLite); `role=None` marks a public route (sign-in, static files, the accessibility statement).
-POST routes check the CSRF token before the handler runs.
+POST routes check the CSRF token before the handler runs. The one exception is a route declared
+`csrf=False`: only the SAML assertion consumer service (`/saml/acs`, somed.web.pages.sso), which
+the identity provider's page posts cross-site without our token and whose body is authenticated
+instead by its XML signature and its InResponseTo (checked by the handler). No other route may
+use it.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ class Page:
     role: str | None
     methods: tuple[str, ...]
     name: str
+    csrf: bool = True  # False only for /saml/acs (see the module docstring)
 
 
 @dataclass(frozen=True)
@@ -52,14 +57,14 @@ class Pages:
     menu: list[MenuItem] = field(default_factory=list)
     routes: list[Page] = field(default_factory=list)
 
-    def add(self, path: str, *, role: str | None, methods: tuple[str, ...],
-            name: str | None = None) -> Callable[[Handler], Handler]:  # fmt: skip
+    def add(self, path: str, *, role: str | None, methods: tuple[str, ...], name: str | None = None,
+            csrf: bool = True) -> Callable[[Handler], Handler]:  # fmt: skip
         """Register `handler` for `path`, `methods`, open to `role` and above."""
         if role is not None and role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
 
         def register(handler: Handler) -> Handler:
-            self.routes.append(Page(path, handler, role, methods, name or handler.__name__))
+            self.routes.append(Page(path, handler, role, methods, name or handler.__name__, csrf))
             return handler
 
         return register
@@ -69,10 +74,10 @@ class Pages:
         """Register a GET (and HEAD) route."""
         return self.add(path, role=role, methods=("GET", "HEAD"), name=name)
 
-    def post(self, path: str, *, role: str | None, name: str | None = None
+    def post(self, path: str, *, role: str | None, name: str | None = None, csrf: bool = True
              ) -> Callable[[Handler], Handler]:  # fmt: skip
-        """Register a POST route (CSRF-checked)."""
-        return self.add(path, role=role, methods=("POST",), name=name)
+        """Register a POST route (CSRF-checked unless `csrf=False`: the SAML ACS only)."""
+        return self.add(path, role=role, methods=("POST",), name=name, csrf=csrf)
 
 
 def page_modules() -> list[Pages]:
