@@ -20,15 +20,8 @@ from storage.captures import record_capture
 from storage.db import connect
 from storage.flags import open_flag
 from tests.public_pages_support import NOW
-from tests.web_support import (
-    SESSION_KEY,
-    WEB_GROUP,
-    WebSite,
-    build_archive,
-    client,
-    csrf_of,
-    signed_in,
-)
+from tests.web_own_site import own_site
+from tests.web_support import WEB_GROUP, WebSite, client, csrf_of, signed_in
 
 pytestmark = WEB_GROUP
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,17 +29,13 @@ PNG = hashlib.sha256(b"a snapshot's PNG").hexdigest()
 PDF = hashlib.sha256(b"a snapshot's PDF/A").hexdigest()
 WACZ = hashlib.sha256(b"a snapshot's WACZ").hexdigest()
 MANIFEST = hashlib.sha256(b"a snapshot's manifest").hexdigest()
-NO_CAPTURES = "\n[capture]\nenabled = false\n"
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebSite]:
     """An archive of its own (the tests queue requests and run a daemon on it)."""
-    folder = tmp_path_factory.mktemp("web-account")
-    saved = dict(os.environ)
-    os.environ["SOMED_TEST_SESSION_KEY"] = SESSION_KEY
-    try:
-        config, demos = build_archive(folder, NO_CAPTURES)
+    with own_site(tmp_path_factory.mktemp("web-account")) as made:
+        config = made.config
         key = config.accounts[0].key
         db = connect(config.db_path)
         try:
@@ -59,17 +48,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebSite]:
             })  # fmt: skip
             record_capture(db, {
                 "account": key, "platform": config.accounts[0].platform, "kind": "account",
-                "trigger": "manual", "started_at": "2026-03-03T09:00:00Z", "verdict": "failed",
-                "reason": "capture.timeout", "params": {"seconds": 60},
+                "trigger": "manual", "started_at": "2026-03-03T09:00:00Z", "verdict": "invalid",
+                "reason": "capture.error_page", "params": {},
             })  # fmt: skip
             open_flag(db, key, "sender_missing", reason="monitor.sender_text_missing",
                       params={"text": "En verksamhet inom Mora kommun"}, now=NOW)  # fmt: skip
         finally:
             db.close()
-        yield WebSite(config, "", demos, folder)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+        yield made
 
 
 def first_key(site: WebSite) -> str:
@@ -88,7 +74,8 @@ def test_account_page_shows_register_runs_snapshots_and_flags(site) -> None:
     assert f'<img class="thumb" src="/media/{PNG}" alt="Ögonblicksbild av {key}' in html
     for sha in (PNG, PDF, WACZ, MANIFEST):
         assert f'href="/media/{sha}"' in html
-    assert "giltig" in html and "misslyckad" in html
+    assert "giltig" in html and "ogiltig" in html
+    assert "sidan visade ett felmeddelande i stället för kontot" in html
     assert "avsändare saknas" in html
     assert "profilen saknar avsändartexten ”En verksamhet inom Mora kommun”" in html
     assert f'href="/queue?account={key}"' in html

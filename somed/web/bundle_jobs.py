@@ -41,16 +41,10 @@ def utc_now() -> datetime:
 
 
 def pid_alive(pid: int) -> bool:
-    """True when a process with this id exists (another one of ours may hold a job)."""
-    if pid == os.getpid():
-        return False  # this process's worker is new: nothing of ours runs yet
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    """True when another process with this id exists (this process's worker is new: not ours)."""
+    from somed.bundle.staging import process_alive
+
+    return pid != os.getpid() and process_alive(pid)
 
 
 def file_sha256(path: Path) -> str:

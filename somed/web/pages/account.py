@@ -38,7 +38,8 @@ SNAPSHOTS_SHOWN = 20
 REQUESTS_SHOWN = 5
 FILES = (("png", "png_sha256"), ("pdf", "pdf_sha256"), ("wacz", "wacz_sha256"),
          ("manifest", "manifest_sha256"))  # fmt: skip
-ACTIONS = {"archive": "run_requested", "capture": "capture_requested"}  # request kind -> audit action
+# a request's kind -> its audit action
+ACTIONS = {"archive": "run_requested", "capture": "capture_requested"}
 
 
 def account_config(ctx: Context, key: str) -> AccountConfig | None:
@@ -109,7 +110,7 @@ def figures_of(ctx: Context, account: AccountConfig) -> dict[str, Any]:
 
 def number(ctx: Context, value: float) -> str:
     """A figure with at most one decimal, written the reader's way (4,8 in Swedish)."""
-    text = f"{value:.1f}".removesuffix(".0")
+    text = f"{value:.1f}".removesuffix(".0") if value >= 0.05 or value == 0 else f"{value:.2g}"
     return text.replace(".", ",") if ctx.t.language == "sv" else text
 
 

@@ -24,6 +24,7 @@ from somed.config import ConfigError
 from somed.display import parse_moment
 from somed.web.bundle_jobs import worker_for
 from somed.web.context import Context
+from somed.web.pages.account import number
 from somed.web.routing import MenuItem, Pages
 from storage import audit, bundle_jobs
 from storage.db import transaction
@@ -60,17 +61,19 @@ def progress_text(ctx: Context, job: bundle_jobs.BundleJob) -> str:
     name = ctx.t(f"bundle.phase.{phase}")
     done, total = int(found.get("done") or 0), found.get("total")
     if total:
-        return ctx.t("web.bundles.progress.share", phase=name, mb=f"{done / 1e6:,.0f}",
-                     total=f"{total / 1e6:,.0f}", percent=100 * done // int(total))  # fmt: skip
-    return ctx.t("web.bundles.progress.bytes", phase=name, mb=f"{done / 1e6:,.0f}")
+        return ctx.t("web.bundles.progress.share", phase=name, mb=f"{done / 1e6:.0f}",
+                     total=f"{total / 1e6:.0f}", percent=100 * done // int(total))  # fmt: skip
+    return ctx.t("web.bundles.progress.bytes", phase=name, mb=f"{done / 1e6:.0f}")
 
 
 def verify_text(ctx: Context, job: bundle_jobs.BundleJob) -> tuple[str, list[str]]:
-    """The verification's summary line and its problem lines, worded as `somed verify` words them."""
+    """The verification's summary and problem lines, worded as `somed verify` words them."""
     found = job.verify or {}
     problems = [Problem(**p) for p in found.get("problems") or []]
-    report = VerifyReport(str(found.get("format") or job.format), str(found.get("package_id") or ""),
-                          int(found.get("checked") or 0), problems, int(found.get("bytes") or 0))  # fmt: skip
+    report = VerifyReport(
+        str(found.get("format") or job.format), str(found.get("package_id") or ""),
+        int(found.get("checked") or 0), problems, int(found.get("bytes") or 0),
+    )  # fmt: skip
     count = int(found.get("problem_count") or len(problems))
     if count > len(problems):  # only the first problems are kept: the summary counts them all
         report.problems = problems + [problems[-1]] * (count - len(problems))
@@ -85,7 +88,7 @@ def shown_job(ctx: Context, job: bundle_jobs.BundleJob) -> dict[str, Any]:
         "progress": progress_text(ctx, job) if job.state == "running" else "",
         "verify": summary, "problems": problems,
         "error": ctx.t("bundle.failed", why=job.error) if job.error else "",
-        "mb": f"{(job.size or 0) / 1e6:,.1f}",
+        "mb": number(ctx, (job.size or 0) / 1e6),
     }  # fmt: skip
 
 
