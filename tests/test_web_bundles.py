@@ -8,11 +8,14 @@ import sys
 import time
 import zipfile
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
+from connectors.model import utc_iso
+from somed.display import LOCAL_TZ
 from somed.web.app import create_app
 from somed.web.bundle_jobs import BundleWorker
 from storage import bundle_jobs
@@ -64,7 +67,8 @@ def test_a_bundle_made_on_the_page_downloads_and_passes_somed_verify(site, tmp_p
     browser = signed_in(site, "registrar")
     page = browser.get("/bundles")
     assert page.status_code == 200 and "Skapa ett paket" in page.text
-    asked = make(browser, account=key, since="2020-01-01", until="", format="fgs")
+    since = (NOW - timedelta(days=7)).date()  # a week of the account: quick, and not empty
+    asked = make(browser, account=key, since=str(since), until="", format="fgs")
     assert asked.status_code == 303, asked.text[:500]
     html = follow(browser, asked.headers["location"])
     assert "web." not in html
@@ -97,7 +101,8 @@ def test_a_bundle_made_on_the_page_downloads_and_passes_somed_verify(site, tmp_p
 
 def test_a_bagit_bundle_of_every_account_is_verified(site) -> None:
     browser = signed_in(site, "admin")
-    asked = make(browser, account="all", since="2026-01-01", until="2027-01-01", format="bagit")
+    since, until = (NOW - timedelta(days=1)).date(), (NOW + timedelta(days=1)).date()
+    asked = make(browser, account="all", since=str(since), until=str(until), format="bagit")
     assert asked.status_code == 303
     html = follow(browser, asked.headers["location"])
     job_id = int(asked.headers["location"].split("job=")[1].split("#")[0])
@@ -108,7 +113,8 @@ def test_a_bagit_bundle_of_every_account_is_verified(site) -> None:
         db.close()
     assert job is not None and job.state == "done" and job.verify_ok, job
     assert (job.accounts, job.format) == ([], "bagit")
-    assert job.since == "2025-12-31T23:00:00Z"  # Swedish midnight, as `somed bundle --from`
+    midnight = datetime.combine(since, datetime.min.time(), LOCAL_TZ)  # as `somed bundle --from`
+    assert job.since == utc_iso(midnight)
     assert "Alla konton" in html and "BagIt" in html
 
 
