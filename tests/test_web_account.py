@@ -83,8 +83,9 @@ def test_account_page_shows_register_runs_snapshots_and_flags(site) -> None:
     assert "web." not in html  # every text from the catalogue
     assert 'http-equiv="refresh"' not in html  # nothing is pending
     assert "Arkivera nu" not in html  # a reader gets no buttons
-    assert "Ersättare" not in html  # the register's internal fields are for registrar and up
-    assert "Ersättare" in signed_in(site, "registrar").get(f"/accounts/{key}").text
+    # the register's internal fields (and their history) are for registrar and up
+    assert "Ersättare" not in html and "Erik Eriksson" not in html
+    assert "Erik Eriksson" in signed_in(site, "registrar").get(f"/accounts/{key}").text
 
 
 def test_unknown_account_is_404(site) -> None:

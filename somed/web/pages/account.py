@@ -19,7 +19,7 @@ from somed.config_notify import response_limit
 from somed.monitors import cadence
 from somed.monitors.activity import POSTS_STREAM
 from somed.reasons import render, stream_name
-from somed.register_list import account_list, cell, labels
+from somed.register_list import PUBLIC_FIELDS, account_list, cell, labels
 from somed.run_requests import daemon_running, outcome_from
 from somed.status import account_status, health_note
 from somed.summary import outcome_note
@@ -115,8 +115,11 @@ def number(ctx: Context, value: float) -> str:
 
 
 def history_of(ctx: Context, key: str) -> list[dict[str, Any]]:
-    """The account's register changes, newest first, each field named as the register names it."""
-    rows = list(reversed(account_history(ctx.db, key)))
+    """The account's register changes, newest first, fields named as the register names them
+    (the internal fields' changes, editor, substitute and plan, for registrar and up only)."""
+    internal = ctx.user is not None and ctx.user.allows("registrar")
+    rows = [row for row in reversed(account_history(ctx.db, key))
+            if internal or row["field"] in (*PUBLIC_FIELDS, "platform_id")]  # fmt: skip
     for row in rows:
         label = f"accounts.col.{row['field']}"
         row["label"] = ctx.t(label) if ctx.t.has(label) else row["field"]
