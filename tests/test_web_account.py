@@ -199,3 +199,28 @@ def test_archive_now_is_run_by_the_daemon_and_shown_done(site) -> None:
 def test_account_page_needs_sign_in(site) -> None:
     response = client(site).get(f"/accounts/{first_key(site)}")
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+def test_a_served_capture_request_shows_its_verdict_in_either_language(site) -> None:
+    key = site.config.accounts[1].key
+    db = connect(site.config.db_path)
+    try:
+        (request_id,) = run_requests.add_requests(db, [key], requested_by="web:admin",
+                                                  clock=lambda: NOW, kind="capture")  # fmt: skip
+        (claimed,) = run_requests.claim_queued(db, clock=lambda: NOW)
+        assert claimed.id == request_id
+        outcome = {"account": key, "status": "invalid", "verdict": "invalid",
+                   "reason": "capture.error_page", "params": {}}  # fmt: skip
+        run_requests.finish_request(db, request_id, run_id=None, outcome=outcome,
+                                    clock=lambda: NOW)  # fmt: skip
+    finally:
+        db.close()
+    browser = signed_in(site, "reader")
+    html = browser.get(f"/accounts/{key}").text
+    assert "Ögonblicksbilden är ogiltig (sparad som bevis): sidan visade ett felmeddelande" in html
+    assert 'http-equiv="refresh"' not in html
+    token = csrf_of(html)
+    browser.post("/language", data={"csrf_token": token, "lang": "en", "next": f"/accounts/{key}"})
+    english = browser.get(f"/accounts/{key}").text
+    assert f"Account {key}" in english and "The snapshot is invalid (kept as evidence)" in english
+    assert "web." not in english
