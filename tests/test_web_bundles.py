@@ -95,7 +95,8 @@ def test_a_bundle_made_on_the_page_downloads_and_passes_somed_verify(site, tmp_p
                               cwd=ROOT, capture_output=True, text=True, timeout=120)  # fmt: skip
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert audit_actions(site, f"bundle:{job.id}") == [
-        ("web:registrar", "bundle_requested"), ("web:registrar", "download.bundle")
+        ("web:registrar", "bundle_requested"),
+        ("web:registrar", "download.bundle"),
     ]
 
 

@@ -205,11 +205,11 @@ def _request(ctx: Context, kind: str) -> Response:
 
 @PAGES.post("/accounts/{key}/archive", role="admin")
 def archive_now(ctx: Context) -> Response:
-    """"Arkivera nu": a run of the account through the daemon's queue."""
+    """The button "Arkivera nu": a run of the account through the daemon's queue."""
     return _request(ctx, "archive")
 
 
 @PAGES.post("/accounts/{key}/capture", role="admin")
 def capture_now(ctx: Context) -> Response:
-    """"Ta ögonblicksbild nu": a capture of the account's public page through the queue."""
+    """The button "Ta ögonblicksbild nu": a capture of the account's public page, queued."""
     return _request(ctx, "capture")
