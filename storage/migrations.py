@@ -688,3 +688,33 @@ def m025_web_users(db: Database) -> None:
         )"""
     )
     db.execute("CREATE INDEX idx_login_failures_name ON login_failures (name, at)")
+
+
+# --- web UI: bundle jobs (issue 10, the bundles page) ------------------------------------------
+@MIGRATIONS()
+def m026_bundle_jobs(db: Database) -> None:
+    """Create `bundle_jobs`: bundles asked for in the web UI, built in the background, verified."""
+    db.execute(
+        """CREATE TABLE bundle_jobs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            accounts TEXT NOT NULL DEFAULT '[]',
+            since TEXT,
+            until TEXT,
+            format TEXT NOT NULL,
+            requested_by TEXT NOT NULL,
+            requested_at TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'queued',
+            worker_pid INTEGER,
+            started_at TEXT,
+            finished_at TEXT,
+            progress TEXT,
+            package_id TEXT,
+            sha256 TEXT,
+            size INTEGER,
+            path TEXT,
+            verify_ok INTEGER,
+            verify TEXT,
+            error TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX idx_bundle_jobs_state ON bundle_jobs (state)")

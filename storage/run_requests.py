@@ -169,3 +169,12 @@ def get_requests(db: Database, request_ids: Iterable[int]) -> list[RunRequest]:
         [json.dumps(list(request_ids))],
     ).fetchall()
     return [_row(r) for r in rows]
+
+
+def account_requests(db: Database, account: str, *, limit: int = 10) -> list[RunRequest]:
+    """One account's newest requests first (the web UI's account page follows them)."""
+    rows = db.execute(
+        f"SELECT {_COLUMNS} FROM run_requests WHERE account = ? ORDER BY id DESC LIMIT ?",
+        [account, limit],
+    ).fetchall()
+    return [_row(r) for r in rows]

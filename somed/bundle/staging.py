@@ -147,13 +147,14 @@ def remove_stale_partials(out_dir: Path) -> int:
     removed = 0
     for entry in Path(out_dir).iterdir() if Path(out_dir).is_dir() else ():
         match = _PARTIAL_NAME.match(entry.name)
-        if match and entry.is_dir() and not _alive(int(match.group(1))):
+        if match and entry.is_dir() and not process_alive(int(match.group(1))):
             shutil.rmtree(entry, ignore_errors=True)
             removed += 1
     return removed
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """True when a process with this id exists (this one counts as alive)."""
     if pid == os.getpid():
         return True
     try:
