@@ -45,6 +45,10 @@ def web_command(state: Any, listen: str | None) -> None:
         return
     host, port = config.web.host_port
     app = create_app(config, session_key=key)
+    if config.organisation is not None:  # jobs a stopped web service left: failed or resumed
+        from somed.web.bundle_jobs import worker_for
+
+        worker_for(config)
     server = uvicorn.Server(
         uvicorn.Config(app, host=host, port=port, proxy_headers=True,
                        forwarded_allow_ips="127.0.0.1,::1", server_header=False,
