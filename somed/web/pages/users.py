@@ -51,16 +51,19 @@ def add(ctx: Context) -> Response:
 
 @PAGES.post("/users/{name}/disable", role="admin", name="user_disable")
 def disable_user(ctx: Context) -> Response:
-    """Disable a user, with the reason given; an admin cannot disable themself."""
+    """Disable a user, with the reason given (required); an admin cannot disable themself."""
     assert ctx.user is not None
     name = ctx.param("name")
     if name == ctx.user.name:
         notify(ctx, "web.users.not_yourself", alert=True)
         return ctx.redirect("/users")
+    reason = ctx.field("reason").strip()
+    if not reason:
+        notify(ctx, "web.users.reason_needed", alert=True, name=name)
+        return ctx.redirect("/users")
     try:
         with ctx.archive.writer() as db:
-            changed = disable(db, name, by=ctx.actor, reason=ctx.field("reason").strip() or None,
-                              now=ctx.now)  # fmt: skip
+            changed = disable(db, name, by=ctx.actor, reason=reason, now=ctx.now)
     except UserError as exc:
         return _refused(ctx, exc)
     notify(ctx, "web.users.disabled" if changed else "web.users.disabled_already", name=name)
