@@ -70,6 +70,8 @@ def retention_page(ctx: Context) -> Response:
 def confirm_page(ctx: Context) -> Response:
     """The second step: the plan's id and counts, and the button that really applies it."""
     asked = ctx.query("plan").strip().lower()
+    if not asked:
+        return ctx.redirect("/retention")
     plan = current_plan(ctx)
     if asked != plan.id:
         return ctx.render("retention_stale.html.j2", status=409,
