@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from somed.item_ref import format_item
-from storage.flags import open_flag
+from storage.flags import open_flag, resolve_flag
 from tests.public_pages_support import NOW
 from tests.web_registrar_support import browser, own_archive, post_form, rows, write
 from tests.web_support import WEB_GROUP
@@ -64,7 +64,10 @@ def test_registrar_registers_a_flagged_item_with_a_registry_number(site) -> None
                 [site["mine"][0][1]]) == [("KS 2026/77", "web:registrar")]  # fmt: skip
     [(actor, _, details)] = audit_of(config, "registered", item)
     assert actor == "web:registrar" and "KS 2026/77" in details
-    assert "registrerad" not in registrar.get("/queue").text  # the notice is shown once
+    again = registrar.get("/queue").text
+    assert "registrerad med" not in again  # the notice is shown once
+    recent = again[again.index("Senast registrerade"):]
+    assert item in recent and "KS 2026/77" in recent and "web:registrar" in recent
 
 
 def test_bulk_register_gives_each_chosen_item_the_number(site) -> None:
@@ -150,6 +153,16 @@ def test_marking_an_individual_case_puts_the_item_in_the_queue(site) -> None:
     assert "PLATTFORM:ID" in editor.get("/queue").text
     post_form(editor, "/queue", "/queue/case", {"ref": "facebook:finns-inte", "reason": "x"})
     assert "facebook:finns-inte finns inte i arkivet" in editor.get("/queue").text
+
+
+def test_an_item_stays_in_the_queue_when_its_flag_is_resolved(site) -> None:
+    config = site["config"]
+    item = site["mine"][2]
+    write(config, lambda db: resolve_flag(db, "mora-fb", "threat", item=item,
+                                          now=NOW))  # e.g. removed on the platform: still to register
+    assert rows(config, "SELECT resolution FROM flags WHERE item_id = ?", [item[1]]) == [
+        ("resolved",)]
+    assert f'value="{format_item(*item)}"' in browser(config, "registrar").get("/queue").text
 
 
 def test_readers_cannot_reach_the_queue_and_a_post_needs_its_csrf_token(site) -> None:

@@ -27,6 +27,7 @@ PAGES = Pages(menu=[MenuItem(30, "/queue", "web.nav.queue", "editor")])
 NOTICES = "notices"  # session key: what the last POST did, shown once after its redirect
 MAX_SELECTED = 500
 EXCERPT = 160
+RECENT = 10  # registry numbers listed under the queue
 
 
 def notify(ctx: Context, text_id: str, *, alert: bool = False, **params: Any) -> None:
@@ -89,10 +90,21 @@ def visible_rows(ctx: Context) -> list[dict[str, Any]]:
     assert ctx.user is not None
     keys = None if ctx.user.allows("registrar") else ctx.user.worked_accounts(ctx.config)
     platforms = {a.key: a.platform for a in ctx.config.accounts}
-    rows = flag_rows(ctx.db, ctx.t, platforms, accounts=keys, open_only=True)
+    rows = flag_rows(ctx.db, ctx.t, platforms, accounts=keys)
     if not ctx.user.sees_private:
         rows = [r for r in rows if r.get("kind") != "message"]
     return rows
+
+
+def recently_registered(ctx: Context, limit: int = RECENT) -> list[dict[str, Any]]:
+    """The newest registry numbers given (any account: for registrars), newest first."""
+    rows = ctx.db.execute(
+        "SELECT r.platform, r.item_id, r.number, r.registered_at, r.registered_by, i.account"
+        " FROM registrations AS r LEFT JOIN items AS i ON i.platform = r.platform"
+        " AND i.id = r.item_id ORDER BY r.registered_at DESC, r.rowid DESC LIMIT ?", [limit],
+    ).fetchall()
+    return [{"item": format_item(p, i), "number": n, "at": at, "by": by, "account": account}
+            for p, i, n, at, by, account in rows]  # fmt: skip
 
 
 @PAGES.get("/queue", role="editor")
@@ -110,6 +122,7 @@ def queue_page(ctx: Context) -> Response:
         "queue.html.j2", title=ctx.t("web.queue.title"), queued=shown, others=others, page=page,
         links=page_links(ctx, page, "/queue"), excerpts=_excerpts(ctx, shown + others),
         notices=take_notices(ctx), may_register=ctx.user.allows("registrar"),
+        registered=recently_registered(ctx) if ctx.user.allows("registrar") else [],
     )  # fmt: skip
 
 
