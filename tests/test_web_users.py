@@ -4,6 +4,8 @@ from the environment on any of the registrar's and admin's pages."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.web_registrar_support import browser, own_archive, post_form, rows
@@ -101,8 +103,14 @@ def test_no_token_or_key_from_the_environment_is_on_any_page(site) -> None:
     secrets = {value for demo in demos for value in demo.tokens.values()} | {SESSION_KEY}
     assert len(secrets) > 3
     admin = browser(config, "admin")
-    for path in PAGES:
-        response = admin.get(path)
-        assert response.status_code == 200, path
-        for secret in secrets:
-            assert secret not in response.text, f"{path} shows a secret"
+    for language in ("sv", "en"):
+        post_form(admin, "/", "/language", {"lang": language, "next": "/"})
+        for path in PAGES:
+            response = admin.get(path)
+            assert response.status_code == 200, path
+            for secret in secrets:
+                assert secret not in response.text, f"{path} shows a secret"
+            untranslated = re.findall(r"\b(?:web|flag|hold|registrar|retention)\.[a-z_.]+",
+                                      response.text.replace("app.css", "").replace("app.js", ""))
+            assert not untranslated, f"{path} ({language}): {untranslated[:5]}"
+    assert "Queue" in admin.get("/queue").text  # English now
