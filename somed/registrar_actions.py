@@ -78,10 +78,10 @@ def register_numbers(db: Database, item: Item, numbers: Sequence[str], *, by: st
 
 def parse_day(value: str | None, option: str) -> date | None:
     """A date written YYYY-MM-DD (None for none); HoldError naming `option` when it is not one."""
-    if value is None or not value.strip():
+    if value is None:
         return None
     try:
-        return date.fromisoformat(value.strip())
+        return date.fromisoformat(value)
     except ValueError:
         raise HoldError(
             f"{option} {value!r} is not a date (write YYYY-MM-DD, e.g. 2026-03-01)",

@@ -66,7 +66,7 @@ def test_registrar_registers_a_flagged_item_with_a_registry_number(site) -> None
     assert actor == "web:registrar" and "KS 2026/77" in details
     again = registrar.get("/queue").text
     assert "registrerad med" not in again  # the notice is shown once
-    recent = again[again.index("Senast registrerade"):]
+    recent = again[again.index("Senast registrerade") :]
     assert item in recent and "KS 2026/77" in recent and "web:registrar" in recent
 
 
@@ -134,7 +134,8 @@ def test_editor_is_limited_to_the_accounts_they_are_editor_or_substitute_of(site
     assert format_item(*theirs) in registrar.get("/queue").text
     post_form(registrar, "/queue", "/queue/dismiss", {"flag": str(flag_id), "reason": "Fel"})
     assert rows(config, "SELECT dismissed_by FROM flags WHERE id = ?", [flag_id]) == [
-        ("web:registrar",)]
+        ("web:registrar",)
+    ]
 
 
 def test_marking_an_individual_case_puts_the_item_in_the_queue(site) -> None:
@@ -158,10 +159,12 @@ def test_marking_an_individual_case_puts_the_item_in_the_queue(site) -> None:
 def test_an_item_stays_in_the_queue_when_its_flag_is_resolved(site) -> None:
     config = site["config"]
     item = site["mine"][2]
-    write(config, lambda db: resolve_flag(db, "mora-fb", "threat", item=item,
-                                          now=NOW))  # e.g. removed on the platform: still to register
+    write(
+        config, lambda db: resolve_flag(db, "mora-fb", "threat", item=item, now=NOW)
+    )  # e.g. removed on the platform: still to register
     assert rows(config, "SELECT resolution FROM flags WHERE item_id = ?", [item[1]]) == [
-        ("resolved",)]
+        ("resolved",)
+    ]
     assert f'value="{format_item(*item)}"' in browser(config, "registrar").get("/queue").text
 
 

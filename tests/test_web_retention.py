@@ -91,7 +91,8 @@ def test_a_hold_placed_on_the_web_keeps_its_items_out_of_the_plan(config) -> Non
     assert f"Plan {after.id}" in page and "Tvist om bygglov" in page and "Spärr 1" in page
     assert f"{after.held} spärrade av bevarandebeslut" in page
     assert rows(config, "SELECT actor, action, reason FROM audit_log WHERE target = 'hold:1'") == [
-        ("web:registrar", "hold_added", "Tvist om bygglov")]
+        ("web:registrar", "hold_added", "Tvist om bygglov")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -165,10 +166,13 @@ def test_apply_needs_an_admin_the_plan_id_and_a_confirmation(config) -> None:
     done = post_form(admin, f"/retention/apply?plan={plan.id}", "/retention/apply",
                      {"plan": plan.id, "confirm": "1"})  # fmt: skip
     assert done.status_code == 303
-    assert f"Gallrade {len(plan.disposals)} poster enligt plan {plan.id}" in admin.get(
-        "/retention").text
+    assert (
+        f"Gallrade {len(plan.disposals)} poster enligt plan {plan.id}"
+        in admin.get("/retention").text
+    )
     assert rows(config, "SELECT count(*) FROM items WHERE disposed_at IS NOT NULL") == [
-        (len(plan.disposals),)]
+        (len(plan.disposals),)
+    ]
     assert rows(config, "SELECT count(*) FROM items WHERE disposed_at IS NOT NULL"
                         " AND account = 'mora-fb'") == [(0,)]  # the hold kept them  # fmt: skip
     assert rows(config, "SELECT actor, target FROM audit_log WHERE action = 'disposal_applied'"

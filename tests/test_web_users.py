@@ -39,14 +39,25 @@ def test_an_admin_adds_a_local_user_who_can_then_sign_in(site) -> None:
 @pytest.mark.parametrize(
     ("form", "words"),
     [
-        ({"name": "olle", "password": NEW_PASSWORD, "password2": NEW_PASSWORD + "x"},
-         "Lösenorden är inte lika"),
+        (
+            {"name": "olle", "password": NEW_PASSWORD, "password2": NEW_PASSWORD + "x"},
+            "Lösenorden är inte lika",
+        ),
         ({"name": "olle", "password": "kort", "password2": "kort"}, "för kort"),
-        ({"name": "olle olsson", "password": NEW_PASSWORD, "password2": NEW_PASSWORD},
-         "användarnamnet olle olsson går inte"),
+        (
+            {"name": "olle olsson", "password": NEW_PASSWORD, "password2": NEW_PASSWORD},
+            "användarnamnet olle olsson går inte",
+        ),
         ({"name": "reader", "password": NEW_PASSWORD, "password2": NEW_PASSWORD}, "finns redan"),
-        ({"name": "olle", "role": "superuser", "password": NEW_PASSWORD,
-          "password2": NEW_PASSWORD}, "rollen superuser finns inte"),
+        (
+            {
+                "name": "olle",
+                "role": "superuser",
+                "password": NEW_PASSWORD,
+                "password2": NEW_PASSWORD,
+            },
+            "rollen superuser finns inte",
+        ),
     ],
 )
 def test_a_user_is_refused_as_the_cli_refuses_one(site, form, words) -> None:
@@ -82,8 +93,12 @@ def test_users_and_settings_are_for_admins_only(site) -> None:
     registrar = browser(config, "registrar")
     for path in ("/users", "/settings"):
         assert registrar.get(path).status_code == 403
-    forged = post_form(registrar, "/queue", "/users", {
-        "name": "mallory", "role": "admin", "password": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    forged = post_form(
+        registrar,
+        "/queue",
+        "/users",
+        {"name": "mallory", "role": "admin", "password": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
     assert forged.status_code == 403
     assert rows(config, "SELECT count(*) FROM users WHERE name = 'mallory'") == [(0,)]
     assert "/settings" not in registrar.get("/").text
@@ -110,7 +125,9 @@ def test_no_token_or_key_from_the_environment_is_on_any_page(site) -> None:
             assert response.status_code == 200, path
             for secret in secrets:
                 assert secret not in response.text, f"{path} shows a secret"
-            untranslated = re.findall(r"\b(?:web|flag|hold|registrar|retention)\.[a-z_.]+",
-                                      response.text.replace("app.css", "").replace("app.js", ""))
+            untranslated = re.findall(
+                r"\b(?:web|flag|hold|registrar|retention)\.[a-z_.]+",
+                response.text.replace("app.css", "").replace("app.js", ""),
+            )
             assert not untranslated, f"{path} ({language}): {untranslated[:5]}"
     assert "Queue" in admin.get("/queue").text  # English now

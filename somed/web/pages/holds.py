@@ -7,8 +7,11 @@ account, dates as YYYY-MM-DD, from before to, a query with words, a reason) and 
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.responses import Response
 
+from somed.display import hold_covers
 from somed.registrar_actions import place_hold
 from somed.web.context import Context
 from somed.web.pages.queue import notify, take_notices
@@ -18,14 +21,18 @@ from storage.holds import HoldError, list_holds, release_hold
 PAGES = Pages(menu=[MenuItem(45, "/holds", "web.nav.holds", "registrar")])
 
 
+def holds_shown(ctx: Context, *, active_only: bool = False) -> list[dict[str, Any]]:
+    """The holds (or those in force), each with what it covers in words."""
+    rows = list_holds(ctx.db, active_only=active_only)
+    for row in rows:
+        row["covers"] = hold_covers(row, ctx.t("hold.everything"))
+    return rows
+
+
 @PAGES.get("/holds", role="registrar")
 def holds_page(ctx: Context) -> Response:
     """Every hold, active first, with the forms to add one and release one."""
-    from somed.display import hold_covers
-
-    rows = list_holds(ctx.db)
-    for row in rows:
-        row["covers"] = hold_covers(row, ctx.t("web.holds.everything"))
+    rows = holds_shown(ctx)
     rows.sort(key=lambda r: (r["released_at"] is not None, -int(r["id"])))
     return ctx.render("holds.html.j2", title=ctx.t("web.holds.title"), holds=rows,
                       accounts=[a.key for a in ctx.config.accounts],
@@ -47,8 +54,9 @@ def add(ctx: Context) -> Response:
         with ctx.archive.writer() as db:
             hold_id = place_hold(db, [a.key for a in ctx.config.accounts],
                                  reason=ctx.field("reason").strip(), by=ctx.actor, now=ctx.now,
-                                 account=account, from_date=ctx.field("from"),
-                                 to_date=ctx.field("to"), query=query)  # fmt: skip
+                                 account=account, from_date=ctx.field("from").strip() or None,
+                                 to_date=ctx.field("to").strip() or None,
+                                 query=query)  # fmt: skip
     except HoldError as exc:
         return _refused(ctx, exc)
     notify(ctx, "web.holds.added", id=hold_id)

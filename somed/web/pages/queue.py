@@ -101,7 +101,8 @@ def recently_registered(ctx: Context, limit: int = RECENT) -> list[dict[str, Any
     rows = ctx.db.execute(
         "SELECT r.platform, r.item_id, r.number, r.registered_at, r.registered_by, i.account"
         " FROM registrations AS r LEFT JOIN items AS i ON i.platform = r.platform"
-        " AND i.id = r.item_id ORDER BY r.registered_at DESC, r.rowid DESC LIMIT ?", [limit],
+        " AND i.id = r.item_id ORDER BY r.registered_at DESC, r.rowid DESC LIMIT ?",
+        [limit],
     ).fetchall()
     return [{"item": format_item(p, i), "number": n, "at": at, "by": by, "account": account}
             for p, i, n, at, by, account in rows]  # fmt: skip

@@ -14,14 +14,14 @@ from typing import Any
 
 from starlette.responses import Response
 
-from somed.display import hold_covers, human_bytes
+from somed.display import human_bytes
 from somed.item_ref import format_item
 from somed.retention.apply import PlanChanged, apply_plan
 from somed.retention.plan import Plan, plan_from_archive
 from somed.web.context import Context
+from somed.web.pages.holds import holds_shown
 from somed.web.pages.queue import notify, page_links, pager, take_notices
 from somed.web.routing import MenuItem, Pages
-from storage.holds import list_holds
 
 PAGES = Pages(menu=[MenuItem(40, "/retention", "web.nav.retention", "registrar")])
 
@@ -35,14 +35,6 @@ def _rules(ctx: Context, plan: Plan) -> list[dict[str, Any]]:
     """The plan's rules for the table: totals, the action in words, the size removed."""
     return [{**vars(r), "action_text": ctx.t(f"retention.action.{r.action}", period=r.period or ""),
              "size": human_bytes(r.bytes)} for r in plan.rules]  # fmt: skip
-
-
-def active_holds_shown(ctx: Context) -> list[dict[str, Any]]:
-    """The holds in force, each with what it covers in words."""
-    rows = list_holds(ctx.db, active_only=True)
-    for row in rows:
-        row["covers"] = hold_covers(row, ctx.t("web.holds.everything"))
-    return rows
 
 
 @PAGES.get("/retention", role="registrar")
@@ -59,7 +51,7 @@ def retention_page(ctx: Context) -> Response:
              for d in chosen[page["offset"] : page["offset"] + page["size"]]]  # fmt: skip
     return ctx.render(
         "retention.html.j2", title=ctx.t("web.retention.title"), plan=plan,
-        rules=_rules(ctx, plan), holds=active_holds_shown(ctx), items=items, rule=rule,
+        rules=_rules(ctx, plan), holds=holds_shown(ctx, active_only=True), items=items, rule=rule,
         page=page, links=page_links(ctx, page, "/retention", rule=rule),
         notices=take_notices(ctx), may_apply=ctx.user.allows("admin"),
         has_rules=bool(ctx.config.retention.rules),

@@ -44,8 +44,12 @@ def _web(ctx: Context) -> list[tuple[str, Any]]:
         ("web.settings.oidc", f"{web.oidc.display_name} ({web.oidc.issuer})" if web.oidc else "–"),
     ]  # fmt: skip
     if web.oidc:
-        rows.append(("web.settings.oidc_secret",
-                     source_of(web.oidc.client_secret_env, web.oidc.client_secret_file)))
+        rows.append(
+            (
+                "web.settings.oidc_secret",
+                source_of(web.oidc.client_secret_env, web.oidc.client_secret_file),
+            )
+        )
     return rows
 
 
