@@ -69,6 +69,9 @@ def test_the_csv_export_keeps_the_filters_and_defuses_formulas(config) -> None:
     hostile = next(r for r in table[1:] if "HYPERLINK" in r[5])
     assert not hostile[5].startswith("=")  # a spreadsheet shows it as text
     assert table[1][1].endswith(("CET", "CEST")) and LOCAL_TZ.key == "Europe/Stockholm"
+    [(actor, details)] = rows(config, "SELECT actor, details FROM audit_log"
+                                      " WHERE action = 'audit_exported'")  # fmt: skip
+    assert actor == "web:registrar" and '"rows":12' in details.replace(" ", "")
 
 
 def test_a_removed_entry_breaks_the_chain_on_the_page(config) -> None:

@@ -3,7 +3,8 @@
 Filters: actor and action (exact), target (contains), a date range in Swedish dates (both days
 included). The chain check is `storage.audit.verify`, the one `somed audit --verify` runs. The CSV
 (`/audit.csv`, the same filters) is written with `defusedcsv`: reasons are written by people, and
-a spreadsheet must not run one as a formula.
+a spreadsheet must not run one as a formula. Every download is itself an entry
+(`audit_exported`, with the filters and the number of rows).
 """
 
 from __future__ import annotations
@@ -96,16 +97,19 @@ def audit_page(ctx: Context) -> Response:
 
 @PAGES.get("/audit.csv", role="registrar", name="audit_csv")
 def audit_csv(ctx: Context) -> Response:
-    """The filtered audit log as CSV (headers in the reader's language, local times)."""
+    """The filtered audit log as CSV (headers in the reader's language, local times); audited."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([ctx.t(f"web.audit.col.{c}") for c in COLUMNS])
-    for row in _rows(ctx, filters(ctx), MAX_CSV_ROWS, 0):
+    chosen = filters(ctx)
+    found = _rows(ctx, chosen, MAX_CSV_ROWS, 0)
+    for row in found:
         details = row["details"]
         if details:
             details = json.dumps(json.loads(details), ensure_ascii=False, sort_keys=True)
         writer.writerow([row["id"], local_time(row["at"]), row["actor"], row["action"],
                          row["target"] or "", row["reason"] or "", details or ""])  # fmt: skip
+    ctx.audit("audit_exported", "audit_log", None, {"filters": chosen, "rows": len(found)})
     name = f"somed-audit-{ctx.now.astimezone(LOCAL_TZ):%Y%m%d-%H%M}.csv"
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
