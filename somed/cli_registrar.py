@@ -40,13 +40,15 @@ def _writable(state: Any) -> Any:
     return open_archive(config)
 
 
-def _reason(state: Any, reason: str) -> str:
-    """The --reason given, or exit 2 when it is blank."""
-    from somed.cli import fail_usage
+def _refused(state: Any, exc: Any) -> None:
+    """Say why a change was refused (`somed.registrar_actions.Refused`), in one line; exit."""
+    from somed.cli import EXIT_FAILED, fail_usage
 
-    if not reason.strip():
-        fail_usage(state.t()("registrar.usage.reason"))
-    return reason.strip()
+    text = state.t()(f"registrar.{exc.code}", **exc.params)
+    if exc.usage:
+        fail_usage(text)
+    click.echo(f"somed: error: {text}", err=True)
+    sys.exit(EXIT_FAILED)
 
 
 @click.group("flags", cls=OneLineErrorGroup, invoke_without_command=True)
@@ -131,19 +133,15 @@ def flags_cli(
 def dismiss_command(state: Any, flag_id: int, reason: str) -> None:
     """Mark a flag as wrong: it is kept, closed, with who and why (audited)."""
     from somed.actor import os_actor
-    from somed.cli import EXIT_FAILED, fail_usage
-    from storage.flags import dismiss_flag
+    from somed.registrar_actions import Refused, checked_reason, dismiss
 
     t = state.t()
-    why = _reason(state, reason)
-    with closing(_writable(state)) as db:
-        try:
-            dismiss_flag(db, flag_id, by=os_actor(), reason=why, now=datetime.now(UTC))
-        except LookupError:
-            fail_usage(t("registrar.no_flag", id=flag_id))
-        except ValueError:
-            click.echo(f"somed: error: {t('registrar.already_dismissed', id=flag_id)}", err=True)
-            sys.exit(EXIT_FAILED)
+    try:
+        checked_reason(reason)
+        with closing(_writable(state)) as db:
+            dismiss(db, flag_id, reason=reason, by=os_actor(), now=datetime.now(UTC))
+    except Refused as exc:
+        _refused(state, exc)
     click.echo(t("registrar.dismissed", id=flag_id))
 
 
@@ -154,19 +152,17 @@ def dismiss_command(state: Any, flag_id: int, reason: str) -> None:
 def case_command(state: Any, item: str, reason: str) -> None:
     """Mark an item as concerning an individual case: it joins the registration queue."""
     from somed.actor import os_actor
-    from somed.cli import fail_usage
-    from storage.registrations import mark_individual_case
+    from somed.registrar_actions import Refused, checked_reason, mark_case
 
     t = state.t()
     ref = _item(state, item)
-    why = _reason(state, reason)
-    with closing(_writable(state)) as db:
-        try:
-            now = datetime.now(UTC)
-            flag_id = mark_individual_case(db, ref, by=os_actor(), reason=why, now=now)
-        except LookupError:
-            fail_usage(t("registrar.no_item", item=item))
-            return
+    try:
+        checked_reason(reason)
+        with closing(_writable(state)) as db:
+            flag_id = mark_case(db, ref, reason=reason, by=os_actor(), now=datetime.now(UTC))
+    except Refused as exc:
+        _refused(state, exc)
+        return
     click.echo(t("registrar.case_marked", item=item, id=flag_id))
 
 
@@ -184,22 +180,19 @@ def case_command(state: Any, item: str, reason: str) -> None:
 def register_command(state: Any, item: str, numbers: tuple[str, ...]) -> None:
     """Record an item's registry number: it leaves the registration queue (audited)."""
     from somed.actor import os_actor
-    from somed.cli import fail_usage
-    from storage.registrations import register
+    from somed.registrar_actions import Refused, register_numbers
 
     t = state.t()
     ref = _item(state, item)
-    if any(not n.strip() for n in numbers):
-        fail_usage(t("registrar.usage.number"))
-    with closing(_writable(state)) as db:
-        for number in numbers:
-            try:
-                added = register(db, ref, number, by=os_actor(), now=datetime.now(UTC))
-            except LookupError:
-                fail_usage(t("registrar.no_item", item=item))
-                return
-            key = "registrar.registered" if added else "registrar.already_registered"
-            click.echo(t(key, item=item, number=number.strip()))
+    try:
+        with closing(_writable(state)) as db:
+            done = register_numbers(db, ref, numbers, by=os_actor(), now=datetime.now(UTC))
+    except Refused as exc:
+        _refused(state, exc)
+        return
+    for number, added in done:
+        key = "registrar.registered" if added else "registrar.already_registered"
+        click.echo(t(key, item=item, number=number))
 
 
 @click.command("audit", cls=OneLineCommand)

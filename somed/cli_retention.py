@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import sys
 from contextlib import closing
-from datetime import date
 from typing import Any
 
 import click
@@ -27,14 +26,6 @@ def _archive(state: Any, *, write: bool) -> Any:
     return open_archive(config) if write else open_readonly(config)
 
 
-def _size(count: int) -> str:
-    """Bytes for people: kB, MB or GB with one decimal."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if count >= scale:
-            return f"{count / scale:.1f} {unit}"
-    return f"{count} B"
-
-
 @click.group("retention")
 def retention_cli() -> None:
     """Disposal (gallring) by the retention rules of [retention]: plan, then apply."""
@@ -45,7 +36,7 @@ def retention_cli() -> None:
 @click.pass_obj
 def plan_command(state: Any, as_json: bool) -> None:
     """Show what the rules dispose of now, per rule, and the plan's id (read-only)."""
-    from somed.display import render_table
+    from somed.display import human_bytes, render_table
     from somed.retention.plan import plan_from_archive
     from somed.status import utc_now
 
@@ -64,7 +55,7 @@ def plan_command(state: Any, as_json: bool) -> None:
                    t("retention.col.dispose"), t("retention.col.held"),
                    t("retention.col.bytes")]  # fmt: skip
         rows = [[r.name, r.decision, t(f"retention.action.{r.action}", period=r.period or ""),
-                 r.matched, r.due, r.held, _size(r.bytes)] for r in plan.rules]  # fmt: skip
+                 r.matched, r.due, r.held, human_bytes(r.bytes)] for r in plan.rules]  # fmt: skip
         click.echo(render_table(headers, rows))
         click.echo()
     click.echo(t("retention.summary", id=plan.id, dispose=len(plan.disposals), held=plan.held,
@@ -103,18 +94,6 @@ def hold_cli() -> None:
     """Legal holds: items they cover are never disposed of."""
 
 
-def _day(value: str | None, option: str) -> date | None:
-    from somed.cli import fail_usage
-
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fail_usage(f"{option} {value!r} is not a date (write YYYY-MM-DD, e.g. 2026-03-01)")
-        raise  # unreachable
-
-
 @hold_cli.command("add", cls=OneLineCommand)
 @click.option("--reason", required=True, metavar="TEXT", help="Why (kept in the audit log).")
 @click.option("--account", metavar="KEY", help="Only this account's items.")
@@ -127,30 +106,21 @@ def hold_add(state: Any, reason: str, account: str | None, from_date: str | None
     """Add a legal hold: what it covers is kept whatever the retention rules say."""
     from somed.actor import os_actor
     from somed.cli import check_accounts, fail_usage
+    from somed.registrar_actions import place_hold
     from somed.status import utc_now
-    from storage.holds import HoldError, add_hold
+    from storage.holds import HoldError
 
     config = state.config()
     if account is not None:
         check_accounts(config, [account])
-    start, end = _day(from_date, "--from"), _day(to_date, "--to")
-    with closing(_archive(state, write=True)) as db:
-        try:
-            hold_id = add_hold(db, reason=reason, by=os_actor(), now=utc_now(), account=account,
-                               from_date=start, to_date=end, query=query)  # fmt: skip
-        except HoldError as exc:
-            fail_usage(str(exc))
+    try:
+        with closing(_archive(state, write=True)) as db:
+            hold_id = place_hold(db, [a.key for a in config.accounts], reason=reason,
+                                 by=os_actor(), now=utc_now(), account=account,
+                                 from_date=from_date, to_date=to_date, query=query)  # fmt: skip
+    except HoldError as exc:
+        fail_usage(str(exc))
     click.echo(state.t()("hold.added", id=hold_id))
-
-
-def _covers(t: Any, row: dict[str, Any]) -> str:
-    """What a hold covers, in a few words: account, dates, query."""
-    parts = [row["account"]] if row["account"] else []
-    if row["from_date"] or row["to_date"]:
-        parts.append(f"{row['from_date'] or '…'}–{row['to_date'] or '…'}")
-    if row["query"]:
-        parts.append(f"«{row['query']}»")
-    return ", ".join(parts) or t("hold.everything")
 
 
 @hold_cli.command("list", cls=OneLineCommand)
@@ -158,7 +128,7 @@ def _covers(t: Any, row: dict[str, Any]) -> str:
 @click.pass_obj
 def hold_list(state: Any, as_json: bool) -> None:
     """List the holds, active and released (read-only)."""
-    from somed.display import local_time, render_table
+    from somed.display import hold_covers, local_time, render_table
     from storage.holds import list_holds
 
     t = state.t()
@@ -172,7 +142,7 @@ def hold_list(state: Any, as_json: bool) -> None:
         return
     headers = [t("hold.col.id"), t("hold.col.reason"), t("hold.col.covers"),
                t("hold.col.created"), t("hold.col.released")]  # fmt: skip
-    table = [[r["id"], r["reason"], _covers(t, r),
+    table = [[r["id"], r["reason"], hold_covers(r, t("hold.everything")),
               f"{local_time(r['created_at'])} {r['created_by']}",
               f"{local_time(r['released_at'])} {r['released_by']}: {r['release_reason']}"
               if r["released_at"] else "-"] for r in rows]  # fmt: skip

@@ -1,8 +1,8 @@
-"""Display helpers shared by the tables of `somed archive`, `somed status` and `somed demo`."""
+"""Display helpers shared by the CLI's tables (`somed archive`, `status`, ...) and the web UI."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -48,6 +48,24 @@ def token_place(account: HasTokenSource) -> str:
     if account.token_env:
         return f"${account.token_env}"
     return str(account.token_file)
+
+
+def human_bytes(count: int) -> str:
+    """Bytes for people: kB, MB or GB with one decimal."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= scale:
+            return f"{count / scale:.1f} {unit}"
+    return f"{count} B"
+
+
+def hold_covers(row: Mapping[str, Any], everything: str) -> str:
+    """What a legal hold covers, in a few words: account, dates, query (`everything`: none)."""
+    parts = [row["account"]] if row["account"] else []
+    if row["from_date"] or row["to_date"]:
+        parts.append(f"{row['from_date'] or '…'}–{row['to_date'] or '…'}")
+    if row["query"]:
+        parts.append(f"«{row['query']}»")
+    return ", ".join(parts) or everything
 
 
 def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

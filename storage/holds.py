@@ -29,7 +29,15 @@ Key = tuple[str, str]  # (platform, item id)
 
 
 class HoldError(ValueError):
-    """A hold cannot be added or released as asked (the message says why, in one line)."""
+    """A hold cannot be added or released as asked (the message says why, in one line).
+
+    `code` is the id of the same refusal in the catalogues (for the web UI), `params` its values.
+    """
+
+    def __init__(self, message: str, *, code: str = "hold.error.other", **params: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -68,7 +76,8 @@ def _checked_query(db: Database, query: str) -> None:
     except (BadQuery, sqlite3.OperationalError):
         raise HoldError(
             f"--query {query!r} has no word to search for (write words as for somed search,"
-            " e.g. --query 'bygglov Kyrkogatan')"
+            " e.g. --query 'bygglov Kyrkogatan')",
+            code="hold.error.query", query=query[:200],
         ) from None
 
 
@@ -85,9 +94,10 @@ def add_hold(
 ) -> int:
     """Add a hold (audited `hold_added`); its id."""
     if not reason.strip():
-        raise HoldError("--reason must say why the items are held")
+        raise HoldError("--reason must say why the items are held", code="hold.error.reason")
     if from_date and to_date and from_date > to_date:
-        raise HoldError(f"--from {from_date} is after --to {to_date}")
+        raise HoldError(f"--from {from_date} is after --to {to_date}", code="hold.error.order",
+                        start=from_date.isoformat(), end=to_date.isoformat())  # fmt: skip
     if query is not None:
         _checked_query(db, query)
     row = {
@@ -113,14 +123,16 @@ def add_hold(
 def release_hold(db: Database, hold_id: int, *, reason: str, by: str, now: datetime) -> None:
     """Release an active hold (audited `hold_released`); HoldError if there is none."""
     if not reason.strip():
-        raise HoldError("--reason must say why the hold is released")
+        raise HoldError("--reason must say why the hold is released", code="hold.error.reason")
     at = utc_iso(now) or ""
     with transaction(db):
         found = db.execute("SELECT released_at FROM holds WHERE id = ?", [hold_id]).fetchone()
         if found is None:
-            raise HoldError(f"there is no hold {hold_id} (see somed hold list)")
+            raise HoldError(f"there is no hold {hold_id} (see somed hold list)",
+                            code="hold.error.no_hold", id=hold_id)  # fmt: skip
         if found[0] is not None:
-            raise HoldError(f"hold {hold_id} was already released at {found[0]}")
+            raise HoldError(f"hold {hold_id} was already released at {found[0]}",
+                            code="hold.error.released", id=hold_id)  # fmt: skip
         db.execute(
             "UPDATE holds SET released_at = ?, released_by = ?, release_reason = ? WHERE id = ?",
             [at, by, reason, hold_id],
