@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.model import utc_iso
+from storage.flags import HOLDS
 
 
 def item_filter(
@@ -27,8 +28,8 @@ def item_filter(
     """SQL conditions (to AND together) and their parameters; `table` prefixes the columns.
 
     The period is half-open, [since, until), on `created_at`; None or empty means no limit.
-    `deleted_only`: removed from the platform; `flagged_only`: has a flag (open or worked);
-    `registered_only`: has a registry number.
+    `deleted_only`: removed from the platform; `flagged_only`: has a flag not marked wrong
+    (open or resolved); `registered_only`: has a registry number.
     """
     column = f"{table}." if table else ""
     clauses: list[str] = []
@@ -54,11 +55,13 @@ def item_filter(
     if deleted_only:
         clauses.append(f"{column}deleted_at IS NOT NULL")
     outer = column or "items."  # inside the subquery a bare name would be the subquery's own
-    for wanted, table_name in ((flagged_only, "flags"), (registered_only, "registrations")):
+    kept = f" AND {HOLDS}"  # a flag marked wrong does not count
+    for wanted, table_name, more in ((flagged_only, "flags", kept),
+                                     (registered_only, "registrations", "")):  # fmt: skip
         if wanted:
             clauses.append(
                 f"EXISTS (SELECT 1 FROM {table_name} AS x WHERE x.platform = {outer}platform"
-                f" AND x.item_id = {outer}id)"
+                f" AND x.item_id = {outer}id{more})"
             )
     return clauses, params
 

@@ -1,0 +1,164 @@
+"""Thread: an item with its whole thread (the post and every comment and reply, or a conversation).
+
+`GET /items/{platform}/{item_id}` reads the thread in a few queries by `thread_id` (the
+index), whatever its size, and shows it as a tree (`somed.web.thread_view`): each item's
+author, times, upprättad/inkommen, versions with their differences, deletion and disposal marks,
+flags, registry numbers, media, the capture of its permalink, and (`?raw=1`) the stored raw
+JSON of each version. A conversation (private messages) exists only for registrars and admins:
+anyone else gets 404, and every view is written to the audit log (`view.message`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.responses import Response
+
+from somed.item_ref import format_item
+from somed.web.context import Context
+from somed.web.routing import Pages
+from somed.web.thread_view import build_tree, version_history
+from storage.captures import captures_of_urls
+from storage.queries import assemble_records
+
+PAGES = Pages()
+PRIVATE_KINDS = ("message",)
+MAX_THREAD = 5000  # items shown of one thread (the oldest first); beyond, a note says so
+COLUMNS = (
+    "platform, account, kind, id, parent_id, thread_id, direction, author_id, author_name, text,"
+    " created_at, edited_at, url, first_seen_at, last_seen_at, deleted_at, sha256,"
+    " version_count, extra"
+)
+CAPTURE_FILES = (("png_sha256", "png"), ("pdf_sha256", "pdf"), ("wacz_sha256", "wacz"),
+                 ("manifest_sha256", "manifest"))  # fmt: skip
+
+
+def _rows(cursor: Any) -> list[dict[str, Any]]:
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def load_thread(ctx: Context, platform: str, item_id: str) -> tuple[dict[str, Any] | None,
+                                                                    list[dict[str, Any]], bool]:
+    """(the item, its thread's rows oldest first, whether the thread was cut at MAX_THREAD)."""
+    db = ctx.db
+    found = _rows(db.execute(f"SELECT {COLUMNS} FROM items WHERE platform = ? AND id = ?",
+                             [platform, item_id]))  # fmt: skip
+    if not found:
+        return None, [], False
+    item = found[0]
+    root = item["thread_id"] or item["id"]
+    rows = _rows(db.execute(
+        f"SELECT {COLUMNS} FROM items WHERE thread_id = :root AND platform = :platform"
+        f" UNION SELECT {COLUMNS} FROM items WHERE platform = :platform AND id = :root"
+        " ORDER BY created_at, id LIMIT :limit",
+        {"root": root, "platform": platform, "limit": MAX_THREAD + 1},
+    ))  # fmt: skip
+    cut = len(rows) > MAX_THREAD
+    rows = rows[:MAX_THREAD]
+    if not any(r["id"] == item["id"] for r in rows):
+        rows.append(item)
+    return item, rows, cut
+
+
+def version_rows(ctx: Context, platform: str, ids: list[str], raw: bool) -> dict[str, Any]:
+    """Per item id: {version: seen_at} and, with `raw`, {version: raw JSON text}."""
+    if not ids:
+        return {}
+    column = ", raw" if raw else ""
+    cursor = ctx.db.execute(
+        f"SELECT item_id, version, seen_at{column} FROM item_versions WHERE platform = ?"
+        " AND item_id IN (SELECT value FROM json_each(?)) ORDER BY item_id, version",
+        [platform, json.dumps(ids)],
+    )
+    found: dict[str, Any] = {}
+    for row in cursor.fetchall():
+        entry = found.setdefault(row[0], {"seen": {}, "raw": []})
+        entry["seen"][int(row[1])] = row[2]
+        if raw:
+            entry["raw"].append({"version": row[1], "seen_at": row[2], "json": _pretty(row[3])})
+    return found
+
+
+def _pretty(text: str | None) -> str:
+    """Raw JSON indented for reading (as stored when it is not JSON)."""
+    if not text:
+        return ""
+    try:
+        return json.dumps(json.loads(text), ensure_ascii=False, indent=2, sort_keys=True)
+    except ValueError:
+        return text
+
+
+def capture_links(ctx: Context, records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Per item url: the captures of that page, newest first, with their files' hashes."""
+    urls = [r["url"] for r in records if r.get("url")]
+    by_url: dict[str, list[dict[str, Any]]] = {}
+    for capture in reversed(captures_of_urls(ctx.db, urls)):
+        files = [(role, capture[column]) for column, role in CAPTURE_FILES if capture[column]]
+        shown = {"started_at": capture["started_at"], "verdict": capture["verdict"],
+                 "files": files}  # fmt: skip
+        for url in {capture["url_asked"], capture["url_fetched"], capture["final_url"]}:
+            if url:
+                by_url.setdefault(url, []).append(shown)
+    return by_url
+
+
+def _web_link(url: str | None) -> bool:
+    """True for an http(s) URL (a platform's `javascript:` or `data:` URL is never a link)."""
+    return bool(url) and str(url).lower().startswith(("https://", "http://"))
+
+
+def media_view(media: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The media of an item as the page shows them (no stored path)."""
+    shown = []
+    for m in media:
+        mime = m.get("mime_type") or ""
+        shown.append({"sha256": m.get("sha256"), "mime_type": mime or None,
+                      "size": m.get("size"), "kind": m.get("kind"),
+                      "image": bool(m.get("sha256")) and mime.startswith("image/")})  # fmt: skip
+    return shown
+
+
+@PAGES.get("/items/{platform}/{item_id:path}", role="reader")
+def thread_page(ctx: Context) -> Response:
+    """The item's whole thread as a tree, the item itself marked."""
+    platform, item_id = ctx.param("platform"), ctx.param("item_id")
+    item, rows, cut = load_thread(ctx, platform, item_id)
+    if item is None:
+        return ctx.problem(404, "web.error.not_found")
+    private = any(r["kind"] in PRIVATE_KINDS for r in rows)
+    if private and not (ctx.user is not None and ctx.user.sees_private):
+        return ctx.problem(404, "web.error.not_found")  # so its existence does not leak
+    raw = ctx.query("raw") == "1"
+    records = list(assemble_records(ctx.db, rows))
+    several = [r["id"] for r in records if raw or r["versions"]]
+    versions = version_rows(ctx, platform, several, raw)
+    captures = capture_links(ctx, records)
+    shown: dict[str, dict[str, Any]] = {}
+    for record in records:
+        entry = versions.get(record["id"], {"seen": {}, "raw": []})
+        shown[record["id"]] = {
+            "history": version_history(record, entry["seen"]),
+            "raw": entry["raw"],
+            "media": media_view(record["media"]),
+            "captures": captures.get(record["url"], []) if record["url"] else [],
+            "link": record["url"] if _web_link(record["url"]) else None,
+            "flags": [{**f, "name": ctx.t(f"flag.{f['flag']}") if ctx.t.has(f"flag.{f['flag']}")
+                       else f["flag"]} for f in record["flags"]],  # fmt: skip
+        }
+    tree = build_tree(records)
+    if private:
+        ctx.audit("view.message", format_item(platform, item_id),
+                  details={"thread": item["thread_id"] or item["id"],
+                           "messages": sum(r["kind"] in PRIVATE_KINDS for r in rows)})  # fmt: skip
+    root = next((r for r in records if r["id"] == (item["thread_id"] or item["id"])), None)
+    base = f"/items/{platform}/{item_id}"
+    return ctx.render(
+        "thread.html.j2", title=ctx.t("web.thread.title_private" if private
+                                      else "web.thread.title"),
+        item=item, root=root, tree=tree, shown=shown, private=private, raw=raw,
+        cut=cut, limit=MAX_THREAD, count=len(records), ref=format_item(platform, item_id),
+        raw_url=ctx.url(base, raw="1"), plain_url=base,
+    )  # fmt: skip
