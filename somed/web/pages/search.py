@@ -60,8 +60,10 @@ def account_choices(ctx: Context) -> list[tuple[str, str]]:
 def visible_kinds(ctx: Context) -> tuple[str, ...]:
     """The kinds this user may search (private messages only for registrar and up)."""
     user = ctx.user
-    return KINDS if user is not None and user.sees_private else tuple(
-        k for k in KINDS if k not in PRIVATE_KINDS
+    return (
+        KINDS
+        if user is not None and user.sees_private
+        else tuple(k for k in KINDS if k not in PRIVATE_KINDS)
     )
 
 

@@ -39,8 +39,9 @@ def _rows(cursor: Any) -> list[dict[str, Any]]:
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
-def load_thread(ctx: Context, platform: str, item_id: str) -> tuple[dict[str, Any] | None,
-                                                                    list[dict[str, Any]], bool]:
+def load_thread(
+    ctx: Context, platform: str, item_id: str
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]], bool]:
     """(the item, its thread's rows oldest first, whether the thread was cut at MAX_THREAD)."""
     db = ctx.db
     found = _rows(db.execute(f"SELECT {COLUMNS} FROM items WHERE platform = ? AND id = ?",
@@ -145,8 +146,15 @@ def thread_page(ctx: Context) -> Response:
             "media": media_view(record["media"]),
             "captures": captures.get(record["url"], []) if record["url"] else [],
             "link": record["url"] if _web_link(record["url"]) else None,
-            "flags": [{**f, "name": ctx.t(f"flag.{f['flag']}") if ctx.t.has(f"flag.{f['flag']}")
-                       else f["flag"]} for f in record["flags"]],  # fmt: skip
+            "flags": [
+                {
+                    **f,
+                    "name": ctx.t(f"flag.{f['flag']}")
+                    if ctx.t.has(f"flag.{f['flag']}")
+                    else f["flag"],
+                }
+                for f in record["flags"]
+            ],  # fmt: skip
         }
     tree = build_tree(records)
     if private:
