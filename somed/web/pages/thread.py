@@ -15,6 +15,8 @@ from typing import Any
 
 from starlette.responses import Response
 
+from connectors.model import DIRECTIONS, KINDS
+from somed.display import local_time
 from somed.item_ref import format_item
 from somed.web.context import Context
 from somed.web.routing import Pages
@@ -30,6 +32,8 @@ COLUMNS = (
     " created_at, edited_at, url, first_seen_at, last_seen_at, deleted_at, sha256,"
     " version_count, extra"
 )
+REPEATED = ("unknown_author", "created", "edited", "first_seen", "last_seen", "current",
+            "no_text", "flags", "registry_numbers", "captures", "versions", "no_raw")  # fmt: skip
 CAPTURE_FILES = (("png_sha256", "png"), ("pdf_sha256", "pdf"), ("wacz_sha256", "wacz"),
                  ("manifest_sha256", "manifest"))  # fmt: skip
 
@@ -106,6 +110,30 @@ def capture_links(ctx: Context, records: list[dict[str, Any]]) -> dict[str, list
     return by_url
 
 
+class Times:
+    """Stored UTC times as Swedish local time, each distinct one converted once per page."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, str] = {}
+
+    def __call__(self, value: str | None) -> str:
+        """`value` in local time ("" for None)."""
+        if not value:
+            return ""
+        if value not in self.seen:
+            self.seen[value] = local_time(value)
+        return self.seen[value]
+
+
+def labels(ctx: Context) -> dict[str, str]:
+    """The texts every item of a thread repeats, translated once per page."""
+    found = {f"kind.{k}": ctx.t(f"web.records.kind.{k}") for k in KINDS}
+    found |= {f"direction.{d}": ctx.t(f"web.records.direction.{d}") for d in DIRECTIONS}
+    found |= {name: ctx.t(f"web.records.{name}") for name in REPEATED}
+    found |= {name: ctx.t(f"web.thread.{name}") for name in ("this_item", "on_platform")}
+    return found
+
+
 def _web_link(url: str | None) -> bool:
     """True for an http(s) URL (a platform's `javascript:` or `data:` URL is never a link)."""
     return bool(url) and str(url).lower().startswith(("https://", "http://"))
@@ -156,6 +184,17 @@ def thread_page(ctx: Context) -> Response:
                 for f in record["flags"]
             ],  # fmt: skip
         }
+    times = Times()
+    for record in records:
+        shown[record["id"]]["at"] = {
+            name: times(record[name])
+            for name in ("created_at", "edited_at", "first_seen_at", "last_seen_at", "deleted_at")
+        }
+        if record["disposal"]:
+            shown[record["id"]]["at"]["disposed_at"] = times(record["disposal"]["disposed_at"])
+        for version in shown[record["id"]]["history"]:
+            version["seen_local"] = times(version["seen_at"])
+            version["edited_local"] = times(version["edited_at"])
     tree = build_tree(records)
     if private:
         ctx.audit("view.message", format_item(platform, item_id),
@@ -168,5 +207,5 @@ def thread_page(ctx: Context) -> Response:
                                       else "web.thread.title"),
         item=item, root=root, tree=tree, shown=shown, private=private, raw=raw,
         cut=cut, limit=MAX_THREAD, count=len(records), ref=format_item(platform, item_id),
-        raw_url=ctx.url(base, raw="1"), plain_url=base,
+        raw_url=ctx.url(base, raw="1"), plain_url=base, labels=labels(ctx),
     )  # fmt: skip
