@@ -106,7 +106,7 @@ def read_form(ctx: Context) -> SearchForm:
     if since is not None and until is not None and since >= until:
         errors.append(ctx.t("web.search.since_after_until", since=v["from"], until=v["to"]))
     page = ctx.query("page", "1")
-    form.page = int(page) if page.isdigit() and 0 < int(page) <= MAX_PAGES else 1
+    form.page = min(max(int(page), 1), MAX_PAGES) if page.isdigit() else 1
     if v["kind"] and v["kind"] not in kinds:
         form.nothing_visible = True
     filters.update(
@@ -131,35 +131,38 @@ def find(ctx: Context, form: SearchForm, limit: int, offset: int = 0) -> list[di
                   **form.filters)  # fmt: skip
 
 
+def render_search(ctx: Context, form: SearchForm, hits: list[dict[str, Any]], *,
+                  asked: bool, more: bool = False, status: int = 200) -> Response:  # fmt: skip
+    """The search page: the form as filled in, its messages, and one page of `hits`."""
+    size = ctx.config.web.page_size
+    first = (form.page - 1) * size + 1
+    for hit in hits:
+        hit["snippet_html"] = highlight(hit["snippet"])
+    link = form.query_string
+    return ctx.render(
+        "search.html.j2", status=status, title=ctx.t("web.search.title"), form=form, hits=hits,
+        asked=asked, accounts=account_choices(ctx), kinds=visible_kinds(ctx),
+        directions=DIRECTIONS, flags=FLAGS, first=first, last=first + len(hits) - 1,
+        previous_url=ctx.url("/search", **link(page=form.page - 1)) if form.page > 1 else None,
+        next_url=ctx.url("/search", **link(page=form.page + 1)) if more else None,
+        csv_url=ctx.url("/search.csv", **link()) if hits else None,
+    )  # fmt: skip
+
+
 @PAGES.get("/search", role="reader")
 def search_page(ctx: Context) -> Response:
     """The search form and, once asked, one page of hits, newest first."""
     form = read_form(ctx)
     size = ctx.config.web.page_size
-    hits: list[dict[str, Any]] = []
-    more = False
+    found: list[dict[str, Any]] = []
     asked = bool(form.values["q"])
     if asked and not form.errors:
         try:
             found = find(ctx, form, size + 1, (form.page - 1) * size)
         except BadQuery:
             form.errors.append(ctx.t("web.search.bad_query", query=form.values["q"]))
-            found = []
-        more = len(found) > size and form.page < MAX_PAGES
-        hits = found[:size]
-        for hit in hits:
-            hit["snippet_html"] = highlight(hit["snippet"])
-            hit["ref"] = format_item(hit["platform"], hit["item_id"])
-    first = (form.page - 1) * size + 1
-    return ctx.render(
-        "search.html.j2", title=ctx.t("web.search.title"), form=form, hits=hits, asked=asked,
-        accounts=account_choices(ctx), kinds=visible_kinds(ctx), directions=DIRECTIONS,
-        flags=FLAGS, first=first, last=first + len(hits) - 1,
-        previous_url=ctx.url("/search", **form.query_string(page=form.page - 1))
-        if form.page > 1 else None,
-        next_url=ctx.url("/search", **form.query_string(page=form.page + 1)) if more else None,
-        csv_url=ctx.url("/search.csv", **form.query_string()),
-    )  # fmt: skip
+    more = len(found) > size and form.page < MAX_PAGES
+    return render_search(ctx, form, found[:size], asked=asked, more=more)
 
 
 def to_csv(ctx: Context, hits: list[dict[str, Any]]) -> str:
@@ -191,11 +194,7 @@ def search_csv(ctx: Context) -> Response:
         except BadQuery:
             form.errors.append(ctx.t("web.search.bad_query", query=form.values["q"]))
     if form.errors:
-        return ctx.render("search.html.j2", status=400, title=ctx.t("web.search.title"),
-                          form=form, hits=[], asked=True, accounts=account_choices(ctx),
-                          kinds=visible_kinds(ctx), directions=DIRECTIONS, flags=FLAGS,
-                          first=0, last=0, previous_url=None, next_url=None,
-                          csv_url=None)  # fmt: skip
+        return render_search(ctx, form, [], asked=True, status=400)
     ctx.audit("download.search", "search", details={
         "query": form.values["q"], "filters": {k: v for k, v in form.values.items()
                                                if v and k != "q"}, "hits": len(hits)})  # fmt: skip
