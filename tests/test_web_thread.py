@@ -24,6 +24,8 @@ from connectors.facebook.emulator.demo import demo as facebook_demo
 from somed.config import Config, load_config
 from somed.daemon import prepare_archive
 from somed.demo import demo_config
+from somed.retention.apply import apply_plan
+from somed.retention.plan import plan_from_archive
 from somed.runner import Runner
 from somed.users import add_local_user
 from somed.web.app import create_app
@@ -36,6 +38,9 @@ from storage.registrations import register
 from tests import web_support
 from tests.conftest import small_page
 from tests.public_pages_support import NOW
+from tests.retention_support import NOW as RETENTION_NOW
+from tests.retention_support import RULES, SECRET
+from tests.retention_support import build_archive as build_retention_archive
 from tests.web_support import (
     PASSWORD,
     SESSION_KEY,
@@ -398,3 +403,30 @@ def test_a_thread_of_500_comments_and_replies_renders_whole_and_fast(fb_setup, m
         response = browser.get(f"/items/facebook/{post}")
         spent.append(float(response.headers["server-timing"].split("dur=")[1]))
     assert sorted(spent)[2] < 250, spent  # ms, the median; bench/web.py measures it properly
+
+
+def test_a_disposed_item_shows_its_tombstone_and_its_files_are_gone(tmp_path, monkeypatch) -> None:
+    path = build_retention_archive(tmp_path)
+    with sqlite3.connect(path) as raw:
+        alone = raw.execute("SELECT sha256 FROM item_media WHERE media_key = 'm-alone'").fetchone()
+    db = connect(path)
+    try:
+        plan = plan_from_archive(db, RULES, RETENTION_NOW)
+        apply_plan(db, RULES, plan.id, by="arkivarie", now=RETENTION_NOW, storage_root=tmp_path)
+        add_local_user(db, "reader", "reader", PASSWORD, full_name=None, by="test", now=NOW)
+    finally:
+        db.close()
+    (tmp_path / "somed.toml").write_text(f'[storage]\ndir = "{tmp_path}"\n{WEB_CONFIG}')
+    monkeypatch.setenv("SOMED_TEST_SESSION_KEY", SESSION_KEY)
+    config = load_config(tmp_path / "somed.toml")
+    browser = TestClient(create_app(config, session_key=SESSION_KEY), base_url="http://127.0.0.1",
+                         follow_redirects=False)  # fmt: skip
+    assert sign_in(browser, "reader").status_code == 303
+    page = browser.get("/items/facebook/c-old")
+    assert page.status_code == 200
+    gone = article(page.text, "c-old")
+    assert "Gallrad" in gone and "regel kommentarer" in gone and "is-disposed" in gone
+    assert SECRET not in page.text  # the content is gone, the tombstone stays
+    assert "Välkommen till Mora" in article(page.text, "p1")
+    assert "Gallrad" not in article(page.text, "p1")
+    assert browser.get(f"/media/{alone[0]}").status_code == 404
