@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from starlette.responses import Response
 
@@ -150,6 +151,35 @@ def media_view(media: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return shown
 
 
+def flag_name(ctx: Context, flag: str) -> str:
+    """A flag's name in the user's language (its code when the catalogues have none)."""
+    return ctx.t(f"flag.{flag}") if ctx.t.has(f"flag.{flag}") else flag
+
+
+def item_view(
+    ctx: Context,
+    record: dict[str, Any],
+    versions: dict[str, Any],
+    captures: dict[str, list[dict[str, Any]]],
+    times: Times,
+) -> dict[str, Any]:
+    """What the page shows of one record beside the record itself: versions, media, times..."""
+    history = version_history(record, versions["seen"])
+    for version in history:
+        version["seen_local"] = times(version["seen_at"])
+        version["edited_local"] = times(version["edited_at"])
+    at = {name: times(record[name]) for name in
+          ("created_at", "edited_at", "first_seen_at", "last_seen_at", "deleted_at")}  # fmt: skip
+    if record["disposal"]:
+        at["disposed_at"] = times(record["disposal"]["disposed_at"])
+    return {
+        "history": history, "raw": versions["raw"], "media": media_view(record["media"]),
+        "captures": captures.get(record["url"], []) if record["url"] else [],
+        "link": record["url"] if _web_link(record["url"]) else None, "at": at,
+        "flags": [{**f, "name": flag_name(ctx, f["flag"])} for f in record["flags"]],
+    }  # fmt: skip
+
+
 @PAGES.get("/items/{platform}/{item_id:path}", role="reader")
 def thread_page(ctx: Context) -> Response:
     """The item's whole thread as a tree, the item itself marked."""
@@ -165,43 +195,18 @@ def thread_page(ctx: Context) -> Response:
     several = [r["id"] for r in records if raw or r["versions"]]
     versions = version_rows(ctx, platform, several, raw)
     captures = capture_links(ctx, records)
-    shown: dict[str, dict[str, Any]] = {}
-    for record in records:
-        entry = versions.get(record["id"], {"seen": {}, "raw": []})
-        shown[record["id"]] = {
-            "history": version_history(record, entry["seen"]),
-            "raw": entry["raw"],
-            "media": media_view(record["media"]),
-            "captures": captures.get(record["url"], []) if record["url"] else [],
-            "link": record["url"] if _web_link(record["url"]) else None,
-            "flags": [
-                {
-                    **f,
-                    "name": ctx.t(f"flag.{f['flag']}")
-                    if ctx.t.has(f"flag.{f['flag']}")
-                    else f["flag"],
-                }
-                for f in record["flags"]
-            ],  # fmt: skip
-        }
     times = Times()
-    for record in records:
-        shown[record["id"]]["at"] = {
-            name: times(record[name])
-            for name in ("created_at", "edited_at", "first_seen_at", "last_seen_at", "deleted_at")
-        }
-        if record["disposal"]:
-            shown[record["id"]]["at"]["disposed_at"] = times(record["disposal"]["disposed_at"])
-        for version in shown[record["id"]]["history"]:
-            version["seen_local"] = times(version["seen_at"])
-            version["edited_local"] = times(version["edited_at"])
+    shown = {
+        r["id"]: item_view(ctx, r, versions.get(r["id"], {"seen": {}, "raw": []}), captures, times)
+        for r in records
+    }
     tree = build_tree(records)
     if private:
         ctx.audit("view.message", format_item(platform, item_id),
                   details={"thread": item["thread_id"] or item["id"],
                            "messages": sum(r["kind"] in PRIVATE_KINDS for r in rows)})  # fmt: skip
     root = next((r for r in records if r["id"] == (item["thread_id"] or item["id"])), None)
-    base = f"/items/{platform}/{item_id}"
+    base = f"/items/{quote(platform)}/{quote(item_id)}"
     return ctx.render(
         "thread.html.j2", title=ctx.t("web.thread.title_private" if private
                                       else "web.thread.title"),
