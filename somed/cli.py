@@ -21,11 +21,11 @@ from somed.cli_check import check_command
 from somed.cli_errors import OneLineErrorGroup, current_translator
 from somed.cli_notify import notify_command
 from somed.config import Config, ConfigError, default_config_path, load_config
-from somed.display import parse_moment
 from somed.i18n import Translator
 from somed.logs import setup_logging
 from somed.runner import Runner, RunOutcome
 from somed.summary import print_outcomes
+from somed.when import EARLIEST, LATEST, parse_moment  # noqa: F401 - EARLIEST/LATEST: the widest --since/--until
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -62,9 +62,6 @@ def fail_usage(message: str) -> None:
     """Print one error line and exit with code 2 (bad usage or bad config)."""
     click.echo(f"somed: error: {message}", err=True)
     sys.exit(EXIT_USAGE)
-
-
-# The widest range a --since/--until may name (datetime's own limits, in UTC)
 
 
 def parse_when(value: str | None, option: str) -> datetime | None:

@@ -3,29 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime, time
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from connectors.model import parse_utc
 
 LOCAL_TZ = ZoneInfo("Europe/Stockholm")  # the time zone people read times in
-EARLIEST = datetime.min.replace(tzinfo=UTC)
-LATEST = datetime.max.replace(microsecond=0, tzinfo=UTC)
-
-
-def parse_moment(value: str) -> datetime:
-    """A date (Swedish local midnight) or an ISO 8601 time as an aware UTC datetime (ValueError)."""
-    if len(value) == 10:
-        moment = datetime.combine(date.fromisoformat(value), time(0))
-    else:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=LOCAL_TZ)
-    try:
-        return min(max(moment.astimezone(UTC), EARLIEST), LATEST)
-    except OverflowError:  # Swedish midnight of 0001-01-01 is the year 0 in UTC
-        return EARLIEST if moment.year == 1 else LATEST
 
 
 class HasTokenSource(Protocol):

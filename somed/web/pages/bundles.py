@@ -21,11 +21,11 @@ from somed.bundle.model import FORMATS
 from somed.bundle.verify import Problem, VerifyReport
 from somed.cli_verify import problem_line, summary_line
 from somed.config import ConfigError
-from somed.display import parse_moment
 from somed.web.bundle_jobs import worker_for
 from somed.web.context import Context
 from somed.web.pages.account import number
 from somed.web.routing import MenuItem, Pages
+from somed.when import parse_moment
 from storage import audit, bundle_jobs
 from storage.db import transaction
 from storage.register import register_rows
