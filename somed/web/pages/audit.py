@@ -20,7 +20,7 @@ from starlette.responses import Response
 from connectors.model import utc_iso
 from somed.display import LOCAL_TZ, local_time
 from somed.web.context import Context
-from somed.web.pages.queue import page_links, pager
+from somed.web.paging import page_links, pager
 from somed.web.routing import MenuItem, Pages
 from storage import audit
 

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from somed.display import hold_covers
 from somed.registrar_actions import place_hold
 from somed.web.context import Context
-from somed.web.pages.queue import notify, take_notices
+from somed.web.notices import notify, take_notices
 from somed.web.routing import MenuItem, Pages
 from storage.holds import HoldError, list_holds, release_hold
 

@@ -11,7 +11,6 @@ many are handled alike. Every POST ends in a redirect to the list with what happ
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from math import ceil
 from typing import Any
 
 from sqlite_utils import Database
@@ -21,26 +20,14 @@ from somed.item_ref import format_item, parse_item
 from somed.queue_list import flag_rows, why_text
 from somed.registrar_actions import Refused, dismiss, mark_case, register_numbers
 from somed.web.context import Context
+from somed.web.notices import notify, take_notices
+from somed.web.paging import page_links, pager
 from somed.web.routing import MenuItem, Pages
 
 PAGES = Pages(menu=[MenuItem(30, "/queue", "web.nav.queue", "editor")])
-NOTICES = "notices"  # session key: what the last POST did, shown once after its redirect
 MAX_SELECTED = 500
 EXCERPT = 160
 RECENT = 10  # registry numbers listed under the queue
-
-
-def notify(ctx: Context, text_id: str, *, alert: bool = False, **params: Any) -> None:
-    """Keep a notice (a text id and its values) for the next page this user sees."""
-    kept = list(ctx.session.get(NOTICES, []))[-19:]
-    kept.append({"id": text_id, "alert": alert, "params": {k: str(v) for k, v in params.items()}})
-    ctx.session[NOTICES] = kept
-
-
-def take_notices(ctx: Context) -> list[dict[str, Any]]:
-    """The notices kept for this user, in their language, and forget them."""
-    kept = ctx.session.pop(NOTICES, [])
-    return [{"text": ctx.t(n["id"], **n["params"]), "alert": n["alert"]} for n in kept]
 
 
 def chosen(ctx: Context, name: str) -> list[str]:
@@ -49,28 +36,6 @@ def chosen(ctx: Context, name: str) -> list[str]:
     values = getlist(name) if getlist else [ctx.form.get(name, "")]
     found = [v.strip() for v in values if isinstance(v, str) and v.strip()]
     return list(dict.fromkeys(found))[:MAX_SELECTED]
-
-
-def pager(ctx: Context, total: int) -> dict[str, Any]:
-    """The page asked for (`?page=`, from 1) of `total` rows: number, pages, offset, size."""
-    size = ctx.config.web.page_size
-    pages = max(1, ceil(total / size))
-    try:
-        number = min(max(1, int(ctx.query("page", "1"))), pages)
-    except ValueError:
-        number = 1
-    return {"number": number, "pages": pages, "offset": (number - 1) * size, "size": size,
-            "total": total}  # fmt: skip
-
-
-def page_links(ctx: Context, page: dict[str, Any], path: str, **query: Any) -> dict[str, str]:
-    """The URLs of the previous and next pages (keeping the filters in `query`)."""
-    links = {}
-    if page["number"] > 1:
-        links["prev"] = ctx.url(path, **query, page=page["number"] - 1)
-    if page["number"] < page["pages"]:
-        links["next"] = ctx.url(path, **query, page=page["number"] + 1)
-    return links
 
 
 def _excerpts(ctx: Context, rows: Sequence[dict[str, Any]]) -> dict[str, str]:

@@ -19,8 +19,9 @@ from somed.item_ref import format_item
 from somed.retention.apply import PlanChanged, apply_plan
 from somed.retention.plan import Plan, plan_from_archive
 from somed.web.context import Context
+from somed.web.notices import notify, take_notices
 from somed.web.pages.holds import holds_shown
-from somed.web.pages.queue import notify, page_links, pager, take_notices
+from somed.web.paging import page_links, pager
 from somed.web.routing import MenuItem, Pages
 
 PAGES = Pages(menu=[MenuItem(40, "/retention", "web.nav.retention", "registrar")])

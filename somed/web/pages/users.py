@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from somed.users import ROLES, UserError, add_local_user, disable
 from somed.web.context import Context
-from somed.web.pages.queue import notify, take_notices
+from somed.web.notices import notify, take_notices
 from somed.web.routing import MenuItem, Pages
 from storage.users import list_users
 
