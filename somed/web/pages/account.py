@@ -200,7 +200,7 @@ def _request(ctx: Context, kind: str) -> Response:
         row = audit.audit_row(utc_iso(at) or "", ctx.actor, ACTIONS[kind], f"account:{key}",
                               None, details)  # fmt: skip
         audit.append(db, [row])
-    return ctx.redirect(ctx.url(f"/accounts/{key}", asked=str(request_id)) + "#requests")
+    return ctx.redirect(ctx.url(f"/accounts/{key}", asked=str(request_id)))
 
 
 @PAGES.post("/accounts/{key}/archive", role="admin")
