@@ -174,8 +174,7 @@ def test_make_download_and_verify_a_bundle(chromium, journey, tmp_path) -> None:
     deadline = time.monotonic() + 180
     while not link.count():
         assert time.monotonic() < deadline, page.inner_text("main")[:2000]
-        page.wait_for_timeout(1000)
-        page.reload()
+        page.wait_for_timeout(1000)  # the page refreshes itself while the bundle is made
         link = page.locator('a[href$="/download"]').first
     with page.expect_download() as download:
         link.click()

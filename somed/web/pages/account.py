@@ -200,6 +200,7 @@ def _request(ctx: Context, kind: str) -> Response:
         row = audit.audit_row(utc_iso(at) or "", ctx.actor, ACTIONS[kind], f"account:{key}",
                               None, details)  # fmt: skip
         audit.append(db, [row])
+    # no #fragment: Chromium takes a meta refresh of a URL with a fragment for a mere scroll
     return ctx.redirect(ctx.url(f"/accounts/{key}", asked=str(request_id)))
 
 

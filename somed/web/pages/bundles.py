@@ -142,7 +142,7 @@ def make_bundle(ctx: Context) -> Response:
         audit.append(db, [audit.audit_row(utc_iso(at) or "", ctx.actor, "bundle_requested",
                                           f"bundle:{job_id}", None, details)])  # fmt: skip
     worker_for(ctx.config).submit(job_id)
-    return ctx.redirect(ctx.url("/bundles", job=str(job_id)) + f"#job-{job_id}")
+    return ctx.redirect(ctx.url("/bundles", job=str(job_id)))  # no #fragment: see account.py
 
 
 @PAGES.get("/bundles/{job_id:int}/download", role="registrar")
