@@ -104,18 +104,18 @@ def test_sign_in_keyboard_and_language(chromium, web_site) -> None:
     assert focused == "#main"  # the skip link comes first
     page.fill("input[name=username]", "reader")
     page.fill("input[name=password]", "wrong password")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     assert "Fel användarnamn eller lösenord" in page.inner_text("main")
     sign_in(page, web_site.base_url, "reader")
     assert page.locator("h1").inner_text() == "Översikt"
     assert page.evaluate("document.documentElement.lang") == "sv"
-    page.click("button[lang=en]")
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.click("button[lang=en]")
     assert page.locator("h1").inner_text() == "Overview"
     assert page.evaluate("document.documentElement.lang") == "en"
-    page.click("button[lang=sv]")
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.click("button[lang=sv]")
     page.click("text=Logga ut")
     page.wait_for_url(f"{web_site.base_url}/login")
     page.goto(f"{web_site.base_url}/")

@@ -123,8 +123,8 @@ def test_register_a_flagged_item(chromium, journey) -> None:
     page.click("nav >> text=Kö")
     page.locator('input[type=checkbox][name=item]').first.check()
     page.fill("#number", "KS 2026/4711")
-    page.click('button[formaction="/queue/register"]')
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.click('button[formaction="/queue/register"]')
     assert "KS 2026/4711" in page.inner_text("main")
     db = connect(site.config.db_path)
     try:
@@ -141,8 +141,8 @@ def test_a_hold_is_respected_by_the_retention_plan(chromium, journey) -> None:
     page.goto(f"{site.base_url}/holds")
     page.fill("#hold-reason", "Begäran om allmän handling KS 2026/99")
     page.select_option("#hold-account", "mora-fb")
-    page.click("form[action='/holds'] button[type=submit]")
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.click("form[action='/holds'] button[type=submit]")
     assert "KS 2026/99" in page.inner_text("main")
     page.goto(f"{site.base_url}/retention")
     assert "KS 2026/99" in page.inner_text("main")  # the plan names the holds it respects
@@ -152,8 +152,8 @@ def test_archive_now_runs_and_completes(chromium, journey) -> None:
     site, _ = journey
     page = signed_in_page(chromium, site.base_url, "admin")
     page.goto(f"{site.base_url}/accounts/mora-x")
-    page.click("text=Arkivera nu")
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.click("text=Arkivera nu")
     deadline = time.monotonic() + 90
     while page.locator('meta[http-equiv="refresh"]').count():  # it refreshes itself meanwhile
         assert time.monotonic() < deadline, page.inner_text("main")[:2000]
@@ -168,8 +168,8 @@ def test_make_download_and_verify_a_bundle(chromium, journey, tmp_path) -> None:
     page.goto(f"{site.base_url}/bundles")
     page.select_option("#bundle-account", "mora-yt")
     page.check("input[name=format][value=bagit]")
-    page.click("form.bundle-form button[type=submit]")
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.click("form.bundle-form button[type=submit]")
     link = page.locator('a[href$="/download"]').first
     deadline = time.monotonic() + 180
     while not link.count():
