@@ -170,3 +170,58 @@ def test_the_deep_sweep_can_be_turned_off(fb_setup):
     assert (http, sub) == (5, 0)
     db = connect(setup.config.db_path)
     assert queries.get_cursor(db, "test-fb", "deep_sweep") is None
+
+
+# --- the newest post: the posts walk reads it again every poll (its `since` is inclusive) ---
+
+
+def newest_post(setup, posts):
+    """The id of the newest post, as the emulator and the first archive agree."""
+    newest = setup.emulator.newest_post_id(PAGE_ID)
+    assert newest == posts[-1]
+    return newest
+
+
+def test_a_deleted_comment_under_the_newest_post_is_found_in_one_poll(fb_setup):
+    setup = fb_setup()
+    posts, comments = first_archive(setup)
+    newest = newest_post(setup, posts)
+    gone = comments[newest][0]["id"]
+    setup.emulator.delete_comment(gone)
+    outcome, _ = poll(setup)
+    after = items(setup)
+    assert after[gone]["deleted_at"] is not None
+    assert outcome.deleted >= 1
+    kept = [c["id"] for c in comments[newest] if c["id"] != gone]
+    assert all(after[c]["deleted_at"] is None for c in kept)
+
+
+def test_a_deletion_and_new_comments_under_the_newest_post_are_found_in_one_poll(fb_setup):
+    setup = fb_setup()
+    posts, comments = first_archive(setup)
+    newest = newest_post(setup, posts)
+    gone = comments[newest][1]["id"]
+    first = setup.emulator.add_comment(newest, "Ny fråga om det senaste inlägget.")
+    second = setup.emulator.add_comment(newest, "Och en till.")
+    setup.emulator.delete_comment(gone)
+    outcome, _ = poll(setup)
+    after = items(setup)
+    assert after[gone]["deleted_at"] is not None
+    assert after[first]["deleted_at"] is None and after[second]["deleted_at"] is None
+    assert outcome.new == 2
+    # and the next, idle, poll reads nothing in full
+    again, (_, sub) = poll(setup)
+    assert (again.new, again.changed, again.deleted) == (0, 0, 0) and sub == 0
+
+
+def test_an_edited_comment_under_the_newest_post_is_found_in_one_poll(fb_setup):
+    setup = fb_setup()
+    posts, comments = first_archive(setup)
+    newest = newest_post(setup, posts)
+    edited = comments[newest][0]["id"]
+    setup.emulator.edit_comment(edited, "Ändrad under det senaste inlägget.")
+    outcome, _ = poll(setup)
+    after = items(setup)
+    assert after[edited]["text"] == "Ändrad under det senaste inlägget."
+    assert len(after[edited]["versions"]) == 1
+    assert outcome.changed >= 1
