@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -680,7 +680,8 @@ class _AccountRun:
                         state["resume"] = resume
 
                     self._store(batch, (stream, final_mark) if final_mark else None, stream,
-                                ready, bulk=bulk, on_stored=stored, resume=keep)  # fmt: skip
+                                ready, bulk=bulk, on_stored=stored, resume=keep,
+                                walk=True)  # fmt: skip
                     listed = [
                         *map(_entry_key, batch.records),
                         *(f"{self.account.platform}:{i}" for i in batch.passed_over),
@@ -830,6 +831,7 @@ class _AccountRun:
         bulk: WriterProcess | None = None,
         on_stored: Callable[[], None] | None = None,
         resume: tuple[str, str | None] | None = None,
+        walk: bool = False,
     ) -> None:
         """Write a batch (and its cursor) in one transaction; link downloads finished so far.
 
@@ -840,6 +842,8 @@ class _AccountRun:
         """
         self._start_downloads(batch.records)
         entries = ready or prepare_batch(self.key, batch.records, stream)
+        if walk:  # a walk's markers never stand for a re-read (see `PreparedBatch.walk`)
+            entries = replace(entries, walk=True)
         seen = len(batch.records)
 
         def stored(stats: WriteStats) -> None:

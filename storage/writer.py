@@ -6,8 +6,8 @@ import hashlib
 import json
 import operator
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
@@ -233,6 +233,9 @@ class PreparedBatch:
     stream: str = ""
     strict: bool = False  # every column checked for what SQLite can bind
     hashed: bool = True  # False: the sha256 of each record is left for the writer to fill in
+    # a walk's batch (`Connector.fetch`): a walk never tombstones what it does not list, so its
+    # change markers are stored only for the items it stores first (see `_store_markers`)
+    walk: bool = False
 
     def lean(self) -> LeanBatch:
         """The batch as plain tuples of text, cheap to send to a writer process."""
@@ -242,7 +245,7 @@ class PreparedBatch:
                   tuple(cast(Record, entry).media), content)
             for entry, content in self.entries
         ]  # fmt: skip
-        return LeanBatch(self.account, entries, self.held, self.stream)
+        return LeanBatch(self.account, entries, self.held, self.stream, self.walk)
 
     def with_hashes(self) -> PreparedBatch:
         """The batch with every record's sha256 filled in (see `prepare_batch(hashed=False)`)."""
@@ -253,14 +256,15 @@ class PreparedBatch:
              else _hashed(entry.platform, entry.id, cast(Record, entry).media, content))
             for entry, content in self.entries
         ]  # fmt: skip
-        return PreparedBatch(self.account, entries, self.held, self.stream, self.strict)
+        return replace(self, entries=entries, hashed=True)
 
     def checked(self) -> PreparedBatch:
         """The same entries with every column checked (what SQLite cannot bind quarantined)."""
         original = [entry for entry, _ in self.entries]
         if any(isinstance(entry, StoredEntry) for entry in original):
             return _checked_stored(self)
-        return prepare_batch(self.account, [*original, *self.held], self.stream, strict=True)
+        checked = prepare_batch(self.account, [*original, *self.held], self.stream, strict=True)
+        return replace(checked, walk=self.walk)
 
 
 @dataclass(frozen=True)
@@ -272,6 +276,7 @@ class LeanBatch:
     entries: list[tuple[str, str, str | None, tuple[MediaRef, ...], Content | None]]
     held: list[Quarantined]
     stream: str
+    walk: bool = False  # see `PreparedBatch.walk`
 
     def prepared(self) -> PreparedBatch:
         """The batch as the writer stores it (entries carry only what the writer reads)."""
@@ -281,7 +286,7 @@ class LeanBatch:
              if values is not None and values[_SHA256] is None else values)
             for platform, item_id, marker, media, values in self.entries
         ]  # fmt: skip
-        return PreparedBatch(self.account, entries, self.held, self.stream)
+        return PreparedBatch(self.account, entries, self.held, self.stream, walk=self.walk)
 
 
 class StoredEntry(NamedTuple):
@@ -315,7 +320,7 @@ def _checked_stored(batch: PreparedBatch) -> PreparedBatch:
             ))  # fmt: skip
         else:
             entries.append((entry, content))
-    return PreparedBatch(batch.account, entries, held, batch.stream, strict=True)
+    return PreparedBatch(batch.account, entries, held, batch.stream, strict=True, walk=batch.walk)
 
 
 def _raw_of(content: Content) -> Any:
@@ -428,11 +433,12 @@ class ArchiveWriter:
         prepared, held = entries.entries, entries.held
         with transaction(self.db):
             states = self._load_states(prepared)
+            known = set(states) if entries.walk else None  # stored before this batch
             if any(state.disposed for state in states.values()):
                 prepared = _without_disposed(prepared, states)
             stats, versions, links, audits = _classify(account, prepared, states, now)
             self._apply(account, states, versions, now)
-            self._store_markers(prepared)
+            self._store_markers(prepared, known)
             if held:
                 held = self._without_disposed_held(held)
             if held:
@@ -560,12 +566,28 @@ class ArchiveWriter:
             run("UPDATE items SET deleted_at = ? WHERE platform = ? AND id = ?", deleted_updates)
         insert_rows(self.db, "item_versions", _VERSION_COLUMNS, versions)
 
-    def _store_markers(self, prepared: Sequence[tuple[Record | Tombstone, Content | None]]) -> None:
-        """Keep each record's change marker (not content: it never makes a version)."""
+    def _store_markers(
+        self,
+        prepared: Sequence[tuple[Record | Tombstone, Content | None]],
+        stored: Collection[tuple[str, str]] | None = None,
+    ) -> None:
+        """Keep each record's change marker (not content: it never makes a version).
+
+        A marker says the archive matched the platform when the connector computed it, and
+        the window's re-read reads in full only the items whose marker moved. A re-read can
+        say so: it tombstones what is gone. A walk cannot (it stores what it lists and never
+        looks for what is missing), so for a walk's batch (`stored`: the items already in the
+        archive before it) only the items it stores first take its marker: an item already
+        stored keeps the marker of its last full read, and when the platform moved since
+        (a comment deleted under the newest post, which every walk lists again) the re-read
+        still sees the change and reads it in full.
+        """
         rows = [
             (cast(Record, entry).marker, entry.platform, entry.id)
             for entry, content in prepared
-            if content is not None and getattr(entry, "marker", None) is not None
+            if content is not None
+            and getattr(entry, "marker", None) is not None
+            and (stored is None or (entry.platform, entry.id) not in stored)
         ]
         if rows:
             self.db.conn.executemany(

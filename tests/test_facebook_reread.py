@@ -11,8 +11,12 @@ from datetime import timedelta
 
 from conftest import NOW, PAGE_ID, archived, small_page
 
+from connectors.facebook.emulator.demo import MORA
+from connectors.facebook.emulator.demo import demo as facebook_demo
 from somed import runner as runner_module
+from somed.config import load_config
 from somed.daemon import prepare_archive
+from somed.demo import demo_config
 from somed.runner import Runner
 from storage import queries
 from storage.db import connect
@@ -170,3 +174,92 @@ def test_the_deep_sweep_can_be_turned_off(fb_setup):
     assert (http, sub) == (5, 0)
     db = connect(setup.config.db_path)
     assert queries.get_cursor(db, "test-fb", "deep_sweep") is None
+
+
+# --- the newest post: the posts walk reads it again every poll (its `since` is inclusive) ---
+
+
+def newest_post(setup, posts):
+    """The id of the newest post, as the emulator and the first archive agree."""
+    newest = setup.emulator.newest_post_id(PAGE_ID)
+    assert newest == posts[-1]
+    return newest
+
+
+def test_a_deleted_comment_under_the_newest_post_is_found_in_one_poll(fb_setup):
+    setup = fb_setup()
+    posts, comments = first_archive(setup)
+    newest = newest_post(setup, posts)
+    gone = comments[newest][0]["id"]
+    setup.emulator.delete_comment(gone)
+    outcome, _ = poll(setup)
+    after = items(setup)
+    assert after[gone]["deleted_at"] is not None
+    assert outcome.deleted >= 1
+    kept = [c["id"] for c in comments[newest] if c["id"] != gone]
+    assert all(after[c]["deleted_at"] is None for c in kept)
+
+
+def test_a_deletion_and_new_comments_under_the_newest_post_are_found_in_one_poll(fb_setup):
+    setup = fb_setup()
+    posts, comments = first_archive(setup)
+    newest = newest_post(setup, posts)
+    gone = comments[newest][1]["id"]
+    first = setup.emulator.add_comment(newest, "Ny fråga om det senaste inlägget.")
+    second = setup.emulator.add_comment(newest, "Och en till.")
+    setup.emulator.delete_comment(gone)
+    outcome, _ = poll(setup)
+    after = items(setup)
+    assert after[gone]["deleted_at"] is not None
+    assert after[first]["deleted_at"] is None and after[second]["deleted_at"] is None
+    assert outcome.new == 2
+    # and the next, idle, poll reads nothing in full
+    again, (_, sub) = poll(setup)
+    assert (again.new, again.changed, again.deleted) == (0, 0, 0) and sub == 0
+
+
+def test_an_edited_comment_under_the_newest_post_is_found_in_one_poll(fb_setup):
+    setup = fb_setup()
+    posts, comments = first_archive(setup)
+    newest = newest_post(setup, posts)
+    edited = comments[newest][0]["id"]
+    setup.emulator.edit_comment(edited, "Ändrad under det senaste inlägget.")
+    outcome, _ = poll(setup)
+    after = items(setup)
+    assert after[edited]["text"] == "Ändrad under det senaste inlägget."
+    assert len(after[edited]["versions"]) == 1
+    assert outcome.changed >= 1
+
+
+def test_the_demo_finds_a_deletion_under_its_newest_post_in_the_next_archive(tmp_path, monkeypatch):
+    # the report: archive the demo, add comments to its newest post and delete one there,
+    # archive again (and a third time): the deleted comment was never marked deleted
+    demo = facebook_demo(NOW)
+    url = demo.emulator.start()
+    try:
+        for name, value in demo.tokens.items():
+            monkeypatch.setenv(name, value)
+        path = tmp_path / "somed.toml"
+        path.write_text(demo_config([(demo, url)], storage=tmp_path, lang="sv"), encoding="utf-8")
+        config = load_config(path)
+        prepare_archive(config)
+        assert Runner(config).run_accounts(["mora-fb"], trigger="manual")
+        newest = demo.emulator.newest_post_id(MORA)
+        db = connect(config.db_path)
+        under = [r[0] for r in db.execute(
+            "SELECT id FROM items WHERE thread_id = ? AND kind = 'comment' ORDER BY created_at",
+            [newest])]  # fmt: skip
+        db.close()
+        assert under, "the demo's newest post has comments"
+        gone = under[0]
+        added = demo.emulator.add_comment(newest, "Får man ta med hund till badet?")
+        demo.emulator.delete_comment(gone)
+        Runner(config).run_accounts(["mora-fb"], trigger="manual")
+        db = connect(config.db_path)
+        found = dict(db.execute("SELECT id, deleted_at FROM items WHERE id IN (?, ?)",
+                                [gone, added]).fetchall())  # fmt: skip
+        db.close()
+        assert found[gone] is not None  # the very next archive, not a later one
+        assert added in found and found[added] is None
+    finally:
+        demo.emulator.stop()

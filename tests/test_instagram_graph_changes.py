@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from instagram_graph_setup import KEY, archived_items, ig_setup  # noqa: F401
 
 from connectors.instagram.emulator import generate_account
+from connectors.instagram.emulator.data import Comment, next_id
 from somed.daemon import prepare_archive
 from somed.runner import Runner
 
@@ -94,3 +95,55 @@ def test_expired_media_urls_are_fetched_again_from_a_fresh_read(ig_setup):  # no
     archive(setup)
     media = items(setup)[account.media[0].id]["media"]
     assert media and all(m["sha256"] for m in media)
+
+
+# --- the newest post: the media walk lists it again on every poll ---------------------------
+
+
+def test_a_deleted_comment_under_the_newest_post_is_found_in_one_poll(ig_setup):  # noqa: F811
+    account = generate_account(posts=10, comments_per_post=3, replies_per_comment=1)
+    setup = ig_setup(account)
+    archive(setup)
+    newest = account.media[0]
+    gone = newest.comments[1]
+    gone.deleted = True
+    outcome = archive(setup)
+    now = items(setup)
+    assert now[gone.id]["deleted_at"] is not None
+    assert outcome.deleted >= 1
+    assert all(now[c.id]["deleted_at"] is None for c in newest.comments if c is not gone)
+
+
+def test_a_deletion_and_new_comments_under_the_newest_post_are_found_in_one_poll(ig_setup):  # noqa: F811
+    account = generate_account(posts=10, comments_per_post=3, replies_per_comment=1)
+    setup = ig_setup(account)
+    archive(setup)
+    newest = account.media[0]
+    gone = newest.comments[0]
+    gone.deleted = True
+    added = [
+        Comment(next_id(), text, datetime.now(UTC).replace(microsecond=0), "invanare", "90009")
+        for text in ("Ny fråga om det senaste inlägget.", "Och en till.")
+    ]
+    newest.comments.extend(added)
+    outcome = archive(setup)
+    now = items(setup)
+    assert now[gone.id]["deleted_at"] is not None
+    assert all(now[c.id]["deleted_at"] is None for c in added)
+    assert outcome.new == 2
+    setup.emulator.reset_log()
+    again = archive(setup)  # and the next poll is idle: nothing is read in full
+    assert (again.new, again.changed, again.deleted) == (0, 0, 0)
+    assert [r for r in setup.emulator.request_log if r.method == "POST"] == []
+
+
+def test_an_edited_comment_under_the_newest_post_is_found_in_one_poll(ig_setup):  # noqa: F811
+    account = generate_account(posts=10, comments_per_post=3, replies_per_comment=1)
+    setup = ig_setup(account)
+    archive(setup)
+    edited = account.media[0].comments[2]
+    edited.text = "Ändrad under det senaste inlägget."
+    outcome = archive(setup)
+    now = items(setup)
+    assert now[edited.id]["text"] == "Ändrad under det senaste inlägget."
+    assert len(now[edited.id]["versions"]) == 1 and outcome.changed >= 1

@@ -150,8 +150,8 @@ def build_changed_site(folder: Path) -> ChangedSite:
         first = sqlite3.connect(config.db_path)
         question = _item_id(first, "När öppnar badhuset igen?")
         post = first.execute("SELECT thread_id FROM items WHERE id = ?", [question]).fetchone()[0]
-        # a comment under an older post (a removal under the newest post is found later: the
-        # re-read compares its markers, see the report of this branch)
+        # a comment under an older post (one under the newest post is found in the same poll
+        # too: tests/test_facebook_reread.py, the newest post's deletion tests)
         swim = first.execute(
             "SELECT id FROM items WHERE kind = 'comment' AND thread_id != ?"
             " ORDER BY created_at DESC LIMIT 1",

@@ -221,3 +221,26 @@ def test_replies_of_many_conversations_are_searched_in_turns_one_request_a_poll(
         searches.append(setup.requests_to("/2/tweets/search/recent"))
     assert searches == [1, 1]
     assert answer["id"] in setup.items()  # found by one of the two turns
+
+
+def test_a_deleted_reply_under_the_newest_post_is_found_once_it_is_due(x_setup):
+    # X is read again only when due (its monthly cap, see connectors/x/reread.py), not by a
+    # change-driven listing; the newest post's replies follow the same rule as every other
+    emulated = account(8)
+    setup = x_setup([emulated])
+    assert setup.run().status == "ok"
+    newest = emulated.timeline(author=USER_ID)[0]["id"]
+    stored = setup.items()
+    replies = [i for i, item in stored.items() if item["thread_id"] == newest and i != newest]
+    assert replies
+    gone = replies[0]
+    emulated.delete(gone)
+    citizen = next(u for u in emulated.users if u != USER_ID)
+    added = emulated.add_tweet(citizen, "@testkommun Ny fråga.", datetime.now(UTC),
+                               reply_to=newest)["id"]  # fmt: skip
+    outcome = setup.run(later=timedelta(hours=3))  # an hour-old reply is due after an hour
+    assert outcome.status == "ok", outcome.message
+    items = setup.items()
+    assert items[gone]["deleted_at"] is not None
+    assert items[added]["deleted_at"] is None
+    assert all(items[r]["deleted_at"] is None for r in replies[1:])

@@ -57,3 +57,50 @@ def test_a_comment_only_shown_by_id_is_not_called_gone(yt_setup):
     held.held = True  # e.g. held for review: the thread listing leaves it out
     assert setup.archive().status == "ok"
     assert setup.items()[held.id]["deleted_at"] is None
+
+
+# --- the newest video: the uploads walk reads it (and its comments) again on every poll -----
+
+
+def test_a_deleted_comment_under_the_newest_video_is_found_in_one_poll(yt_setup):
+    channel = small_channel(6)
+    setup = yt_setup([channel])
+    assert setup.archive().status == "ok"
+    newest = channel.videos[0]
+    gone = newest.threads[1]
+    setup.emulator.delete_comment(gone.id)
+    outcome = setup.archive()
+    assert outcome.status == "ok", outcome.message
+    items = setup.items()
+    assert items[gone.id]["deleted_at"] is not None
+    assert all(items[t.id]["deleted_at"] is None for t in newest.threads)
+    assert outcome.deleted >= 1
+
+
+def test_a_deletion_and_new_comments_under_the_newest_video_are_found_in_one_poll(yt_setup):
+    channel = small_channel(6)
+    setup = yt_setup([channel])
+    assert setup.archive().status == "ok"
+    newest = channel.videos[0]
+    gone = newest.threads[0]
+    setup.emulator.delete_comment(gone.id)
+    added = [setup.emulator.add_comment(newest.id, text)
+             for text in ("Ny fråga om den senaste filmen.", "Och en till.")]  # fmt: skip
+    outcome = setup.archive()
+    assert outcome.status == "ok", outcome.message
+    items = setup.items()
+    assert items[gone.id]["deleted_at"] is not None
+    assert all(items[a]["deleted_at"] is None for a in added)
+    assert outcome.new == 2
+
+
+def test_an_edited_comment_under_the_newest_video_is_found_in_one_poll(yt_setup):
+    channel = small_channel(6)
+    setup = yt_setup([channel])
+    assert setup.archive().status == "ok"
+    edited = channel.videos[0].threads[0]
+    setup.emulator.edit_comment(edited.id, "Ändrad under den senaste filmen.")
+    outcome = setup.archive()
+    assert outcome.status == "ok", outcome.message
+    item = setup.items()[edited.id]
+    assert item["text"] == "Ändrad under den senaste filmen." and len(item["versions"]) == 1

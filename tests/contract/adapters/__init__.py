@@ -14,6 +14,12 @@ photos, token echoes, server overrides for redirects and media). The `hostile` f
 `tests/conftest.py` and `tests/test_hostile_network.py` take their platforms from here, so the
 hardening tests run for every platform that has an adapter.
 
+Optional, for platforms whose re-read of the recent window is driven by change (all but X,
+whose stored posts are read again by age, see `connectors/x/reread.py`): `comment_ids(post_id)`
+(the post's live top-level comments, oldest first), `add_comment(post_id, text)` (a visitor's
+comment now; returns its id) and `delete_comment(comment_id)` (with its replies). An adapter
+without them skips the tests that need them.
+
 Writing one for a new platform: copy `facebook.py`, keep the method names, and make each do
 the same thing with your emulator. Ids are the platform's ids as the archive stores them.
 """

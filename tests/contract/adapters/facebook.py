@@ -98,6 +98,21 @@ class FacebookAdapter:
         """Delete a post and its comments."""
         self._emu.delete_post(post_id)
 
+    def comment_ids(self, post_id: str) -> list[str]:
+        """The post's top-level comments, oldest first."""
+        assert self.page is not None
+        with self._emu._lock:
+            post = next(p for p in self.page.posts if p.id == post_id)
+            return [c.id for c in post.comments]
+
+    def add_comment(self, post_id: str, text: str) -> str:
+        """A visitor comments the post now (its updated_time moves)."""
+        return self._emu.add_comment(post_id, text)
+
+    def delete_comment(self, comment_id: str) -> None:
+        """Delete a comment and its replies."""
+        self._emu.delete_comment(comment_id)
+
     def throttle_next(self, n: int) -> None:
         """Graph's page-level throttle (code 32), access back within a minute."""
         self._emu.fail_next(n, "throttle", code=32, status=400, regain=0)

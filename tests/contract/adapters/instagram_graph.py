@@ -11,6 +11,7 @@ from typing import Any
 from connectors.emulation import FaultPlan
 from connectors.instagram.emulator import (
     Account,
+    Comment,
     InstagramGraphEmulator,
     Media,
     TokenInfo,
@@ -115,6 +116,27 @@ class InstagramGraphAdapter:
         """Delete a media object (its comments go with it)."""
         found = self._data.find(post_id)
         assert isinstance(found, Media), post_id
+        found.deleted = True
+
+    def comment_ids(self, post_id: str) -> list[str]:
+        """The media's live top-level comments, oldest first."""
+        found = self._data.find(post_id)
+        assert isinstance(found, Media), post_id
+        return [c.id for c in found.comments if not c.deleted]
+
+    def add_comment(self, post_id: str, text: str) -> str:
+        """A visitor comments the media now."""
+        found = self._data.find(post_id)
+        assert isinstance(found, Media), post_id
+        comment = Comment(next_id(), text, datetime.now(UTC).replace(microsecond=0),
+                          "invanare", "90001")  # fmt: skip
+        found.comments.append(comment)
+        return comment.id
+
+    def delete_comment(self, comment_id: str) -> None:
+        """Delete a comment (its replies go with it)."""
+        found = self._data.find(comment_id)
+        assert isinstance(found, Comment), comment_id
         found.deleted = True
 
     def throttle_next(self, n: int) -> None:

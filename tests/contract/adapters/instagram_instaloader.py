@@ -100,6 +100,21 @@ class InstaloaderAdapter:
         """Delete a post and its comments."""
         self._profile.delete(int(post_id))
 
+    def comment_ids(self, post_id: str) -> list[str]:
+        """The post's live top-level comments, oldest first."""
+        return [str(c.pk) for c in self._profile.posts[int(post_id)].live_comments()]
+
+    def add_comment(self, post_id: str, text: str) -> str:
+        """A visitor comments the post now."""
+        post = self._profile.posts[int(post_id)]
+        return str(self._profile.add_comment(post, text, datetime.now(UTC)).pk)
+
+    def delete_comment(self, comment_id: str) -> None:
+        """Delete a comment (its replies go with it)."""
+        pk = int(comment_id)
+        post = next(p for p in self._profile.posts.values() if any(c.pk == pk for c in p.comments))
+        self._profile.delete_comment(post, pk)
+
     def throttle_next(self, n: int) -> None:
         """Instagram's 429 "Please wait a few minutes" (the config pauses a second)."""
         self._emu.fail_next(n, "throttle")

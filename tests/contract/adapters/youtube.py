@@ -96,6 +96,21 @@ class YouTubeAdapter:
         """Delete a video (its comments go with it)."""
         self._emu.delete_video(post_id)
 
+    def comment_ids(self, post_id: str) -> list[str]:
+        """The video's top-level comments (threads), as the emulator holds them."""
+        with self._emu.lock:
+            found = self._emu.find_video(post_id)
+            assert found is not None, post_id
+            return [t.id for t in found[1].threads]
+
+    def add_comment(self, post_id: str, text: str) -> str:
+        """A visitor comments the video now."""
+        return self._emu.add_comment(post_id, text)
+
+    def delete_comment(self, comment_id: str) -> None:
+        """Delete a comment (a top-level one takes its replies with it)."""
+        self._emu.delete_comment(comment_id)
+
     def throttle_next(self, n: int) -> None:
         """`rateLimitExceeded` (403, or 429 with `Retry-After: 0`)."""
         self._emu.fail_next(n, "throttle")
