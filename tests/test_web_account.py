@@ -21,9 +21,9 @@ from storage.db import connect
 from storage.flags import open_flag
 from tests.public_pages_support import NOW
 from tests.web_own_site import own_site
-from tests.web_support import WEB_GROUP, WebSite, client, csrf_of, signed_in
+from tests.web_support import WebSite, client, csrf_of, signed_in
 
-pytestmark = WEB_GROUP
+pytestmark = pytest.mark.xdist_group("web-account")  # its own archive: a worker of its own
 ROOT = Path(__file__).resolve().parent.parent
 PNG = hashlib.sha256(b"a snapshot's PNG").hexdigest()
 PDF = hashlib.sha256(b"a snapshot's PDF/A").hexdigest()

@@ -13,9 +13,8 @@ import pytest
 
 from somed.display import LOCAL_TZ
 from tests.web_registrar_support import browser, own_archive, post_form, rows
-from tests.web_support import WEB_GROUP
 
-pytestmark = WEB_GROUP
+pytestmark = pytest.mark.xdist_group("web-audit")  # its own archive: a worker of its own
 HOSTILE = '=HYPERLINK("https://evil.example","klicka")'
 
 

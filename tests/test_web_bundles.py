@@ -22,9 +22,9 @@ from storage import bundle_jobs
 from storage.db import connect
 from tests.public_pages_support import NOW
 from tests.web_own_site import own_site
-from tests.web_support import SESSION_KEY, WEB_GROUP, WebSite, csrf_of, sign_in, signed_in
+from tests.web_support import SESSION_KEY, WebSite, csrf_of, sign_in, signed_in
 
-pytestmark = WEB_GROUP
+pytestmark = pytest.mark.xdist_group("web-bundles")  # its own archive: a worker of its own
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -23,9 +23,9 @@ from storage.flags import open_flag
 from tests.public_pages_support import NOW
 from tests.test_web_browser import ARGS, CHROMIUM
 from tests.web_own_site import own_site
-from tests.web_support import PASSWORD, WEB_GROUP, WebSite, serve
+from tests.web_support import PASSWORD, WebSite, serve
 
-pytestmark = WEB_GROUP
+pytestmark = pytest.mark.xdist_group("web-journey")  # its own archive: a worker of its own
 ROOT = Path(__file__).resolve().parent.parent
 PHRASE = "badhuset öppnar"
 

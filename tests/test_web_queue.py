@@ -11,9 +11,8 @@ from somed.item_ref import format_item
 from storage.flags import open_flag, resolve_flag
 from tests.public_pages_support import NOW
 from tests.web_registrar_support import browser, own_archive, post_form, rows, write
-from tests.web_support import WEB_GROUP
 
-pytestmark = WEB_GROUP
+pytestmark = pytest.mark.xdist_group("web-queue")  # its own archive: a worker of its own
 
 
 def comments(config, account: str, count: int) -> list[tuple[str, str]]:

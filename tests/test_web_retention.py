@@ -14,9 +14,8 @@ from somed.retention.plan import plan_from_archive
 from storage.db import connect_readonly
 from tests.public_pages_support import NOW
 from tests.web_registrar_support import browser, own_archive, post_form, rows
-from tests.web_support import WEB_GROUP
 
-pytestmark = WEB_GROUP
+pytestmark = pytest.mark.xdist_group("web-retention")  # its own archive: a worker of its own
 
 RULES = """page_size = 10
 

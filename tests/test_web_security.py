@@ -19,13 +19,12 @@ from tests.web_support import (
     PASSWORD,
     SESSION_KEY,
     USERS,
-    WEB_GROUP,
     build_archive,
     csrf_of,
     sign_in,
 )
 
-pytestmark = WEB_GROUP
+pytestmark = pytest.mark.xdist_group("web-security")  # its own archive: a worker of its own
 
 
 class Clock:

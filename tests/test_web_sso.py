@@ -28,9 +28,9 @@ from storage import audit
 from storage.db import connect
 from tests.oidc_provider import OidcProvider, OidcUser, new_key
 from tests.saml_idp import IdpUser, SamlIdp
-from tests.web_support import SESSION_KEY, WEB_GROUP, build_archive, csrf_of
+from tests.web_support import SESSION_KEY, build_archive, csrf_of
 
-pytestmark = WEB_GROUP
+pytestmark = pytest.mark.xdist_group("web-sso")  # its own archive: a worker of its own
 SITE = "https://somed.test"
 OIDC_SECRET = "oidc-client-secret-9f8e7d"  # noqa: S105 - the test provider's client secret
 CHROMIUM = "/usr/bin/chromium"

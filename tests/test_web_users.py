@@ -9,9 +9,9 @@ import re
 import pytest
 
 from tests.web_registrar_support import browser, own_archive, post_form, rows
-from tests.web_support import PASSWORD, SESSION_KEY, WEB_GROUP, sign_in
+from tests.web_support import PASSWORD, SESSION_KEY, sign_in
 
-pytestmark = WEB_GROUP
+pytestmark = pytest.mark.xdist_group("web-users")  # its own archive: a worker of its own
 NEW_PASSWORD = "korrekt häst batteri 2026"  # noqa: S105 - a test password
 PAGES = ("/queue", "/retention", "/holds", "/audit", "/audit.csv", "/users", "/settings")
 
