@@ -94,7 +94,7 @@ class Context:
     def problem(self, status: int, message_id: str, **params: Any) -> Response:
         """An error page with a text from the catalogue."""
         title = self.t(f"web.error.{status}")
-        return self.render("error.html.j2", status=status, title=title,
+        return self.render("problem.html.j2", status=status, title=title,
                            message=self.t(message_id, **params))  # fmt: skip
 
     def audit(self, action: str, target: str, reason: str | None = None,
