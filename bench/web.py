@@ -114,8 +114,8 @@ def add_thread(db: Any, items: int, comments: int) -> None:
     posted = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # a recent post
     stamp = posted.strftime("%Y-%m-%dT%H:%M:%SZ")
     rows = [(THREAD_PLATFORM, THREAD_POST, THREAD_ACCOUNT, "post", None, THREAD_POST, "own",
-             "bench00", "Kommunen", texts[0], stamp, None,
-             f"https://example.org/{THREAD_POST}", stamp, stamp, None, f"{items:064x}", 1)]
+             "bench00", "Kommunen", texts[0], stamp, None, f"https://example.org/{THREAD_POST}",
+             stamp, stamp, None, f"{items:064x}", 1)]  # fmt: skip
     versions = [(THREAD_PLATFORM, THREAD_POST, 1, stamp, f"{items:064x}", texts[0], None)]
     top: list[str] = []
     for n in range(1, comments + 1):
@@ -547,7 +547,7 @@ def main() -> int:
                         help="Where the archive is cached (by its parameters).")  # fmt: skip
     parser.add_argument("--rebuild", action="store_true", help="Build the archive again.")
     parser.add_argument("--no-cache", action="store_true",
-                        help="Build in a temporary folder under --dir, removed afterwards.")
+                        help="Build in a temporary folder, removed afterwards.")  # fmt: skip
     args = parser.parse_args()
     if args.no_cache:
         args.dir.mkdir(parents=True, exist_ok=True)
