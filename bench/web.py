@@ -37,6 +37,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -318,7 +319,48 @@ def page_call(browser: requests.Session, url: str) -> Callable[[], dict[str, Any
     return call
 
 
+class Spy:
+    """py-spy sampling the server while one case runs; the hottest frames of our code."""
+
+    def __init__(self, binary: str, pid: int, folder: Path) -> None:
+        self.out = folder / f"py-spy-{pid}.raw"
+        self.proc = subprocess.Popen(
+            [binary, "record", "--pid", str(pid), "--format", "raw", "--output", str(self.out),
+             "--rate", "200", "--nonblocking"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        time.sleep(1.0)  # py-spy attaches
+
+    def stop(self, top: int = 25) -> list[tuple[float, str]]:
+        """End the recording; (share of samples in %, frame) of the frames in somed's code."""
+        self.proc.send_signal(signal.SIGINT)
+        self.proc.wait(30)
+        inclusive: dict[str, int] = {}
+        total = 0
+        for line in self.out.read_text(errors="replace").splitlines():
+            stack, _, count = line.rpartition(" ")
+            frames = stack.split(";")
+            if not any(OUR_CODE.search(f) for f in frames) or not count.isdigit():
+                continue  # the event loop waiting, uvicorn parsing: not the page's work
+            total += int(count)
+            for frame in set(frames):
+                if OUR_CODE.search(frame) or "sqlite" in frame or "jinja" in frame:
+                    inclusive[frame] = inclusive.get(frame, 0) + int(count)
+        self.out.unlink(missing_ok=True)
+        ranked = sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]
+        return [(round(100 * n / max(1, total), 1), frame) for frame, n in ranked]
+
+
+OUR_CODE = re.compile(r"\((somed|storage|connectors)/(?!cli|__main__)|\.j2:")
+
+
 # --- the ceilings: the pages' queries straight on SQLite -----------------------------------
+
+ITEM_COLUMNS = (
+    "platform, account, kind, id, parent_id, thread_id, direction, author_id, author_name, text,"
+    " created_at, edited_at, url, first_seen_at, last_seen_at, deleted_at, sha256,"
+    " version_count, extra"
+)
 
 
 def ceiling_calls(folder: Path, words: dict[str, Any], page_size: int) -> dict[str, Any]:
@@ -328,6 +370,7 @@ def ceiling_calls(folder: Path, words: dict[str, Any], page_size: int) -> dict[s
     from somed.status import account_status
     from storage.captures import latest_capture
     from storage.db import connect_readonly
+    from storage.queries import assemble_records
     from storage.search import search
 
     config = load_config(folder / "somed.toml")
@@ -346,30 +389,39 @@ def ceiling_calls(folder: Path, words: dict[str, Any], page_size: int) -> dict[s
 
     def searcher(word: str) -> Callable[[Any], None]:
         def run(db: Any) -> None:
-            search(db, word, limit=page_size)
+            search(db, word, limit=page_size + 1)  # as the page asks: one more, for "next"
 
         return run
 
     def thread(db: Any) -> None:
+        # the thread page's queries (somed/web/pages/thread.py of web-records): the item, its
+        # thread by thread_id, what `assemble_records` attaches (versions, media, flags,
+        # registry numbers, disposals), the seen times of items with versions, the captures
+        # of their permalinks; no Python shaping beyond what assemble_records does
+        found = db.execute(f"SELECT {ITEM_COLUMNS} FROM items WHERE platform = ? AND id = ?",
+                           [THREAD_PLATFORM, THREAD_POST]).fetchall()  # fmt: skip
+        assert found
+        cursor = db.execute(
+            f"SELECT {ITEM_COLUMNS} FROM items WHERE thread_id = :root AND platform = :platform"
+            f" UNION SELECT {ITEM_COLUMNS} FROM items WHERE platform = :platform AND id = :root"
+            " ORDER BY created_at, id LIMIT :limit",
+            {"root": THREAD_POST, "platform": THREAD_PLATFORM, "limit": 5001},
+        )
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        records = list(assemble_records(db, rows))
+        several = [r["id"] for r in records if r["versions"]]
         db.execute(
-            "SELECT platform, id, account, kind, parent_id, thread_id, direction, author_id,"
-            " author_name, text, created_at, edited_at, url, first_seen_at, last_seen_at,"
-            " deleted_at, sha256, version_count, extra FROM items"
-            " WHERE platform = ? AND thread_id = ? ORDER BY created_at, id",
-            [THREAD_PLATFORM, THREAD_POST],
+            "SELECT item_id, version, seen_at FROM item_versions WHERE platform = ?"
+            " AND item_id IN (SELECT value FROM json_each(?)) ORDER BY item_id, version",
+            [THREAD_PLATFORM, json.dumps(several)],
         ).fetchall()
+        urls = json.dumps(sorted({r["url"] for r in records if r["url"]}))
         db.execute(
-            "SELECT v.item_id, v.version, v.seen_at, v.text, v.edited_at, v.media"
-            " FROM item_versions AS v JOIN items AS i ON i.platform = v.platform"
-            " AND i.id = v.item_id WHERE i.platform = ? AND i.thread_id = ?"
-            " ORDER BY v.item_id, v.version",
-            [THREAD_PLATFORM, THREAD_POST],
-        ).fetchall()
-        db.execute(
-            "SELECT f.item_id, f.flag, f.reason, f.created_at, f.resolved_at FROM flags AS f"
-            " JOIN items AS i ON i.platform = f.platform AND i.id = f.item_id"
-            " WHERE i.platform = ? AND i.thread_id = ?",
-            [THREAD_PLATFORM, THREAD_POST],
+            "SELECT * FROM captures WHERE url_asked IN (SELECT value FROM json_each(:u))"
+            " OR url_fetched IN (SELECT value FROM json_each(:u))"
+            " OR final_url IN (SELECT value FROM json_each(:u)) ORDER BY started_at, id",
+            {"u": urls},
         ).fetchall()
 
     queries = {"overview": overview, "search common": searcher(words["common"]),
@@ -482,8 +534,14 @@ def measure(args: argparse.Namespace, folder: Path, meta: dict[str, Any]) -> dic
                 page_call(browsers[0], server.base + url)()
             for users in levels:
                 work = [page_call(b, server.base + url) for b in browsers[:users]]
+                if users > 1 and args.warmup:  # every user's first request, untimed
+                    drive(work, users, args.seconds)
+                spied = args.py_spy and users == 1
+                spy = Spy(args.py_spy, server.proc.pid, folder) if spied else None
                 row = {"page": page, "url": url, "users": users,
                        **summary(drive(work, args.requests, args.seconds))}  # fmt: skip
+                if spy is not None:
+                    row["profile"] = spy.stop()
                 rows.append(row)
     finally:
         server.stop()
@@ -542,6 +600,8 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=3, help="Untimed requests per page.")
     parser.add_argument("--role", default="registrar", choices=sorted(USERS))
     parser.add_argument("--pages", nargs="*", choices=("overview", "search", "thread"))
+    parser.add_argument("--py-spy", metavar="BIN", help="Profile each page's 1-user case with "
+                        "this py-spy binary; the hottest frames are printed.")  # fmt: skip
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--dir", type=Path, default=BENCH / "out",
                         help="Where the archive is cached (by its parameters).")  # fmt: skip
@@ -575,6 +635,11 @@ def main() -> int:
           f"or {results['seconds']:g} s; load average {results['load_before']} before, "
           f"{results['load_after']} after, {results['cpus']} CPUs")  # fmt: skip
     print(table(results))
+    for row in results["rows"]:
+        if row.get("profile"):
+            print(f"\npy-spy, {row['page']} (1 user): share of the samples in our code")
+            for share, frame in row["profile"]:
+                print(f"  {share:5.1f}%  {frame}")
     return 0
 
 
