@@ -536,27 +536,25 @@ def measure(args: argparse.Namespace, folder: Path, meta: dict[str, Any]) -> dic
                 work = [page_call(b, server.base + url) for b in browsers[:users]]
                 if users > 1 and args.warmup:  # every user's first request, untimed
                     drive(work, users, args.seconds)
+                row = {"page": page, "url": url, "users": users,
+                       "load_1min": round(os.getloadavg()[0], 1)}  # fmt: skip
                 spied = args.py_spy and users == 1
                 spy = Spy(args.py_spy, server.proc.pid, folder) if spied else None
-                row = {"page": page, "url": url, "users": users,
-                       **summary(drive(work, args.requests, args.seconds))}  # fmt: skip
+                row.update(summary(drive(work, args.requests, args.seconds)))
                 if spy is not None:
                     row["profile"] = spy.stop()
+                # the ceiling right after, on the same machine load (the server idles)
+                queries = [ceilings["factory"](page) for _ in range(users)]
+                for call in queries[:1] * args.warmup:
+                    call()
+                ceiling = summary(drive(queries, args.requests, args.seconds))
+                row["p50_ceiling_ms"] = ceiling["p50_wall_ms"]
+                row["p95_ceiling_ms"] = ceiling["p95_wall_ms"]
+                row["ceiling_n"] = ceiling["n"]
+                row["ceiling_errors"] = ceiling["errors"]
                 rows.append(row)
     finally:
         server.stop()
-    for row in rows:  # the ceilings, after the server is gone (not competing with it)
-        if row.get("missing"):
-            continue
-        factory = ceilings["factory"]
-        work = [factory(row["page"]) for _ in range(row["users"])]
-        for call in work[:1] * args.warmup:
-            call()
-        ceiling = summary(drive(work, args.requests, args.seconds))
-        row["p50_ceiling_ms"] = ceiling["p50_wall_ms"]
-        row["p95_ceiling_ms"] = ceiling["p95_wall_ms"]
-        row["ceiling_n"] = ceiling["n"]
-        row["ceiling_errors"] = ceiling["errors"]
     for row in rows:
         row["verdict"] = verdict(row["page"], row["users"], row)
     return {"archive": meta, "role": args.role, "requests": args.requests,
@@ -568,8 +566,8 @@ def measure(args: argparse.Namespace, folder: Path, meta: dict[str, Any]) -> dic
 def table(results: dict[str, Any]) -> str:
     """The results as a Markdown table."""
     head = ("| page | users | n | p50 server ms | p95 server ms | p50 wall ms | p95 wall ms "
-            "| p50 SQLite ms | p95 SQLite ms | KB | errors | target |")  # fmt: skip
-    lines = [head, "|" + "---|" * 12]
+            "| p50 SQLite ms | p95 SQLite ms | KB | errors | load | target |")  # fmt: skip
+    lines = [head, "|" + "---|" * 13]
 
     def f(value: Any) -> str:
         return "-" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
@@ -577,14 +575,14 @@ def table(results: dict[str, Any]) -> str:
     for r in results["rows"]:
         if r.get("missing"):
             lines.append(f"| {r['page']} | {r['users']} | - | {r['note']} |  |  |  |  |  |  |  "
-                         "| not on branch |")  # fmt: skip
+                         "|  | not on branch |")  # fmt: skip
             continue
         errors = str(r["errors"]) + (f" {r['error_kinds']}" if r["errors"] else "")
         lines.append(
             f"| {r['page']} | {r['users']} | {r['n']} | {f(r['p50_server_ms'])} "
             f"| {f(r['p95_server_ms'])} | {f(r['p50_wall_ms'])} | {f(r['p95_wall_ms'])} "
             f"| {f(r.get('p50_ceiling_ms'))} | {f(r.get('p95_ceiling_ms'))} | {f(r['kb'])} "
-            f"| {errors} | {r['verdict']} |"
+            f"| {errors} | {r['load_1min']} | {r['verdict']} |"
         )
     return "\n".join(lines)
 
