@@ -300,13 +300,15 @@ def drive(
     return results
 
 
-def page_call(browser: requests.Session, url: str) -> Callable[[], dict[str, Any]]:
+def page_call(
+    browser: requests.Session, url: str, timeout: float = 60.0
+) -> Callable[[], dict[str, Any]]:
     """One GET of `url`: status, server ms (Server-Timing), wall ms, bytes."""
 
     def call() -> dict[str, Any]:
         started = time.perf_counter()
         try:
-            response = browser.get(url, allow_redirects=False, timeout=60)
+            response = browser.get(url, allow_redirects=False, timeout=timeout)
         except requests.RequestException as exc:
             return {"status": None, "error": type(exc).__name__,
                     "wall_ms": (time.perf_counter() - started) * 1000}  # fmt: skip
@@ -531,9 +533,9 @@ def measure(args: argparse.Namespace, folder: Path, meta: dict[str, Any]) -> dic
                                  "note": "404: page not on this branch"})  # fmt: skip
                 continue
             for _ in range(args.warmup):
-                page_call(browsers[0], server.base + url)()
+                page_call(browsers[0], server.base + url, args.timeout)()
             for users in levels:
-                work = [page_call(b, server.base + url) for b in browsers[:users]]
+                work = [page_call(b, server.base + url, args.timeout) for b in browsers[:users]]
                 if users > 1 and args.warmup:  # every user's first request, untimed
                     drive(work, users, args.seconds)
                 row = {"page": page, "url": url, "users": users,
@@ -595,6 +597,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=200, help="Per page and concurrency.")
     parser.add_argument("--seconds", type=float, default=30.0, help="Per page and concurrency.")
     parser.add_argument("--users", default="1,20", help="Concurrent users, comma-separated.")
+    parser.add_argument("--timeout", type=float, default=60.0,
+                        help="Seconds before a request counts as an error.")  # fmt: skip
     parser.add_argument("--warmup", type=int, default=3, help="Untimed requests per page.")
     parser.add_argument("--role", default="registrar", choices=sorted(USERS))
     parser.add_argument("--pages", nargs="*", choices=("overview", "search", "thread"))
