@@ -23,7 +23,7 @@ def test_web_bench_signs_in_and_times_every_page_beside_its_ceiling(tmp_path: Pa
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads(done.stdout)
     rows = results["rows"]
-    pages = ["overview", "search common", "search rare", "thread"]
+    pages = ["search common", "search rare", "thread", "overview"]
     assert [(r["page"], r["users"]) for r in rows] == [(p, u) for p in pages for u in (1, 3)]
     for row in rows:
         if row.get("missing"):  # a page this branch does not have yet is named, not timed
@@ -31,6 +31,7 @@ def test_web_bench_signs_in_and_times_every_page_beside_its_ceiling(tmp_path: Pa
             continue
         assert row["n"] > 0 and row["errors"] == 0, row
         assert row["p50_server_ms"] is not None  # the app's Server-Timing header was read
+        assert row["cpu_ms"] is not None and row["cpu_ms"] > 0  # /proc of the server read
         assert row["ceiling_n"] > 0 and row["ceiling_errors"] == 0, row
     assert not any(r.get("missing") for r in rows if r["page"] == "overview")
     assert results["archive"]["words"]["common_hits"] > 0
