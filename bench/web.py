@@ -572,7 +572,8 @@ def measure(args: argparse.Namespace, folder: Path, meta: dict[str, Any]) -> dic
                 row["cpu_ms"] = round(1000 * spent / answered, 1) if answered else None
                 if spy is not None:
                     row["profile"] = spy.stop()
-                # the ceiling right after, on the same machine load (the server idles)
+                # the ceiling right after, on the same machine load, once the server idles
+                row["settled_s"] += settle(server.proc.pid)
                 queries = [ceilings["factory"](page) for _ in range(users)]
                 if args.warmup:  # each connection's page cache warmed, as the server's are
                     drive(queries, users * (args.warmup if users == 1 else 1), args.seconds)
