@@ -265,8 +265,8 @@ def settle(pid: int, limit: float = 120.0) -> float:
     started = time.monotonic()
     while time.monotonic() - started < limit:
         before = cpu_seconds(pid)
-        time.sleep(0.5)
-        if cpu_seconds(pid) - before < 0.05:
+        time.sleep(0.25)
+        if cpu_seconds(pid) - before < 0.025:  # under a tenth of a core
             break
     return round(time.monotonic() - started, 1)
 

@@ -16,7 +16,7 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 def test_web_bench_signs_in_and_times_every_page_beside_its_ceiling(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(BENCH / "web.py"), "--items", "2000", "--comments", "60",
-         "--requests", "8", "--seconds", "4", "--users", "1,3", "--warmup", "1",
+         "--requests", "6", "--seconds", "3", "--users", "1,3", "--warmup", "1",
          "--dir", str(tmp_path), "--no-cache", "--json"],
         capture_output=True, text=True, timeout=55,
     )  # fmt: skip
