@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from functools import cache
 from importlib.metadata import entry_points
 
 from connectors.base import Connector
@@ -25,11 +26,18 @@ def _load(target: str) -> type[Connector]:
     return getattr(importlib.import_module(module_name), attr)
 
 
+@cache
+def _installed() -> tuple[tuple[str, str], ...]:
+    """The `somed.connectors` entry points, read once per process (a scan of every installed
+    distribution costs tens of milliseconds: too slow for each platform name a page shows)."""
+    return tuple((entry.name, entry.value) for entry in entry_points(group="somed.connectors"))
+
+
 def available() -> dict[str, str]:
     """Return platform name -> import target for every connector somed can load."""
     found = dict(BUILTIN)
-    for entry in entry_points(group="somed.connectors"):
-        found.setdefault(entry.name, entry.value)
+    for name, value in _installed():
+        found.setdefault(name, value)
     return found
 
 

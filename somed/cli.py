@@ -8,7 +8,7 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 from contextlib import closing
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -21,11 +21,11 @@ from somed.cli_check import check_command
 from somed.cli_errors import OneLineErrorGroup, current_translator
 from somed.cli_notify import notify_command
 from somed.config import Config, ConfigError, default_config_path, load_config
-from somed.display import LOCAL_TZ
 from somed.i18n import Translator
 from somed.logs import setup_logging
 from somed.runner import Runner, RunOutcome
 from somed.summary import print_outcomes
+from somed.when import EARLIEST, LATEST, parse_moment  # noqa: F401 - EARLIEST/LATEST: the widest --since/--until
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -64,29 +64,15 @@ def fail_usage(message: str) -> None:
     sys.exit(EXIT_USAGE)
 
 
-# The widest range a --since/--until may name (datetime's own limits, in UTC)
-EARLIEST = datetime.min.replace(tzinfo=UTC)
-LATEST = datetime.max.replace(microsecond=0, tzinfo=UTC)
-
-
 def parse_when(value: str | None, option: str) -> datetime | None:
     """A date (Swedish local midnight) or an ISO 8601 time, as an aware UTC datetime."""
     if value is None:
         return None
     try:
-        if len(value) == 10:
-            moment = datetime.combine(date.fromisoformat(value), time(0))
-        else:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_moment(value)
     except ValueError:
         fail_usage(current_translator()("usage.bad_date", option=option, value=value))
         raise  # unreachable
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=LOCAL_TZ)
-    try:
-        return min(max(moment.astimezone(UTC), EARLIEST), LATEST)
-    except OverflowError:  # Swedish midnight of 0001-01-01 is the year 0 in UTC
-        return EARLIEST if moment.year == 1 else LATEST
 
 
 def fail_queue_access(config: Config, exc: Exception, verb: str) -> None:

@@ -127,3 +127,17 @@ def get_capture(db: Database, capture_id: int) -> dict[str, Any] | None:
     """The capture row with this id, or None."""
     found = db.execute(f"{_SELECT} WHERE id = ?", [capture_id]).fetchone()
     return _as_dict(found) if found else None
+
+
+def captures_of_urls(db: Database, urls: list[str]) -> list[dict[str, Any]]:
+    """Every capture asked for, fetched at or ending on one of `urls`, oldest first."""
+    if not urls:
+        return []
+    wanted = json.dumps(sorted(set(urls)))
+    rows = db.execute(
+        f"{_SELECT} WHERE url_asked IN (SELECT value FROM json_each(:u))"
+        " OR url_fetched IN (SELECT value FROM json_each(:u))"
+        " OR final_url IN (SELECT value FROM json_each(:u)) ORDER BY started_at, id",
+        {"u": wanted},
+    ).fetchall()
+    return [_as_dict(r) for r in rows]

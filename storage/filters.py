@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.model import utc_iso
+from storage.flags import HOLDS
 
 
 def item_filter(
@@ -19,10 +20,16 @@ def item_filter(
     direction: str | None = None,
     kinds: Sequence[str] | None = None,
     table: str = "",
+    platforms: Sequence[str] | None = None,
+    deleted_only: bool = False,
+    flagged_only: bool = False,
+    registered_only: bool = False,
 ) -> tuple[list[str], list[Any]]:
     """SQL conditions (to AND together) and their parameters; `table` prefixes the columns.
 
     The period is half-open, [since, until), on `created_at`; None or empty means no limit.
+    `deleted_only`: removed from the platform; `flagged_only`: has a flag not marked wrong
+    (open or resolved); `registered_only`: has a registry number.
     """
     column = f"{table}." if table else ""
     clauses: list[str] = []
@@ -42,6 +49,20 @@ def item_filter(
     if kinds is not None:
         clauses.append(f"{column}kind IN (SELECT value FROM json_each(?))")
         params.append(json.dumps(list(kinds)))
+    if platforms:
+        clauses.append(f"{column}platform IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(list(platforms)))
+    if deleted_only:
+        clauses.append(f"{column}deleted_at IS NOT NULL")
+    outer = column or "items."  # inside the subquery a bare name would be the subquery's own
+    kept = f" AND {HOLDS}"  # a flag marked wrong does not count
+    for wanted, table_name, more in ((flagged_only, "flags", kept),
+                                     (registered_only, "registrations", "")):  # fmt: skip
+        if wanted:
+            clauses.append(
+                f"EXISTS (SELECT 1 FROM {table_name} AS x WHERE x.platform = {outer}platform"
+                f" AND x.item_id = {outer}id{more})"
+            )
     return clauses, params
 
 

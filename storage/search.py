@@ -59,8 +59,18 @@ def search(
     kinds: Sequence[str] | None = None,
     limit: int = 50,
     sort_all_up_to: int = FEW,
+    offset: int = 0,
+    marks: tuple[str, str] = ("[", "]"),
+    platforms: Sequence[str] | None = None,
+    deleted_only: bool = False,
+    flagged_only: bool = False,
+    registered_only: bool = False,
 ) -> list[dict[str, Any]]:
     """The newest `limit` items matching `text` and the filters, each with a `snippet`.
+
+    `offset` skips that many of the newest hits first (a page further on); `marks` enclose
+    the matched words in the snippet; `platforms` and the `*_only` flags are the further
+    filters of `item_filter`.
 
     Few matches (up to `sort_all_up_to`) are sorted at once. Many (a common word) are read a
     chunk of rowids at a time, the chunks with the newest items first (`search_chunks` holds
@@ -70,8 +80,10 @@ def search(
     match = fts_query(text)
     where, values = item_filter(
         accounts=accounts, since=since, until=until, direction=direction, kinds=kinds or None,
-        table="i",
+        table="i", platforms=platforms, deleted_only=deleted_only, flagged_only=flagged_only,
+        registered_only=registered_only,
     )  # fmt: skip
+    wanted = offset + limit
     sql = (
         "SELECT i.rowid, coalesce(i.created_at, '') FROM items_fts"
         " JOIN items AS i ON i.rowid = items_fts.rowid WHERE items_fts MATCH ?"
@@ -85,12 +97,12 @@ def search(
     prefixes = [p.split()[-1] for p in re.findall(r'"((?:[^"]|"")*)"\*', match) if p.split()]
     longer = any(len(p) > LONGEST_PREFIX for p in prefixes)
     if few <= sort_all_up_to or longer:  # a longer prefix costs a merge per query: ask once
-        best = db.execute(sql.format(range=""), [match, *values, limit]).fetchall()
+        best = db.execute(sql.format(range=""), [match, *values, wanted]).fetchall()
     else:
         ranged = sql.format(range=" AND items_fts.rowid BETWEEN ? AND ?")
         floor = ceil_iso(since) if since is not None else ""
-        best = _newest_by_chunk(db, ranged, [match, *values], limit, floor)
-    return _with_snippets(db, match, [rowid for rowid, _ in best])
+        best = _newest_by_chunk(db, ranged, [match, *values], wanted, floor)
+    return _with_snippets(db, match, [rowid for rowid, _ in best[offset:]], marks)
 
 
 def _newest_by_chunk(
@@ -111,7 +123,9 @@ def _newest_by_chunk(
     return best
 
 
-def _with_snippets(db: Database, match: str, rowids: list[int]) -> list[dict[str, Any]]:
+def _with_snippets(
+    db: Database, match: str, rowids: list[int], marks: tuple[str, str] = ("[", "]")
+) -> list[dict[str, Any]]:
     """The hits' fields and a snippet around the matched words, in the order of `rowids`."""
     if not rowids:
         return []
@@ -119,13 +133,14 @@ def _with_snippets(db: Database, match: str, rowids: list[int]) -> list[dict[str
     # as a constraint, FTS5 would evaluate the query once per hit)
     cursor = db.execute(
         "SELECT i.rowid, i.platform, i.id, i.account, i.kind, i.direction, i.created_at, i.url,"
-        " snippet(items_fts, 0, '[', ']', '…', 16) FROM items_fts"
+        " i.thread_id, i.author_name, i.deleted_at, i.disposed_at,"
+        " snippet(items_fts, 0, ?, ?, '…', 16) FROM items_fts"
         " JOIN items AS i ON i.rowid = items_fts.rowid"
         " WHERE items_fts MATCH ? AND items_fts.rowid BETWEEN ? AND ?"
         " AND +items_fts.rowid IN (SELECT value FROM json_each(?))",
-        [match, min(rowids), max(rowids), json.dumps(rowids)],
+        [*marks, match, min(rowids), max(rowids), json.dumps(rowids)],
     )
     columns = ("platform", "item_id", "account", "kind", "direction", "created_at", "url",
-               "snippet")  # fmt: skip
+               "thread_id", "author_name", "deleted_at", "disposed_at", "snippet")  # fmt: skip
     found = {row[0]: dict(zip(columns, row[1:], strict=True)) for row in cursor.fetchall()}
     return [found[rowid] for rowid in rowids if rowid in found]

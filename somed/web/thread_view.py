@@ -1,0 +1,176 @@
+"""A thread as the thread page shows it: a tree of records, and each record's versions as diffs.
+
+Pure functions over record-contract dicts (`storage.queries.assemble_records`), no database:
+`build_tree` nests a thread's items under their parents (children oldest first, a cap on the
+depth, items whose parent is missing or part of a cycle shown at the top), `version_history`
+lists an item's versions oldest first, each with its words compared to the one before
+(`word_diff`: `("same"|"ins"|"del", text)` pieces the template wraps in `<ins>`/`<del>`,
+autoescaped).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_DEPTH = 8  # deeper replies are shown at this depth (in created order), not nested further
+_TOKENS = re.compile(r"\s+|[^\s]+")
+
+
+@dataclass
+class Node:
+    """One item in the tree: its record, its depth (0 = top) and its children, oldest first."""
+
+    record: Mapping[str, Any]
+    depth: int = 0
+    children: list[Node] = field(default_factory=list)
+
+
+def _order(record: Mapping[str, Any]) -> tuple[str, str]:
+    """Oldest first; items without a creation time last, then by id."""
+    return (record.get("created_at") or "\uffff", str(record.get("id")))
+
+
+def build_tree(records: Sequence[Mapping[str, Any]]) -> list[Node]:
+    """The thread's top items (oldest first), each with its replies nested under it.
+
+    An item whose parent is not in `records` (the post itself, a conversation's messages, a
+    reply to a comment not archived) is a top item; so is one caught in a parent cycle (no
+    item is ever lost or shown twice). Replies below `MAX_DEPTH` hang at that depth.
+    """
+    by_id = {str(r["id"]): r for r in records}
+    children: dict[str, list[Mapping[str, Any]]] = {}
+    tops: list[Mapping[str, Any]] = []
+    for record in sorted(records, key=_order):
+        parent = record.get("parent_id")
+        if parent is not None and str(parent) in by_id and str(parent) != str(record["id"]):
+            children.setdefault(str(parent), []).append(record)
+        else:
+            tops.append(record)
+    placed: set[str] = set()
+
+    def grow(record: Mapping[str, Any], depth: int, into: list[Node]) -> None:
+        # iterative, so a reply chain thousands deep cannot exhaust the stack
+        stack = [(record, depth, into)]
+        while stack:
+            current, level, target = stack.pop()
+            key = str(current["id"])
+            if key in placed:
+                continue
+            placed.add(key)
+            node = Node(current, level)
+            target.append(node)
+            if level + 1 >= MAX_DEPTH:
+                flat = _descendants(key, children, placed)
+                node.children.extend(Node(k, level + 1) for k in flat)
+                placed.update(str(k["id"]) for k in flat)
+                continue
+            for kid in reversed(children.get(key, [])):
+                stack.append((kid, level + 1, node.children))
+
+    roots: list[Node] = []
+    for top in tops:
+        grow(top, 0, roots)
+    # whatever no top reaches sits in a parent cycle: show each part of it at the top
+    for record in sorted(records, key=_order):
+        if str(record["id"]) not in placed:
+            grow(record, 0, roots)
+    _sort_children(roots)
+    return roots
+
+
+def _descendants(
+    key: str, children: Mapping[str, list[Mapping[str, Any]]], placed: set[str]
+) -> list[Mapping[str, Any]]:
+    """Every item below `key` not placed yet, oldest first (for the flattened deepest level)."""
+    found: list[Mapping[str, Any]] = []
+    seen: set[str] = set()
+    stack = list(children.get(key, []))
+    while stack:
+        record = stack.pop()
+        item = str(record["id"])
+        if item in placed or item in seen:
+            continue
+        seen.add(item)
+        found.append(record)
+        stack.extend(children.get(item, []))
+    return sorted(found, key=_order)
+
+
+def _sort_children(nodes: list[Node]) -> None:
+    """Children oldest first at every level (the stack filled them in order already)."""
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        node.children.sort(key=lambda n: _order(n.record))
+        stack.extend(node.children)
+
+
+def flatten(nodes: Sequence[Node]) -> list[Node]:
+    """The tree's nodes in reading order (each parent before its children)."""
+    order: list[Node] = []
+    stack = list(reversed(nodes))
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        stack.extend(reversed(node.children))
+    return order
+
+
+def word_diff(old: str | None, new: str | None) -> list[tuple[str, str]]:
+    """`new` compared with `old` word by word: pieces ("same" | "ins" | "del", text)."""
+    before = _TOKENS.findall(old or "")
+    after = _TOKENS.findall(new or "")
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    pieces: list[tuple[str, str]] = []
+    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+        if op == "equal":
+            _add(pieces, "same", "".join(before[a1:a2]))
+            continue
+        if op in ("delete", "replace"):
+            _add(pieces, "del", "".join(before[a1:a2]))
+        if op in ("insert", "replace"):
+            _add(pieces, "ins", "".join(after[b1:b2]))
+    return pieces
+
+
+def _add(pieces: list[tuple[str, str]], op: str, text: str) -> None:
+    """Append a piece, joined to the previous one when of the same kind."""
+    if not text:
+        return
+    if pieces and pieces[-1][0] == op:
+        pieces[-1] = (op, pieces[-1][1] + text)
+    else:
+        pieces.append((op, text))
+
+
+def version_history(
+    record: Mapping[str, Any], seen: Mapping[int, str] | None = None
+) -> list[dict[str, Any]]:
+    """The item's versions oldest first, each with `diff` against the one before (the first
+    version's diff is its whole text, unchanged); empty when the item has one version.
+
+    `seen` maps a version number to when it was first seen (the current version's time is
+    not in the record contract).
+    """
+    earlier = list(record.get("versions") or [])
+    if not earlier:
+        return []
+    number = max(int(v.get("version") or 0) for v in earlier) + 1
+    current = {"version": number, "text": record.get("text"),
+               "edited_at": record.get("edited_at"), "seen_at": None,
+               "media": record.get("media") or []}  # fmt: skip
+    history = []
+    previous: str | None = None
+    for index, version in enumerate(sorted(earlier, key=lambda v: v["version"]) + [current]):
+        text = version.get("text")
+        diff = [("same", text)] if index == 0 and text else word_diff(previous, text)
+        when = version.get("seen_at") or (seen or {}).get(int(version["version"]))
+        history.append({"version": version["version"], "seen_at": when,
+                        "edited_at": version.get("edited_at"), "diff": diff,
+                        "current": version is current})  # fmt: skip
+        previous = text
+    return history
