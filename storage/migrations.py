@@ -718,3 +718,12 @@ def m026_bundle_jobs(db: Database) -> None:
         )"""
     )
     db.execute("CREATE INDEX idx_bundle_jobs_state ON bundle_jobs (state)")
+
+
+@MIGRATIONS()
+def m027_items_account_kind(db: Database) -> None:
+    """Index items by (account, kind, deleted_at): the overview's per-account counts, covered."""
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_items_account_kind_deleted_at"
+        " ON items (account, kind, deleted_at)"
+    )

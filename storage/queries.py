@@ -127,7 +127,8 @@ def account_overview(db: Database) -> list[dict[str, Any]]:
         )
         deleted, newest = db.execute(
             f"SELECT (SELECT count(*) FROM items WHERE account = :a AND deleted_at IS NOT NULL),"
-            f" (SELECT max(created_at) FROM items WHERE account = :a AND direction = 'own'"
+            f" (SELECT max(created_at) FROM items INDEXED BY idx_items_account_created_at"
+            f"  WHERE account = :a AND direction = 'own'"
             f"  AND kind IN {_in(POST_KINDS)})",
             {"a": key},
         ).fetchone()
