@@ -174,3 +174,38 @@ def version_history(
                         "current": version is current})  # fmt: skip
         previous = text
     return history
+
+
+def paginate(tops: Sequence[Node], limit: int) -> list[list[Node]]:
+    """The tree in pages of about `limit` items, never cut inside a top comment's replies.
+
+    Every page shows the thread's first top item (the post or the first message) and its share
+    of the top comments under it; the other top items (orphans) follow on the last pages.
+    """
+    if not tops:
+        return [[]]
+    root, others = tops[0], list(tops[1:])
+    units = [(child, True) for child in root.children] + [(top, False) for top in others]
+    pages: list[list[tuple[Node, bool]]] = [[]]
+    size = 1
+    for unit, under_root in units:
+        count = len(flatten([unit]))
+        if pages[-1] and size + count > limit:
+            pages.append([])
+            size = 1
+        pages[-1].append((unit, under_root))
+        size += count
+    shaped = []
+    for page in pages:
+        head = Node(root.record, root.depth, [unit for unit, under in page if under])
+        shaped.append([head, *(unit for unit, under in page if not under)])
+    return shaped
+
+
+def page_holding(pages: Sequence[Sequence[Node]], item_id: str) -> int:
+    """The number (from 1) of the first page on which `item_id` is shown (1 if none)."""
+    for number, page in enumerate(pages, start=1):
+        nodes = flatten(page)[1:] if number > 1 else flatten(page)  # the post heads every page
+        if any(str(node.record["id"]) == item_id for node in nodes):
+            return number
+    return 1

@@ -21,13 +21,14 @@ from somed.display import local_time
 from somed.item_ref import format_item
 from somed.web.context import Context
 from somed.web.routing import Pages
-from somed.web.thread_view import build_tree, version_history
+from somed.web.thread_view import build_tree, flatten, page_holding, paginate, version_history
 from storage.captures import captures_of_urls
 from storage.queries import assemble_records
 
 PAGES = Pages()
 PRIVATE_KINDS = ("message",)
 MAX_THREAD = 5000  # items shown of one thread (the oldest first); beyond, a note says so
+PAGE_ITEMS = 100  # items on one page of a long thread (whole top comments with their replies)
 COLUMNS = (
     "platform, account, kind, id, parent_id, thread_id, direction, author_id, author_name, text,"
     " created_at, edited_at, url, first_seen_at, last_seen_at, deleted_at, sha256,"
@@ -191,7 +192,17 @@ def thread_page(ctx: Context) -> Response:
     if private and not (ctx.user is not None and ctx.user.sees_private):
         return ctx.problem(404, "web.error.not_found")  # so its existence does not leak
     raw = ctx.query("raw") == "1"
-    records = list(assemble_records(ctx.db, rows))
+    pages = paginate(build_tree(rows), PAGE_ITEMS)
+    try:
+        number = min(max(1, int(ctx.query("page"))), len(pages))
+    except ValueError:
+        number = page_holding(pages, item_id)
+    tree = pages[number - 1]
+    nodes = flatten(tree)
+    records = list(assemble_records(ctx.db, [node.record for node in nodes]))
+    by_id = {r["id"]: r for r in records}
+    for node in nodes:
+        node.record = by_id[node.record["id"]]
     several = [r["id"] for r in records if raw or r["versions"]]
     versions = version_rows(ctx, platform, several, raw)
     captures = capture_links(ctx, records)
@@ -200,17 +211,23 @@ def thread_page(ctx: Context) -> Response:
         r["id"]: item_view(ctx, r, versions.get(r["id"], {"seen": {}, "raw": []}), captures, times)
         for r in records
     }
-    tree = build_tree(records)
     if private:
         ctx.audit("view.message", format_item(platform, item_id),
                   details={"thread": item["thread_id"] or item["id"],
                            "messages": sum(r["kind"] in PRIVATE_KINDS for r in rows)})  # fmt: skip
     root = next((r for r in records if r["id"] == (item["thread_id"] or item["id"])), None)
     base = f"/items/{quote(platform)}/{quote(item_id)}"
+    pager = {
+        "number": number, "pages": len(pages),
+        "prev": ctx.url(base, raw="1" if raw else "", page=number - 1) if number > 1 else None,
+        "next": ctx.url(base, raw="1" if raw else "", page=number + 1)
+        if number < len(pages) else None,
+    }  # fmt: skip
     return ctx.render(
         "thread.html.j2", title=ctx.t("web.thread.title_private" if private
                                       else "web.thread.title"),
         item=item, root=root, tree=tree, shown=shown, private=private, raw=raw,
-        cut=cut, limit=MAX_THREAD, count=len(records), ref=format_item(platform, item_id),
+        cut=cut, limit=MAX_THREAD, count=len(rows), ref=format_item(platform, item_id),
+        pager=pager,
         raw_url=ctx.url(base, raw="1"), plain_url=base, labels=labels(ctx),
     )  # fmt: skip
