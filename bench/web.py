@@ -390,6 +390,7 @@ def ceiling_calls(folder: Path, words: dict[str, Any], page_size: int) -> dict[s
     from somed.config import load_config
     from somed.duties.windows import current_window
     from somed.status import account_status
+    from somed.web.pages.thread import PAGE_ITEMS
     from storage.captures import latest_capture
     from storage.db import connect_readonly
     from storage.queries import assemble_records
@@ -416,18 +417,25 @@ def ceiling_calls(folder: Path, words: dict[str, Any], page_size: int) -> dict[s
         return run
 
     def thread(db: Any) -> None:
-        # the thread page's queries (somed/web/pages/thread.py of web-records): the item, its
-        # thread by thread_id, what `assemble_records` attaches (versions, media, flags,
-        # registry numbers, disposals), the seen times of items with versions, the captures
-        # of their permalinks; no Python shaping beyond what assemble_records does
+        # the thread page's queries (somed/web/pages/thread.py): the item, the shape of its
+        # thread by thread_id, one page's items in full, what `assemble_records` attaches
+        # (versions, media, flags, registry numbers, disposals), the seen times of items with
+        # versions, the captures of their permalinks; no Python shaping beyond that
         found = db.execute(f"SELECT {ITEM_COLUMNS} FROM items WHERE platform = ? AND id = ?",
                            [THREAD_PLATFORM, THREAD_POST]).fetchall()  # fmt: skip
         assert found
-        cursor = db.execute(
+        shape = "id, parent_id, thread_id, kind, created_at"  # the tree and its pages
+        db.execute(
+            f"SELECT {shape} FROM items WHERE thread_id = :root AND platform = :platform"
+            f" UNION SELECT {shape} FROM items WHERE platform = :platform AND id = :root"
+            " ORDER BY created_at, id LIMIT :limit",
+            {"root": THREAD_POST, "platform": THREAD_PLATFORM, "limit": 5001},
+        ).fetchall()
+        cursor = db.execute(  # the first page's items in full (about PAGE_ITEMS of them)
             f"SELECT {ITEM_COLUMNS} FROM items WHERE thread_id = :root AND platform = :platform"
             f" UNION SELECT {ITEM_COLUMNS} FROM items WHERE platform = :platform AND id = :root"
             " ORDER BY created_at, id LIMIT :limit",
-            {"root": THREAD_POST, "platform": THREAD_PLATFORM, "limit": 5001},
+            {"root": THREAD_POST, "platform": THREAD_PLATFORM, "limit": PAGE_ITEMS},
         )
         names = [d[0] for d in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -28,6 +28,9 @@ def web_command(state: Any, listen: str | None) -> None:
     from somed.web.app import create_app
     from somed.web.session import session_key
 
+    # the CLI shortens the interpreter's switch interval for a run's two threads; a web server's
+    # many request threads would only thrash on it: back to Python's default
+    sys.setswitchinterval(0.005)
     config = state.config()
     if listen:
         try:

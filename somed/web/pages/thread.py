@@ -28,7 +28,8 @@ from storage.queries import assemble_records
 PAGES = Pages()
 PRIVATE_KINDS = ("message",)
 MAX_THREAD = 5000  # items shown of one thread (the oldest first); beyond, a note says so
-PAGE_ITEMS = 100  # items on one page of a long thread (whole top comments with their replies)
+PAGE_ITEMS = 50  # items on one page of a long thread (whole top comments with their replies)
+SHAPE = "id, parent_id, thread_id, kind, created_at"  # what the tree and the paging need
 COLUMNS = (
     "platform, account, kind, id, parent_id, thread_id, direction, author_id, author_name, text,"
     " created_at, edited_at, url, first_seen_at, last_seen_at, deleted_at, sha256,"
@@ -56,17 +57,28 @@ def load_thread(
         return None, [], False
     item = found[0]
     root = item["thread_id"] or item["id"]
-    rows = _rows(db.execute(
-        f"SELECT {COLUMNS} FROM items WHERE thread_id = :root AND platform = :platform"
-        f" UNION SELECT {COLUMNS} FROM items WHERE platform = :platform AND id = :root"
+    rows = _rows(db.execute(  # the tree's shape only: the page's own items are read in full later
+        f"SELECT {SHAPE} FROM items WHERE thread_id = :root AND platform = :platform"
+        f" UNION SELECT {SHAPE} FROM items WHERE platform = :platform AND id = :root"
         " ORDER BY created_at, id LIMIT :limit",
         {"root": root, "platform": platform, "limit": MAX_THREAD + 1},
     ))  # fmt: skip
     cut = len(rows) > MAX_THREAD
     rows = rows[:MAX_THREAD]
     if not any(r["id"] == item["id"] for r in rows):
-        rows.append(item)
+        rows.append({name: item[name] for name in SHAPE.split(", ")})
     return item, rows, cut
+
+
+def full_rows(ctx: Context, platform: str, ids: list[str]) -> list[dict[str, Any]]:
+    """The items `ids` of `platform` with every column the page shows, in the order given."""
+    cursor = ctx.db.execute(
+        f"SELECT {COLUMNS} FROM items WHERE platform = ?"
+        " AND id IN (SELECT value FROM json_each(?))",
+        [platform, json.dumps(ids)],
+    )
+    found = {r["id"]: r for r in _rows(cursor)}
+    return [found[i] for i in ids if i in found]
 
 
 def version_rows(ctx: Context, platform: str, ids: list[str], raw: bool) -> dict[str, Any]:
@@ -199,7 +211,8 @@ def thread_page(ctx: Context) -> Response:
         number = page_holding(pages, item_id)
     tree = pages[number - 1]
     nodes = flatten(tree)
-    records = list(assemble_records(ctx.db, [node.record for node in nodes]))
+    page_rows = full_rows(ctx, platform, [str(node.record["id"]) for node in nodes])
+    records = list(assemble_records(ctx.db, page_rows))
     by_id = {r["id"]: r for r in records}
     for node in nodes:
         node.record = by_id[node.record["id"]]
