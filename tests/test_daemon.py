@@ -186,7 +186,7 @@ class RunningDaemon:
 
         return wait_for(check, what, timeout)
 
-    def wait_for_runs(self, key: str, status: str, n: int = 1, timeout: float = 10.0) -> None:
+    def wait_for_runs(self, key: str, status: str, n: int = 1, timeout: float = 30.0) -> None:
         """Wait until `key` has `n` finished runs with `status`."""
         self.wait_for(
             lambda: runs(self.db_path, key).count(status) >= n,
