@@ -13,6 +13,7 @@ import pytest
 
 from connectors.facebook.emulator import FacebookEmulator, TokenInfo, generate_page
 from somed.config import Config, load_config
+from tests.browser_support import chromium  # noqa: F401  (one headless Chromium per module)
 from tests.contract.adapters import hostile_harnesses
 from tests.demo_support import demo_archive, demo_snapshots  # noqa: F401  (shared, group "demo")
 from tests.web_support import web_site  # noqa: F401  (shared, group "web")

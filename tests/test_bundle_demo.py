@@ -134,11 +134,9 @@ def test_a_bundle_killed_mid_build_leaves_nothing_that_looks_finished(demo_snaps
     assert [p.name for p in out.iterdir()] == [again.name]  # the partial folder is gone
 
 
-def test_renditions_show_their_images_and_run_no_script_in_chromium(bundles, tmp_path):
+def test_renditions_show_their_images_and_run_no_script_in_chromium(bundles, chromium, tmp_path):
     """Opened from disk in real Chromium, the rendition's CSP lets the bundle's own images and
     style sheet in and blocks scripts (a page with a planted one, under the same policy)."""
-    from playwright.sync_api import sync_playwright
-
     from somed.bundle.rendition.html import content_security_policy, css
 
     pages = [p for p in (bundles["fgs"] / DATA / "rendition").rglob("*.html")
@@ -149,18 +147,15 @@ def test_renditions_show_their_images_and_run_no_script_in_chromium(bundles, tmp
         f'<!doctype html><html lang="sv"><head><meta http-equiv="Content-Security-Policy"'
         f' content="{content_security_policy()}"><style>{css()}</style></head><body>'
         '<script>document.title = "ran"</script></body></html>', encoding="utf-8")  # fmt: skip
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                             args=["--no-sandbox"])  # fmt: skip
-        try:
-            page = browser.new_page()
-            for path in pages[:3]:
-                page.goto(path.as_uri())
-                images = page.evaluate("() => [...document.images].map(i => i.naturalWidth)")
-                assert images and all(width > 0 for width in images), path
-                assert page.evaluate("() => getComputedStyle(document.body).maxWidth") != "none"
-            page.goto(planted.as_uri())
-            assert page.title() == ""  # the script did not run
-        finally:
-            browser.close()
-            planted.unlink()
+    page = chromium.new_page()
+    try:
+        for path in pages[:3]:
+            page.goto(path.as_uri())
+            images = page.evaluate("() => [...document.images].map(i => i.naturalWidth)")
+            assert images and all(width > 0 for width in images), path
+            assert page.evaluate("() => getComputedStyle(document.body).maxWidth") != "none"
+        page.goto(planted.as_uri())
+        assert page.title() == ""  # the script did not run
+    finally:
+        page.close()
+        planted.unlink()

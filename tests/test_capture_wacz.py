@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 from warcio.archiveiterator import ArchiveIterator
 from werkzeug.wrappers import Request, Response
 
@@ -18,7 +19,7 @@ from connectors.emulation.media import png_image
 from connectors.emulation.server import LoopbackServer
 from somed.capture.recorder import SessionRecorder
 from somed.capture.wacz import wacz_problems, write_wacz
-from tests.test_public_pages_browser import CHROMIUM, chromium  # noqa: F401  (the browser)
+from tests.browser_support import NO_CHROMIUM
 
 COOKIE = "SECRET-cookie-7f3e91"  # a stored login's cookie: must never reach the WARC
 BEARER = "SECRET-bearer-2c8d44"
@@ -32,7 +33,7 @@ PAGE = """<!doctype html><html><head><title>Testkommun</title>
   document.getElementById('more').innerHTML = t; });</script>
 </body></html>"""
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}")
+pytestmark = NO_CHROMIUM
 
 
 def _site(request: Request) -> Response:
@@ -63,9 +64,9 @@ def site() -> Iterator[str]:
 
 
 @pytest.fixture
-def recorded(site: str, chromium: object, tmp_path: Path) -> tuple[Path, SessionRecorder, str]:  # noqa: F811
+def recorded(site: str, chromium: Browser, tmp_path: Path) -> tuple[Path, SessionRecorder, str]:
     """A session with a planted login cookie and Authorization header: start -> page."""
-    context = chromium.new_context(extra_http_headers={"Authorization": f"Bearer {BEARER}"})  # type: ignore[attr-defined]
+    context = chromium.new_context(extra_http_headers={"Authorization": f"Bearer {BEARER}"})
     context.add_cookies([{"name": "login", "value": COOKIE, "url": site}])
     recorder = SessionRecorder(context)
     page = context.new_page()

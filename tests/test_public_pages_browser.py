@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from connectors.capture_hints import CaptureHints
 from connectors.registry import connector_class
@@ -15,18 +15,7 @@ from tests.public_pages_support import PublicSetup, public_platforms, public_set
 
 pytestmark = pytest.mark.xdist_group("public-pages-browser")  # its module fixture is built once
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 PLATFORMS = public_platforms()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(params=PLATFORMS)

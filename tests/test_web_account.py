@@ -4,23 +4,18 @@ daemon's request queue (a real `somed run` serves it), refused to anyone but an 
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
-from somed.run_requests import daemon_running
 from storage import run_requests
 from storage.captures import record_capture
 from storage.db import connect
 from storage.flags import open_flag
 from tests.public_pages_support import NOW
-from tests.web_own_site import own_site
+from tests.web_own_site import own_site, serving_daemon
 from tests.web_support import WebSite, client, csrf_of, signed_in
 
 pytestmark = pytest.mark.xdist_group("web-account")  # its own archive: a worker of its own
@@ -134,28 +129,9 @@ def test_capture_now_queues_a_request_that_waits_for_the_daemon(site) -> None:
         db.close()
 
 
-def restart_emulators(site: WebSite) -> None:
-    """Serve the demo accounts again on the ports the config names."""
-    for demo in site.demos:
-        server = demo.emulator.server
-        server.port = int(urlparse(server.base_url).port or 0)
-        demo.emulator.start()
-
-
 def test_archive_now_is_run_by_the_daemon_and_shown_done(site) -> None:
     key = first_key(site)
-    restart_emulators(site)
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "somed", "--config", str(site.config.path), "run"],
-        env=dict(os.environ), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 20
-        while not daemon_running(site.config.storage_dir):
-            assert daemon.poll() is None, daemon.stderr.read() if daemon.stderr else ""
-            assert time.monotonic() < deadline, "the daemon did not take its lock"
-            time.sleep(0.1)
+    with serving_daemon(site) as daemon:
         admin = signed_in(site, "admin")
         page = admin.get(f"/accounts/{key}")
         assert "Tjänsten körs (somed run)" in page.text
@@ -186,14 +162,6 @@ def test_archive_now_is_run_by_the_daemon_and_shown_done(site) -> None:
             assert "run_requested" in actions
         finally:
             db.close()
-    finally:
-        daemon.terminate()
-        try:
-            daemon.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
-        for demo in site.demos:
-            demo.emulator.stop()
 
 
 def test_account_page_needs_sign_in(site) -> None:

@@ -3,11 +3,8 @@ axe-core on every page type (no violation of impact serious or critical)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from somed.web.routing import all_pages
 from storage.db import connect
@@ -15,18 +12,7 @@ from tests.web_support import PASSWORD, WEB_GROUP
 
 pytestmark = WEB_GROUP
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 SERIOUS = ("serious", "critical")
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def new_page(chromium: Browser) -> Page:

@@ -5,24 +5,20 @@ daemon complete it, make a bundle, download it and `somed verify` it."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from somed.run_requests import daemon_running
 from somed.runner import Runner
 from storage.db import connect
 from storage.flags import open_flag
 from tests.public_pages_support import NOW
-from tests.test_web_browser import ARGS, CHROMIUM
-from tests.web_own_site import own_site
+from tests.web_own_site import daemon_serving, emulators_serving, own_site
 from tests.web_support import PASSWORD, WebSite, serve
 
 pytestmark = pytest.mark.xdist_group("web-journey")  # its own archive: a worker of its own
@@ -34,11 +30,7 @@ PHRASE = "badhuset öppnar"
 def journey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WebSite, str]]:
     """An archive of its own in which one comment was deleted on the platform, a daemon serving
     its request queue with the emulators up, and `somed web` serving it; (site, deleted id)."""
-    with own_site(tmp_path_factory.mktemp("web-journey")) as site:
-        for demo in site.demos:
-            server = demo.emulator.server
-            server.port = int(urlparse(server.base_url).port or 0)
-            demo.emulator.start()
+    with own_site(tmp_path_factory.mktemp("web-journey")) as site, emulators_serving(site):
         facebook = next(d for d in site.demos if d.platform == "facebook")
         db = connect(site.config.db_path)
         try:
@@ -56,37 +48,13 @@ def journey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WebSite,
             db.close()
         facebook.emulator.delete_comment(deleted)
         Runner(site.config).run_accounts(["mora-fb"], trigger="manual")
-        daemon = subprocess.Popen(
-            [sys.executable, "-m", "somed", "--config", str(site.config.path), "run"],
-            env=dict(os.environ), cwd=ROOT, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)  # fmt: skip
-        server = None
-        try:
-            deadline = time.monotonic() + 30
-            while not daemon_running(site.config.storage_dir):
-                assert daemon.poll() is None and time.monotonic() < deadline, "no daemon"
-                time.sleep(0.1)
+        with daemon_serving(site):
             server, url = serve(site.config)
             site.base_url = url
-            yield site, deleted
-        finally:
-            if server is not None:
-                server.should_exit = True
-            daemon.terminate()
             try:
-                daemon.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-            for demo in site.demos:
-                demo.emulator.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser
-        browser.close()
+                yield site, deleted
+            finally:
+                server.should_exit = True
 
 
 def signed_in_page(chromium: Browser, base_url: str, name: str) -> Page:

@@ -33,9 +33,6 @@ from tests.web_support import SESSION_KEY, build_archive, csrf_of
 pytestmark = pytest.mark.xdist_group("web-sso")  # its own archive: a worker of its own
 SITE = "https://somed.test"
 OIDC_SECRET = "oidc-client-secret-9f8e7d"  # noqa: S105 - the test provider's client secret
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 ROLES = """
 [web.roles]
 admin = ["somed-admins"]
@@ -395,11 +392,10 @@ def test_only_the_acs_skips_the_csrf_check(sso) -> None:
     assert browser.post("/logout", data={}).status_code == 403  # other POSTs still checked
 
 
-def test_saml_and_oidc_sign_in_in_chromium(sso, tmp_path, monkeypatch) -> None:
+def test_saml_and_oidc_sign_in_in_chromium(sso, chromium, tmp_path, monkeypatch) -> None:
     """Real Chromium, somed on http://localhost and the IdPs on 127.0.0.1 (another site): the
     SameSite=Strict session survives the cross-site POST/redirect through the continue page."""
     from axe_playwright_python.sync_playwright import Axe
-    from playwright.sync_api import sync_playwright
 
     from tests import web_support
 
@@ -412,33 +408,27 @@ def test_saml_and_oidc_sign_in_in_chromium(sso, tmp_path, monkeypatch) -> None:
     try:
         sso.idp.trust(requests_get(f"{url}/saml/metadata"))
         sso.provider.redirect_uris.add(f"{url}/oidc/callback")
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                                  args=CHROMIUM_ARGS)  # fmt: skip
-            try:
-                page = chromium.new_context().new_page()
-                sso.idp.user = IdpUser("greta@mora.se", ["somed-registratorer"], "Greta Grön")
-                page.goto(f"{url}/login")
-                page.get_by_role("link", name="Mora kommun (SAML)").click()
-                page.get_by_role("button", name="Fortsätt").click()  # the IdP's page posts
-                page.wait_for_url(f"{url}/")
-                assert "Greta Grön (registrator)" in page.content()
-                page = chromium.new_context().new_page()
-                sso.provider.user = OidcUser("hugo", ["somed-admins"], "Hugo Holm")
-                page.goto(f"{url}/login")
-                page.get_by_role("link", name="Mora kommun (OIDC)").click()
-                page.wait_for_url(f"{url}/")
-                assert "Hugo Holm (administratör)" in page.content()
-                page = chromium.new_context().new_page()  # refused: the page passes axe-core
-                sso.idp.user = IdpUser("olof@mora.se", ["kök"])
-                page.goto(f"{url}/saml/login")
-                page.get_by_role("button", name="Fortsätt").click()
-                page.wait_for_url(f"{url}/saml/acs")
-                assert "inte medlem i någon grupp" in page.content()
-                violations = Axe().run(page).response["violations"]
-                assert not [v["id"] for v in violations if v.get("impact") in ("serious", "critical")]
-            finally:
-                chromium.close()
+        page = chromium.new_context().new_page()
+        sso.idp.user = IdpUser("greta@mora.se", ["somed-registratorer"], "Greta Grön")
+        page.goto(f"{url}/login")
+        page.get_by_role("link", name="Mora kommun (SAML)").click()
+        page.get_by_role("button", name="Fortsätt").click()  # the IdP's page posts
+        page.wait_for_url(f"{url}/")
+        assert "Greta Grön (registrator)" in page.content()
+        page = chromium.new_context().new_page()
+        sso.provider.user = OidcUser("hugo", ["somed-admins"], "Hugo Holm")
+        page.goto(f"{url}/login")
+        page.get_by_role("link", name="Mora kommun (OIDC)").click()
+        page.wait_for_url(f"{url}/")
+        assert "Hugo Holm (administratör)" in page.content()
+        page = chromium.new_context().new_page()  # refused: the page passes axe-core
+        sso.idp.user = IdpUser("olof@mora.se", ["kök"])
+        page.goto(f"{url}/saml/login")
+        page.get_by_role("button", name="Fortsätt").click()
+        page.wait_for_url(f"{url}/saml/acs")
+        assert "inte medlem i någon grupp" in page.content()
+        violations = Axe().run(page).response["violations"]
+        assert not [v["id"] for v in violations if v.get("impact") in ("serious", "critical")]
     finally:
         server.should_exit = True
 
