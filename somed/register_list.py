@@ -75,6 +75,13 @@ def cell(t: Translator, row: dict[str, Any], column: str) -> str:
     return "" if value is None else str(value)
 
 
+def history_value(t: Translator, field: str, value: str | None) -> str | None:
+    """A register history value as people read it (a status in words, other values as kept)."""
+    if field == "status" and value is not None and t.has(f"accounts.status.{value}"):
+        return t(f"accounts.status.{value}")
+    return value
+
+
 def to_csv(t: Translator, rows: list[dict[str, Any]], *, internal: bool = False) -> str:
     """The list as CSV (comma-separated, a heading row, UTF-8 text)."""
     heads = labels(t, internal)

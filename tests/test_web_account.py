@@ -76,6 +76,7 @@ def test_account_page_shows_register_runs_snapshots_and_flags(site) -> None:
     assert f'href="/queue?account={key}"' in html
     assert "Publiceringstakt" in html and "arbetstimmar" in html
     assert "web." not in html  # every text from the catalogue
+    assert "<td>Aktivt</td>" in html and "<td>active</td>" not in html  # history in words
     assert 'http-equiv="refresh"' not in html  # nothing is pending
     assert "Arkivera nu" not in html  # a reader gets no buttons
     # the register's internal fields (and their history) are for registrar and up

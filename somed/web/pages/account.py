@@ -19,7 +19,7 @@ from somed.config_notify import response_limit
 from somed.monitors import cadence
 from somed.monitors.activity import POSTS_STREAM
 from somed.reasons import render, stream_name
-from somed.register_list import PUBLIC_FIELDS, account_list, cell, labels
+from somed.register_list import PUBLIC_FIELDS, account_list, cell, history_value, labels
 from somed.run_requests import daemon_running, outcome_from
 from somed.status import account_status, health_note
 from somed.summary import outcome_note
@@ -123,6 +123,8 @@ def history_of(ctx: Context, key: str) -> list[dict[str, Any]]:
     for row in rows:
         label = f"accounts.col.{row['field']}"
         row["label"] = ctx.t(label) if ctx.t.has(label) else row["field"]
+        row["old_value"] = history_value(ctx.t, row["field"], row["old_value"])
+        row["new_value"] = history_value(ctx.t, row["field"], row["new_value"])
     return rows
 
 
