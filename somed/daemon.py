@@ -111,14 +111,15 @@ class Daemon(RequestServer):
 
     # --- jobs --------------------------------------------------------------------------------
 
-    def _poll(self, key: str) -> None:
+    def _poll(self, key: str, trigger: str = "scheduled") -> None:
         if self.stop.is_set():
             return
         runner = self.runner
         if key not in {a.key for a in runner.config.enabled_accounts()}:
             return  # removed or disabled by a reload after this run was queued
         paused_at = self.auth_paused.get(key)
-        if paused_at is not None and time.monotonic() - paused_at < AUTH_RETRY_SECONDS:
+        if (trigger != "reload" and paused_at is not None
+                and time.monotonic() - paused_at < AUTH_RETRY_SECONDS):  # fmt: skip
             return  # the token was rejected: retry hourly, or at once after a reload
         with self._lock:
             self.active[key] = threading.current_thread()

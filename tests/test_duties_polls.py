@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
@@ -32,7 +33,7 @@ def run_starts(db_path, key: str) -> list[datetime]:
 
 def poll_duty(setup, clock: Clock) -> PollDuty:
     runner = Runner(setup.config, clock=clock)
-    return PollDuty(setup.config, lambda key: runner.run_account(key, trigger="scheduled"),
+    return PollDuty(setup.config, lambda key, trigger: runner.run_account(key, trigger="scheduled"),
                     clock=clock)  # fmt: skip
 
 
@@ -96,8 +97,12 @@ def test_accounts_due_together_are_staggered_and_a_reload_polls_every_account(fb
     tasks = poll_duty(setup, clock).due(clock())
     assert [t.delay_seconds for t in tasks] == [0, STAGGER_SECONDS, 2 * STAGGER_SECONDS]
     forced = PollDuty(setup.config, print, clock=clock, forced=["a-fb", "b-fb", "c-fb"])
-    assert {t.trigger for t in forced.due(clock())} == {"reload"}
-    assert {t.trigger for t in forced.due(clock())} == {"scheduled"}  # only once
+    tasks = forced.due(clock())
+    assert {t.trigger for t in tasks} == {"reload"}
+    assert {t.trigger for t in forced.due(clock())} == {"reload"}  # until the poll starts
+    for task in tasks:
+        forced.run(task)
+    assert forced.due(clock()) == []  # polled once: due again after its interval
 
 
 def test_token_checks_run_at_start_then_daily(fb_setup):
@@ -121,15 +126,18 @@ def test_token_checks_run_at_start_then_daily(fb_setup):
 
 
 def test_the_dispatcher_never_starts_a_second_task_for_an_account_still_at_work(fb_setup):
+    """Reloads while a poll runs start no second poll beside it, but one right after it (with
+    the reloaded config, not at the next tick), however many reloads came."""
     import threading
 
     from somed.duties.base import Dispatcher
 
     setup = fb_setup(extra=NO_JITTER)
-    release, started = threading.Event(), []
+    release, started, triggers = threading.Event(), [], []
 
-    def slow_poll(key: str) -> None:
+    def slow_poll(key: str, trigger: str) -> None:
         started.append(key)
+        triggers.append(trigger)
         release.wait(10)
 
     stop = threading.Event()
@@ -142,11 +150,19 @@ def test_the_dispatcher_never_starts_a_second_task_for_an_account_still_at_work(
                                          forced=["test-fb"])])  # fmt: skip
             assert dispatcher.tick(datetime.now(UTC)) == []
         assert dispatcher.busy("polls") == ["test-fb"]
+        assert started == ["test-fb"]
+        release.set()  # the first poll ends: the reload's poll starts at once, without a tick
+        deadline = time.monotonic() + 10
+        while len(started) < 2:
+            assert time.monotonic() < deadline, "the reload's poll did not follow"
+            time.sleep(0.01)
+        assert triggers == ["scheduled", "reload"]
+        assert dispatcher.tick(datetime.now(UTC)) == []  # once, not once per reload
     finally:
         release.set()
         stop.set()
         dispatcher.shutdown()
-    assert started == ["test-fb"]
+    assert started == ["test-fb", "test-fb"]
 
 
 def test_a_closed_account_is_neither_polled_nor_captured(fb_setup):

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 log = logging.getLogger("somed.duties")
@@ -89,18 +89,33 @@ class Dispatcher:
         for duty in list(self.duties):
             if self.stop.is_set():
                 break
-            try:
-                tasks = duty.due(now)
-            except Exception as exc:  # the archive is busy or broken: say so, ask again next tick
-                log.warning("duty %s: cannot tell what is due: %s: %s", duty.name,
-                            type(exc).__name__, " ".join(str(exc).split()),
-                            extra={"event": "duty_unreadable", "duty": duty.name})  # fmt: skip
-                continue
-            for task in tasks:
-                if self._claim(task):
-                    self._lane(duty.lane).submit(self._run, duty, task)
-                    started.append(task)
+            started += self._start(duty, self._due(duty, now))
         return started
+
+    def _due(self, duty: Duty, now: datetime) -> list[Task]:
+        try:
+            return duty.due(now)
+        except Exception as exc:  # the archive is busy or broken: say so, ask again next tick
+            log.warning("duty %s: cannot tell what is due: %s: %s", duty.name,
+                        type(exc).__name__, " ".join(str(exc).split()),
+                        extra={"event": "duty_unreadable", "duty": duty.name})  # fmt: skip
+            return []
+
+    def _start(self, duty: Duty, tasks: Sequence[Task]) -> list[Task]:
+        started: list[Task] = []
+        for task in tasks:
+            if self._claim(task):
+                self._lane(duty.lane).submit(self._run, duty, task)
+                started.append(task)
+        return started
+
+    def _ask_again(self, finished: Task) -> None:
+        """After a task, ask its duty at once when it still owes those accounts a task (a
+        reload's poll that found the account's last poll running), not only at the next tick."""
+        for duty in list(self.duties):
+            owed = getattr(duty, "owed", None)  # optional: only duties that can owe define it
+            if duty.name == finished.duty and owed is not None and owed(finished.accounts):
+                self._start(duty, self._due(duty, datetime.now(UTC)))
 
     def busy(self, duty: str | None = None) -> list[str]:
         """The accounts with a task queued or running (of one duty, or of any)."""
@@ -143,6 +158,8 @@ class Dispatcher:
         finally:
             with self._lock:
                 self._busy -= self._keys(task)
+        if not self.stop.is_set():
+            self._ask_again(task)
 
 
 Clock = Callable[[], datetime]

@@ -37,12 +37,14 @@ class PollDuty:
     name = "polls"
     lane = POOL
 
-    def __init__(self, config: Config, run_poll: Callable[[str], None], *, clock: Clock,
+    def __init__(self, config: Config, run_poll: Callable[[str, str], None], *, clock: Clock,
                  forced: Iterable[str] = ()) -> None:  # fmt: skip
         self.config = config
         self.run_poll = run_poll
         self.clock = clock
-        self.forced = set(forced)  # polled at the next tick whatever the database says (reload)
+        # polled whatever the database says (a reload), once each: kept until the poll starts,
+        # so a reload while the account's previous poll still runs polls it again after that one
+        self.forced = set(forced)
         self.attempted: dict[str, datetime] = {}  # polls that may have left no run (not started)
 
     def due(self, now: datetime) -> list[Task]:
@@ -60,8 +62,11 @@ class PollDuty:
                 continue
             trigger = "reload" if key in self.forced else "scheduled"
             tasks.append(Task(self.name, (key,), trigger, len(tasks) * STAGGER_SECONDS))
-        self.forced.clear()
         return tasks
+
+    def owed(self, accounts: Iterable[str]) -> bool:
+        """True when one of `accounts` has a reload's poll still to come (its last one ran on)."""
+        return bool(self.forced.intersection(accounts))
 
     def _next(self, account: AccountConfig, last: datetime) -> datetime:
         """When an account whose last run started at `last` is due again."""
@@ -69,10 +74,11 @@ class PollDuty:
         return last + timedelta(minutes=account.interval_minutes) + jitter
 
     def run(self, task: Task) -> None:
-        """Poll the task's account (the daemon's poll: pacing, status, health)."""
+        """Poll the task's account with the task's trigger (the daemon's poll: pacing, health)."""
         for key in task.accounts:
+            self.forced.discard(key)
             self.attempted[key] = self.clock()
-            self.run_poll(key)
+            self.run_poll(key, task.trigger)
 
 
 class TokenCheckDuty:
