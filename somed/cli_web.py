@@ -10,30 +10,35 @@ from typing import Any
 import click
 
 from somed.cli_errors import OneLineCommand, OneLineErrorGroup
+from somed.config_web import MAX_WORKERS
 
 ROLES = ("admin", "registrar", "editor", "reader")
 
 
 @click.command("web", cls=OneLineCommand)
 @click.option("--listen", metavar="HOST:PORT", help="Listen here instead of [web] listen.")
+@click.option("--workers", type=click.IntRange(1, MAX_WORKERS),
+              help="Worker processes instead of [web] workers.")  # fmt: skip
 @click.pass_obj
-def web_command(state: Any, listen: str | None) -> None:
+def web_command(state: Any, listen: str | None, workers: int | None) -> None:
     """Serve the web UI on [web] listen (put it behind a TLS reverse proxy)."""
     from somed.cli import fail_usage, open_archive
     from somed.config_errors import ConfigError
     from somed.logs import setup_logging
     from somed.web.app import create_app
-    from somed.web.serve import SWITCH_INTERVAL, serve, with_listen
+    from somed.web.serve import SWITCH_INTERVAL, serve, with_web
     from somed.web.session import session_key
 
     sys.setswitchinterval(SWITCH_INTERVAL)  # not the CLI's shorter one: see somed.web.serve
     config = state.config()
     if listen:
         try:
-            config = with_listen(config, listen)
+            config = with_web(config, listen=listen)
         except ValueError:
             fail_usage(state.t()("web.usage.listen", value=listen[:60]))
             return
+    if workers:
+        config = with_web(config, workers=workers)
     setup_logging(config.logging.format, config.logging.level, secrets=config.secret_values())
     open_archive(config).close()  # migrated once; pages then read it read-only
     try:

@@ -33,9 +33,9 @@ SERVER_OPTIONS: dict[str, Any] = {
 }  # fmt: skip
 
 
-def with_listen(config: Config, listen: str) -> Config:
-    """`config` listening on `listen` (ValueError when it is not HOST:PORT)."""
-    web = WebConfig.model_validate({**config.web.model_dump(), "listen": listen})
+def with_web(config: Config, **changes: Any) -> Config:
+    """`config` with these `[web]` keys changed (ValueError when one is not valid)."""
+    web = WebConfig.model_validate({**config.web.model_dump(), **changes})
     return config.model_copy(update={"web": web})
 
 
@@ -54,7 +54,7 @@ def worker_app(spec: WorkerSpec) -> Starlette:
     from somed.web.app import create_app
 
     sys.setswitchinterval(SWITCH_INTERVAL)
-    config = with_listen(load_config(spec.config_path), spec.listen)
+    config = with_web(load_config(spec.config_path), listen=spec.listen)
     setup_logging(config.logging.format, config.logging.level, secrets=config.secret_values())
     return create_app(config, session_key=spec.session_key, run_bundles=False)
 
