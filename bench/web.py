@@ -10,9 +10,10 @@ second run starts at once (`--rebuild` builds it again).
 
 The real server is started as a user would: `python -m somed --config X web --listen
 127.0.0.1:PORT` in a child process (with `[web] workers` worker processes, one per CPU up to four
-unless `--workers N`; the server's CPU time is that of the process and all below it). Every simulated user signs in through the `/login` form
-(its own session, as the registrar: the widest view), then the pages are fetched by 1 and by 20
-users at once on loopback, each case bounded by `--requests` and `--seconds`:
+unless `--workers N`; the server's CPU time is that of the process and all below it). Every
+simulated user signs in through the `/login` form (its own session, as the registrar: the widest
+view), then the pages are fetched by 1 and by 20 users at once on loopback, each case bounded
+by `--requests` and `--seconds`:
 
 - overview `/`;
 - search `/search?q=WORD`, page 1, for a word in many items and one in few;

@@ -190,3 +190,17 @@ def test_sigterm_ends_the_supervisor_and_every_worker(served) -> None:
     assert "Traceback" not in log, log[-3000:]
     with pytest.raises(requests.ConnectionError):
         requests.get(served.base + "/login", timeout=5)
+
+
+def test_the_workers_listening_socket_says_tcp_so_asyncio_sets_nodelay() -> None:
+    import socket
+
+    from somed.web.serve import tcp_socket
+
+    made = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # as uvicorn's bind_socket makes it
+    assert made.proto == 0
+    sock = tcp_socket(made)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP  # accepted connections inherit it
+    finally:
+        sock.close()
