@@ -47,7 +47,8 @@ def build_tree(records: Sequence[Mapping[str, Any]]) -> list[Node]:
     by_id = {str(r["id"]): r for r in records}
     children: dict[str, list[Mapping[str, Any]]] = {}
     tops: list[Mapping[str, Any]] = []
-    for record in sorted(records, key=_order):
+    ordered = sorted(records, key=_order)
+    for record in ordered:
         parent = record.get("parent_id")
         if parent is not None and str(parent) in by_id and str(parent) != str(record["id"]):
             children.setdefault(str(parent), []).append(record)
@@ -78,7 +79,7 @@ def build_tree(records: Sequence[Mapping[str, Any]]) -> list[Node]:
     for top in tops:
         grow(top, 0, roots)
     # whatever no top reaches sits in a parent cycle: show each part of it at the top
-    for record in sorted(records, key=_order):
+    for record in ordered if len(placed) < len(by_id) else ():
         if str(record["id"]) not in placed:
             grow(record, 0, roots)
     _sort_children(roots)
