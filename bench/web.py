@@ -13,7 +13,10 @@ The real server is started as a user would: `python -m somed --config X web --li
 unless `--workers N`; the server's CPU time is that of the process and all below it). Every
 simulated user signs in through the `/login` form (its own session, as the registrar: the widest
 view), then the pages are fetched by 1 and by 20 users at once on loopback, each case bounded
-by `--requests` and `--seconds`:
+by `--requests` and `--seconds`. Each request comes on a new connection, as the TLS proxy opens
+one per request to `somed web` (nginx's `proxy_pass` default); `--keep-alive` keeps one per
+user instead (then a worker process keeps the connections it accepted: asyncio accepts those
+that wait in a batch, so twenty users starting at once may nearly all land on one worker).
 
 - overview `/`;
 - search `/search?q=WORD`, page 1, for a word in many items and one in few;
@@ -27,7 +30,8 @@ with one user and under 500 ms with 20, and no errors. A page that this branch d
 is reported as "404: page not on this branch".
 
     .venv/bin/python bench/web.py [--items 1000000] [--requests 200] [--seconds 30]
-        [--users 1,20] [--pages thread] [--workers N] [--json] [--dir bench/out] [--rebuild]
+        [--users 1,20] [--pages thread] [--workers N] [--keep-alive] [--json] [--dir bench/out]
+        [--rebuild]
 """
 
 from __future__ import annotations
@@ -586,6 +590,9 @@ def measure(args: argparse.Namespace, folder: Path, meta: dict[str, Any]) -> dic
     workers = serving_processes(server.proc.pid)
     try:
         browsers = [signed_in(server.base, args.role) for _ in range(max(levels))]
+        if not args.keep_alive:  # a connection per request, as nginx's proxy_pass opens them
+            for browser in browsers:
+                browser.headers["Connection"] = "close"
         for page, url in pages.items():
             path = url.split("?")[0]
             if not route_exists(path):
@@ -629,7 +636,9 @@ def measure(args: argparse.Namespace, folder: Path, meta: dict[str, Any]) -> dic
     for row in rows:
         row["verdict"] = verdict(row["page"], row["users"], row)
     return {"archive": meta, "role": args.role, "requests": args.requests,
-            "seconds": args.seconds, "rows": rows, "workers": workers, "load_before": load_before,
+            "seconds": args.seconds, "rows": rows, "workers": workers,
+            "connections": "kept" if args.keep_alive else "one per request",
+            "load_before": load_before,
             "load_after": [round(x, 2) for x in os.getloadavg()], "cpus": os.cpu_count(),
             "server_log_tail": server.log.read_text(errors="replace")[-1500:]}  # fmt: skip
 
@@ -672,6 +681,9 @@ def main() -> int:
                         help="Seconds before a request counts as an error.")  # fmt: skip
     parser.add_argument("--warmup", type=int, default=3, help="Untimed requests per page.")
     parser.add_argument("--role", default="registrar", choices=sorted(USERS))
+    parser.add_argument("--keep-alive", action="store_true", help="Each user keeps one "
+                        "connection (by default each request comes on a new one, as behind the "
+                        "proxy; kept connections stay with the worker that accepted them).")
     parser.add_argument("--workers", type=int, help="somed web's worker processes (default: "
                         "[web] workers, one per CPU up to four).")  # fmt: skip
     parser.add_argument("--pages", nargs="*", choices=("overview", "search", "thread"))
@@ -706,7 +718,8 @@ def main() -> int:
           f"{meta['db_mb']} MB, {how}"
           f"; search words: {words['common']!r} ({words['common_hits']:,} items), "
           f"{words['rare']!r} ({words['rare_hits']:,})")  # fmt: skip
-    print(f"somed web with {results['workers']} worker process(es); "
+    print(f"somed web with {results['workers']} worker process(es), "
+          f"connections {results['connections']}; "
           f"signed in as {results['role']}; per case at most {results['requests']} requests "
           f"or {results['seconds']:g} s; load average {results['load_before']} before, "
           f"{results['load_after']} after, {results['cpus']} CPUs")  # fmt: skip

@@ -13,6 +13,7 @@ jobs are tables), and the bundle worker runs in the supervising process only (`c
 
 from __future__ import annotations
 
+import logging
 import socket
 import sys
 from collections.abc import Callable
@@ -50,12 +51,23 @@ class WorkerSpec:
 
 
 def worker_app(spec: WorkerSpec) -> Starlette:
-    """The app of one worker process: the config read again, logging set up, no bundle worker."""
+    """The app of one worker process: the config read again, logging set up, no bundle worker.
+
+    A config that no longer loads (edited since the start) stops the worker as a failed start:
+    the supervisor then stops too, instead of starting it again and again.
+    """
+    from uvicorn.config import STARTUP_FAILURE
+
+    from somed.config_errors import ConfigError
     from somed.logs import setup_logging
     from somed.web.app import create_app
 
     sys.setswitchinterval(SWITCH_INTERVAL)
-    config = with_web(load_config(spec.config_path), listen=spec.listen)
+    try:
+        config = with_web(load_config(spec.config_path), listen=spec.listen)
+    except ConfigError as exc:
+        logging.getLogger(__name__).error("somed web worker: %s", exc)
+        sys.exit(STARTUP_FAILURE)
     setup_logging(config.logging.format, config.logging.level, secrets=config.secret_values())
     return create_app(config, session_key=spec.session_key, run_bundles=False)
 
