@@ -9,9 +9,14 @@ role (`somed.users.add_local_user`). It is cached under `bench/out/` by its para
 second run starts at once (`--rebuild` builds it again).
 
 The real server is started as a user would: `python -m somed --config X web --listen
-127.0.0.1:PORT` in a child process. Every simulated user signs in through the `/login` form
-(its own session, as the registrar: the widest view), then the pages are fetched by 1 and by 20
-users at once on loopback, each case bounded by `--requests` and `--seconds`:
+127.0.0.1:PORT` in a child process (with `[web] workers` worker processes, one per CPU up to four
+unless `--workers N`; the server's CPU time is that of the process and all below it). Every
+simulated user signs in through the `/login` form (its own session, as the registrar: the widest
+view), then the pages are fetched by 1 and by 20 users at once on loopback, each case bounded
+by `--requests` and `--seconds`. Each request comes on a new connection, as the TLS proxy opens
+one per request to `somed web` (nginx's `proxy_pass` default); `--keep-alive` keeps one per
+user instead (then a worker process keeps the connections it accepted: asyncio accepts those
+that wait in a batch, so twenty users starting at once may nearly all land on one worker).
 
 - overview `/`;
 - search `/search?q=WORD`, page 1, for a word in many items and one in few;
@@ -25,7 +30,8 @@ with one user and under 500 ms with 20, and no errors. A page that this branch d
 is reported as "404: page not on this branch".
 
     .venv/bin/python bench/web.py [--items 1000000] [--requests 200] [--seconds 30]
-        [--users 1,20] [--json] [--dir bench/out] [--rebuild]
+        [--users 1,20] [--pages thread] [--workers N] [--keep-alive] [--json] [--dir bench/out]
+        [--rebuild]
 """
 
 from __future__ import annotations
@@ -216,7 +222,7 @@ def free_port() -> int:
 class Server:
     """`somed web` in a child process, as a user starts it."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, workers: int | None = None) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = folder / "web.log"
@@ -224,7 +230,8 @@ class Server:
         with self.log.open("w") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "somed", "--config", str(folder / "somed.toml"), "web",
-                 "--listen", f"127.0.0.1:{self.port}"],
+                 "--listen", f"127.0.0.1:{self.port}",
+                 *(["--workers", str(workers)] if workers else [])],
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip
         deadline = time.monotonic() + 120  # the first start may migrate the cached archive
@@ -251,13 +258,42 @@ class Server:
                 self.proc.wait()
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and every process below it (the worker processes of `somed web`), from /proc."""
+    found, todo = [pid], [pid]
+    while todo:
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
+            try:
+                kids = [int(k) for k in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found.extend(kids)
+            todo.extend(kids)
+    return found
+
+
+def serving_processes(pid: int) -> int:
+    """How many processes serve requests: the worker processes under `pid`, else `pid` alone."""
+    workers = 0
+    for one in process_tree(pid)[1:]:
+        try:
+            argv = Path(f"/proc/{one}/cmdline").read_bytes()
+        except OSError:
+            continue
+        workers += b"--multiprocessing-fork" in argv and b"resource_tracker" not in argv
+    return workers or 1
+
+
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (all its threads), 0 when it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time so far of a process and those below it (all their threads)."""
+    total = 0.0
+    for one in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def settle(pid: int, limit: float = 120.0) -> float:
@@ -348,7 +384,7 @@ class Spy:
         self.out = folder / f"py-spy-{pid}.raw"
         self.proc = subprocess.Popen(
             [binary, "record", "--pid", str(pid), "--format", "raw", "--output", str(self.out),
-             "--rate", "200", "--nonblocking"],
+             "--rate", "200", "--nonblocking", "--subprocesses"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         time.sleep(1.0)  # py-spy attaches
@@ -550,9 +586,13 @@ def measure(args: argparse.Namespace, folder: Path, meta: dict[str, Any]) -> dic
     ceilings = ceiling_calls(folder, words, config.web.page_size)
     rows: list[dict[str, Any]] = []
     load_before = [round(x, 2) for x in os.getloadavg()]
-    server = Server(folder)
+    server = Server(folder, args.workers)
+    workers = serving_processes(server.proc.pid)
     try:
         browsers = [signed_in(server.base, args.role) for _ in range(max(levels))]
+        if not args.keep_alive:  # a connection per request, as nginx's proxy_pass opens them
+            for browser in browsers:
+                browser.headers["Connection"] = "close"
         for page, url in pages.items():
             path = url.split("?")[0]
             if not route_exists(path):
@@ -596,7 +636,9 @@ def measure(args: argparse.Namespace, folder: Path, meta: dict[str, Any]) -> dic
     for row in rows:
         row["verdict"] = verdict(row["page"], row["users"], row)
     return {"archive": meta, "role": args.role, "requests": args.requests,
-            "seconds": args.seconds, "rows": rows, "load_before": load_before,
+            "seconds": args.seconds, "rows": rows, "workers": workers,
+            "connections": "kept" if args.keep_alive else "one per request",
+            "load_before": load_before,
             "load_after": [round(x, 2) for x in os.getloadavg()], "cpus": os.cpu_count(),
             "server_log_tail": server.log.read_text(errors="replace")[-1500:]}  # fmt: skip
 
@@ -639,6 +681,11 @@ def main() -> int:
                         help="Seconds before a request counts as an error.")  # fmt: skip
     parser.add_argument("--warmup", type=int, default=3, help="Untimed requests per page.")
     parser.add_argument("--role", default="registrar", choices=sorted(USERS))
+    parser.add_argument("--keep-alive", action="store_true", help="Each user keeps one "
+                        "connection (by default each request comes on a new one, as behind the "
+                        "proxy; kept connections stay with the worker that accepted them).")
+    parser.add_argument("--workers", type=int, help="somed web's worker processes (default: "
+                        "[web] workers, one per CPU up to four).")  # fmt: skip
     parser.add_argument("--pages", nargs="*", choices=("overview", "search", "thread"))
     parser.add_argument("--py-spy", metavar="BIN", help="Profile each page's 1-user case with "
                         "this py-spy binary; the hottest frames are printed.")  # fmt: skip
@@ -671,7 +718,9 @@ def main() -> int:
           f"{meta['db_mb']} MB, {how}"
           f"; search words: {words['common']!r} ({words['common_hits']:,} items), "
           f"{words['rare']!r} ({words['rare_hits']:,})")  # fmt: skip
-    print(f"signed in as {results['role']}; per case at most {results['requests']} requests "
+    print(f"somed web with {results['workers']} worker process(es), "
+          f"connections {results['connections']}; "
+          f"signed in as {results['role']}; per case at most {results['requests']} requests "
           f"or {results['seconds']:g} s; load average {results['load_before']} before, "
           f"{results['load_after']} after, {results['cpus']} CPUs")  # fmt: skip
     print(table(results))

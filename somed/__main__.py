@@ -2,4 +2,5 @@
 
 from somed.cli import main
 
-main()
+if __name__ == "__main__":  # not when a `somed web` worker process (spawned) imports it
+    main()

@@ -10,35 +10,35 @@ from typing import Any
 import click
 
 from somed.cli_errors import OneLineCommand, OneLineErrorGroup
+from somed.config_web import MAX_WORKERS
 
 ROLES = ("admin", "registrar", "editor", "reader")
 
 
 @click.command("web", cls=OneLineCommand)
 @click.option("--listen", metavar="HOST:PORT", help="Listen here instead of [web] listen.")
+@click.option("--workers", type=click.IntRange(1, MAX_WORKERS),
+              help="Worker processes instead of [web] workers.")  # fmt: skip
 @click.pass_obj
-def web_command(state: Any, listen: str | None) -> None:
+def web_command(state: Any, listen: str | None, workers: int | None) -> None:
     """Serve the web UI on [web] listen (put it behind a TLS reverse proxy)."""
-    import uvicorn
-
     from somed.cli import fail_usage, open_archive
     from somed.config_errors import ConfigError
-    from somed.config_web import WebConfig
     from somed.logs import setup_logging
     from somed.web.app import create_app
+    from somed.web.serve import SWITCH_INTERVAL, serve, with_web
     from somed.web.session import session_key
 
-    # the CLI shortens the interpreter's switch interval for a run's two threads; a web server's
-    # many request threads would only thrash on it: back to Python's default
-    sys.setswitchinterval(0.005)
+    sys.setswitchinterval(SWITCH_INTERVAL)  # not the CLI's shorter one: see somed.web.serve
     config = state.config()
     if listen:
         try:
-            web = WebConfig.model_validate({**config.web.model_dump(), "listen": listen})
+            config = with_web(config, listen=listen)
         except ValueError:
             fail_usage(state.t()("web.usage.listen", value=listen[:60]))
             return
-        config = config.model_copy(update={"web": web})
+    if workers:
+        config = with_web(config, workers=workers)
     setup_logging(config.logging.format, config.logging.level, secrets=config.secret_values())
     open_archive(config).close()  # migrated once; pages then read it read-only
     try:
@@ -46,19 +46,12 @@ def web_command(state: Any, listen: str | None) -> None:
     except ConfigError as exc:
         fail_usage(str(exc))
         return
-    host, port = config.web.host_port
-    app = create_app(config, session_key=key)
-    if config.organisation is not None:  # jobs a stopped web service left: failed or resumed
+    if config.organisation is not None:  # here only, whatever the workers: jobs built once
         from somed.web.bundle_jobs import worker_for
 
-        worker_for(config)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, proxy_headers=True,
-                       forwarded_allow_ips="127.0.0.1,::1", server_header=False,
-                       log_config=None, access_log=False, timeout_graceful_shutdown=5)  # fmt: skip
-    )
-    server.run()
-    sys.exit(0 if server.started else 1)
+        worker_for(config)  # fails what a stopped web service left, takes up the queue
+    started = serve(config, key, lambda: create_app(config, session_key=key))
+    sys.exit(0 if started else 1)
 
 
 @click.group("user", cls=OneLineErrorGroup)

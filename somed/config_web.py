@@ -7,6 +7,7 @@ name them (`somed.config_secrets`). Groups from the identity provider map to rol
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +18,9 @@ from somed.config_errors import _invalid
 
 ROLE_NAMES = ("reader", "editor", "registrar", "admin")
 _LISTEN = re.compile(r"^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$")
+
+DEFAULT_MAX_WORKERS = 4  # the default: one worker process per CPU, at most this many
+MAX_WORKERS = 64
 
 LoosePath = Annotated[Path, Field(strict=False)]
 
@@ -102,6 +106,7 @@ class WebConfig(_Section):
     max_login_failures: int = Field(5, ge=1, le=100)
     lockout_minutes: int = Field(15, ge=1, le=24 * 60)
     page_size: int = Field(50, ge=10, le=500)
+    workers: int | None = Field(None, ge=1, le=MAX_WORKERS)  # None: worker_count()
     roles: RoleGroups = Field(default_factory=RoleGroups)
     saml: SamlConfig | None = None
     oidc: OidcConfig | None = None
@@ -132,6 +137,12 @@ class WebConfig(_Section):
         """`listen` split into host and port."""
         host, _, port = self.listen.rpartition(":")
         return host.strip("[]"), int(port)
+
+    def worker_count(self) -> int:
+        """How many worker processes serve: `workers`, else one per CPU (at most four)."""
+        if self.workers is not None:
+            return self.workers
+        return max(1, min(os.cpu_count() or 1, DEFAULT_MAX_WORKERS))
 
     def base_url(self) -> str:
         """The URL users reach the UI at (the public URL, else the listen address)."""

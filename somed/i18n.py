@@ -95,17 +95,39 @@ def translations(language: str) -> gettext.NullTranslations:
     return first
 
 
+MEMO_LIMIT = 20_000  # texts remembered per language (ids come from code and reason codes)
+
+
+@cache
+def _memo(language: str) -> dict[str, str]:
+    """The texts of `language` looked up so far, by id (shared by its translators)."""
+    return {}
+
+
 class Translator:
-    """Look up user-facing text in one language, falling back to English, then the id."""
+    """Look up user-facing text in one language, falling back to English, then the id.
+
+    A lookup walks the chain of catalogues (every domain, then English); each id's text is
+    remembered per language, so a page repeating a text pays for the walk once per process.
+    """
 
     def __init__(self, language: str | None = None) -> None:
         chosen = language or os.environ.get("SOMED_LANG") or DEFAULT_LANGUAGE
         self.language = chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
         self._catalogue = translations(self.language)
+        self._texts = _memo(self.language)
+
+    def _text(self, key: str) -> str:
+        text = self._texts.get(key)
+        if text is None:
+            text = self._catalogue.gettext(key)
+            if len(self._texts) < MEMO_LIMIT:
+                self._texts[key] = text
+        return text
 
     def __call__(self, key: str, /, **values: Any) -> str:
         """Return the text for `key` with `values` filled in."""
-        text = self._catalogue.gettext(key)
+        text = self._text(key)
         return text.format_map(_Params(values)) if values else text
 
     def n(self, key: str, count: int, /, **values: Any) -> str:
@@ -115,4 +137,4 @@ class Translator:
 
     def has(self, key: str) -> bool:
         """True when a catalogue of this language or English holds `key`."""
-        return self._catalogue.gettext(key) != key or self._catalogue.ngettext(key, "", 2) != ""
+        return self._text(key) != key or self._catalogue.ngettext(key, "", 2) != ""

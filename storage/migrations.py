@@ -727,3 +727,21 @@ def m027_items_account_kind(db: Database) -> None:
         "CREATE INDEX IF NOT EXISTS idx_items_account_kind_deleted_at"
         " ON items (account, kind, deleted_at)"
     )
+
+
+# --- web UI: single sign-ins under way, shared by every web worker process (issue 10) ----------
+@MIGRATIONS()
+def m028_sso_pending(db: Database) -> None:
+    """Create `sso_pending`: SAML requests and OIDC states awaiting the identity provider."""
+    db.execute(
+        """CREATE TABLE sso_pending (
+            provider TEXT NOT NULL,
+            key TEXT NOT NULL,
+            bind_sha256 TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            data TEXT NOT NULL,
+            PRIMARY KEY (provider, key)
+        )"""
+    )
+    db.execute("CREATE INDEX idx_sso_pending_bind ON sso_pending (provider, bind_sha256)")
+    db.execute("CREATE INDEX idx_sso_pending_expires_at ON sso_pending (expires_at)")

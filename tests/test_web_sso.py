@@ -266,6 +266,56 @@ def test_saml_replayed_or_foreign_answer_is_refused(sso) -> None:
     assert [e["action"] for e in sso_audit(sso, "ulla@mora.se")] == ["user.sso_sign_in"]
 
 
+def other_worker(site: SsoSite, browser: TestClient) -> TestClient:
+    """The same browser (its cookies) on a second app built from the same config: as a request
+    served by another `somed web` worker process, sharing nothing with the first but the archive."""
+    app = create_app(site.config, session_key=SESSION_KEY)
+    moved = TestClient(app, base_url=SITE, follow_redirects=False)  # type: ignore[arg-type]
+    for cookie in browser.cookies.jar:
+        moved.cookies.jar.set_cookie(cookie)
+    return moved
+
+
+def test_saml_sign_in_started_on_one_worker_ends_on_another_once(sso) -> None:
+    browser = sso.browser()
+    person = IdpUser("greta@mora.se", ["somed-alla"], "Greta Gran")
+    fields = saml_answer(sso, browser, person, next_path="/search")
+    bind = browser.cookies.get("somed_saml")
+    assert bind
+    elsewhere = other_worker(sso, browser)
+    done = post_acs(elsewhere, fields)
+    assert done.status_code == 200, done.text[:800]
+    assert continue_target(done) == "/search"  # what the first worker remembered
+    assert elsewhere.get("/").status_code == 200
+    # the same answer replayed to the first worker, and to the second: taken already
+    assert post_acs(browser, fields).status_code == 400
+    replay = other_worker(sso, browser)
+    assert post_acs(replay, fields).status_code == 400
+    assert browser.get("/").status_code == 303
+    assert [e["action"] for e in sso_audit(sso, "greta@mora.se")] == ["user.sso_sign_in"]
+    db = connect(sso.config.db_path)
+    try:  # nothing of it is left in the table, and no binding value was ever stored
+        rows = db.execute("SELECT bind_sha256, data FROM sso_pending").fetchall()
+    finally:
+        db.close()
+    assert all(bind not in str(row) for row in rows)
+    assert all("/search" not in row[1] for row in rows)
+
+
+def test_oidc_sign_in_started_on_one_worker_ends_on_another_once(sso) -> None:
+    browser = sso.browser()
+    callback = oidc_start(sso, browser, OidcUser("hugo", ["somed-registratorer"], "Hugo Holm"))
+    elsewhere = other_worker(sso, browser)
+    done = elsewhere.get(callback)
+    assert done.status_code == 200, done.text[:800]
+    assert elsewhere.get(continue_target(done)).status_code == 200
+    before = sso.provider.token_requests
+    assert browser.get(callback).status_code == 400  # the state was taken: replay refused
+    assert other_worker(sso, browser).get(callback).status_code == 400
+    assert sso.provider.token_requests == before  # refused before the code was sent again
+    assert [e["action"] for e in sso_audit(sso, "hugo")] == ["user.sso_sign_in"]
+
+
 def test_saml_cannot_take_over_a_local_user(sso) -> None:
     browser = sso.browser()
     done = post_acs(browser, saml_answer(sso, browser, IdpUser("admin", ["somed-admins"])))
@@ -443,13 +493,14 @@ def requests_get(url: str) -> bytes:
 
 
 def test_saml_with_an_sp_key_signs_its_requests_and_publishes_its_certificate(sso, tmp_path) -> None:
+    from somed.web.archive import Archive
     from somed.web.sso.saml import ServiceProvider
     from tests.saml_idp import key_and_certificate
 
     key, cert = key_and_certificate(tmp_path, "somed-sp")
     saml = sso.config.web.saml.model_copy(update={"sp_key_file": key, "sp_cert_file": cert})  # type: ignore[union-attr]
     config = sso.config.model_copy(update={"web": sso.config.web.model_copy(update={"saml": saml})})
-    sp = ServiceProvider(config)
+    sp = ServiceProvider(config, Archive(config))
     location, _ = sp.login_redirect("/")
     assert "Signature=" in location and "SigAlg=" in location
     certificate = "".join(cert.read_text().splitlines()[1:-1])

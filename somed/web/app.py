@@ -43,9 +43,14 @@ def utc_now() -> datetime:
 
 
 def create_app(
-    config: Config, *, clock: Callable[[], datetime] = utc_now, session_key: str | None = None
+    config: Config, *, clock: Callable[[], datetime] = utc_now, session_key: str | None = None,
+    run_bundles: bool = True,
 ) -> Starlette:
-    """The web UI for `config`'s archive."""
+    """The web UI for `config`'s archive.
+
+    `run_bundles`: this process builds the bundle jobs (its worker started on first use). A
+    worker process of `somed web` gets False: the supervising process builds them.
+    """
     archive = Archive(config)
     items = menu()
 
@@ -120,4 +125,5 @@ def create_app(
                     exception_handlers={404: not_found, 500: server_error})  # fmt: skip
     app.state.archive = archive
     app.state.config = config
+    app.state.run_bundles = run_bundles
     return app

@@ -1,8 +1,11 @@
 """The archive as the web UI sees it: a read-only connection per thread, writes one at a time.
 
 Pages read through `reader()` (WAL readers never block the daemon); the narrow write paths
-(flags, holds, registry numbers, run requests, disposal, users, the audit of views) open
-`writer()`, a short read-write connection, as the CLI's write verbs do.
+(flags, holds, registry numbers, run requests, disposal, users, sign-ins under way, the audit of
+views and downloads) go through `writer()`: this thread's read-write connection, opened (and the
+migrations checked) once and kept, used by one writer of this process at a time. A block that
+leaves a transaction open is rolled back, as closing the connection would; a connection that
+failed is closed and opened afresh next time.
 """
 
 from __future__ import annotations
@@ -35,10 +38,17 @@ class Archive:
 
     @contextmanager
     def writer(self) -> Iterator[Database]:
-        """A read-write connection for one change (one writer in this process at a time)."""
+        """This thread's read-write connection for one change (one writer at a time here)."""
         with self._write_lock:
-            db = connect(self.config.db_path)
+            db = getattr(self._local, "writer", None)
+            if db is None:
+                db = connect(self.config.db_path)
+                self._local.writer = db
             try:
                 yield db
-            finally:
+            except BaseException:
+                self._local.writer = None
                 db.close()
+                raise
+            if db.conn.in_transaction:  # what a closed connection would have dropped
+                db.conn.rollback()

@@ -4,7 +4,11 @@
 `<storage.dir>/bundles`; then `verify_package` (the same check as `somed verify`) re-reads it
 and its result is stored with the job (`storage/bundle_jobs.py`). One worker per archive and
 process: `worker_for(config)` starts it on first use and then fails the jobs a web process that
-is gone left running, and takes up the jobs still queued.
+is gone left running, and takes up the jobs still queued. `somed web` starts it in its own
+(supervising) process only, never in its worker processes: their pages queue the job in the
+database and the worker finds it there (it looks every `POLL_SECONDS`; a job asked for in its
+own process wakes it at once). Claiming a job is one atomic update (queued -> running), so a
+job is built once even by two workers on one archive.
 """
 
 from __future__ import annotations
@@ -24,12 +28,13 @@ from typing import Any
 from connectors.model import canonical_json, parse_utc
 from somed.config import Config
 from storage import bundle_jobs
-from storage.db import connect
+from storage.db import connect, connect_readonly
 
 log = logging.getLogger("somed.web.bundles")
 
 ABANDONED = "the web service stopped while the bundle was being built"
 PROGRESS_EVERY_SECONDS = 1.0
+POLL_SECONDS = 1.0  # how often the worker looks for jobs queued by other processes
 PROBLEMS_KEPT = 50  # the verification's problems stored with a job (the count is always kept)
 _workers: dict[Path, BundleWorker] = {}
 _workers_lock = threading.Lock()
@@ -83,9 +88,11 @@ class JobProgress:
 class BundleWorker:
     """One thread building this archive's bundle jobs in the order they were asked for."""
 
-    def __init__(self, config: Config, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, config: Config, clock: Callable[[], datetime] = utc_now,
+                 poll_seconds: float = POLL_SECONDS) -> None:  # fmt: skip
         self.config = config
         self.clock = clock
+        self.poll_seconds = poll_seconds
         self._queue: queue.Queue[int] = queue.Queue()
         self._thread = threading.Thread(target=self._serve, name="bundle-worker", daemon=True)
 
@@ -110,13 +117,23 @@ class BundleWorker:
         self._queue.put(job_id)
 
     def _serve(self) -> None:
+        reader: Any = None
         while True:
-            job_id = self._queue.get()
             try:
-                self.run(job_id)
-            except Exception as exc:  # never let the worker die: the job says what went wrong
-                log.error("bundle job %d failed: %s", job_id, exc, exc_info=exc,
-                          extra={"event": "bundle_failed", "job": job_id})  # fmt: skip
+                waiting = [self._queue.get(timeout=self.poll_seconds)]
+            except queue.Empty:  # nothing asked for here: any queued by another process?
+                try:
+                    reader = reader or connect_readonly(self.config.db_path)
+                    waiting = bundle_jobs.queued_ids(reader)
+                except Exception as exc:  # the archive away for a moment: look again later
+                    log.warning("bundle jobs cannot be read: %s", exc)
+                    waiting, reader = [], None
+            for job_id in waiting:
+                try:
+                    self.run(job_id)
+                except Exception as exc:  # never let the worker die: the job says what went wrong
+                    log.error("bundle job %d failed: %s", job_id, exc, exc_info=exc,
+                              extra={"event": "bundle_failed", "job": job_id})  # fmt: skip
 
     def run(self, job_id: int) -> None:
         """Claim, build, hash and verify one job, storing each step's outcome."""

@@ -14,8 +14,11 @@ import difflib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
+DIFFS_KEPT = 1024  # word diffs remembered (pairs of version texts), per process
+DIFF_KEPT_CHARS = 8000  # ...of texts this long together at most (about 16 MB in all)
 MAX_DEPTH = 8  # deeper replies are shown at this depth (in created order), not nested further
 _TOKENS = re.compile(r"\s+|[^\s]+")
 
@@ -44,7 +47,8 @@ def build_tree(records: Sequence[Mapping[str, Any]]) -> list[Node]:
     by_id = {str(r["id"]): r for r in records}
     children: dict[str, list[Mapping[str, Any]]] = {}
     tops: list[Mapping[str, Any]] = []
-    for record in sorted(records, key=_order):
+    ordered = sorted(records, key=_order)
+    for record in ordered:
         parent = record.get("parent_id")
         if parent is not None and str(parent) in by_id and str(parent) != str(record["id"]):
             children.setdefault(str(parent), []).append(record)
@@ -75,7 +79,7 @@ def build_tree(records: Sequence[Mapping[str, Any]]) -> list[Node]:
     for top in tops:
         grow(top, 0, roots)
     # whatever no top reaches sits in a parent cycle: show each part of it at the top
-    for record in sorted(records, key=_order):
+    for record in ordered if len(placed) < len(by_id) else ():
         if str(record["id"]) not in placed:
             grow(record, 0, roots)
     _sort_children(roots)
@@ -121,9 +125,21 @@ def flatten(nodes: Sequence[Node]) -> list[Node]:
 
 
 def word_diff(old: str | None, new: str | None) -> list[tuple[str, str]]:
-    """`new` compared with `old` word by word: pieces ("same" | "ins" | "del", text)."""
-    before = _TOKENS.findall(old or "")
-    after = _TOKENS.findall(new or "")
+    """`new` compared with `old` word by word: pieces ("same" | "ins" | "del", text).
+
+    Remembered per process for the last `DIFFS_KEPT` pairs of texts (of at most
+    `DIFF_KEPT_CHARS` together, so the memory stays small): a thread's edited items are compared
+    again on every view of its page, by everyone reading it, and stored versions never change.
+    """
+    old, new = old or "", new or ""
+    if len(old) + len(new) > DIFF_KEPT_CHARS:
+        return list(_diff(old, new))
+    return list(_kept_diff(old, new))
+
+
+def _diff(old: str, new: str) -> tuple[tuple[str, str], ...]:
+    before = _TOKENS.findall(old)
+    after = _TOKENS.findall(new)
     matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
     pieces: list[tuple[str, str]] = []
     for op, a1, a2, b1, b2 in matcher.get_opcodes():
@@ -134,7 +150,10 @@ def word_diff(old: str | None, new: str | None) -> list[tuple[str, str]]:
             _add(pieces, "del", "".join(before[a1:a2]))
         if op in ("insert", "replace"):
             _add(pieces, "ins", "".join(after[b1:b2]))
-    return pieces
+    return tuple(pieces)
+
+
+_kept_diff = lru_cache(maxsize=DIFFS_KEPT)(_diff)
 
 
 def _add(pieces: list[tuple[str, str]], op: str, text: str) -> None:

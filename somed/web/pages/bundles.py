@@ -21,7 +21,7 @@ from somed.bundle.model import FORMATS
 from somed.bundle.verify import Problem, VerifyReport
 from somed.cli_verify import problem_line, summary_line
 from somed.config import ConfigError
-from somed.web.bundle_jobs import worker_for
+from somed.web.bundle_jobs import BundleWorker, worker_for
 from somed.web.context import Context
 from somed.web.pages.account import number
 from somed.web.routing import MenuItem, Pages
@@ -92,12 +92,18 @@ def shown_job(ctx: Context, job: bundle_jobs.BundleJob) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def bundle_worker(ctx: Context) -> BundleWorker | None:
+    """This process's bundle worker (started on first use); None in a `somed web` worker
+    process, whose jobs the supervising process's worker finds in the queue."""
+    return worker_for(ctx.config) if ctx.request.app.state.run_bundles else None
+
+
 def page(ctx: Context, *, status: int = 200, error: str = "", form: dict[str, str] | None = None
          ) -> Response:  # fmt: skip
     """The form and the list of bundles."""
     problem = organisation_problem(ctx)
     if problem is None:
-        worker_for(ctx.config)  # after a restart: fail what a dead process left, take up the queue
+        bundle_worker(ctx)  # after a restart: fail what a dead process left, take up the queue
     jobs = [shown_job(ctx, job) for job in bundle_jobs.list_jobs(ctx.db, limit=JOBS_SHOWN)]
     return ctx.render(
         "bundles.html.j2", status=status, title=ctx.t("web.bundles.title"), jobs=jobs,
@@ -141,7 +147,9 @@ def make_bundle(ctx: Context) -> Response:
                    "to": utc_iso(until), "format": fmt}  # fmt: skip
         audit.append(db, [audit.audit_row(utc_iso(at) or "", ctx.actor, "bundle_requested",
                                           f"bundle:{job_id}", None, details)])  # fmt: skip
-    worker_for(ctx.config).submit(job_id)
+    worker = bundle_worker(ctx)
+    if worker is not None:
+        worker.submit(job_id)
     return ctx.redirect(ctx.url("/bundles", job=str(job_id)))  # no #fragment: see account.py
 
 

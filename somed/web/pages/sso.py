@@ -11,6 +11,9 @@ provider lands where the ways to sign in are), never to an error.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
 
 from starlette.responses import Response
 
@@ -18,10 +21,11 @@ from somed.config_errors import ConfigError
 from somed.web.context import Context
 from somed.web.pages.login import SSO_PROVIDERS, safe_next
 from somed.web.routing import Pages
-from somed.web.sso import oidc, saml, signin
+from somed.web.sso import oidc, once_per_app, saml, signin
 from somed.web.sso.pending import LIFETIME_SECONDS
 
 log = logging.getLogger(__name__)
+Identity = saml.SamlIdentity | oidc.OidcIdentity
 PAGES = Pages()
 for _provider in (("saml", "/saml/login"), ("oidc", "/oidc/login")):
     if _provider not in SSO_PROVIDERS:
@@ -37,8 +41,70 @@ def _unavailable(ctx: Context, what: str, exc: Exception) -> Response:
     return signin.refused(ctx, "web.sso.unavailable", status=503)
 
 
+@dataclass(frozen=True)
+class BindCookie:
+    """The short-lived cookie binding a sign-in under way to the browser that started it."""
+
+    name: str
+    path: str
+    samesite: Literal["lax", "none"]
+    secure: bool
+
+    def set(self, response: Response, value: str) -> None:
+        """Give the browser the binding value (HttpOnly, for the sign-in's lifetime)."""
+        response.set_cookie(self.name, value, max_age=LIFETIME_SECONDS, path=self.path,
+                            secure=self.secure, httponly=True, samesite=self.samesite)  # fmt: skip
+
+    def clear(self, response: Response) -> None:
+        """Remove it once the provider has answered (used or refused)."""
+        response.delete_cookie(self.name, path=self.path, secure=self.secure, httponly=True,
+                               samesite=self.samesite)  # fmt: skip
+
+
+# SAML's: SameSite=None, it must come with the IdP's cross-site POST to the ACS (saml.py)
+SAML_COOKIE = BindCookie(saml.BIND_COOKIE, saml.ACS_PATH, "none", True)
+
+
+def oidc_cookie(ctx: Context) -> BindCookie:
+    """OIDC's: `SameSite=Lax`, it must come with the provider's top-level redirect (oidc.py)."""
+    return BindCookie(oidc.BIND_COOKIE, oidc.CALLBACK_PATH, "lax", ctx.config.web.secure_cookies)
+
+
+def start_sign_in(ctx: Context, what: str, start: Callable[[str], tuple[str, str]],
+                  cookie: BindCookie, errors: tuple[type[Exception], ...]) -> Response:  # fmt: skip
+    """Send the browser to the provider (`start(next) -> (location, bind)`) with its cookie."""
+    next_path = safe_next(ctx.query("next", "/"))
+    try:
+        location, bind = start(next_path)
+    except errors as exc:  # unreadable metadata, no xmlsec1, provider down: say so
+        return _unavailable(ctx, what, exc)
+    response = ctx.redirect(location)
+    cookie.set(response, bind)
+    return response
+
+
+def end_sign_in(
+    ctx: Context, source: str, answer: Callable[[], Identity], cookie: BindCookie,
+    refused: type[Exception], errors: tuple[type[Exception], ...],
+) -> Response:  # fmt: skip
+    """Check the provider's answer (`answer()`: who it vouches for), sign in or refuse."""
+    try:
+        identity = answer()
+    except refused as exc:
+        log.warning("%s answer refused: %s", source.upper(), exc)
+        response = signin.refused(ctx, "web.sso.failed", status=400)
+    except errors as exc:
+        response = _unavailable(ctx, source.upper(), exc)
+    else:
+        response = signin.finish(ctx, source, identity.name, identity.full_name,
+                                 identity.groups, identity.next_path)  # fmt: skip
+    cookie.clear(response)
+    return response
+
+
 def _service_provider(ctx: Context) -> saml.ServiceProvider:
-    return saml.provider(ctx.request.app.state, ctx.config)
+    return once_per_app(ctx.request.app.state, "somed_saml",
+                        lambda: saml.ServiceProvider(ctx.config, ctx.archive))  # fmt: skip
 
 
 @PAGES.get("/saml/login", role=None)
@@ -46,16 +112,8 @@ def saml_login(ctx: Context) -> Response:
     """Send the browser to the IdP with a new AuthnRequest (HTTP-Redirect binding)."""
     if ctx.config.web.saml is None:
         return _not_configured(ctx)
-    next_path = safe_next(ctx.query("next", "/"))
-    try:
-        location, bind = _service_provider(ctx).login_redirect(next_path)
-    except Exception as exc:  # unreadable metadata, no xmlsec1: say so, do not crash
-        return _unavailable(ctx, "SAML", exc)
-    response = ctx.redirect(location)
-    # SameSite=None: it must come with the IdP's cross-site POST to the ACS (saml.py)
-    response.set_cookie(saml.BIND_COOKIE, bind, max_age=LIFETIME_SECONDS, path=saml.ACS_PATH,
-                        secure=True, httponly=True, samesite="none")  # fmt: skip
-    return response
+    return start_sign_in(ctx, "SAML", lambda n: _service_provider(ctx).login_redirect(n),
+                         SAML_COOKIE, (Exception,))  # fmt: skip
 
 
 @PAGES.post(saml.ACS_PATH, role=None, csrf=False)
@@ -65,20 +123,9 @@ def saml_acs(ctx: Context) -> Response:
         return _not_configured(ctx)
     value = ctx.form.get("SAMLResponse", "")
     answer = value if isinstance(value, str) else ""
-    bind = ctx.request.cookies.get(saml.BIND_COOKIE, "")
-    try:
-        identity = _service_provider(ctx).consume(answer, bind)
-    except saml.SamlRefused as exc:
-        log.warning("SAML answer refused: %s", exc)
-        response = signin.refused(ctx, "web.sso.failed", status=400)
-    except Exception as exc:
-        response = _unavailable(ctx, "SAML", exc)
-    else:
-        response = signin.finish(ctx, "saml", identity.name, identity.full_name,
-                                 identity.groups, identity.next_path)  # fmt: skip
-    response.delete_cookie(saml.BIND_COOKIE, path=saml.ACS_PATH, secure=True, httponly=True,
-                           samesite="none")  # fmt: skip
-    return response
+    bind = ctx.request.cookies.get(SAML_COOKIE.name, "")
+    return end_sign_in(ctx, "saml", lambda: _service_provider(ctx).consume(answer, bind),
+                       SAML_COOKIE, saml.SamlRefused, (Exception,))  # fmt: skip
 
 
 @PAGES.get(saml.METADATA_PATH, role=None)
@@ -94,7 +141,8 @@ def saml_metadata(ctx: Context) -> Response:
 
 
 def _relying_party(ctx: Context) -> oidc.RelyingParty:
-    return oidc.relying_party(ctx.request.app.state, ctx.config)
+    return once_per_app(ctx.request.app.state, "somed_oidc",
+                        lambda: oidc.RelyingParty(ctx.config, ctx.archive))  # fmt: skip
 
 
 @PAGES.get("/oidc/login", role=None)
@@ -102,17 +150,8 @@ def oidc_login(ctx: Context) -> Response:
     """Send the browser to the provider's authorization endpoint (code flow with PKCE)."""
     if ctx.config.web.oidc is None:
         return _not_configured(ctx)
-    next_path = safe_next(ctx.query("next", "/"))
-    try:
-        location, bind = _relying_party(ctx).login_redirect(next_path)
-    except (oidc.OidcRefused, ConfigError) as exc:
-        return _unavailable(ctx, "OIDC", exc)
-    response = ctx.redirect(location)
-    # SameSite=Lax: it must come with the provider's top-level redirect back (oidc.py)
-    response.set_cookie(oidc.BIND_COOKIE, bind, max_age=LIFETIME_SECONDS,
-                        path=oidc.CALLBACK_PATH, secure=ctx.config.web.secure_cookies,
-                        httponly=True, samesite="lax")  # fmt: skip
-    return response
+    return start_sign_in(ctx, "OIDC", lambda n: _relying_party(ctx).login_redirect(n),
+                         oidc_cookie(ctx), (oidc.OidcRefused, ConfigError))  # fmt: skip
 
 
 @PAGES.get(oidc.CALLBACK_PATH, role=None)
@@ -121,18 +160,9 @@ def oidc_callback(ctx: Context) -> Response:
     if ctx.config.web.oidc is None:
         return _not_configured(ctx)
     params = {key: ctx.query(key) for key in ("code", "state", "error")}
-    bind = ctx.request.cookies.get(oidc.BIND_COOKIE, "")
-    try:
-        identity = _relying_party(ctx).callback(params, bind, ctx.now.timestamp())
-    except oidc.OidcRefused as exc:
-        log.warning("OIDC answer refused: %s", exc)
-        response = signin.refused(ctx, "web.sso.failed", status=400)
-    except ConfigError as exc:
-        response = _unavailable(ctx, "OIDC", exc)
-    else:
-        response = signin.finish(ctx, "oidc", identity.name, identity.full_name,
-                                 identity.groups, identity.next_path)  # fmt: skip
-    response.delete_cookie(oidc.BIND_COOKIE, path=oidc.CALLBACK_PATH,
-                           secure=ctx.config.web.secure_cookies, httponly=True,
-                           samesite="lax")  # fmt: skip
-    return response
+    cookie = oidc_cookie(ctx)
+    bind = ctx.request.cookies.get(cookie.name, "")
+    return end_sign_in(
+        ctx, "oidc", lambda: _relying_party(ctx).callback(params, bind, ctx.now.timestamp()),
+        cookie, oidc.OidcRefused, (ConfigError,),
+    )

@@ -189,7 +189,8 @@ def item_view(
         "history": history, "raw": versions["raw"], "media": media_view(record["media"]),
         "captures": captures.get(record["url"], []) if record["url"] else [],
         "link": record["url"] if _web_link(record["url"]) else None, "at": at,
-        "flags": [{**f, "name": flag_name(ctx, f["flag"])} for f in record["flags"]],
+        "flags": [{**f, "name": flag_name(ctx, f["flag"]),
+                   "at": times(f["resolved_at"] or f["created_at"])} for f in record["flags"]],
     }  # fmt: skip
 
 

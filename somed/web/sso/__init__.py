@@ -4,3 +4,22 @@ Both end in `signin.finish`: the identity provider's groups give the role throug
 the user row is recorded (`storage.users.upsert_sso_user`), the session started and the sign-in
 (or its refusal) written to the audit log. The routes are in `somed.web.pages.sso`.
 """
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+_lock = threading.Lock()
+
+
+def once_per_app(state: Any, name: str, make: Callable[[], T]) -> T:
+    """`state.<name>` (an app's `app.state`), made by `make()` on first use, then kept."""
+    with _lock:
+        found = getattr(state, name, None)
+        if found is None:
+            found = make()
+            setattr(state, name, found)
+        return found  # type: ignore[no-any-return]

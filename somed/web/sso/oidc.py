@@ -1,9 +1,10 @@
 """OpenID Connect relying party (authlib) for `[web.oidc]`: authorization code flow with PKCE.
 
 `/oidc/login` sends the browser to the provider's authorization endpoint with a fresh `state`,
-`nonce` and PKCE `code_challenge` (S256); the `state` is kept in this process for ten minutes
-(`pending.PendingSignIns`) bound to the browser by the `somed_oidc` cookie (`SameSite=Lax`, so
-it comes with the provider's top-level redirect back; path `/oidc/callback`). The callback takes
+`nonce` and PKCE `code_challenge` (S256); the `state`, nonce and verifier are kept for ten
+minutes in the database (`pending.PendingSignIns`: any worker process may get the callback),
+bound to the browser by the `somed_oidc` cookie (`SameSite=Lax`, so it comes with the
+provider's top-level redirect back; path `/oidc/callback`). The callback takes
 that state once, swaps the code for tokens at the token endpoint (client secret from
 `client_secret_env|_file`, PKCE verifier), and accepts the ID token only when its signature
 checks against the provider's JWKS (RS256/PS256/ES256, never `none` or HMAC), its `iss` is the
@@ -36,6 +37,7 @@ with warnings.catch_warnings():  # authlib 1.6+ points to joserfc; authlib.jose 
 from somed.config import Config
 from somed.config_secrets import read_config_secret
 from somed.config_web import OidcConfig
+from somed.web.archive import Archive
 from somed.web.sso.pending import PendingSignIns, new_bind
 
 log = logging.getLogger(__name__)
@@ -64,13 +66,13 @@ class OidcIdentity:
 class RelyingParty:
     """somed as an OIDC client: discovery, the flows under way, the token check."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, archive: Archive) -> None:
         if config.web.oidc is None:
             raise OidcRefused("no [web.oidc] in the config")
         self.config = config
         self.oidc: OidcConfig = config.web.oidc
         self.redirect_uri = config.web.base_url() + CALLBACK_PATH
-        self.pending = PendingSignIns()
+        self.pending = PendingSignIns(archive, "oidc")
         self._lock = threading.Lock()
         self._discovery: tuple[float, dict[str, Any]] | None = None
         self._jwks: dict[str, Any] | None = None
@@ -200,15 +202,3 @@ class RelyingParty:
             raise OidcRefused("the ID token is for several audiences and not authorized to us")
         return dict(claims)
 
-
-_lock = threading.Lock()
-
-
-def relying_party(state: Any, config: Config) -> RelyingParty:
-    """The app's OIDC client (made on first use, kept in `app.state`)."""
-    with _lock:
-        rp = getattr(state, "somed_oidc", None)
-        if rp is None:
-            rp = RelyingParty(config)
-            state.somed_oidc = rp
-        return rp

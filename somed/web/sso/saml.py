@@ -4,8 +4,9 @@ somed sends an AuthnRequest by HTTP-Redirect and takes the answer at `/saml/acs`
 An answer counts only when: its assertion is signed by a certificate from the IdP's metadata
 (`want_assertions_signed`; pysaml2 checks it with xmlsec1), it is addressed to our ACS and our
 entity id, it is within its validity time, and its InResponseTo is a request this process sent
-within the last ten minutes from the same browser (`pending.PendingSignIns`, bound by the
-`somed_saml` cookie) and not answered before: unsolicited, replayed or foreign answers fail.
+within the last ten minutes from the same browser (`pending.PendingSignIns`, in the database so
+that any worker process takes the answer, bound by the `somed_saml` cookie) and not answered
+before: unsolicited, replayed or foreign answers fail.
 
 The binding cookie must come with the IdP's cross-site POST, so it is `SameSite=None; Secure`
 (path `/saml/acs`, ten minutes, random value, no identity in it). Browsers keep Secure cookies
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ from saml2.metadata import entity_descriptor
 
 from somed.config import Config
 from somed.config_web import SamlConfig
+from somed.web.archive import Archive
 from somed.web.sso.pending import PendingSignIns, new_bind
 
 log = logging.getLogger(__name__)
@@ -93,14 +94,14 @@ def _path(config: Config, path: Any) -> Any:
 class ServiceProvider:
     """somed as a SAML SP: the pysaml2 client and the requests awaiting an answer."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, archive: Archive) -> None:
         self.config = config
         self.saml = _saml(config)
         sp_config = SPConfig()
         sp_config.load(sp_settings(config))
         self.sp_config = sp_config
         self.client = Saml2Client(config=sp_config)
-        self.pending = PendingSignIns()
+        self.pending = PendingSignIns(archive, "saml")
 
     def idp_entity_id(self) -> str:
         """The identity provider of the metadata (the first, when it lists several)."""
@@ -172,15 +173,3 @@ def attribute_values(response: Any) -> dict[str, list[str]]:
         found.setdefault(key, [str(t) for t in texts])
     return found
 
-
-_lock = threading.Lock()
-
-
-def provider(state: Any, config: Config) -> ServiceProvider:
-    """The app's service provider (made on first use, kept in `app.state`)."""
-    with _lock:
-        sp = getattr(state, "somed_saml", None)
-        if sp is None:
-            sp = ServiceProvider(config)
-            state.somed_saml = sp
-        return sp
