@@ -67,7 +67,8 @@ def capture_page(browser: Any, job: dict[str, Any], folder: Path) -> dict[str, A
         status = response.status if response is not None else None
         result["status"] = status
         clock.lap("open")
-        network.wait_idle(page, timeout=10.0)
+        # at once, not after a network-idle wait: a dialog that comes later is found after
+        # scrolling, and the page is then scrolled again
         dismissed = dismiss_consent(page, hints.consent_selectors)
         problem = page_problem(page, hints, status=status)
         width, _height = job["viewport"]
@@ -75,16 +76,20 @@ def capture_page(browser: Any, job: dict[str, Any], folder: Path) -> dict[str, A
         max_height = tile_px * int(job["max_tiles"])
         clock.lap("consent")
         if problem is None:
-            loaded = load_whole_page(
-                page,
-                network,
-                container_hint=hints.scroll_container,
-                max_height=max_height,
-                max_seconds=float(job["scroll_seconds"]),
-            )
-            dismissed += [
-                s for s in dismiss_consent(page, hints.consent_selectors) if s not in dismissed
-            ]  # dialogs that open on scrolling
+            deadline = time.monotonic() + float(job["scroll_seconds"])
+            while True:
+                loaded = load_whole_page(
+                    page,
+                    network,
+                    container_hint=hints.scroll_container,
+                    max_height=max_height,
+                    max_seconds=max(1.0, deadline - time.monotonic()),
+                )
+                late = [s for s in dismiss_consent(page, hints.consent_selectors)
+                        if s not in dismissed]  # fmt: skip
+                dismissed += late  # dialogs that opened late or on scrolling
+                if not late or loaded.timed_out or time.monotonic() >= deadline:
+                    break  # else the dialog may have held the page back: load it again
             result.update(
                 scroll_container=loaded.container,
                 scroll_steps=loaded.steps,
