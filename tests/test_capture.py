@@ -45,6 +45,8 @@ ACCOUNTS = {
     "walled": f"{FB}/login",
     "pane": f"{FB}/pane?bands=31",
     "stale": f"{FB}/tall?bands=8&consent=0",
+    "late": f"{FB}/tall?bands=20&consent=late&delay_ms=200",  # a dialog opens after load
+    "slow": f"{FB}/tall?bands=17&consent=0&delay_ms=300&slow_ms=900",
 }
 TEST_SITE_HINTS = CaptureHints(
     public_hosts=("www.facebook.com", "facebook.com"),
@@ -139,6 +141,25 @@ def test_the_cookie_dialog_is_dismissed_and_not_in_the_picture(batch: Batch) -> 
     dialog = (image[0:3] == list(CONSENT_RGB)).bandand()
     assert dialog.max() == 0  # not one pixel of the dialog's colour
     assert batch.results["tall"].manifest["consent_dismissed"] == ["#decline"]
+
+
+def test_a_dialog_that_opens_late_is_closed_and_the_page_then_loaded_to_its_end(
+    batch: Batch,
+) -> None:
+    result = batch.results["late"]
+    assert (result.verdict, result.manifest["consent_dismissed"]) == ("valid", ["#decline"])
+    image = picture(batch, "late")
+    assert (image[0:3] == list(CONSENT_RGB)).bandand().max() == 0
+    assert image.height >= 20 * BAND_PX and rgb(image, image.height - 3) == END_RGB
+
+
+def test_a_slow_server_and_a_hesitant_loader_still_give_the_whole_page(batch: Batch) -> None:
+    result = batch.results["slow"]  # each band fetched 0.3 s after asked, answered 0.9 s later
+    assert result.verdict == "valid"
+    image = picture(batch, "slow")
+    assert image.height >= 17 * BAND_PX and rgb(image, image.height - 3) == END_RGB
+    top = image.height - 17 * BAND_PX
+    assert rgb(image, top + 15 * BAND_PX + BAND_PX // 2) == band_rgb(15)
 
 
 def test_the_browser_goes_where_the_api_goes(batch: Batch) -> None:
