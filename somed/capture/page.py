@@ -16,7 +16,7 @@ from connectors.capture_hints import CaptureHints
 from somed.capture.consent import dismiss_consent
 from somed.capture.recorder import SessionRecorder
 from somed.capture.scroll import NetworkWatch, document_height, load_whole_page
-from somed.capture.tiles import MAX_TILE_PX, capture_tiles, stitch
+from somed.capture.tiles import MAX_TILE_PX, capture_tiles
 from somed.capture.verdict import expected_text_problem, page_problem
 
 NAVIGATION_TIMEOUT_MS = 60_000
@@ -113,14 +113,8 @@ def capture_page(browser: Any, job: dict[str, Any], folder: Path) -> dict[str, A
         shot_height = min(height, max_height)
         tiles = capture_tiles(page, folder, width=width, height=shot_height, tile_px=tile_px)
         clock.lap("tiles")
-        stitched = stitch(tiles, folder / "page.png")
-        clock.lap("stitch")
-        result.update(
-            png=str(stitched.path),
-            tiles=stitched.tiles,
-            png_height=stitched.height,
-            png_width=stitched.width,
-        )
+        # stitched by the caller (`somed.capture.batch`) while this browser shoots the next page
+        result.update(tile_files=[str(tile) for tile in tiles], tiles=len(tiles))
         if problem is not None:
             result.update(verdict="invalid", reason=problem.reason, params=problem.params)
         return result
