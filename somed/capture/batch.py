@@ -205,25 +205,36 @@ class _Batch:
         timings = result.setdefault("timings_s", {})
         lap = time.monotonic()
         files.append(store_file(self.store, png, "image/png", "png"))
-        timings["store_png"], lap = round(time.monotonic() - lap, 3), time.monotonic()
+        timings["store_png"] = round(time.monotonic() - lap, 3)
         account = self.config.account(target.request.account)
         title = result.get("title") or target.url_asked or account.key
         warc = Path(result["warc"]) if result.get("warc") else None
         page_url = result.get("final_url") or target.url_fetched or ""
-        pdf_made = make_pdfa(png, folder / "page.pdf", title=title,
-                             author=account.owner or "somed", created=started,
-                             subject=target.url_asked, problems=problems)  # fmt: skip
-        timings["pdf"], lap = round(time.monotonic() - lap, 3), time.monotonic()
-        # one after the other: side by side they were no faster on two busy cores, and
-        # together they held some 90 MB more
-        wacz = make_wacz(warc, folder / "session.wacz", pages=[(page_url, title, started)],
-                         screenshot=png, problems=problems)  # fmt: skip
-        timings["wacz"] = round(time.monotonic() - lap, 3)
+        # side by side: each is mostly libvips, zlib and qpdf, which let go of the GIL, and
+        # since neither holds a decoded picture they stay under 100 MB together
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="capture-wacz") as side:
+            wacz_made = side.submit(_timed, timings, "wacz", make_wacz, warc,
+                                    folder / "session.wacz", pages=[(page_url, title, started)],
+                                    screenshot=png, problems=problems)  # fmt: skip
+            pdf_made = _timed(timings, "pdf", make_pdfa, png, folder / "page.pdf", title=title,
+                              author=account.owner or "somed", created=started,
+                              subject=target.url_asked, problems=problems)  # fmt: skip
+            wacz = wacz_made.result()
         if pdf_made is not None:
             files.append(store_file(self.store, pdf_made, "application/pdf", "pdf"))
         if wacz is not None:
             files.append(store_file(self.store, wacz, "application/wacz", "wacz"))
         return files, problems
+
+
+def _timed(timings: dict[str, float], step: str, make: Callable[..., Any], *args: Any,
+           **kwargs: Any) -> Any:  # fmt: skip
+    """`make(*args, **kwargs)`, its seconds noted in `timings[step]`."""
+    lap = time.monotonic()
+    try:
+        return make(*args, **kwargs)
+    finally:
+        timings[step] = round(time.monotonic() - lap, 3)
 
 
 def _stitch_tiles(result: dict[str, Any], folder: Path) -> None:
