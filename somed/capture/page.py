@@ -53,7 +53,7 @@ def capture_page(browser: Any, job: dict[str, Any], folder: Path) -> dict[str, A
     recorder = SessionRecorder(context)
     try:
         page = context.new_page()
-        network = NetworkWatch(page)
+        network = NetworkWatch(page, idle_work=recorder.record_some)
         try:
             response = page.goto(job["url"], wait_until="load", timeout=NAVIGATION_TIMEOUT_MS)
         except Exception as exc:  # Playwright's errors: refused, DNS, TLS, timeout

@@ -7,6 +7,7 @@ then expanded, so the document itself becomes as tall as the content and is capt
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,11 +100,17 @@ class ScrollOutcome:
 
 
 class NetworkWatch:
-    """Counts a page's requests in flight, so "the network is idle" can be waited for."""
+    """Counts a page's requests in flight, so "the network is idle" can be waited for.
 
-    def __init__(self, page: Any) -> None:
+    `idle_work`, when given, is done in the waits instead of sleeping: called with a number of
+    seconds, it works about that long and says whether it had anything to do (the session
+    recorder fetches finished responses' bodies while the page is watched for quiet).
+    """
+
+    def __init__(self, page: Any, idle_work: Callable[[float], bool] | None = None) -> None:
         self.in_flight = 0
         self.last_change = time.monotonic()
+        self.idle_work = idle_work
         page.on("request", self._started)
         page.on("requestfinished", self._ended)
         page.on("requestfailed", self._ended)
@@ -122,8 +129,13 @@ class NetworkWatch:
         while time.monotonic() < deadline:
             if self.in_flight == 0 and time.monotonic() - self.last_change >= quiet:
                 return True
-            page.wait_for_timeout(50)  # lets Playwright deliver the request events
+            self.pause(page, POLL_S)
         return False
+
+    def pause(self, page: Any, seconds: float) -> None:
+        """Let `seconds` pass (doing the idle work, if any), delivering Playwright's events."""
+        if self.idle_work is None or not self.idle_work(seconds):
+            page.wait_for_timeout(seconds * 1000)
 
 
 # When the end is reached: how long nothing may happen (no growth, no request in flight) before
@@ -190,7 +202,7 @@ def scroll_to_end(
                 break
             if now - watch.stuck_at >= NETWORK_PATIENCE_S:  # requests that never end
                 break
-        page.wait_for_timeout(POLL_S * 1000)  # lets Playwright deliver the request events
+        network.pause(page, POLL_S)  # lets Playwright deliver the request events
     return watch.height, steps, False
 
 
