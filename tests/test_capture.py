@@ -300,3 +300,38 @@ def test_the_capture_is_also_a_pdfa_and_a_wacz_of_the_session(batch: Batch) -> N
     assert row["url_fetched"] in urls  # the page's HTML
     assert any("/more?" in url for url in urls)  # what scrolling loaded
     assert any("/img/30.png" in url for url in urls)  # the last band's photo
+
+
+def test_the_quiet_that_ends_the_scroll_follows_the_page_s_own_delays() -> None:
+    from somed.capture.scroll import MAX_QUIET_S, MIN_QUIET_S, _EndWatch
+
+    watch = _EndWatch(1000)
+    assert watch.quiet() == MIN_QUIET_S  # nothing learnt yet: Playwright's network idle
+    assert not watch.saw(1000, now=10.0)  # stuck at the end since 10.0
+    assert watch.saw(4000, now=10.6)  # grew 0.6 s after: the page takes that long
+    assert watch.stuck_at is None and watch.quiet() == pytest.approx(1.2)
+    assert not watch.saw(4000, now=11.0) and watch.saw(5000, now=20.0)
+    assert watch.quiet() == MAX_QUIET_S  # bounded
+
+
+def test_tiles_that_cannot_be_stitched_leave_the_shot_failed(tmp_path: Path) -> None:
+    from somed.capture.batch import _stitch_tiles
+
+    tiles = [tmp_path / "tile-000.png", tmp_path / "tile-001.png"]
+    for tile in tiles:
+        tile.write_bytes(b"not a picture")
+    result = {"verdict": "valid", "tile_files": [str(t) for t in tiles], "tiles": 2}
+    _stitch_tiles(result, tmp_path)
+    assert (result["verdict"], result["reason"]) == ("failed", "capture.browser_error")
+    assert "png" not in result and "tile_files" not in result
+
+
+def test_the_worker_starts_without_the_batch_s_configuration_and_storage() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, somed.capture.worker; "
+            "print(sorted(m for m in ('somed.config', 'storage.db', 'somed.capture.batch', "
+            "'pyvips') if m in sys.modules))")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"  # half a second of imports the browser does not need

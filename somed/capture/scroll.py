@@ -157,7 +157,7 @@ class _EndWatch:
     nudged_at: float | None = None  # when the view was nudged at this height
     latency: float = 0.0  # the longest a growth came after the end was reached
 
-    def saw(self, height: int, now: float) -> bool:
+    def saw(self, height: int, *, now: float) -> bool:
         """Note a step's height; True when the page grew."""
         if height > self.height:
             if self.stuck_at is not None:
@@ -192,7 +192,7 @@ def scroll_to_end(
         height = int(page.evaluate(_STEP_TO_END, nudge))
         steps += 1
         now = time.monotonic()
-        if watch.saw(height, now):
+        if watch.saw(height, now=now):
             continue
         if nudge:
             watch.nudged_at = now
