@@ -92,7 +92,9 @@ def _page(body: str, style: str = "") -> Response:
     return Response(html, content_type="text/html; charset=utf-8")
 
 
-def _tall(total: int, consent: str, images: bool, delay_ms: int, slow_ms: int) -> Response:
+def _tall(  # noqa: PLR0913 (the test page's knobs)
+    total: int, consent: str, images: bool, delay_ms: int, slow_ms: int, polling: bool
+) -> Response:
     """A lazily loading page; `consent` "1" (dialog in the page), "0" (none) or "late"."""
     first = 5
     bands = "".join(_band(i, i == total - 1, images) for i in range(first))
@@ -104,6 +106,7 @@ def _tall(total: int, consent: str, images: bool, delay_ms: int, slow_ms: int) -
         f'<p class="post">{POST_TEXT}</p><div id="feed">{bands}</div>'
         + lazy
         + {"1": _CONSENT, "late": _LATE_CONSENT}.get(consent, "")
+        + ("<script>fetch('/slow.png')</script>" if polling else "")  # a request never done
     )
     return _page(body)
 
@@ -143,7 +146,8 @@ def app(request: Request) -> Response:
     if path == "/tall":
         return _tall(total, consent=request.args.get("consent", "1"), images=images,
                      delay_ms=int(request.args.get("delay_ms", "0")),
-                     slow_ms=int(request.args.get("slow_ms", "0")))  # fmt: skip
+                     slow_ms=int(request.args.get("slow_ms", "0")),
+                     polling=request.args.get("polling") == "1")  # fmt: skip
     if path == "/more":
         time.sleep(int(request.args.get("slow_ms", "0")) / 1000)  # a slow server
         start = int(request.args["from"])

@@ -47,6 +47,7 @@ ACCOUNTS = {
     "stale": f"{FB}/tall?bands=8&consent=0",
     "late": f"{FB}/tall?bands=20&consent=late&delay_ms=200",  # a dialog opens after load
     "slow": f"{FB}/tall?bands=17&consent=0&delay_ms=300&slow_ms=900",
+    "polling": f"{FB}/tall?bands=8&consent=0&polling=1",  # one request that never ends
 }
 TEST_SITE_HINTS = CaptureHints(
     public_hosts=("www.facebook.com", "facebook.com"),
@@ -160,6 +161,15 @@ def test_a_slow_server_and_a_hesitant_loader_still_give_the_whole_page(batch: Ba
     assert image.height >= 17 * BAND_PX and rgb(image, image.height - 3) == END_RGB
     top = image.height - 17 * BAND_PX
     assert rgb(image, top + 15 * BAND_PX + BAND_PX // 2) == band_rgb(15)
+
+
+def test_a_request_that_never_ends_does_not_hold_the_scroll_to_its_time_limit(
+    batch: Batch,
+) -> None:
+    result = batch.results["polling"]
+    assert result.verdict == "valid" and result.manifest["loading"]["scroll_timed_out"] is False
+    image = picture(batch, "polling")
+    assert image.height >= 8 * BAND_PX and rgb(image, image.height - 3) == END_RGB
 
 
 def test_the_browser_goes_where_the_api_goes(batch: Batch) -> None:

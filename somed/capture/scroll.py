@@ -188,7 +188,9 @@ def scroll_to_end(
     while watch.height < max_height:
         if time.monotonic() >= deadline:
             return watch.height, steps, True
-        nudge = watch.stuck_at is not None and watch.nudged_at is None and network.in_flight == 0
+        stuck = 0.0 if watch.stuck_at is None else time.monotonic() - watch.stuck_at
+        nudge = (watch.stuck_at is not None and watch.nudged_at is None
+                 and (network.in_flight == 0 or stuck >= MIN_QUIET_S))  # fmt: skip
         height = int(page.evaluate(_STEP_TO_END, nudge))
         steps += 1
         now = time.monotonic()
