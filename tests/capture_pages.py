@@ -50,14 +50,26 @@ _CONSENT = """
 <script>if (document.cookie.includes('ok=1')) document.getElementById('consent').remove();</script>
 """
 
+# The same dialog, opened by a script a while after the page has loaded; until it is closed
+# the page loads nothing more (a consent gate): scrolled past it, the page would stop short.
+_LATE_CONSENT = """
+<script>
+  window.addEventListener('load', () => setTimeout(() => {
+    if (document.cookie.includes('ok=1')) return;
+    document.body.insertAdjacentHTML('beforeend', `DIALOG`);
+  }, 500));
+</script>
+""".replace("DIALOG", _CONSENT.split("<script>")[0].strip())
+
 _LAZY = """
 <div id="sentinel" style="height:1px"></div>
 <script>
   let next = %(first)d, busy = false;
   const feed = document.getElementById('feed');
   async function more() {
-    if (busy || next >= %(total)d) return;
+    if (busy || next >= %(total)d || %(gated)s) return;
     busy = true;
+    if (%(delay)d) await new Promise((done) => setTimeout(done, %(delay)d));  // it hesitates
     const html = await (await fetch('/more?from=' + next + '&total=%(total)d%(images)s')).text();
     feed.insertAdjacentHTML('beforeend', html);
     next += %(step)d; busy = false;
@@ -80,14 +92,21 @@ def _page(body: str, style: str = "") -> Response:
     return Response(html, content_type="text/html; charset=utf-8")
 
 
-def _tall(total: int, consent: bool, images: bool) -> Response:
+def _tall(  # noqa: PLR0913 (the test page's knobs)
+    total: int, consent: str, images: bool, delay_ms: int, slow_ms: int, polling: bool
+) -> Response:
+    """A lazily loading page; `consent` "1" (dialog in the page), "0" (none) or "late"."""
     first = 5
     bands = "".join(_band(i, i == total - 1, images) for i in range(first))
+    query = ("&images=1" if images else "") + (f"&slow_ms={slow_ms}" if slow_ms else "")
+    gated = "document.getElementById('consent')" if consent == "late" else "false"
+    lazy = _LAZY % {"first": first, "total": total, "step": STEP, "images": query,
+                    "delay": delay_ms, "gated": gated}  # fmt: skip
     body = (
         f'<p class="post">{POST_TEXT}</p><div id="feed">{bands}</div>'
-        + _LAZY
-        % {"first": first, "total": total, "step": STEP, "images": "&images=1" if images else ""}
-        + (_CONSENT if consent else "")
+        + lazy
+        + {"1": _CONSENT, "late": _LATE_CONSENT}.get(consent, "")
+        + ("<script>fetch('/slow.png')</script>" if polling else "")  # a request never done
     )
     return _page(body)
 
@@ -125,8 +144,12 @@ def app(request: Request) -> Response:
     images = request.args.get("images") == "1"
     path = request.path
     if path == "/tall":
-        return _tall(total, consent=request.args.get("consent", "1") == "1", images=images)
+        return _tall(total, consent=request.args.get("consent", "1"), images=images,
+                     delay_ms=int(request.args.get("delay_ms", "0")),
+                     slow_ms=int(request.args.get("slow_ms", "0")),
+                     polling=request.args.get("polling") == "1")  # fmt: skip
     if path == "/more":
+        time.sleep(int(request.args.get("slow_ms", "0")) / 1000)  # a slow server
         start = int(request.args["from"])
         last = int(request.args.get("total", total))
         shown = range(start, min(last, start + STEP))

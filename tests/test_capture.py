@@ -45,6 +45,9 @@ ACCOUNTS = {
     "walled": f"{FB}/login",
     "pane": f"{FB}/pane?bands=31",
     "stale": f"{FB}/tall?bands=8&consent=0",
+    "late": f"{FB}/tall?bands=20&consent=late&delay_ms=200",  # a dialog opens after load
+    "slow": f"{FB}/tall?bands=17&consent=0&delay_ms=300&slow_ms=900",
+    "polling": f"{FB}/tall?bands=8&consent=0&polling=1",  # one request that never ends
 }
 TEST_SITE_HINTS = CaptureHints(
     public_hosts=("www.facebook.com", "facebook.com"),
@@ -139,6 +142,34 @@ def test_the_cookie_dialog_is_dismissed_and_not_in_the_picture(batch: Batch) -> 
     dialog = (image[0:3] == list(CONSENT_RGB)).bandand()
     assert dialog.max() == 0  # not one pixel of the dialog's colour
     assert batch.results["tall"].manifest["consent_dismissed"] == ["#decline"]
+
+
+def test_a_dialog_that_opens_late_is_closed_and_the_page_then_loaded_to_its_end(
+    batch: Batch,
+) -> None:
+    result = batch.results["late"]
+    assert (result.verdict, result.manifest["consent_dismissed"]) == ("valid", ["#decline"])
+    image = picture(batch, "late")
+    assert (image[0:3] == list(CONSENT_RGB)).bandand().max() == 0
+    assert image.height >= 20 * BAND_PX and rgb(image, image.height - 3) == END_RGB
+
+
+def test_a_slow_server_and_a_hesitant_loader_still_give_the_whole_page(batch: Batch) -> None:
+    result = batch.results["slow"]  # each band fetched 0.3 s after asked, answered 0.9 s later
+    assert result.verdict == "valid"
+    image = picture(batch, "slow")
+    assert image.height >= 17 * BAND_PX and rgb(image, image.height - 3) == END_RGB
+    top = image.height - 17 * BAND_PX
+    assert rgb(image, top + 15 * BAND_PX + BAND_PX // 2) == band_rgb(15)
+
+
+def test_a_request_that_never_ends_does_not_hold_the_scroll_to_its_time_limit(
+    batch: Batch,
+) -> None:
+    result = batch.results["polling"]
+    assert result.verdict == "valid" and result.manifest["loading"]["scroll_timed_out"] is False
+    image = picture(batch, "polling")
+    assert image.height >= 8 * BAND_PX and rgb(image, image.height - 3) == END_RGB
 
 
 def test_the_browser_goes_where_the_api_goes(batch: Batch) -> None:
@@ -279,3 +310,38 @@ def test_the_capture_is_also_a_pdfa_and_a_wacz_of_the_session(batch: Batch) -> N
     assert row["url_fetched"] in urls  # the page's HTML
     assert any("/more?" in url for url in urls)  # what scrolling loaded
     assert any("/img/30.png" in url for url in urls)  # the last band's photo
+
+
+def test_the_quiet_that_ends_the_scroll_follows_the_page_s_own_delays() -> None:
+    from somed.capture.scroll import MAX_QUIET_S, MIN_QUIET_S, _EndWatch
+
+    watch = _EndWatch(1000)
+    assert watch.quiet() == MIN_QUIET_S  # nothing learnt yet: Playwright's network idle
+    assert not watch.saw(1000, now=10.0)  # stuck at the end since 10.0
+    assert watch.saw(4000, now=10.6)  # grew 0.6 s after: the page takes that long
+    assert watch.stuck_at is None and watch.quiet() == pytest.approx(1.2)
+    assert not watch.saw(4000, now=11.0) and watch.saw(5000, now=20.0)
+    assert watch.quiet() == MAX_QUIET_S  # bounded
+
+
+def test_tiles_that_cannot_be_stitched_leave_the_shot_failed(tmp_path: Path) -> None:
+    from somed.capture.batch import _stitch_tiles
+
+    tiles = [tmp_path / "tile-000.png", tmp_path / "tile-001.png"]
+    for tile in tiles:
+        tile.write_bytes(b"not a picture")
+    result = {"verdict": "valid", "tile_files": [str(t) for t in tiles], "tiles": 2}
+    _stitch_tiles(result, tmp_path)
+    assert (result["verdict"], result["reason"]) == ("failed", "capture.browser_error")
+    assert "png" not in result and "tile_files" not in result
+
+
+def test_the_worker_starts_without_the_batch_s_configuration_and_storage() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, somed.capture.worker; "
+            "print(sorted(m for m in ('somed.config', 'storage.db', 'somed.capture.batch', "
+            "'pyvips') if m in sys.modules))")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"  # half a second of imports the browser does not need

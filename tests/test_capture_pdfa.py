@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import zlib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -143,6 +145,29 @@ def test_problems_name_what_a_plain_pdf_lacks(tmp_path: Path) -> None:
     (tmp_path / "junk.pdf").write_bytes(b"not a pdf")
     assert pdfa_problems(tmp_path / "junk.pdf")[0].startswith("does not open")
 
+
+
+def _rewrite_image(pdf_path: Path, out: Path, change: Callable[[bytes], bytes]) -> Path:
+    """A copy of a one-page PDF whose image's compressed data went through `change`."""
+    with pikepdf.open(pdf_path) as pdf:
+        (image,) = page_images(pdf.pages[0])
+        parms = image.DecodeParms
+        image.write(change(image.read_raw_bytes()), filter=pikepdf.Name.FlateDecode,
+                    decode_parms=parms)  # fmt: skip
+        pdf.save(out)
+    return out
+
+
+def test_image_data_cut_short_or_missing_rows_is_found(tmp_path: Path) -> None:
+    png = _screenshot(tmp_path / "p.png", 300, 200)
+    good = write_pdfa(png, tmp_path / "good.pdf", title="T", author="A", created=CREATED).path
+    assert pdfa_problems(good) == []
+    cut = _rewrite_image(good, tmp_path / "cut.pdf", lambda raw: raw[: len(raw) // 2])
+    fewer = _rewrite_image(  # complete compressed data, ten rows (and their filter bytes) short
+        good, tmp_path / "fewer.pdf", lambda raw: zlib.compress(zlib.decompress(raw)[: 190 * 901])
+    )
+    for broken in (cut, fewer):
+        assert any("truncated" in p for p in pdfa_problems(broken)), broken.name
 
 VERAPDF = shutil.which("verapdf")
 

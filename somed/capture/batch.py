@@ -25,6 +25,7 @@ from somed.capture.manifest import build_manifest
 from somed.capture.model import CaptureRequest, CaptureResult
 from somed.capture.store import store_file, store_manifest
 from somed.capture.targets import Target, resolve
+from somed.capture.tiles import stitch
 from storage.captures import record_capture
 from storage.db import connect
 from storage.media import MediaStore
@@ -106,7 +107,9 @@ class _Batch:
                      self.browser_version)  # fmt: skip
 
     def finish(self, shot: _Shot) -> tuple[dict[str, Any], dict[str, str]]:
-        """Store a shot's files and manifest (no database: it may run beside the next shot)."""
+        """Stitch a shot's tiles, store its files and manifest (no database: it may run beside
+        the next shot)."""
+        _stitch_tiles(shot.result, shot.folder)
         files, problems = self._store_files(shot.target, shot.result, shot.folder, shot.started)
         manifest = build_manifest(
             shot.target,
@@ -202,20 +205,21 @@ class _Batch:
         timings = result.setdefault("timings_s", {})
         lap = time.monotonic()
         files.append(store_file(self.store, png, "image/png", "png"))
-        timings["store_png"], lap = round(time.monotonic() - lap, 3), time.monotonic()
+        timings["store_png"] = round(time.monotonic() - lap, 3)
         account = self.config.account(target.request.account)
         title = result.get("title") or target.url_asked or account.key
         warc = Path(result["warc"]) if result.get("warc") else None
         page_url = result.get("final_url") or target.url_fetched or ""
-        pdf_made = make_pdfa(png, folder / "page.pdf", title=title,
-                             author=account.owner or "somed", created=started,
-                             subject=target.url_asked, problems=problems)  # fmt: skip
-        timings["pdf"], lap = round(time.monotonic() - lap, 3), time.monotonic()
-        # one after the other: side by side they were no faster on two busy cores, and
-        # together they held some 90 MB more
-        wacz = make_wacz(warc, folder / "session.wacz", pages=[(page_url, title, started)],
-                         screenshot=png, problems=problems)  # fmt: skip
-        timings["wacz"] = round(time.monotonic() - lap, 3)
+        # side by side: each is mostly libvips, zlib and qpdf, which let go of the GIL, and
+        # since neither holds a decoded picture they stay under 100 MB together
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="capture-wacz") as side:
+            wacz_made = side.submit(_timed, timings, "wacz", make_wacz, warc,
+                                    folder / "session.wacz", pages=[(page_url, title, started)],
+                                    screenshot=png, problems=problems)  # fmt: skip
+            pdf_made = _timed(timings, "pdf", make_pdfa, png, folder / "page.pdf", title=title,
+                              author=account.owner or "somed", created=started,
+                              subject=target.url_asked, problems=problems)  # fmt: skip
+            wacz = wacz_made.result()
         if pdf_made is not None:
             files.append(store_file(self.store, pdf_made, "application/pdf", "pdf"))
         if wacz is not None:
@@ -223,17 +227,60 @@ class _Batch:
         return files, problems
 
 
+def _timed(timings: dict[str, float], step: str, make: Callable[..., Any], *args: Any,
+           **kwargs: Any) -> Any:  # fmt: skip
+    """`make(*args, **kwargs)`, its seconds noted in `timings[step]`."""
+    lap = time.monotonic()
+    try:
+        return make(*args, **kwargs)
+    finally:
+        timings[step] = round(time.monotonic() - lap, 3)
+
+
+def _stitch_tiles(result: dict[str, Any], folder: Path) -> None:
+    """Join the worker's tiles into the shot's PNG (`png`, `png_width`, `png_height`).
+
+    A stitch that fails leaves the shot `failed` (as a browser failure did when the worker
+    stitched): there is no picture.
+    """
+    tiles = [Path(tile) for tile in result.pop("tile_files", None) or []]
+    if not tiles:
+        return
+    lap = time.monotonic()
+    try:
+        stitched = stitch(tiles, folder / "page.png")
+    except Exception as exc:  # libvips' errors: a tile unreadable, the disk full
+        log.warning("stitching a capture's tiles failed: %s", exc)
+        message = " ".join(str(exc).split("\n")[0].split())[:300]
+        result.update(verdict="failed", reason="capture.browser_error",
+                      params={"error": f"{type(exc).__name__}: {message}"})  # fmt: skip
+        return
+    result.setdefault("timings_s", {})["stitch"] = round(time.monotonic() - lap, 3)
+    result.update(png=str(stitched.path), tiles=stitched.tiles, png_height=stitched.height,
+                  png_width=stitched.width)  # fmt: skip
+
+
+def _warm_up() -> None:
+    """Import what makes the files (libvips, img2pdf, pikepdf, py-wacz) as the browser starts."""
+    import wacz.main  # noqa: F401
+
+    import somed.capture.pdfa  # noqa: F401
+    import somed.capture.wacz  # noqa: F401
+
+
 def _pipelined(
     batch: _Batch, targets: Sequence[Target], progress: Callable[[str], None] | None
 ) -> list[CaptureResult]:
     """Shoot each target while the files of the one before are made beside it.
 
-    The browser's work (in the worker process) and the formats' work (here) overlap; at most
-    one shot waits for its files, and every row is recorded in order from this thread, the
-    database connection's.
+    The browser's work (in the worker process) and the files' work (stitching, PDF/A, WACZ,
+    here) overlap; at most one shot waits for its files, and every row is recorded in order
+    from this thread, the database connection's. The modules that make the files are imported
+    while the browser starts, and the browser is ended while the last shot's files are made.
     """
     results: list[CaptureResult] = []
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="capture-files") as finisher:
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="capture-files") as pool:
+        warm = pool.submit(_warm_up)
         pending: tuple[_Shot, Future[tuple[dict[str, Any], dict[str, str]]]] | None = None
         for index, target in enumerate(targets, 1):
             if progress is not None:
@@ -241,9 +288,13 @@ def _pipelined(
             shot = batch.shoot(target)
             if pending is not None:
                 results.append(batch.record(pending[0], *pending[1].result()))
-            pending = (shot, finisher.submit(batch.finish, shot))
+            pending = (shot, pool.submit(batch.finish, shot))
+        closed = pool.submit(batch.close)  # the last shot is taken: end the browser meanwhile
         if pending is not None:
             results.append(batch.record(pending[0], *pending[1].result()))
+        closed.result()
+        if warm.exception() is not None:  # the formats' problem, noted in each manifest
+            log.debug("capture warm-up: %s", warm.exception())
     return results
 
 

@@ -14,7 +14,7 @@ import re
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -92,31 +92,43 @@ def _devtools_url(process: subprocess.Popen[str], timeout: float) -> str:
 
 @contextlib.contextmanager
 def running_browser(
-    playwright: Any, executable: str | None, user_data_dir: Path, *, timeout: float = 60.0
+    start_playwright: Callable[[], Any],
+    executable: str | None,
+    user_data_dir: Path,
+    *,
+    timeout: float = 60.0,
 ) -> Iterator[Browser]:
-    """Start Chromium (the system one, or Playwright's own when `executable` is None)."""
-    path = executable or playwright.chromium.executable_path
-    if not path or not os.access(path, os.X_OK):
-        raise BrowserStartError(
-            f"no Chromium at {path!r} (install chromium or set [browser] executable)"
-        )
-    try:
-        process = subprocess.Popen(  # noqa: S603 (our own argument list)
-            chromium_args(path, user_data_dir),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            errors="replace",
-        )
-    except OSError as exc:
-        raise BrowserStartError(f"cannot start {path}: {exc.strerror or exc}") from None
-    try:
-        url = _devtools_url(process, timeout)
-        browser = playwright.chromium.connect_over_cdp(url, timeout=timeout * 1000)
-        yield Browser(process, browser, browser.version)
-    finally:
-        _stop(process)
+    """Start Chromium (the system one, or Playwright's own when `executable` is None).
+
+    `start_playwright` is `sync_playwright`: with an executable given, Playwright's driver is
+    started while Chromium comes up (each takes about half a second), not after it.
+    """
+    with contextlib.ExitStack() as stack:
+        playwright = None if executable else stack.enter_context(start_playwright())
+        path = executable or playwright.chromium.executable_path
+        if not path or not os.access(path, os.X_OK):
+            raise BrowserStartError(
+                f"no Chromium at {path!r} (install chromium or set [browser] executable)"
+            )
+        try:
+            process = subprocess.Popen(  # noqa: S603 (our own argument list)
+                chromium_args(path, user_data_dir),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+                errors="replace",
+            )
+        except OSError as exc:
+            raise BrowserStartError(f"cannot start {path}: {exc.strerror or exc}") from None
+        try:
+            if playwright is None:
+                playwright = stack.enter_context(start_playwright())
+            url = _devtools_url(process, timeout)
+            browser = playwright.chromium.connect_over_cdp(url, timeout=timeout * 1000)
+            yield Browser(process, browser, browser.version)
+        finally:
+            _stop(process)
 
 
 def _stop(process: subprocess.Popen[str]) -> None:

@@ -16,7 +16,7 @@ from connectors.capture_hints import CaptureHints
 from somed.capture.consent import dismiss_consent
 from somed.capture.recorder import SessionRecorder
 from somed.capture.scroll import NetworkWatch, document_height, load_whole_page
-from somed.capture.tiles import MAX_TILE_PX, capture_tiles, stitch
+from somed.capture.tiles import MAX_TILE_PX, capture_tiles
 from somed.capture.verdict import expected_text_problem, page_problem
 
 NAVIGATION_TIMEOUT_MS = 60_000
@@ -53,7 +53,7 @@ def capture_page(browser: Any, job: dict[str, Any], folder: Path) -> dict[str, A
     recorder = SessionRecorder(context)
     try:
         page = context.new_page()
-        network = NetworkWatch(page)
+        network = NetworkWatch(page, idle_work=recorder.record_some)
         try:
             response = page.goto(job["url"], wait_until="load", timeout=NAVIGATION_TIMEOUT_MS)
         except Exception as exc:  # Playwright's errors: refused, DNS, TLS, timeout
@@ -67,7 +67,8 @@ def capture_page(browser: Any, job: dict[str, Any], folder: Path) -> dict[str, A
         status = response.status if response is not None else None
         result["status"] = status
         clock.lap("open")
-        network.wait_idle(page, timeout=10.0)
+        # at once, not after a network-idle wait: a dialog that comes later is found after
+        # scrolling, and the page is then scrolled again
         dismissed = dismiss_consent(page, hints.consent_selectors)
         problem = page_problem(page, hints, status=status)
         width, _height = job["viewport"]
@@ -75,16 +76,20 @@ def capture_page(browser: Any, job: dict[str, Any], folder: Path) -> dict[str, A
         max_height = tile_px * int(job["max_tiles"])
         clock.lap("consent")
         if problem is None:
-            loaded = load_whole_page(
-                page,
-                network,
-                container_hint=hints.scroll_container,
-                max_height=max_height,
-                max_seconds=float(job["scroll_seconds"]),
-            )
-            dismissed += [
-                s for s in dismiss_consent(page, hints.consent_selectors) if s not in dismissed
-            ]  # dialogs that open on scrolling
+            deadline = time.monotonic() + float(job["scroll_seconds"])
+            while True:
+                loaded = load_whole_page(
+                    page,
+                    network,
+                    container_hint=hints.scroll_container,
+                    max_height=max_height,
+                    max_seconds=max(1.0, deadline - time.monotonic()),
+                )
+                late = [s for s in dismiss_consent(page, hints.consent_selectors)
+                        if s not in dismissed]  # fmt: skip
+                dismissed += late  # dialogs that opened late or on scrolling
+                if not late or loaded.timed_out or time.monotonic() >= deadline:
+                    break  # else the dialog may have held the page back: load it again
             result.update(
                 scroll_container=loaded.container,
                 scroll_steps=loaded.steps,
@@ -108,14 +113,8 @@ def capture_page(browser: Any, job: dict[str, Any], folder: Path) -> dict[str, A
         shot_height = min(height, max_height)
         tiles = capture_tiles(page, folder, width=width, height=shot_height, tile_px=tile_px)
         clock.lap("tiles")
-        stitched = stitch(tiles, folder / "page.png")
-        clock.lap("stitch")
-        result.update(
-            png=str(stitched.path),
-            tiles=stitched.tiles,
-            png_height=stitched.height,
-            png_width=stitched.width,
-        )
+        # stitched by the caller (`somed.capture.batch`) while this browser shoots the next page
+        result.update(tile_files=[str(tile) for tile in tiles], tiles=len(tiles))
         if problem is not None:
             result.update(verdict="invalid", reason=problem.reason, params=problem.params)
         return result

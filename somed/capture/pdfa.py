@@ -19,6 +19,7 @@ import hashlib
 import math
 import struct
 import tempfile
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -110,7 +111,10 @@ def write_pdfa(
         for source in sources:  # one image at a time: memory holds one slice's bytes
             part = Path(tmp) / f"{source.name}.pdf"
             with part.open("wb") as fh:
-                img2pdf.convert(str(source), layout_fun=layout, outputstream=fh)
+                # no rotation asked: img2pdf would otherwise look for an EXIF orientation,
+                # and Pillow decodes a whole PNG to find one (60 MB for a 16,384 px slice)
+                img2pdf.convert(str(source), layout_fun=layout, outputstream=fh,
+                                rotation=img2pdf.Rotation.none)  # fmt: skip
             parts.append(part)
         _make_pdfa(parts, out, title=title, author=author, subject=subject, created=created)
     data = hashlib.sha256()
@@ -342,7 +346,43 @@ def _image_problems(number: int, image: pikepdf.Stream) -> list[str]:
     if image.get("/Interpolate") is True:
         return [f"page {number}: the image asks for interpolation (PDF/A forbids it)"]
     picture = pikepdf.PdfImage(image)
+    if picture.bits_per_component != 8:
+        return []
     expected = picture.width * picture.height * max(1, len(picture.mode or "RGB"))
-    if picture.bits_per_component == 8 and len(image.read_bytes()) != expected:
+    if _decoded_length(image, row_bytes=expected // max(1, picture.height)) != expected:
         return [f"page {number}: the image data is truncated"]
     return []
+
+
+def _decoded_length(image: pikepdf.Stream, *, row_bytes: int) -> int | None:
+    """The length of an image's decoded samples, inflated a megabyte at a time.
+
+    A Flate stream with PNG predictors (what img2pdf embeds) is inflated here in pieces and
+    counted, one filter byte per row taken off, so a check never holds the decoded picture
+    (qpdf's `read_bytes` would hold it twice: 120 MB for one 16,384 px slice). Any other
+    filter is decoded by qpdf. None when the data does not inflate to its end.
+    """
+    filters = image.get("/Filter")
+    if isinstance(filters, pikepdf.Array) and len(filters) == 1:
+        filters = filters[0]
+    parms = image.get("/DecodeParms")
+    if isinstance(parms, pikepdf.Array):
+        parms = parms[0] if len(parms) == 1 else None
+    predictor = int(parms.get("/Predictor", 1)) if isinstance(parms, pikepdf.Dictionary) else 1
+    if filters != pikepdf.Name.FlateDecode or predictor not in (1, *range(10, 16)):
+        return len(image.read_bytes())
+    inflater = zlib.decompressobj()
+    pending, total = image.read_raw_bytes(), 0
+    try:
+        while pending:
+            total += len(inflater.decompress(pending, 1 << 20))
+            pending = inflater.unconsumed_tail
+        total += len(inflater.flush())
+    except zlib.error:
+        return None
+    if not inflater.eof:
+        return None
+    if predictor >= 10:  # PNG predictors: each row starts with its filter type byte
+        rows, extra = divmod(total, row_bytes + 1)
+        return rows * row_bytes if extra == 0 else None
+    return total

@@ -2,9 +2,10 @@
 
 The recorder listens to the context's `requestfinished` event, which Playwright fires once a
 response (a redirect too) is complete, and only notes the request there (a body fetched inside
-the event would hold up the page's own loading); `write_warc`, called before the context
-closes, fetches each body and writes a `response` record and its `request` record, gzip per
-record, to a spooled temporary file: memory holds one body at a time, never the session. A
+the event would hold up the page's own loading); `record_some`, called while the capture waits
+for the page to go quiet, and `write_warc`, called before the context closes, fetch each body
+and write a `response` record and its `request` record, gzip per record, to a spooled
+temporary file: memory holds one body at a time, never the session. A
 request that failed or was aborted never finishes and is not recorded; a body the browser no
 longer has is skipped and counted, never fatal.
 
@@ -20,6 +21,8 @@ from __future__ import annotations
 import io
 import shutil
 import tempfile
+import time
+from collections import deque
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,12 +67,26 @@ class SessionRecorder:
             },
         )
         self._write(info)
-        self._finished_requests: list[Request] = []  # bodies are fetched by write_warc
+        # bodies are fetched by record_some (while the page is waited on) and write_warc
+        self._finished_requests: deque[Request] = deque()
         context.on("requestfinished", self._note)
 
     def detach(self) -> None:
         """Stop recording (the records so far stay and can still be written)."""
         self._context.remove_listener("requestfinished", self._note)
+
+    def record_some(self, seconds: float) -> bool:
+        """Record finished requests for about `seconds`; False when none were waiting.
+
+        Called while the capture waits for the page to go quiet: the bodies are fetched in
+        time that is waited anyway, not all at the end.
+        """
+        if not self._finished_requests:
+            return False
+        deadline = time.monotonic() + seconds
+        while self._finished_requests and time.monotonic() < deadline:
+            self._finished(self._finished_requests.popleft())
+        return True
 
     def write_warc(self, out: Path) -> int:
         """Write the records so far to `out` (a .warc.gz) and return how many there are.
@@ -77,9 +94,8 @@ class SessionRecorder:
         Call it before the context closes: the bodies are fetched from the browser here, so
         the page's own loading is never held up by the recording.
         """
-        pending, self._finished_requests[:] = list(self._finished_requests), []
-        for request in pending:
-            self._finished(request)
+        while self._finished_requests:
+            self._finished(self._finished_requests.popleft())
         self._spool.flush()
         self._spool.seek(0)
         out = Path(out)

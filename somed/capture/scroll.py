@@ -7,6 +7,7 @@ then expanded, so the document itself becomes as tall as the content and is capt
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,38 +34,24 @@ _FIND_CONTAINER = """(hint) => {
   return best ? tag(best) : false;
 }"""
 
-# Scroll the document (or the tagged container) to its end until the height stays the same
-# for `settleMs`, or `maxMs` / `maxHeight` is reached. Each step lets the page render (two
-# animation frames) before the next, and once the height has been quiet for half `settleMs`
-# the view is moved up a few screens and back: a lazy loader's IntersectionObserver only fires
-# on a change it sees rendered, and on a busy machine content added and scrolled past between
-# two frames would otherwise leave it waiting forever (the page stops growing too early).
-_SCROLL_TO_END = """async ({settleMs, maxMs, maxHeight}) => {
+# One step: scroll the document (or the tagged container) to its end and let the page render
+# it (two animation frames, at most 500 ms on a starved renderer); the height after it. With
+# `nudge`, the view first goes up a few screens and is rendered there: a lazy loader's
+# IntersectionObserver only fires on a change it sees rendered, and on a busy machine content
+# added and scrolled past between two frames would otherwise leave it waiting forever.
+_STEP_TO_END = """async (nudge) => {
   const box = document.querySelector('[data-somed-scroll]');
   const el = box || document.scrollingElement || document.documentElement;
   const go = (top) => { el.scrollTop = top; if (!box) window.scrollTo(0, top); };
-  const pause = (ms) => new Promise((done) => setTimeout(done, ms));
-  const rendered = () => Promise.race([pause(500), new Promise((done) =>
-    requestAnimationFrame(() => requestAnimationFrame(done)))]);
-  const started = performance.now();
-  let last = el.scrollHeight, quiet = performance.now(), steps = 0, nudged = false;
-  while (performance.now() - started < maxMs && last < maxHeight) {
-    go(el.scrollHeight);
-    steps += 1;
+  const rendered = () => Promise.race([new Promise((done) => setTimeout(done, 500)),
+    new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))]);
+  if (nudge) {
+    go(Math.max(0, el.scrollHeight - 3 * window.innerHeight));
     await rendered();
-    await pause(100);
-    const height = el.scrollHeight;
-    if (height > last) { last = height; quiet = performance.now(); nudged = false; continue; }
-    const still = performance.now() - quiet;
-    if (!nudged && still >= settleMs / 2) {
-      go(Math.max(0, el.scrollHeight - 3 * window.innerHeight));
-      await rendered();
-      nudged = true;
-      continue;
-    }
-    if (still >= settleMs) break;
   }
-  return {height: last, steps, timedOut: performance.now() - started >= maxMs};
+  go(el.scrollHeight);
+  await rendered();
+  return el.scrollHeight;
 }"""
 
 # Make the tagged container (and its ancestors) as tall as its content, so the document is.
@@ -94,11 +81,6 @@ _IMAGES_READY = """async (maxMs) => {
   return {images: document.images.length, pending: pending()};
 }"""
 
-_SCROLL_HEIGHT = """() => {
-  const box = document.querySelector('[data-somed-scroll]');
-  return (box || document.scrollingElement || document.documentElement).scrollHeight;
-}"""
-
 _DOCUMENT_HEIGHT = """() => {
   const doc = document.scrollingElement || document.documentElement;
   return Math.max(doc.scrollHeight, document.body ? document.body.scrollHeight : 0);
@@ -118,11 +100,17 @@ class ScrollOutcome:
 
 
 class NetworkWatch:
-    """Counts a page's requests in flight, so "the network is idle" can be waited for."""
+    """Counts a page's requests in flight, so "the network is idle" can be waited for.
 
-    def __init__(self, page: Any) -> None:
+    `idle_work`, when given, is done in the waits instead of sleeping: called with a number of
+    seconds, it works about that long and says whether it had anything to do (the session
+    recorder fetches finished responses' bodies while the page is watched for quiet).
+    """
+
+    def __init__(self, page: Any, idle_work: Callable[[float], bool] | None = None) -> None:
         self.in_flight = 0
         self.last_change = time.monotonic()
+        self.idle_work = idle_work
         page.on("request", self._started)
         page.on("requestfinished", self._ended)
         page.on("requestfailed", self._ended)
@@ -141,8 +129,83 @@ class NetworkWatch:
         while time.monotonic() < deadline:
             if self.in_flight == 0 and time.monotonic() - self.last_change >= quiet:
                 return True
-            page.wait_for_timeout(50)  # lets Playwright deliver the request events
+            self.pause(page, POLL_S)
         return False
+
+    def pause(self, page: Any, seconds: float) -> None:
+        """Let `seconds` pass (doing the idle work, if any), delivering Playwright's events."""
+        if self.idle_work is None or not self.idle_work(seconds):
+            page.wait_for_timeout(seconds * 1000)
+
+
+# When the end is reached: how long nothing may happen (no growth, no request in flight) before
+# the page counts as whole. Playwright's own "network idle" is 500 ms without a request; the
+# quiet is twice the longest the page itself took to grow once scrolled to its end, so a slow
+# server or a busy machine waits longer, within the bounds.
+MIN_QUIET_S = 0.5
+MAX_QUIET_S = 5.0
+NETWORK_PATIENCE_S = 10.0  # a request that never ends (long polling) holds the end this long
+POLL_S = 0.05
+
+
+@dataclass
+class _EndWatch:
+    """The scroll's state: the height, when it last stopped growing, the nudge, the latency."""
+
+    height: int
+    stuck_at: float | None = None  # when a step first found no growth at this height
+    nudged_at: float | None = None  # when the view was nudged at this height
+    latency: float = 0.0  # the longest a growth came after the end was reached
+
+    def saw(self, height: int, *, now: float) -> bool:
+        """Note a step's height; True when the page grew."""
+        if height > self.height:
+            if self.stuck_at is not None:
+                self.latency = max(self.latency, now - self.stuck_at)
+            self.height, self.stuck_at, self.nudged_at = height, None, None
+            return True
+        if self.stuck_at is None:
+            self.stuck_at = now
+        return False
+
+    def quiet(self) -> float:
+        """Seconds of calm that make the end the end."""
+        return min(MAX_QUIET_S, max(MIN_QUIET_S, 2 * self.latency))
+
+
+def scroll_to_end(
+    page: Any, network: NetworkWatch, *, max_height: int, deadline: float
+) -> tuple[int, int, bool]:
+    """Scroll until the height stops growing; (height, steps, timed out).
+
+    The end is the end once the page has been nudged there (up a few screens and back, so a
+    lazy loader sees it), no request is in flight, and neither the height nor the network has
+    changed for `_EndWatch.quiet()` seconds since. A request that stays open past
+    NETWORK_PATIENCE_S of unchanged height no longer holds it.
+    """
+    watch = _EndWatch(int(page.evaluate(_STEP_TO_END, False)))
+    steps = 1
+    while watch.height < max_height:
+        if time.monotonic() >= deadline:
+            return watch.height, steps, True
+        stuck = 0.0 if watch.stuck_at is None else time.monotonic() - watch.stuck_at
+        nudge = (watch.stuck_at is not None and watch.nudged_at is None
+                 and (network.in_flight == 0 or stuck >= MIN_QUIET_S))  # fmt: skip
+        height = int(page.evaluate(_STEP_TO_END, nudge))
+        steps += 1
+        now = time.monotonic()
+        if watch.saw(height, now=now):
+            continue
+        if nudge:
+            watch.nudged_at = now
+        if watch.nudged_at is not None and watch.stuck_at is not None:
+            calm = now - max(watch.stuck_at, watch.nudged_at, network.last_change)
+            if network.in_flight == 0 and calm >= watch.quiet():
+                break
+            if now - watch.stuck_at >= NETWORK_PATIENCE_S:  # requests that never end
+                break
+        network.pause(page, POLL_S)  # lets Playwright deliver the request events
+    return watch.height, steps, False
 
 
 def load_whole_page(
@@ -152,30 +215,13 @@ def load_whole_page(
     container_hint: str | None,
     max_height: int,
     max_seconds: float,
-    settle_ms: int = 800,
 ) -> ScrollOutcome:
     """Scroll to the end until nothing more loads, expand a scrolling pane, wait for images."""
     deadline = time.monotonic() + max_seconds
     container = bool(page.evaluate(_FIND_CONTAINER, container_hint))
-    steps, timed_out = 0, False
-    while True:
-        left_ms = max(0, int((deadline - time.monotonic()) * 1000))
-        done = page.evaluate(
-            _SCROLL_TO_END, {"settleMs": settle_ms, "maxMs": left_ms, "maxHeight": max_height}
-        )
-        steps += int(done["steps"])
-        network.wait_idle(page, timeout=max(0.0, min(10.0, deadline - time.monotonic())))
-        now_height = int(page.evaluate(_SCROLL_HEIGHT))
-        timed_out = bool(done["timedOut"]) or time.monotonic() >= deadline
-        if timed_out or now_height >= max_height:
-            break
-        if now_height <= int(done["height"]):
-            # stable: one more settling round, for a slow server or a busy machine
-            again = page.evaluate(_SCROLL_TO_END, {"settleMs": settle_ms, "maxMs": settle_ms * 3,
-                                                   "maxHeight": max_height})  # fmt: skip
-            network.wait_idle(page, timeout=max(0.0, min(10.0, deadline - time.monotonic())))
-            if int(page.evaluate(_SCROLL_HEIGHT)) <= int(again["height"]) <= now_height:
-                break
+    _height, steps, timed_out = scroll_to_end(
+        page, network, max_height=max_height, deadline=deadline
+    )
     if container:
         page.evaluate(_EXPAND)
     page.evaluate("() => window.scrollTo(0, 0)")

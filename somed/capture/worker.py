@@ -33,12 +33,9 @@ def serve(folder: Path, executable: str | None, source: IO[str], out: IO[str]) -
     from playwright.sync_api import sync_playwright
 
     try:
-        with (
-            sync_playwright() as playwright,
-            tempfile.TemporaryDirectory(dir=folder, prefix="profile-") as profile,
-        ):
+        with tempfile.TemporaryDirectory(dir=folder, prefix="profile-") as profile:
             try:
-                with running_browser(playwright, executable, Path(profile)) as browser:
+                with running_browser(sync_playwright, executable, Path(profile)) as browser:
                     _say(out, {"ready": {"browser_version": browser.version}})
                     for line in source:
                         if not line.strip():
