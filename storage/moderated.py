@@ -23,7 +23,7 @@ _PENDING = (
     " FROM items AS i WHERE i.direction = 'incoming' {where} AND NOT EXISTS (SELECT 1 FROM"
     " moderated AS m WHERE m.platform = i.platform AND m.item_id = i.id AND m.sha256 = i.sha256)"
 )
-_ITEM_COLUMNS = "i.platform, i.id, i.account, i.kind, i.sha256, i.text, i.url"
+_ITEM_COLUMNS = "i.platform, i.id, i.account, i.kind, i.sha256, i.text, i.url, i.author_id"
 
 
 def pending(db: Database, account: str | None = None, *, limit: int = 500) -> list[dict[str, Any]]:
@@ -110,14 +110,6 @@ def same_text(db: Database, text_key: str, *, min_length: int = 0) -> list[dict[
             [text_key, min_length] if min_length else [text_key],
         )
     ]
-
-
-def same_text_spread(db: Database, text_key: str) -> tuple[int, int]:
-    """How many items, and in how many threads, have this key as their current checked text."""
-    row = db.execute(
-        f"SELECT count(*), count(DISTINCT i.thread_id){_SAME_TEXT}", [text_key]
-    ).fetchone()
-    return int(row[0]), int(row[1])
 
 
 def items_with_flag(

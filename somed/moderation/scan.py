@@ -132,14 +132,14 @@ class Scanner:
         `group` are this batch's items with the text (`key`) and their findings."""
         selling = any("commercial" in findings or bool(links(item["text"].lower()))
                       for item, findings in group)  # fmt: skip
-        threshold = self.config.moderation.repeat_threshold
-        count, threads = moderated.same_text_spread(self.db, key)
-        if count < threshold or threads < 2:  # what `spam_copies` decides first, counted in SQL
+        if not selling and not any(_long_with_author(item) for item, _ in group):
+            # a text that does not sell is spam only through long copies with an author; none
+            # came in this batch, so whatever they make spam was found when they came
             return
-        # only long copies with an author can make a text that does not sell spam
+        # the copies that can make it spam: all of a text that sells, else the long ones
         shortest = 0 if selling else LONG_REPEAT
         copies = spam_copies(moderated.same_text(self.db, key, min_length=shortest),
-                             threshold, selling=selling, spread=(count, threads))  # fmt: skip
+                             self.config.moderation.repeat_threshold, selling=selling)
         if not copies:
             return
         # an item of the batch that sells has its own commercial flag (`_flag`)
@@ -161,22 +161,16 @@ class Scanner:
 
 
 def spam_copies(
-    copies: list[dict[str, Any]],
-    threshold: int,
-    *,
-    selling: bool,
-    spread: tuple[int, int] | None = None,
+    copies: list[dict[str, Any]], threshold: int, *, selling: bool
 ) -> list[dict[str, Any]]:
     """The copies of one text that make it spam.
 
     People repeat short thanks and copy a neighbour's question, so a text is spam only when it
     stands in `threshold` items in more than one thread and either sells (a link or a sales
     word), or one author posted it, at least LONG_REPEAT characters long, in `threshold`
-    threads. `spread` is (items, threads) of every copy when `copies` holds only some of them
-    (a text that does not sell needs only its long copies with an author).
+    threads (so for a text that does not sell, its long copies with an author decide alone).
     """
-    count, threads = spread or (len(copies), len({c["thread_id"] for c in copies}))
-    if count < threshold or threads < 2:
+    if len(copies) < threshold or len({c["thread_id"] for c in copies}) < 2:
         return []
     if selling:
         return copies
@@ -190,6 +184,11 @@ def spam_copies(
         if len({c["thread_id"] for c in same}) >= threshold
         for copy in same
     ]
+
+
+def _long_with_author(item: dict[str, Any]) -> bool:
+    """True for an item whose text may make a repeated text spam without selling."""
+    return bool(item.get("author_id")) and len(item["text"] or "") >= LONG_REPEAT
 
 
 def _dismissed_terms(db: Database, ref: tuple[str, str], flag: str) -> set[str]:
