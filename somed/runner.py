@@ -838,7 +838,8 @@ class _AccountRun:
         Quarantined items are stored beside the records: the cursor may pass them, because
         their raw form is kept for a later retry. With `bulk` the batch is stored by the
         writer process, and what follows a stored batch (`on_stored`, the counts) happens
-        once it is committed.
+        once it is committed; until that process is ready, this one stores (in order: its
+        writes are committed before the process is sent anything).
         """
         self._start_downloads(batch.records)
         entries = ready or prepare_batch(self.key, batch.records, stream)
@@ -856,7 +857,7 @@ class _AccountRun:
             self._progress("batch_stored", self.key, self.stage, self.items_seen, requests)
 
         media = self.media.ready()
-        if bulk is not None:
+        if bulk is not None and bulk.ready():
             now = utc_iso(self.runner.clock())
             assert now is not None
             bulk.submit(
