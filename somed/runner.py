@@ -506,6 +506,8 @@ class _AccountRun:
         beside: list[tuple[StreamSpec, _Beside]] = []  # streams walked in threads of their own
         try:
             for index, stream in enumerate(wanted):
+                if index == 1:  # the first stream (the profile) is read: start those beside
+                    beside = self._start_beside(offered, wanted[1:])
                 if stream not in offered:
                     raise FatalError(
                         f"unknown stream {stream!r} (this platform offers {', '.join(offered)})",
@@ -513,16 +515,9 @@ class _AccountRun:
                         params={"stream": stream},
                     )
                 spec = offered[stream]
-                if spec.optional and self._permission_recently_denied(stream):
-                    self.stream_status[stream] = "permission_denied"
-                    state = decode_reason(queries.stream_state(self.db, self.key, stream) or {})
-                    self.stream_reasons[stream] = {
-                        "reason": state["reason"],
-                        "params": state["reason_params"],
-                    }
-                    continue
-                if spec.beside and index > 0 and self.config.runner.streams_beside:
-                    beside.append((spec, self._beside(spec)))
+                if index > 0 and spec.beside and self.config.runner.streams_beside:
+                    continue  # started with the others beside after the first stream
+                if self._denied_lately(spec):
                     continue
                 outcome = self._contained(stream, lambda s=spec: self._walk(s))
                 failed = self._settle(spec, outcome, problems, parts)
@@ -593,6 +588,31 @@ class _AccountRun:
         problems.append(f"{stream}: {detail}")
         parts.append({"stream": stream, "reason": code, "params": params})
         return None
+
+    def _start_beside(
+        self, offered: dict[str, StreamSpec], later: Sequence[str]
+    ) -> list[tuple[StreamSpec, _Beside]]:
+        """Start the walks of the streams after the first that may go beside the others."""
+        if not self.config.runner.streams_beside:
+            return []
+        started = []
+        for stream in later:
+            spec = offered.get(stream)
+            if spec is None or not spec.beside:
+                continue
+            if not self._denied_lately(spec):
+                started.append((spec, self._beside(spec)))
+        return started
+
+    def _denied_lately(self, spec: StreamSpec) -> bool:
+        """True (and the stream marked so) for an optional stream denied within the last day."""
+        if not spec.optional or not self._permission_recently_denied(spec.name):
+            return False
+        self.stream_status[spec.name] = "permission_denied"
+        state = decode_reason(queries.stream_state(self.db, self.key, spec.name) or {})
+        self.stream_reasons[spec.name] = {"reason": state["reason"],
+                                          "params": state["reason_params"]}  # fmt: skip
+        return True
 
     def _beside(self, spec: StreamSpec) -> _Beside:
         """Walk `spec` in a thread of its own, with its own connection to the archive.

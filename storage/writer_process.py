@@ -72,9 +72,12 @@ def _serve(inbox: Connection, conn: Connection, db_path: str) -> None:
 
     db = connect(Path(db_path))
     writer = ArchiveWriter(db, clock=_no_clock)
-    conn.send_bytes(pickle.dumps((0, "ready", None)))  # until then the parent stores itself
     failed = False
     try:
+        try:
+            conn.send_bytes(pickle.dumps((0, "ready", None)))  # until then the parent stores
+        except OSError:
+            return  # the parent stored everything itself and is done (or gone)
         while True:
             try:
                 message = inbox.recv_bytes()
