@@ -76,18 +76,18 @@ def pending_count(db: Database) -> int:
 
 def mark_checked(
     db: Database,
-    item: dict[str, Any],
+    checked: Sequence[tuple[dict[str, Any], str | None, Sequence[str]]],
     *,
-    text_key: str | None,
-    categories: Sequence[str],
     now: datetime,
 ) -> None:
-    """Record that the item was checked at its sha256 (inside the caller's transaction)."""
-    db.execute(
+    """Record that the items were checked at their sha256, each given with its text key and
+    the categories found (one statement, inside the caller's transaction)."""
+    when = utc_iso(now)
+    db.conn.executemany(
         "INSERT OR REPLACE INTO moderated (platform, item_id, sha256, account, checked_at,"
         " text_key, categories) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [item["platform"], item["id"], item["sha256"], item["account"], utc_iso(now), text_key,
-         json.dumps(sorted(categories))],
+        [(item["platform"], item["id"], item["sha256"], item["account"], when, key,
+          json.dumps(sorted(categories))) for item, key, categories in checked],
     )  # fmt: skip
 
 

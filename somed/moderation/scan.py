@@ -97,11 +97,12 @@ class Scanner:
         found = [(item, self.detectors.detect(item["text"])) for item in items]
         now = self.clock()
         repeated: dict[str, list[tuple[dict[str, Any], dict[str, Finding]]]] = {}
+        keys = [repeat_key(item["text"]) for item, _ in found]
+        checked = [(item, key, list(findings))
+                   for (item, findings), key in zip(found, keys, strict=True)]  # fmt: skip
         with transaction(self.db):
-            for item, findings in found:
-                key = repeat_key(item["text"])
-                moderated.mark_checked(self.db, item, text_key=key, categories=sorted(findings),
-                                       now=now)  # fmt: skip
+            moderated.mark_checked(self.db, checked, now=now)
+            for (item, findings), key in zip(found, keys, strict=True):
                 opened = [f for f in findings.values() if self._flag(item, f, now)]
                 if key is not None:
                     repeated.setdefault(key, []).append((item, findings))
