@@ -89,6 +89,10 @@ class StreamSpec:
     cursor: str  # "timestamp", "id" or "none"
     default_interval: timedelta
     optional: bool = False  # a token may lack permission for it without the account failing
+    # may be walked in a thread of its own beside the account's other streams (after the
+    # first): the connector's client is safe to use from two threads for it, and its walk
+    # waits mostly on the platform, so overlapping it with another walk shortens a run
+    beside: bool = False
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,10 @@ addresses the network rules checked for their host (`connectors.netpolicy.pinned
 from __future__ import annotations
 
 import contextlib
+import heapq
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -23,7 +25,64 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from connectors.netpolicy import pinned
 
-_WATCH = threading.local()  # the calling thread's seconds left, and its running timer
+_WATCH = threading.local()  # the calling thread's seconds left, and its armed alarm
+
+
+class _Alarm:
+    """One armed watch: when it is due, its connection's socket is shut (unless cancelled)."""
+
+    __slots__ = ("at", "connection", "cancelled")
+
+    def __init__(self, at: float, connection: HTTPConnection) -> None:
+        self.at, self.connection, self.cancelled = at, connection, False
+
+    def cancel(self) -> None:
+        """Disarm (the headers are in, or the request is over)."""
+        self.cancelled = True
+
+
+class _Watchdog:
+    """One thread for every armed watch of the process (a `threading.Timer` per request
+    started a thread for each: a few hundred microseconds, thousands of times a run)."""
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, int, _Alarm]] = []
+        self._wake = threading.Condition()
+        self._count = 0
+        self._thread: threading.Thread | None = None
+
+    def arm(self, seconds: float, connection: HTTPConnection) -> _Alarm:
+        """Shut `connection`'s socket in `seconds` unless the alarm is cancelled first."""
+        alarm = _Alarm(time.monotonic() + max(0.0, seconds), connection)
+        with self._wake:
+            self._count += 1
+            heapq.heappush(self._due, (alarm.at, self._count, alarm))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._watch, name="somed-watchdog",
+                                                daemon=True)  # fmt: skip
+                self._thread.start()
+            elif self._due[0][2] is alarm:
+                self._wake.notify()
+        return alarm
+
+    def _watch(self) -> None:
+        while True:
+            with self._wake:
+                while self._due and self._due[0][2].cancelled:
+                    heapq.heappop(self._due)
+                if not self._due:
+                    self._wake.wait()
+                    continue
+                left = self._due[0][0] - time.monotonic()
+                if left > 0:
+                    self._wake.wait(left)
+                    continue
+                _, _, alarm = heapq.heappop(self._due)
+            if not alarm.cancelled:
+                _shut(alarm.connection)
+
+
+_WATCHDOG = _Watchdog()
 
 
 def _arm(connection: HTTPConnection) -> None:
@@ -33,10 +92,7 @@ def _arm(connection: HTTPConnection) -> None:
     earlier = getattr(_WATCH, "timer", None)
     if earlier is not None:
         earlier.cancel()
-    timer = threading.Timer(max(0.0, seconds()), _shut, args=(connection,))
-    timer.daemon = True
-    _WATCH.timer = timer
-    timer.start()
+    _WATCH.timer = _WATCHDOG.arm(seconds(), connection)
 
 
 def _shut(connection: HTTPConnection) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
@@ -55,27 +56,34 @@ class MediaFetcher:
         self._pending: dict[str, Future[StoredMedia | None]] = {}
         self.failures: dict[str, str] = {}  # media key -> why, for item_media.last_error
         self.retryable: set[str] = set()  # failures that may pass: later runs try them again
+        self._lock = threading.Lock()  # streams walked beside each other submit at once
 
     def submit(self, refs: Iterable[MediaRef]) -> None:
         """Start downloading `refs` in the background (each key once per run)."""
-        for ref in refs:
-            if ref.key not in self._pending:
-                self._pending[ref.key] = self._pool.submit(self._fetch_one, ref)
+        with self._lock:
+            for ref in refs:
+                if ref.key not in self._pending:
+                    self._pending[ref.key] = self._pool.submit(self._fetch_one, ref)
 
     def ready(self) -> dict[str, StoredMedia]:
         """Take the downloads finished so far; a failure that must end the run is raised here."""
-        done = [key for key, future in self._pending.items() if future.done()]
-        return self._take(done)
+        with self._lock:
+            done = [key for key, future in self._pending.items() if future.done()]
+            return self._take(done)
 
     def drain(self) -> dict[str, StoredMedia]:
         """Wait for every download still under way and take them all."""
-        wait(list(self._pending.values()))
-        return self._take(list(self._pending))
+        with self._lock:
+            under_way = list(self._pending.values())
+        wait(under_way)
+        with self._lock:
+            return self._take(list(self._pending))
 
     def close(self) -> None:
         """Stop: cancel what has not started; started downloads finish and are dropped."""
         self._pool.shutdown(wait=True, cancel_futures=True)
-        self._pending.clear()
+        with self._lock:
+            self._pending.clear()
 
     def _take(self, keys: list[str]) -> dict[str, StoredMedia]:
         taken: dict[str, StoredMedia] = {}

@@ -236,10 +236,50 @@ class _AccountRun:
         self.batches_stored = 0
         self.retries = 0
         self.items_seen = 0
-        self.stage = "profile"
         self.connector: Connector
         self.media: MediaFetcher
         self.bulk: WriterProcess | None = None  # the run's writer process, once a walk needs it
+        # a stream walked beside the others has a thread, a connection and a stage of its own
+        self._here = threading.local()
+        self._main: dict[str, Any] = {"stage": "profile"}
+        self._counts = threading.Lock()  # the run's counts, updated from every stream's thread
+        self._halt = threading.Event()  # a stream of the main thread ended the run
+
+    # --- what belongs to the calling thread (see `_beside`) ----------------------------------
+
+    @property
+    def db(self) -> Database:
+        """The calling stream's connection (the run's own, or a stream thread's)."""
+        return getattr(self._here, "db", None) or self._main["db"]
+
+    @db.setter
+    def db(self, value: Database) -> None:
+        self._main["db"] = value
+
+    @property
+    def writer(self) -> ArchiveWriter:
+        """The calling stream's writer (the run's own, or a stream thread's)."""
+        return getattr(self._here, "writer", None) or self._main["writer"]
+
+    @writer.setter
+    def writer(self, value: ArchiveWriter) -> None:
+        self._main["writer"] = value
+
+    @property
+    def stage(self) -> str:
+        """What the calling thread is walking, for the progress line."""
+        return getattr(self._here, "stage", None) or self._main["stage"]
+
+    @stage.setter
+    def stage(self, value: str) -> None:
+        if getattr(self._here, "db", None) is not None:
+            self._here.stage = value
+        else:
+            self._main["stage"] = value
+
+    def _stored_here(self) -> int:
+        """Batches the calling thread's walks stored (a retry counts afresh after progress)."""
+        return int(getattr(self._here, "stored", 0))
 
     def run(self, trigger: str) -> RunOutcome:
         started = time.monotonic()
@@ -463,56 +503,37 @@ class _AccountRun:
             self._bulk_writer()  # a first walk lies ahead: its writer starts while we fetch
         problems: list[str] = []
         parts: list[dict[str, Any]] = []  # the reason of each problem, for run.partial
-        for stream in wanted:
-            if stream not in offered:
-                raise FatalError(
-                    f"unknown stream {stream!r} (this platform offers {', '.join(offered)})",
-                    reason="run.unknown_stream",
-                    params={"stream": stream},
-                )
-            optional = offered[stream].optional
-            if optional and self._permission_recently_denied(stream):
-                self.stream_status[stream] = "permission_denied"
-                state = decode_reason(queries.stream_state(self.db, self.key, stream) or {})
-                self.stream_reasons[stream] = {
-                    "reason": state["reason"],
-                    "params": state["reason_params"],
-                }
-                continue
-            outcome = self._contained(stream, lambda s=offered[stream]: self._walk(s))
-            self._progress("stream_done", self.key, stream, outcome[0] if outcome else "ok")
-            if outcome is None:
-                self.writer.runlog.set_stream_state(self.key, stream, "ok")
-                log.info(
-                    "%s: %s complete (so far new=%d changed=%d)",
-                    self.key,
-                    stream,
-                    self.stats.new,
-                    self.stats.changed,
-                    extra={"account": self.key, "event": "stream_done", "stream": stream},
-                )
-                continue
-            status, detail, (code, params) = outcome
-            self.stream_reasons[stream] = {"reason": code, "params": params}
-            self.writer.runlog.set_stream_state(
-                self.key, stream, status, detail, reason=code, params=params
-            )
-            if status == "permission_denied":
-                # an optional stream (Messenger) may be out of the token's reach for good; the
-                # account's profile and posts may not: that is a problem people must see
-                log.warning(
-                    "%s: stream %s skipped: %s",
-                    self.key,
-                    stream,
-                    detail,
-                    extra={"account": self.key, "event": "permission_denied", "stream": stream},
-                )
-                if optional:
+        beside: list[tuple[StreamSpec, _Beside]] = []  # streams walked in threads of their own
+        try:
+            for index, stream in enumerate(wanted):
+                if index == 1:  # the first stream (the profile) is read: start those beside
+                    beside = self._start_beside(offered, wanted[1:])
+                if stream not in offered:
+                    raise FatalError(
+                        f"unknown stream {stream!r} (this platform offers {', '.join(offered)})",
+                        reason="run.unknown_stream",
+                        params={"stream": stream},
+                    )
+                spec = offered[stream]
+                if index > 0 and spec.beside and self.config.runner.streams_beside:
+                    continue  # started with the others beside after the first stream
+                if self._denied_lately(spec):
                     continue
-            elif status == "failed" and stream == "profile":  # the account cannot be read
-                return "failed", detail, (code, params)
-            problems.append(f"{stream}: {detail}")
-            parts.append({"stream": stream, "reason": code, "params": params})
+                outcome = self._contained(stream, lambda s=spec: self._walk(s))
+                failed = self._settle(spec, outcome, problems, parts)
+                if failed is not None:
+                    return failed
+            for spec, lane in beside:  # in the order the streams were asked for
+                lane.thread.join()
+                if lane.error is not None:  # what ends a run in any stream ends it here
+                    raise lane.error
+                self._settle(spec, lane.outcome, problems, parts)
+        finally:
+            if any(lane.thread.is_alive() for _, lane in beside):
+                self._halt.set()  # the run ends early: a stream beside stops at its next batch
+                for _, lane in beside:
+                    lane.thread.join()
+                self._halt.clear()
         if self.stream_status.get("posts") == "ok":
             for problem, part in self._sweeps():
                 problems.append(problem)
@@ -523,6 +544,103 @@ class _AccountRun:
             status = "partial" if worked else "failed"
             return status, "; ".join(problems), (PARTIAL, {"parts": parts})
         return "ok", None, (None, {})
+
+    def _settle(
+        self,
+        spec: StreamSpec,
+        outcome: tuple[str, str, tuple[str, dict[str, Any]]] | None,
+        problems: list[str],
+        parts: list[dict[str, Any]],
+    ) -> tuple[str, str | None, tuple[str | None, dict[str, Any]]] | None:
+        """Record how a stream's walk ended; the run's failure when the account cannot be read."""
+        stream = spec.name
+        self._progress("stream_done", self.key, stream, outcome[0] if outcome else "ok")
+        if outcome is None:
+            self.writer.runlog.set_stream_state(self.key, stream, "ok")
+            log.info(
+                "%s: %s complete (so far new=%d changed=%d)",
+                self.key,
+                stream,
+                self.stats.new,
+                self.stats.changed,
+                extra={"account": self.key, "event": "stream_done", "stream": stream},
+            )
+            return None
+        status, detail, (code, params) = outcome
+        self.stream_reasons[stream] = {"reason": code, "params": params}
+        self.writer.runlog.set_stream_state(
+            self.key, stream, status, detail, reason=code, params=params
+        )
+        if status == "permission_denied":
+            # an optional stream (Messenger) may be out of the token's reach for good; the
+            # account's profile and posts may not: that is a problem people must see
+            log.warning(
+                "%s: stream %s skipped: %s",
+                self.key,
+                stream,
+                detail,
+                extra={"account": self.key, "event": "permission_denied", "stream": stream},
+            )
+            if spec.optional:
+                return None
+        elif status == "failed" and stream == "profile":  # the account cannot be read
+            return "failed", detail, (code, params)
+        problems.append(f"{stream}: {detail}")
+        parts.append({"stream": stream, "reason": code, "params": params})
+        return None
+
+    def _start_beside(
+        self, offered: dict[str, StreamSpec], later: Sequence[str]
+    ) -> list[tuple[StreamSpec, _Beside]]:
+        """Start the walks of the streams after the first that may go beside the others."""
+        if not self.config.runner.streams_beside:
+            return []
+        started = []
+        for stream in later:
+            spec = offered.get(stream)
+            if spec is None or not spec.beside:
+                continue
+            if not self._denied_lately(spec):
+                started.append((spec, self._beside(spec)))
+        return started
+
+    def _denied_lately(self, spec: StreamSpec) -> bool:
+        """True (and the stream marked so) for an optional stream denied within the last day."""
+        if not spec.optional or not self._permission_recently_denied(spec.name):
+            return False
+        self.stream_status[spec.name] = "permission_denied"
+        state = decode_reason(queries.stream_state(self.db, self.key, spec.name) or {})
+        self.stream_reasons[spec.name] = {"reason": state["reason"],
+                                          "params": state["reason_params"]}  # fmt: skip
+        return True
+
+    def _beside(self, spec: StreamSpec) -> _Beside:
+        """Walk `spec` in a thread of its own, with its own connection to the archive.
+
+        Its batches are stored by that connection (never by the run's writer process, which
+        stores the first walk of the main thread's streams), each with its cursor as always,
+        so whatever stops the run, every stream resumes where its last stored batch ended.
+        """
+        lane = _Beside()
+
+        def body() -> None:
+            try:
+                db = connect(self.config.db_path)
+            except BaseException as exc:  # noqa: BLE001 - carried to the run's thread
+                lane.error = storage_error(exc, self.config.storage_dir) or exc
+                return
+            self._here.db, self._here.stage = db, spec.name
+            self._here.writer = ArchiveWriter(db, self.runner.clock)
+            try:
+                lane.outcome = self._contained(spec.name, lambda: self._walk(spec))
+            except BaseException as exc:  # noqa: BLE001 - carried to the run's thread
+                lane.error = exc
+            finally:
+                db.close()
+
+        lane.thread = threading.Thread(target=body, name=f"somed-{spec.name}", daemon=True)
+        lane.thread.start()
+        return lane
 
     def _contained(
         self, stream: str, walk: Callable[[], None]
@@ -575,13 +693,13 @@ class _AccountRun:
         self.stage = what
         attempt = 0
         while True:
-            stored_before = self.batches_stored
+            stored_before = self._stored_here()
             try:
                 attempt_walk()
                 return
             except RateLimited as exc:
                 # a walk that stored something since the last failure starts counting afresh
-                attempt = 1 if self.batches_stored > stored_before else attempt + 1
+                attempt = 1 if self._stored_here() > stored_before else attempt + 1
                 wait = max(exc.retry_after or 0.0, self._backoff(attempt))
                 if (exc.retry_after or 0) > cfg.max_wait_seconds:
                     raise RunRateLimited(
@@ -598,7 +716,7 @@ class _AccountRun:
                 self._log_retry(what, exc, wait, attempt)
                 self.runner.sleep(min(wait, cfg.max_wait_seconds))
             except TransientError as exc:
-                attempt = 1 if self.batches_stored > stored_before else attempt + 1
+                attempt = 1 if self._stored_here() > stored_before else attempt + 1
                 if attempt >= cfg.max_attempts:
                     raise StreamFailed(
                         f"{exc} (gave up after {attempt} attempts)",
@@ -621,7 +739,8 @@ class _AccountRun:
         )
 
     def _log_retry(self, what: str, exc: Exception, wait: float, attempt: int) -> None:
-        self.retries += 1
+        with self._counts:
+            self.retries += 1
         code, params = reason_of(exc)
         why = Reason(code, params, self.account.platform)
         self._progress("retry_wait", self.key, what, why, wait, attempt)
@@ -662,7 +781,8 @@ class _AccountRun:
             idle = 0
             batches = self.connector.fetch(stream, cursor, state["resume"])
             # a stream read for the first time is stored by a writer process (second core)
-            bulk = self._bulk_writer() if keeps_cursor and cursor is None else None
+            alone = getattr(self._here, "db", None) is not None  # walked beside: stored here
+            bulk = self._bulk_writer() if keeps_cursor and cursor is None and not alone else None
             try:
                 # the writer process hashes the records on its own core
                 prepare = _prepared(self.key, batches, stream, hashed=bulk is None)
@@ -744,7 +864,7 @@ class _AccountRun:
         pause = self.connector.pause_hint()
         if pause > 0:
             self.runner.sleep(min(pause, self.config.runner.max_wait_seconds))
-        elif self.runner.stop.is_set():
+        elif self.runner.stop.is_set() or self._halt.is_set():
             raise Interrupted()
 
     def _sweeps(self) -> list[tuple[str, dict[str, Any]]]:
@@ -838,7 +958,8 @@ class _AccountRun:
         Quarantined items are stored beside the records: the cursor may pass them, because
         their raw form is kept for a later retry. With `bulk` the batch is stored by the
         writer process, and what follows a stored batch (`on_stored`, the counts) happens
-        once it is committed.
+        once it is committed; until that process is ready, this one stores (in order: its
+        writes are committed before the process is sent anything).
         """
         self._start_downloads(batch.records)
         entries = ready or prepare_batch(self.key, batch.records, stream)
@@ -847,16 +968,19 @@ class _AccountRun:
         seen = len(batch.records)
 
         def stored(stats: WriteStats) -> None:
-            self.stats = self.stats + stats
-            self.batches_stored += 1
-            self.items_seen += seen
+            with self._counts:
+                self.stats = self.stats + stats
+                self.batches_stored += 1
+                self.items_seen += seen
+                items = self.items_seen
+            self._here.stored = self._stored_here() + 1
             if on_stored is not None:
                 on_stored()
             requests = self.connector.request_count()
-            self._progress("batch_stored", self.key, self.stage, self.items_seen, requests)
+            self._progress("batch_stored", self.key, self.stage, items, requests)
 
         media = self.media.ready()
-        if bulk is not None:
+        if bulk is not None and bulk.ready():
             now = utc_iso(self.runner.clock())
             assert now is not None
             bulk.submit(
@@ -883,9 +1007,10 @@ class _AccountRun:
             )
 
     def _progress(self, event: str, *args: object) -> None:
-        """Tell the progress observer; a failing observer never harms the run."""
+        """Tell the progress observer (one call at a time); a failing one never harms the run."""
         try:
-            getattr(self.runner.progress, event)(*args)
+            with self._counts:
+                getattr(self.runner.progress, event)(*args)
         except Exception:
             log.debug("progress observer failed on %s", event, exc_info=True)
 
@@ -935,6 +1060,15 @@ class _AccountRun:
                 f": {message}" if message else "",
                 extra={"account": self.key, "event": "health_changed", "health": health},
             )
+
+
+@dataclass
+class _Beside:
+    """A stream walked in a thread of its own: how it ended, or what ends the whole run."""
+
+    thread: threading.Thread = field(default_factory=threading.Thread)
+    outcome: tuple[str, str, tuple[str, dict[str, Any]]] | None = None
+    error: BaseException | None = None
 
 
 def _drain_quietly(bulk: WriterProcess) -> None:

@@ -74,6 +74,10 @@ def _serve(inbox: Connection, conn: Connection, db_path: str) -> None:
     writer = ArchiveWriter(db, clock=_no_clock)
     failed = False
     try:
+        try:
+            conn.send_bytes(pickle.dumps((0, "ready", None)))  # until then the parent stores
+        except OSError:
+            return  # the parent stored everything itself and is done (or gone)
         while True:
             try:
                 message = inbox.recv_bytes()
@@ -129,6 +133,30 @@ class WriterProcess:
         self._inflight: deque[_InFlight] = deque()
         self._seq = 0
         self._failure: BaseException | None = None
+        self._ready = False  # the child has opened the database and said so
+
+    def ready(self) -> bool:
+        """True once the child has opened the database and takes batches (never waits).
+
+        Starting an interpreter and opening the archive takes a few hundred milliseconds; a
+        caller that stores its first batches itself until then does not wait for it (a small
+        account's whole first archive may be stored by then).
+        """
+        if not self._ready and self._in.poll(0):
+            self._await_ready()
+        return self._ready
+
+    def _await_ready(self) -> None:
+        try:
+            seq, status, _ = pickle.loads(self._in.recv_bytes())
+        except (OSError, EOFError) as exc:
+            raise WriterProcessFailed(
+                f"the writer process ended before it was ready ({exc or 'pipe closed'}; "
+                f"exit code {self._process.poll()})"
+            ) from None
+        if (seq, status) != (0, "ready"):
+            raise WriterProcessFailed(f"the writer process began with {status!r}, not 'ready'")
+        self._ready = True
 
     def submit(
         self,
@@ -176,6 +204,13 @@ class WriterProcess:
 
     def _receive_one(self) -> None:
         waiting = self._inflight.popleft()
+        try:
+            if not self._ready:
+                self._await_ready()
+        except WriterProcessFailed as exc:
+            self._inflight.clear()
+            self._failure = self._failure or exc
+            return
         try:
             seq, status, payload = pickle.loads(self._in.recv_bytes())
         except (OSError, EOFError) as exc:

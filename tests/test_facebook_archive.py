@@ -398,7 +398,9 @@ def test_a_regain_time_longer_than_a_run_may_wait_ends_it_rate_limited(fb_setup)
 
 
 def test_a_stream_that_cannot_finish_makes_the_run_partial_and_keeps_its_cursor(fb_setup):
-    setup = fb_setup([small_page(posts=250)])
+    # one stream after another: the empty pages go to the next listing requests, whichever
+    # stream asks, and the posts walk must be the one that gets them
+    setup = fb_setup([small_page(posts=250)], runner="streams_beside = false")
     setup.emulator.empty_pages_next(25)  # more empty pages in a row than the walk accepts
     outcome = archive(setup)
     assert outcome.status == "partial"

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from somed.daemon import prepare_archive
 from somed.duties.moderation import ModerationDuty
+from somed.moderation import scan
 from somed.runner import Runner
 from storage import moderated
 from storage.db import connect
@@ -117,6 +118,45 @@ def test_the_same_text_from_one_author_across_threads_is_spam(fb_setup):
     for copy in copies:
         flag = flags[(copy, "commercial")]
         assert flag["params"]["detector"] == "repeat" and flag["params"]["copies"] == 3
+
+
+def test_copies_that_come_one_run_at_a_time_are_spam_once_the_last_comes(fb_setup):
+    setup = fb_setup()
+    archive(setup)
+    posts = first_post(setup)[:3]
+    text = "Hej allihopa! Titta in på min profil, där finns något helt fantastiskt för er alla."
+    copies = []
+    for number, post in enumerate(posts, 1):
+        copies.append(setup.emulator.add_comment(post, text, author=("777", "Spam Konto")))
+        setup.emulator.add_comment(post, "Tack för informationen, bra att veta!")  # repeats too
+        archive(setup)
+        flags = moderation_flags(setup)
+        repeat = {item for item, flag in flags if flag == "commercial"}
+        assert repeat == (set(copies) if number == 3 else set())
+    assert flags[(copies[0], "commercial")]["params"]["copies"] == 3
+
+
+def test_a_selling_text_is_spam_across_scan_batches(fb_setup):
+    """Copies of one selling text met in different batches of one scan are all flagged once."""
+    setup = fb_setup()
+    archive(setup)
+    posts = first_post(setup)[:3]
+    text = "Fina erbjudanden varje dag på www.exempel-butik.se"
+    copies = [setup.emulator.add_comment(p, text) for p in posts]
+    db = connect(setup.config.db_path)
+    try:
+        before = moderated.pending_count(db)
+    finally:
+        db.close()
+    assert before == 0
+    original = scan.BATCH
+    scan.BATCH = 1  # every item a batch of its own
+    try:
+        archive(setup)
+    finally:
+        scan.BATCH = original
+    rows = query(setup, "SELECT item_id FROM flags WHERE flag = 'commercial'")
+    assert sorted(r["item_id"] for r in rows) == sorted(copies)
 
 
 def test_an_edited_item_is_checked_again_and_an_unchanged_one_is_not(fb_setup):

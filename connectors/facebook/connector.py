@@ -68,8 +68,9 @@ class FacebookConnector(GraphConnector):
         StreamSpec("profile", "none", timedelta(minutes=15)),
         StreamSpec("posts", "timestamp", timedelta(minutes=15)),
         # posts others publish on the page's wall (`/{page}/feed`, pages_read_user_content)
-        StreamSpec("visitor_posts", "timestamp", timedelta(minutes=15), optional=True),
-        StreamSpec("messages", "timestamp", timedelta(minutes=15), optional=True),
+        StreamSpec("visitor_posts", "timestamp", timedelta(minutes=15), optional=True,
+                   beside=True),
+        StreamSpec("messages", "timestamp", timedelta(minutes=15), optional=True, beside=True),
     )
     hosts: ClassVar[tuple[str, ...]] = (
         "graph.facebook.com",

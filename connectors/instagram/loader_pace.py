@@ -88,7 +88,7 @@ class PaceFile:
         fd, tmp = tempfile.mkstemp(prefix=".pace-", dir=self.path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(data, out)
+                out.write(json.dumps(data))  # one C encoding: `json.dump` encodes piece by piece
             os.replace(tmp, self.path)
         except OSError:
             with contextlib.suppress(OSError):

@@ -84,29 +84,36 @@ class Scanner:
 
     def scan(self, account: str | None = None, *, limit: int | None = None) -> ScanReport:
         """Check pending incoming items (of one account, or of all), at most `limit` of them."""
-        while limit is None or self.report.checked < limit:
-            size = BATCH if limit is None else min(BATCH, limit - self.report.checked)
-            items = moderated.pending(self.db, account, limit=size)
-            if not items:
-                break
-            self._batch(items)
+        # listed once, read a batch at a time: asking for the next batch of pending items
+        # again and again passed over every item checked before it (a long scan was quadratic)
+        waiting = moderated.pending_rowids(self.db, account, limit=limit)
+        for start in range(0, len(waiting), BATCH):
+            items = moderated.items_at(self.db, waiting[start : start + BATCH])
+            if items:
+                self._batch(items)
         return self.report
 
     def _batch(self, items: list[dict[str, Any]]) -> None:
         found = [(item, self.detectors.detect(item["text"])) for item in items]
         now = self.clock()
+        repeated: dict[str, list[tuple[dict[str, Any], dict[str, Finding]]]] = {}
+        keys = [repeat_key(item["text"]) for item, _ in found]
+        checked = [(item, key, list(findings))
+                   for (item, findings), key in zip(found, keys, strict=True)]  # fmt: skip
         with transaction(self.db):
-            for item, findings in found:
-                key = repeat_key(item["text"])
-                moderated.mark_checked(self.db, item, text_key=key, categories=sorted(findings),
-                                       now=now)  # fmt: skip
+            moderated.mark_checked(self.db, checked, now=now)
+            for (item, findings), key in zip(found, keys, strict=True):
                 opened = [f for f in findings.values() if self._flag(item, f, now)]
                 if key is not None:
-                    self._repeats(item, key, findings, now)
+                    repeated.setdefault(key, []).append((item, findings))
                 if opened and preserve(self.db, self.config, self.store, item,
                                        [f.category for f in opened], now) is not None:  # fmt: skip
                     self.report.preserved += 1
                 self.report.checked += 1
+            # once per text of the batch, not once per item: a common text stands in thousands
+            # of items, and asking for all its copies for each of them made a scan quadratic
+            for key, group in repeated.items():
+                self._repeats(key, group, now)
 
     def _flag(self, item: dict[str, Any], finding: Finding, now: datetime) -> bool:
         """Open the finding's flag unless an editor dismissed it for the same terms."""
@@ -120,17 +127,31 @@ class Scanner:
         return True
 
     def _repeats(
-        self, item: dict[str, Any], key: str, findings: dict[str, Finding], now: datetime
+        self, key: str, group: list[tuple[dict[str, Any], dict[str, Finding]]], now: datetime
     ) -> None:
-        """Flag the copies of a text posted again and again (see `spam_copies`) `commercial`."""
-        selling = "commercial" in findings or bool(links(item["text"].lower()))
-        threshold = self.config.moderation.repeat_threshold
-        copies = spam_copies(moderated.same_text(self.db, key), threshold, selling=selling)
+        """Flag the copies of a text posted again and again (see `spam_copies`) `commercial`;
+        `group` are this batch's items with the text (`key`) and their findings."""
+        selling = any("commercial" in findings or bool(links(item["text"].lower()))
+                      for item, findings in group)  # fmt: skip
+        if not selling and not any(_long_with_author(item) for item, _ in group):
+            # a text that does not sell is spam only through long copies with an author; none
+            # came in this batch, so whatever they make spam was found when they came
+            return
+        # the copies that can make it spam: all of a text that sells, else the long ones
+        shortest = 0 if selling else LONG_REPEAT
+        copies = spam_copies(moderated.same_text(self.db, key, min_length=shortest),
+                             self.config.moderation.repeat_threshold, selling=selling)
+        if not copies:
+            return
+        # an item of the batch that sells has its own commercial flag (`_flag`)
+        own = {(item["platform"], item["id"]) for item, findings in group
+               if "commercial" in findings}  # fmt: skip
+        flagged = moderated.items_with_flag(
+            self.db, [(c["platform"], c["item_id"]) for c in copies], "commercial"
+        )
         for copy in copies:
             ref = (copy["platform"], copy["item_id"])
-            if ref == (item["platform"], item["id"]) and "commercial" in findings:
-                continue
-            if _has_flag(self.db, ref, "commercial"):
+            if ref in own or ref in flagged:
                 continue
             finding = Finding("commercial", "repeat", [(0, int(copy["length"] or 0))],
                               ["repeated_text"])  # fmt: skip
@@ -148,7 +169,7 @@ def spam_copies(
     People repeat short thanks and copy a neighbour's question, so a text is spam only when it
     stands in `threshold` items in more than one thread and either sells (a link or a sales
     word), or one author posted it, at least LONG_REPEAT characters long, in `threshold`
-    threads.
+    threads (so for a text that does not sell, its long copies with an author decide alone).
     """
     if len(copies) < threshold or len({c["thread_id"] for c in copies}) < 2:
         return []
@@ -166,13 +187,9 @@ def spam_copies(
     ]
 
 
-def _has_flag(db: Database, ref: tuple[str, str], flag: str) -> bool:
-    """True when the item has (or had) this flag, in any state."""
-    row = db.execute(
-        "SELECT 1 FROM flags WHERE platform = ? AND item_id = ? AND flag = ? LIMIT 1",
-        [ref[0], ref[1], flag],
-    ).fetchone()
-    return row is not None
+def _long_with_author(item: dict[str, Any]) -> bool:
+    """True for an item whose text may make a repeated text spam without selling."""
+    return bool(item.get("author_id")) and len(item["text"] or "") >= LONG_REPEAT
 
 
 def _dismissed_terms(db: Database, ref: tuple[str, str], flag: str) -> set[str]:
