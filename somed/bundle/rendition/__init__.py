@@ -4,7 +4,8 @@ For each account, the records of the period are streamed from the archive into a
 file sorted by thread (`spill`), planned into parts of at most a few thousand records with
 threads kept whole (`parts`), and each part is written as one self-contained HTML file (user
 text escaped, a Content-Security-Policy that forbids scripts and network fetches) and the same
-as PDF/A-2b by WeasyPrint in a worker process (`pdf`). `index.html` lists the parts.
+as PDF/A-2b, drawn from the same data by ReportLab in worker processes (`pdf`, `document`,
+`pages`). `index.html` lists the parts.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from connectors.model import parse_utc, utc_iso
+from somed.bundle.rendition.document import PartDocument
 from somed.bundle.rendition.html import Views, render
 from somed.bundle.rendition.parts import Part, plan_parts
 from somed.bundle.rendition.pdf import PdfMaker
@@ -43,7 +45,7 @@ def write_renditions(
     media_paths: Mapping[str, str],
     lang: str = "sv",
     pdf: bool = True,
-    pdf_workers: int = 1,
+    pdf_workers: int = 2,
 ) -> None:
     """Write `rendition/<account>/` (index.html, <YYYY-MM>[-n].html and .pdf) under `payload`."""
     t = Translator(lang)
@@ -87,8 +89,14 @@ def _account(
                               count=part.records, threads=threads, now=now)  # fmt: skip
                 staging.write_bytes(rel, html.encode("utf-8"), HTML_MIME, "rendition")
                 if maker is not None:
-                    maker.submit(staging.path(rel), staging.path(payload), _writer(
-                        staging, f"{folder}/{part.name}.pdf"))  # fmt: skip
+                    doc = PartDocument(
+                        title=title, intro=t("rendition.part_intro", count=part.records,
+                                             account=key, platform=account.get("platform")),
+                        author=account.get("owner") or account.get("name") or key, created=now,
+                        lang=t.language, root=str(staging.path(payload)), threads=threads,
+                        footer=t("rendition.footer", when=local_time(now)),
+                    )  # fmt: skip
+                    maker.submit(doc, _writer(staging, f"{folder}/{part.name}.pdf"))
                 rows.append({"name": part.name, "label": _month_label(t, part),
                              "threads": len(part.threads), "records": part.records,
                              "pdf": maker is not None})  # fmt: skip

@@ -65,6 +65,7 @@ class Views:
             mime = media.get("mime_type") or ""
             shown.append({
                 "href": quote(posixpath.relpath(path, self.page_dir)) if path else None,
+                "path": path,  # relative to the payload
                 "image": mime.startswith("image/"),
                 "mime": mime or "-",
                 "alt": self.t("rendition.image_alt", n=n, what=what),

@@ -1,42 +1,62 @@
-"""The PDF/A-2b rendition of an HTML part, made by WeasyPrint in a child process.
+"""The PDF/A-2b rendition of a part: drawn by ReportLab, finished by pikepdf, in worker processes.
 
-WeasyPrint holds a whole document in memory, so the PDFs are made in a worker process (spawned:
-it shares nothing with the builder) while the builder goes on with the next part's HTML.
+Parts are independent, so up to `workers` of them are drawn at once in spawned processes (they
+share nothing with the builder), while the builder goes on with the next parts' HTML. At most
+`workers + 1` parts are in flight, so memory stays bounded however many parts there are.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import io
 import multiprocessing
 from collections import deque
 from collections.abc import Callable
-from pathlib import Path
+from datetime import datetime
 
-PDF_VARIANT = "pdf/a-2b"
+import pikepdf
+import reportlab
+
+from somed import __version__
+from somed.bundle.rendition.document import PartDocument, draw_part
+from somed.bundle.rendition.pages import Pages
+from somed.pdfa import identify_pdfa, save_pdfa
+
+PRODUCER = f"somed {__version__} (ReportLab {reportlab.Version}, pikepdf {pikepdf.__version__})"
 
 
-def render_pdf(html_path: str, root: str) -> bytes:
-    """The PDF/A of the HTML file `html_path`; only files under `root` may be loaded."""
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
+def render_pdf(doc: PartDocument) -> bytes:
+    """The PDF/A-2b of one part."""
+    drawn = io.BytesIO()
+    pages = Pages(drawn, title=doc.title, label=doc.title)
+    draw_part(pages, doc)
+    pages.save()
+    drawn.seek(0)
+    finished = io.BytesIO()
+    with pikepdf.open(drawn) as pdf:
+        _add_links(pdf, pages.links)
+        identify_pdfa(pdf, title=doc.title, author=doc.author, subject=None,
+                      created=datetime.fromisoformat(doc.created), producer=PRODUCER)  # fmt: skip
+        save_pdfa(pdf, finished, stream_decode_level=pikepdf.StreamDecodeLevel.none)
+    return finished.getvalue()
 
-    allowed = Path(root).resolve().as_uri() + "/"
 
-    class BundleOnly(URLFetcher):
-        def fetch(self, url: str, headers: object = None) -> object:
-            if not url.startswith(allowed):
-                raise ValueError(f"not loaded, outside the bundle: {url[:80]}")
-            return super().fetch(url, headers)
-
-    fetcher = BundleOnly(allowed_protocols={"file"})
-    document = HTML(filename=html_path, url_fetcher=fetcher)
-    return document.write_pdf(pdf_variant=PDF_VARIANT) or b""
+def _add_links(pdf: pikepdf.Pdf, links: list[tuple[int, tuple[float, ...], str]]) -> None:
+    """Link annotations (web addresses, no border) where `Pages` drew the permalinks."""
+    by_page: dict[int, list[pikepdf.Object]] = {}
+    for page, box, url in links:
+        by_page.setdefault(page, []).append(pdf.make_indirect(pikepdf.Dictionary(
+            Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=list(box),
+            Border=[0, 0, 0], A=pikepdf.Dictionary(S=pikepdf.Name.URI, URI=pikepdf.String(url)),
+        )))  # fmt: skip
+    for page, annots in by_page.items():
+        pdf.pages[page].obj.Annots = pikepdf.Array(annots)
 
 
 class PdfMaker:
     """Makes PDFs in `workers` child processes (0: in this process), a few at a time."""
 
-    def __init__(self, workers: int = 1) -> None:
+    def __init__(self, workers: int = 2) -> None:
         self._pool = (
             concurrent.futures.ProcessPoolExecutor(
                 workers, mp_context=multiprocessing.get_context("spawn")
@@ -48,12 +68,12 @@ class PdfMaker:
         self._pending = deque()
         self._limit = max(1, workers) + 1
 
-    def submit(self, html_path: Path, root: Path, done: Callable[[bytes], None]) -> None:
-        """Make the PDF of `html_path`; `done(pdf)` is called in this process when it is made."""
+    def submit(self, doc: PartDocument, done: Callable[[bytes], None]) -> None:
+        """Make the PDF of `doc`; `done(pdf)` is called in this process when it is made."""
         if self._pool is None:
-            done(render_pdf(str(html_path), str(root)))
+            done(render_pdf(doc))
             return
-        self._pending.append((self._pool.submit(render_pdf, str(html_path), str(root)), done))
+        self._pending.append((self._pool.submit(render_pdf, doc), done))
         while len(self._pending) > self._limit:
             self._finish_one()
 
