@@ -34,6 +34,7 @@ from __future__ import annotations
 import gettext
 import os
 import sys
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,30 @@ def translations(language: str) -> gettext.NullTranslations:
     return first
 
 
+@cache
+def _text(language: str, key: str) -> str:
+    """The text of `key` in `language` (the catalogue chain walked once per id, then cached)."""
+    return translations(language).gettext(key)
+
+
+class Phrases:
+    """Some texts of one language, picked from a Translator: small, picklable, no catalogues.
+
+    For a worker process that formats a known set of texts: it is sent these instead of loading
+    the catalogues (and every connector with them) itself. Same lookup and formatting as
+    `Translator`; an id not picked shows as itself.
+    """
+
+    def __init__(self, language: str, texts: dict[str, str]) -> None:
+        self.language = language
+        self.texts = texts
+
+    def __call__(self, key: str, /, **values: Any) -> str:
+        """Return the text for `key` with `values` filled in."""
+        text = self.texts.get(key, key)
+        return text.format_map(_Params(values)) if values else text
+
+
 class Translator:
     """Look up user-facing text in one language, falling back to English, then the id."""
 
@@ -105,7 +130,7 @@ class Translator:
 
     def __call__(self, key: str, /, **values: Any) -> str:
         """Return the text for `key` with `values` filled in."""
-        text = self._catalogue.gettext(key)
+        text = _text(self.language, key)
         return text.format_map(_Params(values)) if values else text
 
     def n(self, key: str, count: int, /, **values: Any) -> str:
@@ -113,6 +138,10 @@ class Translator:
         text = self._catalogue.ngettext(key, key, count)
         return text.format_map(_Params(values, count=count))
 
+    def phrases(self, keys: Iterable[str]) -> Phrases:
+        """The texts of `keys` in this language, to hand to another process."""
+        return Phrases(self.language, {key: _text(self.language, key) for key in keys})
+
     def has(self, key: str) -> bool:
         """True when a catalogue of this language or English holds `key`."""
-        return self._catalogue.gettext(key) != key or self._catalogue.ngettext(key, "", 2) != ""
+        return _text(self.language, key) != key or self._catalogue.ngettext(key, "", 2) != ""

@@ -4,8 +4,8 @@ For each account, the records of the period are streamed from the archive into a
 file sorted by thread (`spill`), planned into parts of at most a few thousand records with
 threads kept whole (`parts`), and each part is written as one self-contained HTML file (user
 text escaped, a Content-Security-Policy that forbids scripts and network fetches) and the same
-as PDF/A-2b, drawn from the same data by ReportLab in worker processes (`pdf`, `document`,
-`pages`). `index.html` lists the parts.
+as PDF/A-2b, drawn from the same data by ReportLab in worker processes
+(`somed.bundle.printable`). `index.html` lists the parts.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from typing import Any
 from sqlite_utils import Database
 
 from connectors.model import parse_utc, utc_iso
-from somed.bundle.rendition.document import PartDocument
+from somed.bundle.printable.document import PHRASES, PartDocument
+from somed.bundle.printable.worker import PdfMaker
 from somed.bundle.rendition.html import Views, render
 from somed.bundle.rendition.parts import Part, plan_parts
-from somed.bundle.rendition.pdf import PdfMaker
 from somed.bundle.rendition.spill import UNDATED, Spill
 from somed.bundle.rendition.threads import Node, build_thread, count_nodes
 from somed.bundle.staging import Staging
@@ -93,7 +93,8 @@ def _account(
                         title=title, intro=t("rendition.part_intro", count=part.records,
                                              account=key, platform=account.get("platform")),
                         author=account.get("owner") or account.get("name") or key, created=now,
-                        lang=t.language, root=str(staging.path(payload)), threads=threads,
+                        phrases=t.phrases(PHRASES), root=str(staging.path(payload)),
+                        threads=threads,
                         footer=t("rendition.footer", when=local_time(now)),
                     )  # fmt: skip
                     maker.submit(doc, _writer(staging, f"{folder}/{part.name}.pdf"))

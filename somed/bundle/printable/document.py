@@ -13,9 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from somed.bundle.rendition.pages import BODY, H1, H2, HEAD, MARKED, META, Pages
+from somed.bundle.printable.pages import BODY, H1, H2, HEAD, MARKED, META, Pages
 from somed.display import local_time
-from somed.i18n import Translator
+from somed.i18n import Phrases
+
+PHRASES = (
+    "rendition.permalink", "rendition.registry_numbers", "rendition.flag",
+    "rendition.flag_resolved", "rendition.disposed", "rendition.versions",
+    "rendition.version_seen", "rendition.version_current", "rendition.hidden",
+    "rendition.deleted", "rendition.image_unreadable", "rendition.media_file",
+    "rendition.media_missing",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -26,7 +34,7 @@ class PartDocument:
     intro: str
     author: str
     created: str  # UTC ISO time of the bundle
-    lang: str
+    phrases: Phrases  # the texts of `PHRASES`, in the rendition's language
     root: str  # the payload folder: images are read from under it, and nothing else is
     threads: list[dict[str, Any]]
     footer: str
@@ -34,7 +42,7 @@ class PartDocument:
 
 def draw_part(pages: Pages, doc: PartDocument) -> None:
     """Draw the title, the introduction and every thread of the part."""
-    t = Translator(doc.lang)
+    t = doc.phrases
     root = Path(doc.root).resolve()
     pages.text(doc.title, H1)
     pages.text(doc.intro, BODY)
@@ -56,7 +64,7 @@ def draw_part(pages: Pages, doc: PartDocument) -> None:
     pages.text(doc.footer, META)
 
 
-def _record(pages: Pages, r: dict[str, Any], t: Translator, root: Path) -> None:
+def _record(pages: Pages, r: dict[str, Any], t: Phrases, root: Path) -> None:
     """One record and the answers to it, as `record.html` shows it."""
     pages.nest(r["depth"] + 1)
     pages.space(4)
@@ -99,7 +107,7 @@ def _record(pages: Pages, r: dict[str, Any], t: Translator, root: Path) -> None:
 
 
 def _content(
-    pages: Pages, text: str | None, media: list[dict[str, Any]], t: Translator, root: Path
+    pages: Pages, text: str | None, media: list[dict[str, Any]], t: Phrases, root: Path
 ) -> None:
     """A text as it was written, then its media: images drawn, other files named."""
     if text:

@@ -18,8 +18,8 @@ import pikepdf
 import reportlab
 
 from somed import __version__
-from somed.bundle.rendition.document import PartDocument, draw_part
-from somed.bundle.rendition.pages import Pages
+from somed.bundle.printable.document import PartDocument, draw_part
+from somed.bundle.printable.pages import Pages
 from somed.pdfa import identify_pdfa, save_pdfa
 
 PRODUCER = f"somed {__version__} (ReportLab {reportlab.Version}, pikepdf {pikepdf.__version__})"
@@ -37,7 +37,8 @@ def render_pdf(doc: PartDocument) -> bytes:
         _add_links(pdf, pages.links)
         identify_pdfa(pdf, title=doc.title, author=doc.author, subject=None,
                       created=datetime.fromisoformat(doc.created), producer=PRODUCER)  # fmt: skip
-        save_pdfa(pdf, finished, stream_decode_level=pikepdf.StreamDecodeLevel.none)
+        save_pdfa(pdf, finished, stream_decode_level=pikepdf.StreamDecodeLevel.none,
+                  compress_streams=False)  # ReportLab compressed them; the XMP stays plain
     return finished.getvalue()
 
 
