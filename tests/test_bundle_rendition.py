@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -221,3 +222,19 @@ def test_swedish_pdf_uses_the_swedish_catalogue(built):
         title = doc.open_metadata()["dc:title"]
         assert title == str(doc.docinfo.Title)
     assert title in ("Testkommun – november 2026", "Testkommun – december 2026")
+
+
+VERAPDF = shutil.which("verapdf")
+
+
+@pytest.mark.skipif(
+    VERAPDF is None,
+    reason="veraPDF is not installed (a Java program from verapdf.org, not on PyPI, Debian or "
+    "npm): put `verapdf` on PATH to check the renditions' PDF/A-2b against it",
+)
+def test_verapdf_accepts_the_rendition(built):
+    for folder in (built["folder"], built["folder_sv"]):
+        for pdf in sorted(folder.glob("*.pdf")):
+            result = subprocess.run([str(VERAPDF), "--flavour", "2b", "--format", "text", str(pdf)],
+                                    capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+            assert result.returncode == 0 and "PASS" in result.stdout, result.stdout + result.stderr

@@ -10,7 +10,9 @@ next build removes partial folders whose process is gone.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
+import functools
 import hashlib
 import os
 import re
@@ -25,6 +27,7 @@ from connectors.model import utc_iso
 from somed.bundle.model import PackedFile, Role
 
 CHUNK = 1 << 20
+PARALLEL_HASH = 1 << 18  # chunks at least this large get their SHA-512 in a second thread
 PARTIAL_MARK = ".partial-"
 _PARTIAL_NAME = re.compile(r"^\..+\.partial-(\d+)-")
 # Already compressed: stored in a ZIP as they are (deflating them costs time and saves nothing).
@@ -36,8 +39,19 @@ class BundleExists(Exception):
     """The destination already holds a package of that name."""
 
 
+@functools.cache
+def _second_hasher() -> concurrent.futures.ThreadPoolExecutor:
+    """One thread for the SHA-512 of large chunks (hashlib lets go of the GIL while hashing)."""
+    return concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="somed-sha512")
+
+
 class HashingWriter:
-    """A binary file being written into the package, hashed and counted as it is written."""
+    """A binary file being written into the package, hashed and counted as it is written.
+
+    A large chunk's SHA-512 is computed in a second thread while this one writes the chunk and
+    computes its SHA-256, so copying media uses two cores (the SHA-512 alone is slower than the
+    write and the SHA-256 together).
+    """
 
     def __init__(self, handle: BinaryIO) -> None:
         self._handle = handle
@@ -47,9 +61,15 @@ class HashingWriter:
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         """Write `data` and add it to the hashes."""
-        self._handle.write(data)
-        self._sha256.update(data)
-        self._sha512.update(data)
+        if len(data) >= PARALLEL_HASH:
+            other = _second_hasher().submit(self._sha512.update, data)
+            self._handle.write(data)
+            self._sha256.update(data)
+            other.result()
+        else:
+            self._handle.write(data)
+            self._sha256.update(data)
+            self._sha512.update(data)
         self.size += len(data)
         return len(data)
 
