@@ -121,20 +121,22 @@ def _write_package(
     export_keys: list[str | None] = list(request.accounts) or [None]  # as `somed export` does
     content.write_records(staging, db, payload, export_keys, request.since, request.until, found,
                           _advance(progress, "records", None))  # fmt: skip
-    content.write_media(staging, config.storage_dir, payload, found,
-                        _advance(progress, "media", content.media_bytes(found)))  # fmt: skip
-    captures = content.captures_in(db, keys, since, until)
-    content.write_snapshots(
-        staging, config.storage_dir, payload, captures, found,
-        _advance(progress, "snapshots", content.snapshot_bytes(config.storage_dir, captures)),
-    )  # fmt: skip
-    content.write_register(staging, db, payload, keys)
-    content.write_runs(staging, db, payload, keys, since, until, found)
-    content.write_events(staging, db, payload, keys, since, until, found)
-    accounts = _account_rows(config, db, keys)
-    progress("rendition", 0, None)
-    write_renditions(staging, db, accounts, since, until, payload=payload,
-                     media_paths=found.media_paths, lang="sv")  # fmt: skip
+    copies = content.plan_media(config.storage_dir, found)
+    media = _advance(progress, "media", content.media_bytes(found))
+    with content.MediaCopier(staging, payload, copies, media):  # beside the steps below
+        captures = content.captures_in(db, keys, since, until)
+        content.write_snapshots(
+            staging, config.storage_dir, payload, captures, found,
+            _advance(progress, "snapshots", content.snapshot_bytes(config.storage_dir, captures)),
+        )  # fmt: skip
+        content.write_register(staging, db, payload, keys)
+        content.write_runs(staging, db, payload, keys, since, until, found)
+        content.write_events(staging, db, payload, keys, since, until, found)
+        accounts = _account_rows(config, db, keys)
+        progress("rendition", 0, None)
+        write_renditions(staging, db, accounts, since, until, payload=payload,
+                         media_paths=found.media_paths, lang="sv",
+                         media_sources={c.digest: c.source for c in copies})  # fmt: skip
     info = BundleInfo(
         package_id=staging.package_id,
         label=_label(organisation.name, keys, request),

@@ -116,12 +116,16 @@ class Staging:
     @contextlib.contextmanager
     def open(self, rel: str, mime_type: str, role: Role) -> Iterator[HashingWriter]:
         """Write a file at `rel`; it is recorded (with its hashes) when the block ends."""
+        with self._write(rel) as writer:
+            yield writer
+        self.files.append(self._packed(rel, writer, mime_type, role))
+
+    @contextlib.contextmanager
+    def _write(self, rel: str) -> Iterator[HashingWriter]:
         target = self.path(rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(target, "xb") as handle:
-            writer = HashingWriter(handle)
-            yield writer
-        self._record(rel, writer, mime_type, role)
+            yield HashingWriter(handle)
 
     def write_bytes(self, rel: str, data: bytes, mime_type: str, role: Role) -> PackedFile:
         """Write `data` as the file `rel`."""
@@ -129,17 +133,26 @@ class Staging:
             writer.write(data)
         return self.files[-1]
 
-    def add_copy(self, rel: str, source: Path, mime_type: str, role: Role) -> PackedFile:
-        """Copy `source` into the package as `rel`, in chunks, hashing as it goes."""
-        with self.open(rel, mime_type, role) as writer, open(source, "rb") as handle:
+    def add_copy(
+        self, rel: str, source: Path, mime_type: str, role: Role, *, record: bool = True
+    ) -> PackedFile:
+        """Copy `source` into the package as `rel`, in chunks, hashing as it goes.
+
+        With `record=False` the file is not added to `files`: the caller adds it (a copy made
+        in another thread is listed where the builder puts it, not when it happens to end).
+        """
+        with self._write(rel) as writer, open(source, "rb") as handle:
             while chunk := handle.read(CHUNK):
                 writer.write(chunk)
-        return self.files[-1]
+        packed = self._packed(rel, writer, mime_type, role)
+        if record:
+            self.files.append(packed)
+        return packed
 
-    def _record(self, rel: str, writer: HashingWriter, mime_type: str, role: Role) -> None:
+    def _packed(self, rel: str, writer: HashingWriter, mime_type: str, role: Role) -> PackedFile:
         sha256, sha512 = writer.digests()
         created = self.now or utc_iso(_utc_now()) or ""
-        self.files.append(PackedFile(rel, writer.size, sha256, sha512, mime_type, created, role))
+        return PackedFile(rel, writer.size, sha256, sha512, mime_type, created, role)
 
     def finish(self, *, as_zip: bool = False) -> Path:
         """Move the finished package into place (a folder, or a ZIP of it); return its path."""

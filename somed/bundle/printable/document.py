@@ -35,7 +35,7 @@ class PartDocument:
     author: str
     created: str  # UTC ISO time of the bundle
     phrases: Phrases  # the texts of `PHRASES`, in the rendition's language
-    root: str  # the payload folder: images are read from under it, and nothing else is
+    root: str  # the payload folder: images without a `source` in the store are read from it
     threads: list[dict[str, Any]]
     footer: str
 
@@ -115,8 +115,9 @@ def _content(
     for m in media:
         path = m.get("path")
         if path and m["image"]:
-            file = (root / path).resolve()
-            if file.is_relative_to(root) and file.is_file() and pages.image(file):
+            file = Path(m["source"]) if m.get("source") else (root / path).resolve()
+            inside = m.get("source") or file.is_relative_to(root)
+            if inside and file.is_file() and pages.image(file):
                 continue
             pages.text(f"{t('rendition.image_unreadable', mime=m['mime'])}: {path}", META)
         elif path:

@@ -46,13 +46,20 @@ def write_renditions(
     lang: str = "sv",
     pdf: bool = True,
     pdf_workers: int = 2,
+    media_sources: Mapping[str, Path] | None = None,
 ) -> None:
-    """Write `rendition/<account>/` (index.html, <YYYY-MM>[-n].html and .pdf) under `payload`."""
+    """Write `rendition/<account>/` (index.html, <YYYY-MM>[-n].html and .pdf) under `payload`.
+
+    `media_paths` (sha256 -> path in the payload) are what the pages link to; the PDFs draw the
+    images from `media_sources` (sha256 -> the file in the archive's store) when given, so the
+    rendition need not wait for the media to be copied, else from the payload.
+    """
     t = Translator(lang)
     maker = PdfMaker(pdf_workers) if pdf else None
     try:
         for account in accounts:
-            _account(staging, db, account, (since, until), payload, media_paths, t, maker)
+            views = Views(t, media_paths, f"rendition/{account['key']}", media_sources)
+            _account(staging, db, account, (since, until), payload, views, t, maker)
     finally:
         if maker is not None:
             maker.close()
@@ -64,14 +71,13 @@ def _account(
     account: dict[str, Any],
     period: tuple[str | None, str | None],
     payload: str,
-    media_paths: Mapping[str, str],
+    views: Views,
     t: Translator,
     maker: PdfMaker | None,
 ) -> None:
     """Write one account's parts and its index."""
     key = account["key"]
     folder = f"{payload}/rendition/{key}"
-    views = Views(t, media_paths, f"rendition/{key}")
     now = staging.now or utc_iso(datetime.now(UTC))
     with tempfile.TemporaryDirectory(prefix="somed-rendition-") as temp:
         spill = Spill(Path(temp) / "records.db")

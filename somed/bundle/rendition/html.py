@@ -8,6 +8,7 @@ import posixpath
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -52,20 +53,30 @@ def web_link(url: str | None) -> str | None:
 class Views:
     """Turns records into what the templates show, for one page's location."""
 
-    def __init__(self, t: Translator, media_paths: Mapping[str, str], page_dir: str) -> None:
+    def __init__(
+        self,
+        t: Translator,
+        media_paths: Mapping[str, str],
+        page_dir: str,
+        media_sources: Mapping[str, Path] | None = None,
+    ) -> None:
         self.t = t
         self.media_paths = media_paths
         self.page_dir = page_dir  # the page's folder, relative to the payload
+        self.media_sources = media_sources or {}  # sha256 -> the file in the archive's store
 
     def media(self, items: list[dict[str, Any]], what: str) -> list[dict[str, Any]]:
         """Media of a record or version: relative link, image or not, alt text."""
         shown = []
         for n, media in enumerate(items, 1):
-            path = self.media_paths.get(media.get("sha256") or "")
+            digest = media.get("sha256") or ""
+            path = self.media_paths.get(digest)
+            source = self.media_sources.get(digest)
             mime = media.get("mime_type") or ""
             shown.append({
                 "href": quote(posixpath.relpath(path, self.page_dir)) if path else None,
                 "path": path,  # relative to the payload
+                "source": str(source) if path and source else None,  # where the PDF reads it
                 "image": mime.startswith("image/"),
                 "mime": mime or "-",
                 "alt": self.t("rendition.image_alt", n=n, what=what),
