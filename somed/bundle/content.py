@@ -74,13 +74,21 @@ def write_records(
     until: datetime | None,
     found: Payload,
     advance: Advance,
+    also: Callable[[dict[str, Any], str], None] | None = None,
 ) -> None:
-    """`records.jsonl`: exactly the lines `somed export --account K...` writes for the period."""
+    """`records.jsonl`: exactly the lines `somed export --account K...` writes for the period.
+
+    `also(item, line)` is told every record with its line (the rendition's spill), so the
+    archive is read once.
+    """
     with staging.open(f"{payload_root}/records.jsonl", JSONL, "records") as out:
         pending: list[bytes] = []
         size = 0
         for item in selected_items(db, list(keys), since, until):
-            line = record_line(item).encode("utf-8")
+            text = record_line(item)
+            if also is not None:
+                also(item, text)
+            line = text.encode("utf-8")
             pending.append(line)
             size += len(line)
             found.items += 1
