@@ -61,6 +61,7 @@ $(STAMP): pyproject.toml
 #           /usr/bin/chromium is missing.
 # systemd:  provides systemd-analyze, used by tests/test_systemd_unit.py.
 # xmlsec1:  signs and checks SAML messages (pysaml2 calls it) for the web UI's single sign-on.
+# fonts-dejavu-core: DejaVu Sans, the font of the bundles' PDF/A rendition (embedded by ReportLab).
 # (useradd, runuser and mount, used by the read-only and disk-full tests, are in
 # every Debian base system: passwd, util-linux, mount.)
 sysdeps:
@@ -68,7 +69,7 @@ sysdeps:
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v systemd-analyze >/dev/null 2>&1 || missing="$$missing systemd"; \
 	command -v xmlsec1 >/dev/null 2>&1 || missing="$$missing xmlsec1"; \
-	for pkg in libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; do \
+	for pkg in fonts-dejavu-core; do \
 		dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; \
 	done; \
 	$(APT_INSTALL)

@@ -34,6 +34,7 @@ from __future__ import annotations
 import gettext
 import os
 import sys
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,24 @@ def _memo(language: str) -> dict[str, str]:
     return {}
 
 
+class Phrases:
+    """Some texts of one language, picked from a Translator: small, picklable, no catalogues.
+
+    For a worker process that formats a known set of texts: it is sent these instead of loading
+    the catalogues (and every connector with them) itself. Same lookup and formatting as
+    `Translator`; an id not picked shows as itself.
+    """
+
+    def __init__(self, language: str, texts: dict[str, str]) -> None:
+        self.language = language
+        self.texts = texts
+
+    def __call__(self, key: str, /, **values: Any) -> str:
+        """Return the text for `key` with `values` filled in."""
+        text = self.texts.get(key, key)
+        return text.format_map(_Params(values)) if values else text
+
+
 class Translator:
     """Look up user-facing text in one language, falling back to English, then the id.
 
@@ -134,6 +153,10 @@ class Translator:
         """Return the singular or plural text for `count` (also given as `{count}`)."""
         text = self._catalogue.ngettext(key, key, count)
         return text.format_map(_Params(values, count=count))
+
+    def phrases(self, keys: Iterable[str]) -> Phrases:
+        """The texts of `keys` in this language, to hand to another process."""
+        return Phrases(self.language, {key: self._text(key) for key in keys})
 
     def has(self, key: str) -> bool:
         """True when a catalogue of this language or English holds `key`."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from conftest import PAGE_ID, TOKEN, TOKEN_ENV, small_page, write_config
 from connectors.facebook.emulator import FacebookEmulator, TokenInfo
 from somed.bundle.rendition import write_renditions
 from somed.bundle.staging import Staging
+from somed.pdfa import font_problems, identification_problems
 from storage import disposals, flags, queries, registrations
 from storage.db import connect
 
@@ -74,8 +76,14 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
                      lang="en")  # fmt: skip
     folder = staging.path("data/rendition/test-fb")
     html = {p.name: p.read_text("utf-8") for p in folder.glob("*.html")}
+    swedish = Staging(directory / "out-sv", "pkg")
+    for rel in media.values():  # damaged copies: the PDF names them instead of drawing them
+        swedish.write_bytes(f"data/{rel}", b"not an image", "image/png", "media")
+    write_renditions(swedish, db, [ACCOUNT], None, None, payload="data", media_paths=media,
+                     lang="sv", pdf_workers=0)  # fmt: skip
     return {"folder": folder, "html": html, "post": post, "script": script, "deleted": deleted,
-            "disposed": disposed, "files": staging.files}  # fmt: skip
+            "disposed": disposed, "files": staging.files,
+            "folder_sv": swedish.path("data/rendition/test-fb")}  # fmt: skip
 
 
 def part_of(built: dict, item_id: str) -> tuple[str, lxml.html.HtmlElement]:
@@ -139,16 +147,94 @@ def test_images_load_from_the_bundle(built):
     assert all(alts)
 
 
-def test_pdf_is_pdfa_with_the_script_as_text_and_images(built):
+def pdf_text(pdf: Path) -> str:
+    """The text of every page, as a reader extracts it (lines joined with spaces)."""
     from pypdf import PdfReader
 
+    pages = PdfReader(io.BytesIO(pdf.read_bytes())).pages
+    return " ".join(" ".join(p.extract_text().split("\n")) for p in pages)
+
+
+def test_pdf_is_pdfa_with_the_script_as_text_and_images(built):
     name, _ = part_of(built, built["script"])
     pdf = built["folder"] / name.replace(".html", ".pdf")
     with pikepdf.open(pdf) as doc:
         meta = doc.open_metadata()
         assert meta.get("pdfaid:part") == "2" and meta.get("pdfaid:conformance") == "B"
-        images = [k for page in doc.pages for k in page.images]
+        assert meta.pdfa_status == "2B"
+        images = [k for page in doc.pages for k in page.get_images()]
     assert images
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.read_bytes())).pages)
-    assert "<script>alert(1)</script><b>x</b>" in text.replace("\n", "")
+    assert SCRIPT in pdf_text(pdf).replace(" ", "")
     assert any(f.path.endswith(".pdf") and f.sha256 for f in built["files"])
+
+
+def test_every_pdf_carries_the_pdfa_identification_and_embeds_its_fonts(built):
+    pdfs = sorted(built["folder"].glob("*.pdf"))
+    assert len(pdfs) == len([n for n in built["html"] if n != "index.html"])
+    for pdf in pdfs:
+        with pikepdf.open(pdf) as doc:
+            assert identification_problems(doc) == [], pdf.name
+            assert font_problems(doc) == [], pdf.name
+            fonts = {str(f.BaseFont).split("+")[-1] for page in doc.pages
+                     for f in page.Resources.Font.values()}  # fmt: skip
+            assert fonts <= {"DejaVuSans", "DejaVuSans-Bold"}
+            (intent,) = doc.Root.OutputIntents
+            assert intent.OutputConditionIdentifier == "sRGB IEC61966-2.1"
+            annotations = [a for page in doc.pages for a in page.get("/Annots", [])]
+            assert annotations and all(int(a.F) & 4 for a in annotations)  # printed
+            assert all(str(a.A.URI).startswith("https://") for a in annotations)
+            with doc.open_outline() as outline:
+                titles = [item.title for item in outline.root]
+            assert titles and all(titles)
+
+
+def test_pdf_shows_the_same_records_as_the_html_with_marks(built):
+    for name, text in built["html"].items():
+        if name == "index.html":
+            continue
+        ids = {e.get("id")[2:] for e in lxml.html.fromstring(text).xpath("//article[@class='rec']")}
+        shown = pdf_text(built["folder"] / name.replace(".html", ".pdf"))
+        assert all(f"id {i}" in shown for i in ids), name
+    deleted = pdf_record(built, built["folder"], built["deleted"]["id"])
+    assert built["deleted"]["text"] in deleted and "Deleted from the platform" in deleted
+    disposed = pdf_record(built, built["folder"], built["disposed"]["id"])
+    assert "Disposed of" in disposed and built["disposed"]["text"] not in disposed
+
+
+def pdf_record(built: dict, folder: Path, item_id: str) -> str:
+    """The PDF text of one record: from its id up to the next record's (or the end)."""
+    name, _ = part_of(built, item_id)
+    shown = pdf_text(folder / name.replace(".html", ".pdf"))
+    return shown.split(f"id {item_id} ", 1)[1].split(" record · id ", 1)[0]
+
+
+def test_swedish_pdf_uses_the_swedish_catalogue(built):
+    deleted = pdf_record(built, built["folder_sv"], built["deleted"]["id"])
+    assert "Borttagen från plattformen" in deleted and "Deleted" not in deleted
+    name, _ = part_of(built, built["deleted"]["id"])
+    pdf = built["folder_sv"] / name.replace(".html", ".pdf")
+    name, _ = part_of(built, built["post"])
+    shown = pdf_text(built["folder_sv"] / name.replace(".html", ".pdf"))
+    assert "Versioner, äldst först" in shown and "Ändrad text" in shown
+    assert "Bilden (image/png) kan inte visas här; filen finns i paketet: media/" in shown
+    with pikepdf.open(pdf) as doc:
+        assert identification_problems(doc) == []
+        title = doc.open_metadata()["dc:title"]
+        assert title == str(doc.docinfo.Title)
+    assert title in ("Testkommun – november 2026", "Testkommun – december 2026")
+
+
+VERAPDF = shutil.which("verapdf")
+
+
+@pytest.mark.skipif(
+    VERAPDF is None,
+    reason="veraPDF is not installed (a Java program from verapdf.org, not on PyPI, Debian or "
+    "npm): put `verapdf` on PATH to check the renditions' PDF/A-2b against it",
+)
+def test_verapdf_accepts_the_rendition(built):
+    for folder in (built["folder"], built["folder_sv"]):
+        for pdf in sorted(folder.glob("*.pdf")):
+            result = subprocess.run([str(VERAPDF), "--flavour", "2b", "--format", "text", str(pdf)],
+                                    capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+            assert result.returncode == 0 and "PASS" in result.stdout, result.stdout + result.stderr

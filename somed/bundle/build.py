@@ -113,28 +113,10 @@ def _write_package(
     progress: Progress,
 ) -> BundleInfo:
     """Write every file of the package into `staging`; the package's description."""
-    from somed.bundle.rendition import write_renditions
-
     payload = fmt.payload_root
     since, until = utc_iso(request.since), utc_iso(request.until)
     found = Payload()
-    export_keys: list[str | None] = list(request.accounts) or [None]  # as `somed export` does
-    content.write_records(staging, db, payload, export_keys, request.since, request.until, found,
-                          _advance(progress, "records", None))  # fmt: skip
-    content.write_media(staging, config.storage_dir, payload, found,
-                        _advance(progress, "media", content.media_bytes(found)))  # fmt: skip
-    captures = content.captures_in(db, keys, since, until)
-    content.write_snapshots(
-        staging, config.storage_dir, payload, captures, found,
-        _advance(progress, "snapshots", content.snapshot_bytes(config.storage_dir, captures)),
-    )  # fmt: skip
-    content.write_register(staging, db, payload, keys)
-    content.write_runs(staging, db, payload, keys, since, until, found)
-    content.write_events(staging, db, payload, keys, since, until, found)
-    accounts = _account_rows(config, db, keys)
-    progress("rendition", 0, None)
-    write_renditions(staging, db, accounts, since, until, payload=payload,
-                     media_paths=found.media_paths, lang="sv")  # fmt: skip
+    accounts = _write_payload(config, db, request, keys, staging, payload, found, progress)
     info = BundleInfo(
         package_id=staging.package_id,
         label=_label(organisation.name, keys, request),
@@ -157,6 +139,48 @@ def _write_package(
     if request.format == "fgs":
         _write_checksums(staging, f"{fmt.documentation_root}/sha256sums.txt")
     return info
+
+
+def _write_payload(
+    config: Config,
+    db: Database,
+    request: BundleRequest,
+    keys: list[str],
+    staging: Staging,
+    payload: str,
+    found: Payload,
+    progress: Progress,
+) -> list[dict[str, Any]]:
+    """The payload: records, then the media (copied in a thread) beside the rest; the accounts.
+
+    The records are spilled into threads while `records.jsonl` is written (the archive is read
+    once), and the rendition is made while the media are copied.
+    """
+    from somed.bundle.rendition import write_renditions
+    from somed.bundle.rendition.spill import temporary_spill
+
+    since, until = utc_iso(request.since), utc_iso(request.until)
+    export_keys: list[str | None] = list(request.accounts) or [None]  # as `somed export` does
+    with temporary_spill() as spill:
+        records = _advance(progress, "records", None)
+        content.write_records(staging, db, payload, export_keys, request.since, request.until,
+                              found, records, also=spill.put)  # fmt: skip
+        copies = content.plan_media(config.storage_dir, found)
+        media = _advance(progress, "media", content.media_bytes(found))
+        with content.MediaCopier(staging, payload, copies, media):
+            captures = content.captures_in(db, keys, since, until)
+            snapshot_bytes = content.snapshot_bytes(config.storage_dir, captures)
+            content.write_snapshots(staging, config.storage_dir, payload, captures, found,
+                                    _advance(progress, "snapshots", snapshot_bytes))  # fmt: skip
+            content.write_register(staging, db, payload, keys)
+            content.write_runs(staging, db, payload, keys, since, until, found)
+            content.write_events(staging, db, payload, keys, since, until, found)
+            accounts = _account_rows(config, db, keys)
+            progress("rendition", 0, None)
+            write_renditions(staging, db, accounts, since, until, payload=payload,
+                             media_paths=found.media_paths, lang="sv", spill=spill,
+                             media_sources={c.digest: c.source for c in copies})  # fmt: skip
+    return accounts
 
 
 def _account_rows(config: Config, db: Database, keys: list[str]) -> list[dict[str, Any]]:

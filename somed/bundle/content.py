@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +18,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from somed.bundle.model import PackedFile
 from somed.bundle.staging import Staging
 from somed.export import record_line, selected_items
 from storage.media import MEDIA_DIR, extension_for
@@ -72,13 +74,21 @@ def write_records(
     until: datetime | None,
     found: Payload,
     advance: Advance,
+    also: Callable[[dict[str, Any], str], None] | None = None,
 ) -> None:
-    """`records.jsonl`: exactly the lines `somed export --account K...` writes for the period."""
+    """`records.jsonl`: exactly the lines `somed export --account K...` writes for the period.
+
+    `also(item, line)` is told every record with its line (the rendition's spill), so the
+    archive is read once.
+    """
     with staging.open(f"{payload_root}/records.jsonl", JSONL, "records") as out:
         pending: list[bytes] = []
         size = 0
         for item in selected_items(db, list(keys), since, until):
-            line = record_line(item).encode("utf-8")
+            text = record_line(item)
+            if also is not None:
+                also(item, text)
+            line = text.encode("utf-8")
             pending.append(line)
             size += len(line)
             found.items += 1
@@ -110,10 +120,23 @@ def media_bytes(found: Payload) -> int:
     return sum(file.size for file in found.media.values())
 
 
-def write_media(
-    staging: Staging, storage_dir: Path, payload_root: str, found: Payload, advance: Advance
-) -> None:
-    """`media/<sha256><ext>`: every file the records name, copied once, in chunks."""
+@dataclass(frozen=True)
+class MediaCopy:
+    """One media file to copy: its digest, where it lies in the store and in the payload."""
+
+    digest: str
+    source: Path
+    rel: str  # relative to the payload root
+    mime_type: str
+
+
+def plan_media(storage_dir: Path, found: Payload) -> list[MediaCopy]:
+    """Every file the records name that the store holds, by digest; the others are noted missing.
+
+    Fills `found.media_paths` and `found.media_missing` before anything is copied, so the
+    rendition can be made while the files are copied (it draws the images from the store).
+    """
+    copies = []
     for digest in sorted(found.media):
         file = found.media[digest]
         source = storage_dir / file.path
@@ -122,15 +145,63 @@ def write_media(
             found.media_missing.append(digest)
             continue
         rel = f"media/{digest}{extension_for(file.mime_type)}"
-        mime = file.mime_type or "application/octet-stream"
-        packed = staging.add_copy(f"{payload_root}/{rel}", source, mime, "media")
-        if packed.sha256 != digest:
-            raise BundleError(
-                f"{source}: the media file's content no longer matches its name (sha256 "
-                f"{packed.sha256}): the archive is damaged; restore it from a backup"
-            )
+        copies.append(MediaCopy(digest, source, rel, file.mime_type or "application/octet-stream"))
         found.media_paths[digest] = rel
-        advance(packed.size)
+    return copies
+
+
+class MediaCopier:
+    """Copies the planned media into the payload in a thread, while the builder goes on.
+
+    Copying is reading, writing and hashing, which let go of the GIL, so it runs beside the
+    rendition. The files are recorded in the package in the order planned, at the place the
+    builder was when the copying began, so the package lists its files in the same order
+    whatever the timing. Use as a context manager: leaving the block waits for the copying
+    (or stops it when the block failed) and raises what went wrong in the thread.
+    """
+
+    def __init__(
+        self, staging: Staging, payload_root: str, copies: list[MediaCopy], advance: Advance
+    ) -> None:
+        self._staging, self._root, self._copies, self._advance = (
+            staging, payload_root, copies, advance)  # fmt: skip
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
+        self._files: list[PackedFile] = []
+        self._index = len(staging.files)
+        self._thread = threading.Thread(target=self._run, name="somed-media", daemon=True)
+
+    def __enter__(self) -> MediaCopier:
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        if error is not None:  # the builder failed: stop after the current file
+            self._stop.set()
+            self._thread.join()
+            return
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        self._staging.files[self._index : self._index] = self._files
+
+    def _run(self) -> None:
+        try:
+            for copy in self._copies:
+                if self._stop.is_set():
+                    return
+                packed = self._staging.add_copy(f"{self._root}/{copy.rel}", copy.source,
+                                                copy.mime_type, "media", record=False)  # fmt: skip
+                if packed.sha256 != copy.digest:
+                    raise BundleError(
+                        f"{copy.source}: the media file's content no longer matches its name"
+                        f" (sha256 {packed.sha256}): the archive is damaged; restore it from a"
+                        " backup"
+                    )
+                self._files.append(packed)
+                self._advance(packed.size)
+        except BaseException as exc:  # raised again in the builder's thread
+            self._error = exc
 
 
 def captures_in(

@@ -10,7 +10,9 @@ next build removes partial folders whose process is gone.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
+import functools
 import hashlib
 import os
 import re
@@ -25,6 +27,7 @@ from connectors.model import utc_iso
 from somed.bundle.model import PackedFile, Role
 
 CHUNK = 1 << 20
+PARALLEL_HASH = 1 << 18  # chunks at least this large get their SHA-512 in a second thread
 PARTIAL_MARK = ".partial-"
 _PARTIAL_NAME = re.compile(r"^\..+\.partial-(\d+)-")
 # Already compressed: stored in a ZIP as they are (deflating them costs time and saves nothing).
@@ -36,8 +39,19 @@ class BundleExists(Exception):
     """The destination already holds a package of that name."""
 
 
+@functools.cache
+def _second_hasher() -> concurrent.futures.ThreadPoolExecutor:
+    """One thread for the SHA-512 of large chunks (hashlib lets go of the GIL while hashing)."""
+    return concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="somed-sha512")
+
+
 class HashingWriter:
-    """A binary file being written into the package, hashed and counted as it is written."""
+    """A binary file being written into the package, hashed and counted as it is written.
+
+    A large chunk's SHA-512 is computed in a second thread while this one writes the chunk and
+    computes its SHA-256, so copying media uses two cores (the SHA-512 alone is slower than the
+    write and the SHA-256 together).
+    """
 
     def __init__(self, handle: BinaryIO) -> None:
         self._handle = handle
@@ -47,9 +61,15 @@ class HashingWriter:
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         """Write `data` and add it to the hashes."""
-        self._handle.write(data)
-        self._sha256.update(data)
-        self._sha512.update(data)
+        if len(data) >= PARALLEL_HASH:
+            other = _second_hasher().submit(self._sha512.update, data)
+            self._handle.write(data)
+            self._sha256.update(data)
+            other.result()
+        else:
+            self._handle.write(data)
+            self._sha256.update(data)
+            self._sha512.update(data)
         self.size += len(data)
         return len(data)
 
@@ -96,12 +116,16 @@ class Staging:
     @contextlib.contextmanager
     def open(self, rel: str, mime_type: str, role: Role) -> Iterator[HashingWriter]:
         """Write a file at `rel`; it is recorded (with its hashes) when the block ends."""
+        with self._write(rel) as writer:
+            yield writer
+        self.files.append(self._packed(rel, writer, mime_type, role))
+
+    @contextlib.contextmanager
+    def _write(self, rel: str) -> Iterator[HashingWriter]:
         target = self.path(rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(target, "xb") as handle:
-            writer = HashingWriter(handle)
-            yield writer
-        self._record(rel, writer, mime_type, role)
+            yield HashingWriter(handle)
 
     def write_bytes(self, rel: str, data: bytes, mime_type: str, role: Role) -> PackedFile:
         """Write `data` as the file `rel`."""
@@ -109,17 +133,26 @@ class Staging:
             writer.write(data)
         return self.files[-1]
 
-    def add_copy(self, rel: str, source: Path, mime_type: str, role: Role) -> PackedFile:
-        """Copy `source` into the package as `rel`, in chunks, hashing as it goes."""
-        with self.open(rel, mime_type, role) as writer, open(source, "rb") as handle:
+    def add_copy(
+        self, rel: str, source: Path, mime_type: str, role: Role, *, record: bool = True
+    ) -> PackedFile:
+        """Copy `source` into the package as `rel`, in chunks, hashing as it goes.
+
+        With `record=False` the file is not added to `files`: the caller adds it (a copy made
+        in another thread is listed where the builder puts it, not when it happens to end).
+        """
+        with self._write(rel) as writer, open(source, "rb") as handle:
             while chunk := handle.read(CHUNK):
                 writer.write(chunk)
-        return self.files[-1]
+        packed = self._packed(rel, writer, mime_type, role)
+        if record:
+            self.files.append(packed)
+        return packed
 
-    def _record(self, rel: str, writer: HashingWriter, mime_type: str, role: Role) -> None:
+    def _packed(self, rel: str, writer: HashingWriter, mime_type: str, role: Role) -> PackedFile:
         sha256, sha512 = writer.digests()
         created = self.now or utc_iso(_utc_now()) or ""
-        self.files.append(PackedFile(rel, writer.size, sha256, sha512, mime_type, created, role))
+        return PackedFile(rel, writer.size, sha256, sha512, mime_type, created, role)
 
     def finish(self, *, as_zip: bool = False) -> Path:
         """Move the finished package into place (a folder, or a ZIP of it); return its path."""

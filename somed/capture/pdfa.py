@@ -27,16 +27,14 @@ from pathlib import Path
 import img2pdf
 import pikepdf
 import pyvips
-from pikepdf.models.metadata import decode_pdf_date, encode_pdf_date
-from PIL import ImageCms
 
 from somed import __version__
+from somed.pdfa import identification_problems, identify_pdfa, save_pdfa
 
 DPI = 96.0  # one image pixel = one CSS pixel
 MAX_PAGE_PT = 14_400  # PDF/A-2 (ISO 32000-1 annex C): largest page side, in points
 SLICE_PX = 16_384  # tallest slice of the screenshot on one page
 PRODUCER = f"somed {__version__} (img2pdf {img2pdf.__version__}, pikepdf {pikepdf.__version__})"
-SRGB = "sRGB IEC61966-2.1"
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -173,21 +171,6 @@ def _srgb(image: pyvips.Image) -> pyvips.Image:
     return image
 
 
-def srgb_profile() -> bytes:
-    """An sRGB ICC profile (built by LittleCMS through Pillow), the same bytes on every call.
-
-    The header's creation time is fixed, so one PNG and one set of metadata always give the
-    same PDF (and the content-addressed store keeps it once); the version is labelled 4.2.0,
-    the ICC.1:2004-10 that ISO 32000-1 (PDF 1.7, the base of PDF/A-2) names.
-    """
-    data = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
-    if not any(data[84:100]):  # no profile ID (an MD5 over the header) to invalidate
-        data[24:36] = struct.pack(">6H", 2000, 1, 1, 0, 0, 0)
-        if data[8] == 4:
-            data[9:12] = b"\x20\x00\x00"
-    return bytes(data)
-
-
 def _make_pdfa(
     parts: list[Path],
     out: Path,
@@ -201,35 +184,9 @@ def _make_pdfa(
     with contextlib.ExitStack() as stack, pikepdf.new() as pdf:
         for part in parts:  # qpdf copies each image stream from its file while saving
             pdf.pages.extend(stack.enter_context(pikepdf.open(part)).pages)
-        profile = pdf.make_stream(srgb_profile())
-        profile.N = 3
-        intent = pikepdf.Dictionary(
-            Type=pikepdf.Name.OutputIntent,
-            S=pikepdf.Name.GTS_PDFA1,
-            OutputConditionIdentifier=SRGB,
-            Info=SRGB,
-            RegistryName="http://www.color.org",
-            DestOutputProfile=profile,
-        )
-        pdf.Root.OutputIntents = pikepdf.Array([pdf.make_indirect(intent)])
-        info = pdf.docinfo
-        date = encode_pdf_date(created)
-        info.Title, info.Author = pikepdf.String(title), pikepdf.String(author)
-        if subject:
-            info.Subject = pikepdf.String(subject)
-        info.Creator = info.Producer = pikepdf.String(PRODUCER)
-        info.CreationDate = info.ModDate = pikepdf.String(date)
-        with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
-            meta.load_from_docinfo(info, raise_failure=True)
-            meta["pdfaid:part"] = "2"
-            meta["pdfaid:conformance"] = "B"
-            meta["xmp:MetadataDate"] = created.isoformat()
-        pdf.save(
-            out,
-            deterministic_id=True,
-            preserve_pdfa=True,
-            stream_decode_level=pikepdf.StreamDecodeLevel.none,  # image rows pass untouched
-        )
+        identify_pdfa(pdf, title=title, author=author, subject=subject, created=created,
+                      producer=PRODUCER)  # fmt: skip
+        save_pdfa(pdf, out, stream_decode_level=pikepdf.StreamDecodeLevel.none)  # rows untouched
 
 
 def pdfa_problems(pdf: Path) -> list[str]:
@@ -239,79 +196,7 @@ def pdfa_problems(pdf: Path) -> list[str]:
     except (pikepdf.PdfError, OSError) as exc:
         return [f"does not open: {exc}"]
     with document:
-        problems = _structure_problems(document)
-        problems += _metadata_problems(document)
-        problems += _intent_problems(document)
-        problems += _page_problems(document)
-    return problems
-
-
-def _structure_problems(pdf: pikepdf.Pdf) -> list[str]:
-    problems = []
-    if pdf.is_encrypted or "/Encrypt" in pdf.trailer:
-        problems.append("encrypted (PDF/A forbids encryption)")
-    ids = pdf.trailer.get("/ID")
-    if not isinstance(ids, pikepdf.Array) or len(ids) != 2:
-        problems.append("no document ID in the trailer")
-    if pdf.pdf_version > "1.7":
-        problems.append(f"PDF version {pdf.pdf_version} is newer than PDF/A-2 allows (1.7)")
-    return problems
-
-
-def _metadata_problems(pdf: pikepdf.Pdf) -> list[str]:
-    stream = pdf.Root.get("/Metadata")
-    if not isinstance(stream, pikepdf.Stream):
-        return ["no XMP metadata stream, so no PDF/A identification"]
-    problems = []
-    if "/Filter" in stream:
-        problems.append("XMP metadata stream is compressed (PDF/A forbids a filter on it)")
-    meta = pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False)
-    if meta.get("pdfaid:part") != "2" or meta.get("pdfaid:conformance") != "B":
-        problems.append(
-            f"identification is part {meta.get('pdfaid:part')!r} conformance "
-            f"{meta.get('pdfaid:conformance')!r}, not 2 B"
-        )
-    info = pdf.docinfo
-    for key, prop in (("/Title", "dc:title"), ("/Producer", "pdf:Producer")):
-        if str(info.get(key, "")) != str(meta.get(prop, "")) or not str(info.get(key, "")):
-            problems.append(f"info {key} and XMP {prop} differ or are missing")
-    author, creators = str(info.get("/Author", "")), meta.get("dc:creator") or []
-    if not author or [author] != list(creators):
-        problems.append("info /Author and XMP dc:creator differ or are missing")
-    for key, prop in (("/CreationDate", "xmp:CreateDate"), ("/ModDate", "xmp:ModifyDate")):
-        problems += _date_problem(info.get(key), meta.get(prop), key, prop)
-    return problems
-
-
-def _date_problem(pdf_date: object, xmp_date: object, key: str, prop: str) -> list[str]:
-    if pdf_date is None or not xmp_date:
-        return [f"info {key} or XMP {prop} is missing"]
-    try:
-        left = decode_pdf_date(str(pdf_date))
-        right = datetime.fromisoformat(str(xmp_date))
-    except ValueError:
-        return [f"info {key} or XMP {prop} is not a date"]
-    if left.tzinfo is None or right.tzinfo is None or left != right:
-        return [f"info {key} ({pdf_date}) and XMP {prop} ({xmp_date}) differ"]
-    return []
-
-
-def _intent_problems(pdf: pikepdf.Pdf) -> list[str]:
-    intents = [
-        i for i in pdf.Root.get("/OutputIntents", []) if i.get("/S") == pikepdf.Name.GTS_PDFA1
-    ]
-    if len(intents) != 1:
-        return [f"{len(intents)} GTS_PDFA1 output intents, not one"]
-    profile = intents[0].get("/DestOutputProfile")
-    if not isinstance(profile, pikepdf.Stream):
-        return ["the output intent embeds no ICC profile"]
-    data = profile.read_bytes()
-    rgb = len(data) >= 128 and data[36:40] == b"acsp" and data[16:20] == b"RGB "
-    if not rgb or profile.get("/N") != 3:
-        return ["the output intent's ICC profile is not an RGB profile"]
-    if data[8] > 4:
-        return [f"the output intent's ICC profile is version {data[8]}, newer than PDF 1.7 allows"]
-    return []
+        return identification_problems(document) + _page_problems(document)
 
 
 def _page_problems(pdf: pikepdf.Pdf) -> list[str]:

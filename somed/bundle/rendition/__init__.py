@@ -4,12 +4,13 @@ For each account, the records of the period are streamed from the archive into a
 file sorted by thread (`spill`), planned into parts of at most a few thousand records with
 threads kept whole (`parts`), and each part is written as one self-contained HTML file (user
 text escaped, a Content-Security-Policy that forbids scripts and network fetches) and the same
-as PDF/A-2b by WeasyPrint in a worker process (`pdf`). `index.html` lists the parts.
+as PDF/A-2b, drawn from the same data by ReportLab in worker processes
+(`somed.bundle.printable`). `index.html` lists the parts.
 """
 
 from __future__ import annotations
 
-import tempfile
+import contextlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,10 +19,11 @@ from typing import Any
 from sqlite_utils import Database
 
 from connectors.model import parse_utc, utc_iso
+from somed.bundle.printable.document import PHRASES, PartDocument
+from somed.bundle.printable.worker import PdfMaker
 from somed.bundle.rendition.html import Views, render
 from somed.bundle.rendition.parts import Part, plan_parts
-from somed.bundle.rendition.pdf import PdfMaker
-from somed.bundle.rendition.spill import UNDATED, Spill
+from somed.bundle.rendition.spill import UNDATED, Spill, temporary_spill
 from somed.bundle.rendition.threads import Node, build_thread, count_nodes
 from somed.bundle.staging import Staging
 from somed.display import local_time
@@ -43,58 +45,68 @@ def write_renditions(
     media_paths: Mapping[str, str],
     lang: str = "sv",
     pdf: bool = True,
-    pdf_workers: int = 1,
+    pdf_workers: int = 2,
+    media_sources: Mapping[str, Path] | None = None,
+    spill: Spill | None = None,
 ) -> None:
-    """Write `rendition/<account>/` (index.html, <YYYY-MM>[-n].html and .pdf) under `payload`."""
+    """Write `rendition/<account>/` (index.html, <YYYY-MM>[-n].html and .pdf) under `payload`.
+
+    `media_paths` (sha256 -> path in the payload) are what the pages link to; the PDFs draw the
+    images from `media_sources` (sha256 -> the file in the archive's store) when given, so the
+    rendition need not wait for the media to be copied, else from the payload. `spill`: the
+    period's records, already spilled (a bundle fills it while writing `records.jsonl`);
+    without it they are read from `db`.
+    """
     t = Translator(lang)
-    maker = PdfMaker(pdf_workers) if pdf else None
-    try:
+    with contextlib.ExitStack() as stack:
+        if spill is None:
+            spill = stack.enter_context(temporary_spill())
+            for account in accounts:
+                spill.add(queries.export_items(db, account=account["key"], since=parse_utc(since),
+                                               until=parse_utc(until)))  # fmt: skip
+        maker = stack.enter_context(contextlib.closing(PdfMaker(pdf_workers))) if pdf else None
         for account in accounts:
-            _account(staging, db, account, (since, until), payload, media_paths, t, maker)
-    finally:
-        if maker is not None:
-            maker.close()
+            views = Views(t, media_paths, f"rendition/{account['key']}", media_sources)
+            _account(staging, spill, account, payload, views, t, maker)
 
 
 def _account(
     staging: Staging,
-    db: Database,
+    spill: Spill,
     account: dict[str, Any],
-    period: tuple[str | None, str | None],
     payload: str,
-    media_paths: Mapping[str, str],
+    views: Views,
     t: Translator,
     maker: PdfMaker | None,
 ) -> None:
     """Write one account's parts and its index."""
     key = account["key"]
     folder = f"{payload}/rendition/{key}"
-    views = Views(t, media_paths, f"rendition/{key}")
     now = staging.now or utc_iso(datetime.now(UTC))
-    with tempfile.TemporaryDirectory(prefix="somed-rendition-") as temp:
-        spill = Spill(Path(temp) / "records.db")
-        try:
-            spill.add(queries.export_items(db, account=key, since=parse_utc(period[0]),
-                                           until=parse_utc(period[1])))  # fmt: skip
-            parts = plan_parts(spill.threads())
-            rows = []
-            for part in parts:
-                threads = _part_threads(spill, part, views, t)
-                title = t("rendition.part_title", account=account.get("name") or key,
-                          month=_month_label(t, part))  # fmt: skip
-                rel = f"{folder}/{part.name}.html"
-                html = render("part.html", t=t, lang=t.language, title=title, account=account,
-                              count=part.records, threads=threads, now=now)  # fmt: skip
-                staging.write_bytes(rel, html.encode("utf-8"), HTML_MIME, "rendition")
-                if maker is not None:
-                    maker.submit(staging.path(rel), staging.path(payload), _writer(
-                        staging, f"{folder}/{part.name}.pdf"))  # fmt: skip
-                rows.append({"name": part.name, "label": _month_label(t, part),
-                             "threads": len(part.threads), "records": part.records,
-                             "pdf": maker is not None})  # fmt: skip
-            profiles = [views.node(Node(p)) for p in spill.profiles]
-        finally:
-            spill.close()
+    parts = plan_parts(spill.threads(key))
+    rows = []
+    for part in parts:
+        threads = _part_threads(spill, key, part, views, t)
+        title = t("rendition.part_title", account=account.get("name") or key,
+                  month=_month_label(t, part))  # fmt: skip
+        rel = f"{folder}/{part.name}.html"
+        html = render("part.html", t=t, lang=t.language, title=title, account=account,
+                      count=part.records, threads=threads, now=now)  # fmt: skip
+        staging.write_bytes(rel, html.encode("utf-8"), HTML_MIME, "rendition")
+        if maker is not None:
+            doc = PartDocument(
+                title=title, intro=t("rendition.part_intro", count=part.records,
+                                     account=key, platform=account.get("platform")),
+                author=account.get("owner") or account.get("name") or key, created=now,
+                phrases=t.phrases(PHRASES), root=str(staging.path(payload)),
+                threads=threads,
+                footer=t("rendition.footer", when=local_time(now)),
+            )  # fmt: skip
+            maker.submit(doc, _writer(staging, f"{folder}/{part.name}.pdf"))
+        rows.append({"name": part.name, "label": _month_label(t, part),
+                     "threads": len(part.threads), "records": part.records,
+                     "pdf": maker is not None})  # fmt: skip
+    profiles = [views.node(Node(p)) for p in spill.profiles.get(key, [])]
     title = t("rendition.index_title", account=account.get("name") or key)
     html = render("index.html", t=t, lang=t.language, title=title, account=account, parts=rows,
                   profiles=profiles, now=now)  # fmt: skip
@@ -109,11 +121,13 @@ def _writer(staging: Staging, rel: str):  # noqa: ANN202 - a callback
     return done
 
 
-def _part_threads(spill: Spill, part: Part, views: Views, t: Translator) -> list[dict[str, Any]]:
+def _part_threads(
+    spill: Spill, account: str, part: Part, views: Views, t: Translator
+) -> list[dict[str, Any]]:
     """The threads of a part, ready for the template."""
     shown = []
     for key in part.threads:
-        root, top = build_thread(spill.records(key))
+        root, top = build_thread(spill.records(account, key))
         first = root.record if root else (top[0].record if top else {})
         when = local_time(first.get("created_at"))
         if key.startswith("conversation:"):

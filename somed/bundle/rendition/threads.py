@@ -49,6 +49,8 @@ def build_thread(records: Iterable[Mapping[str, Any]]) -> tuple[Node | None, lis
             top.append(node)
         else:
             parent.children.append(node)
+    if root is not None:
+        _set_depth(root, 0)
     for node in top:
         _set_depth(node, 1 if root is not None else 0)
     return root, top
