@@ -68,21 +68,32 @@ def verify_summary(report: Any) -> dict[str, Any]:
 
 
 class JobProgress:
-    """`build_bundle`'s progress callback: the phase and bytes, stored now and then."""
+    """`build_bundle`'s progress callback: the phase and bytes, stored now and then.
 
-    def __init__(self, db: Any, job_id: int, monotonic: Callable[[], float] = time.monotonic):
-        self.db, self.job_id, self.monotonic = db, job_id, monotonic
+    The bundle reports from more than one thread (its media are copied beside the rest), and a
+    SQLite connection serves only the thread that opened it: each reporting thread gets its own.
+    """
+
+    def __init__(self, db_path: Path, job_id: int,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+        self.db_path, self.job_id, self.monotonic = db_path, job_id, monotonic
         self._phase = ""
         self._at = 0.0
+        self._lock = threading.Lock()
+        self._local = threading.local()
 
     def __call__(self, phase: str, done: int, total: int | None) -> None:
         """Store the progress when the phase changes, else at most once a second."""
-        now = self.monotonic()
-        if phase == self._phase and now - self._at < PROGRESS_EVERY_SECONDS:
-            return
-        self._phase, self._at = phase, now
+        with self._lock:
+            now = self.monotonic()
+            if phase == self._phase and now - self._at < PROGRESS_EVERY_SECONDS:
+                return
+            self._phase, self._at = phase, now
         text = canonical_json({"phase": phase, "done": done, "total": total})
-        bundle_jobs.note_progress(self.db, self.job_id, text)
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = connect(self.db_path)
+        bundle_jobs.note_progress(db, self.job_id, text)
 
 
 class BundleWorker:
@@ -160,8 +171,8 @@ class BundleWorker:
 
         request = BundleRequest(tuple(job.accounts), parse_utc(job.since), parse_utc(job.until),
                                 job.format, True)  # type: ignore[arg-type]  # fmt: skip
-        result = build_bundle(self.config, request, progress=JobProgress(db, job.id),
-                              clock=self.clock)  # fmt: skip
+        progress = JobProgress(self.config.db_path, job.id)
+        result = build_bundle(self.config, request, progress=progress, clock=self.clock)
         path = Path(result.path)
         bundle_jobs.note_progress(db, job.id, canonical_json({"phase": "verify"}))
         report = verify_package(path)
