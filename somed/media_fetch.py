@@ -57,22 +57,31 @@ class MediaFetcher:
         self.failures: dict[str, str] = {}  # media key -> why, for item_media.last_error
         self.retryable: set[str] = set()  # failures that may pass: later runs try them again
         self._lock = threading.Lock()  # streams walked beside each other submit at once
+        # the thread that asked for each download: only its batches may link the file, since
+        # a file linked by another stream's batch before this one's items are stored is lost
+        self._asked_by: dict[str, int] = {}
 
     def submit(self, refs: Iterable[MediaRef]) -> None:
         """Start downloading `refs` in the background (each key once per run)."""
+        asker = threading.get_ident()
         with self._lock:
             for ref in refs:
                 if ref.key not in self._pending:
                     self._pending[ref.key] = self._pool.submit(self._fetch_one, ref)
+                    self._asked_by[ref.key] = asker
 
     def ready(self) -> dict[str, StoredMedia]:
-        """Take the downloads finished so far; a failure that must end the run is raised here."""
+        """Take the downloads the calling thread asked for that have finished (its next batch
+        links them); a failure that must end the run is raised here."""
+        asker = threading.get_ident()
         with self._lock:
-            done = [key for key, future in self._pending.items() if future.done()]
+            done = [key for key, future in self._pending.items()
+                    if future.done() and self._asked_by[key] == asker]  # fmt: skip
             return self._take(done)
 
     def drain(self) -> dict[str, StoredMedia]:
-        """Wait for every download still under way and take them all."""
+        """Wait for every download still under way and take them all (once every stream's
+        items are stored)."""
         with self._lock:
             under_way = list(self._pending.values())
         wait(under_way)
@@ -84,10 +93,12 @@ class MediaFetcher:
         self._pool.shutdown(wait=True, cancel_futures=True)
         with self._lock:
             self._pending.clear()
+            self._asked_by.clear()
 
     def _take(self, keys: list[str]) -> dict[str, StoredMedia]:
         taken: dict[str, StoredMedia] = {}
         for key in keys:
+            self._asked_by.pop(key, None)
             stored = self._pending.pop(key).result()  # re-raises AuthError or Interrupted
             if stored is not None:
                 taken[key] = stored
