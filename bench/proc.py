@@ -20,15 +20,15 @@ def kb(value: str | None) -> int:
 
 
 def descendants(pid: int) -> list[int]:
-    """Every descendant of `pid`."""
+    """Every descendant of `pid` (children started by any of its threads, and theirs)."""
     found: list[int] = []
     todo = [pid]
     while todo:
-        parent = todo.pop()
-        try:
-            kids = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
-        except OSError:
-            continue
-        found += [int(k) for k in kids]
-        todo += [int(k) for k in kids]
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
+            try:
+                kids = [int(k) for k in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found += kids
+            todo += kids
     return found

@@ -63,6 +63,7 @@ sys.path.insert(0, str(BENCH))
 
 import requests  # noqa: E402
 import search as search_bench  # noqa: E402  (bench/search.py: the 1,000,000-item generator)
+from proc import descendants  # noqa: E402  (bench/proc.py)
 
 BUILD_VERSION = 1  # raise when the archive's contents change: the cache is then rebuilt
 COMMENTS = 500
@@ -258,24 +259,10 @@ class Server:
                 self.proc.wait()
 
 
-def process_tree(pid: int) -> list[int]:
-    """`pid` and every process below it (the worker processes of `somed web`), from /proc."""
-    found, todo = [pid], [pid]
-    while todo:
-        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
-            try:
-                kids = [int(k) for k in (task / "children").read_text().split()]
-            except OSError:
-                continue
-            found.extend(kids)
-            todo.extend(kids)
-    return found
-
-
 def serving_processes(pid: int) -> int:
     """How many processes serve requests: the worker processes under `pid`, else `pid` alone."""
     workers = 0
-    for one in process_tree(pid)[1:]:
+    for one in descendants(pid):
         try:
             argv = Path(f"/proc/{one}/cmdline").read_bytes()
         except OSError:
@@ -287,7 +274,7 @@ def serving_processes(pid: int) -> int:
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time so far of a process and those below it (all their threads)."""
     total = 0.0
-    for one in process_tree(pid):
+    for one in [pid, *descendants(pid)]:
         try:
             fields = Path(f"/proc/{one}/stat").read_text().rpartition(")")[2].split()
         except OSError:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import filelock
 from sqlite_utils import Database
@@ -221,6 +221,30 @@ class Runner:
             raise Interrupted()
 
 
+T = TypeVar("T")
+
+
+class _PerStream(Generic[T]):
+    """An attribute of a run that a stream walked beside the others has a value of its own for.
+
+    Read: the calling thread's own value (set in `_beside`), else the run's. Written: the
+    thread's own when it is a stream thread (it has a connection of its own), else the run's.
+    """
+
+    def __init__(self, name: str, doc: str) -> None:
+        self.name = name
+        self.__doc__ = doc
+
+    def __get__(self, run: _AccountRun, owner: type | None = None) -> T:
+        return getattr(run._here, self.name, None) or run._main[self.name]
+
+    def __set__(self, run: _AccountRun, value: T) -> None:
+        if getattr(run._here, "db", None) is not None:
+            setattr(run._here, self.name, value)
+        else:
+            run._main[self.name] = value
+
+
 class _AccountRun:
     """The state of one account's run: connector, writer, counters."""
 
@@ -247,35 +271,9 @@ class _AccountRun:
 
     # --- what belongs to the calling thread (see `_beside`) ----------------------------------
 
-    @property
-    def db(self) -> Database:
-        """The calling stream's connection (the run's own, or a stream thread's)."""
-        return getattr(self._here, "db", None) or self._main["db"]
-
-    @db.setter
-    def db(self, value: Database) -> None:
-        self._main["db"] = value
-
-    @property
-    def writer(self) -> ArchiveWriter:
-        """The calling stream's writer (the run's own, or a stream thread's)."""
-        return getattr(self._here, "writer", None) or self._main["writer"]
-
-    @writer.setter
-    def writer(self, value: ArchiveWriter) -> None:
-        self._main["writer"] = value
-
-    @property
-    def stage(self) -> str:
-        """What the calling thread is walking, for the progress line."""
-        return getattr(self._here, "stage", None) or self._main["stage"]
-
-    @stage.setter
-    def stage(self, value: str) -> None:
-        if getattr(self._here, "db", None) is not None:
-            self._here.stage = value
-        else:
-            self._main["stage"] = value
+    db: _PerStream[Database] = _PerStream("db", "The calling stream's connection.")
+    writer: _PerStream[ArchiveWriter] = _PerStream("writer", "The calling stream's writer.")
+    stage: _PerStream[str] = _PerStream("stage", "What the calling thread walks (progress line).")
 
     def _stored_here(self) -> int:
         """Batches the calling thread's walks stored (a retry counts afresh after progress)."""

@@ -69,6 +69,17 @@ class Archive:
         }
         self.killed_pids: set[int] = set()
 
+    def set_runner(self, key: str, value: str) -> None:
+        """Set `[runner] key = value` (a TOML value) in this archive's config."""
+        text = self.config_path.read_text(encoding="utf-8")
+        line = f"{key} = {value}"
+        self.config_path.write_text(
+            text.replace("[runner]", f"[runner]\n{line}", 1)
+            if "[runner]" in text
+            else text + f"\n[runner]\n{line}\n",
+            encoding="utf-8",
+        )
+
     def start(self) -> subprocess.Popen[str]:
         """Start `somed archive` in the background."""
         return subprocess.Popen(
@@ -124,18 +135,20 @@ class Archive:
 
         The moments are stratified and ascending, so each rerun gets further than the last.
         A rerun is quicker than the run it follows (what is stored is not stored again): when
-        a run ends before its kill, the remaining moments spread over that shorter duration.
+        a run ends before its kill, the remaining moments spread afresh over that shorter run.
         """
-        landed = attempts = 0
+        landed = attempts = spread_from = 0
         while landed < kills:
             attempts += 1
-            assert attempts <= kills * 2, "the runs end too quickly to be killed"
-            delay = 0.2 + (duration - 0.2) * (landed + rng.random()) / kills
+            assert attempts <= kills * 3, "the runs end too quickly to be killed"
+            share = (landed - spread_from + rng.random()) / (kills - spread_from)
+            lead = min(0.2, duration / 2)
+            delay = lead + (duration - lead) * share
             finished_after = self.kill_after(delay, once_running=inside_runs)
             if finished_after is None:
                 landed += 1
-            else:
-                duration = finished_after
+            else:  # the kills left spread over the shorter run, from its start
+                duration, spread_from = finished_after, landed
 
     def kill_at_start(self, rng: random.Random) -> None:
         """SIGKILL one run while it opens the new database (migrations), one even earlier."""

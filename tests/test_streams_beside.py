@@ -26,23 +26,12 @@ def with_visitors(setup, count: int = VISITORS) -> list[str]:  # noqa: ANN001 - 
             for n in range(count)]  # fmt: skip
 
 
-def one_after_another(archive: Archive) -> None:
-    """Switch streams beside off for this archive."""
-    text = archive.config_path.read_text(encoding="utf-8")
-    archive.config_path.write_text(
-        text.replace("[runner]", "[runner]\nstreams_beside = false", 1)
-        if "[runner]" in text
-        else text + "\n[runner]\nstreams_beside = false\n",
-        encoding="utf-8",
-    )
-
-
 def test_streams_beside_archive_what_one_after_another_archives(fb_setup, tmp_path):
     setup = fb_setup([big_page(posts=120)])
     setup.emulator.usage_budget = 10**9
     visitors = with_visitors(setup)
     reference = Archive(tmp_path / "reference", setup.emulator.base_url)
-    one_after_another(reference)
+    reference.set_runner("streams_beside", "false")  # one stream after another
     beside = Archive(tmp_path / "beside", setup.emulator.base_url)
     reference.complete()
     beside.complete()
@@ -59,7 +48,7 @@ def test_killed_runs_with_streams_beside_resume_without_gaps_or_duplicates(fb_se
     with_visitors(setup)
     setup.emulator.latency = 0.01  # every stream is still walking when the kills come
     reference = Archive(tmp_path / "reference", setup.emulator.base_url)
-    one_after_another(reference)
+    reference.set_runner("streams_beside", "false")  # one stream after another
     victim = Archive(tmp_path / "victim", setup.emulator.base_url)
     duration = reference.complete()
     victim.kill_repeatedly(random.Random(SEED), duration, kills=4, inside_runs=True)

@@ -80,13 +80,7 @@ def test_without_the_writer_process_a_first_archive_is_the_same(fb_setup, tmp_pa
     setup = fb_setup([big_page(posts=60)])
     reference = Archive(tmp_path / "reference", setup.emulator.base_url)
     single = Archive(tmp_path / "single", setup.emulator.base_url)
-    text = single.config_path.read_text(encoding="utf-8")
-    single.config_path.write_text(
-        text.replace("[runner]", "[runner]\nwriter_process = false", 1)
-        if "[runner]" in text
-        else text + "\n[runner]\nwriter_process = false\n",
-        encoding="utf-8",
-    )
+    single.set_runner("writer_process", "false")
     reference.complete()
     proc = single.start()
     seen_writer = False
