@@ -266,13 +266,18 @@ class Renderer:
                 )
             since = _parse_time(params.get("since"), "since")
             until = _parse_time(params.get("until"), "until")
-            items = [
-                post for post in self.store.pages[entry.id].feed(tagged_only=edge == "tagged")
-                if (since is None or post.created_time.timestamp() >= since)
-                and (until is None or post.created_time.timestamp() <= until)
-            ]  # fmt: skip
+            state, tagged = self.store.pages[entry.id], edge == "tagged"
+            items = state.feed(tagged_only=tagged)
+            find = state.feed_position(tagged_only=tagged)
+            if since is not None or until is not None:
+                items = [
+                    post for post in items
+                    if (since is None or post.created_time.timestamp() >= since)
+                    and (until is None or post.created_time.timestamp() <= until)
+                ]  # fmt: skip
+                find = _finder(items)
             return _Listing(
-                items, _finder(items), 0, len(items), {"total_count": len(items)},
+                items, find, 0, len(items), {"total_count": len(items)},
                 _carry(params, ("since", "until", "summary")),
             )  # fmt: skip
         if entry.kind == "page":

@@ -86,7 +86,7 @@ class PageState:
         page.posts[:] = [post for _, post in reversed(ordered)]
         self.keys = [self.key(post) for post in page.posts]
         self.pos: dict[str, int] = {}
-        self._feed: tuple[tuple[object, ...], list[PostData]] | None = None
+        self._feeds: dict[bool, tuple[tuple[object, ...], list[PostData], dict[str, int]]] = {}
         self.reindex()
         self.by_user = {conversation.user[0]: conversation for conversation in page.conversations}
         self.sort_conversations()
@@ -111,16 +111,26 @@ class PageState:
 
     def feed(self, tagged_only: bool = False) -> list[PostData]:
         """The page's feed newest first: its own posts, visitors' posts and posts that tag it."""
+        return self._feed_of(tagged_only)[0]
+
+    def feed_position(self, tagged_only: bool = False) -> Callable[[str], int | None]:
+        """A lookup of a post's position in `feed(tagged_only)` by id."""
+        return self._feed_of(tagged_only)[1].get
+
+    def _feed_of(self, tagged_only: bool) -> tuple[list[PostData], dict[str, int]]:
+        """The feed and its id → position index, kept until the page's posts change (a walk
+        asks for the same feed page after page)."""
         stamp = (tagged_only, self.next_seq, self.next_serial, len(self.page.posts),
                  len(self.page.others))  # fmt: skip
-        cached = self._feed
+        cached = self._feeds.get(tagged_only)
         if cached is not None and cached[0] == stamp:
-            return cached[1]  # a walk asks for the same feed page after page
+            return cached[1], cached[2]
         others = [p for p in self.page.others if p.wall or not tagged_only]
         posts = others if tagged_only else [*self.page.posts, *others]
         feed = sorted(posts, key=lambda p: (p.created_time, p.id), reverse=True)
-        self._feed = (stamp, feed)
-        return feed
+        index = {post.id: i for i, post in reversed(list(enumerate(feed)))}
+        self._feeds[tagged_only] = (stamp, feed, index)
+        return feed, index
 
     def remove(self, post: PostData) -> None:
         """Remove a post."""
