@@ -8,7 +8,8 @@
   reads, so a server dripping a byte a second fails it (`TransientError`, `net.deadline`);
 - every body that is not streamed is read here and scrubbed of the account's secrets
   (`connectors.scrub`) before any client library parses it;
-- hooks registered on the factory (usage headers, request counting) run on every session.
+- hooks registered on the factory (usage headers, request counting) run on every session;
+- the bodies read here decode with orjson when a client library calls `response.json()`.
 
 `ThreadSessions` is the `requests.Session` a connector is given: each thread that uses it
 (the walk's prefetch thread, the download threads, the runner's own) gets its own `NetSession`
@@ -25,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 import requests
 
 from connectors.base import TransientError
@@ -36,6 +38,7 @@ __all__ = [
     "USER_AGENT",
     "Deadline",
     "NetPolicy",
+    "JsonResponse",
     "NetSession",
     "NetworkRefused",
     "RedirectingSession",
@@ -147,6 +150,19 @@ def read_limited(response: requests.Response, deadline: Deadline, read_timeout: 
     return b"".join(chunks)
 
 
+class JsonResponse(requests.Response):
+    """A response whose `json()` decodes a UTF-8 body with orjson, several times faster than
+    the standard library for a page of posts; what orjson refuses (NaN, a lone surrogate
+    escape, a body in another encoding) is decoded by requests as before."""
+
+    def json(self, **kwargs: Any) -> Any:
+        """The decoded JSON body (see the class doc)."""
+        if not kwargs and self._content:
+            with contextlib.suppress(orjson.JSONDecodeError):
+                return orjson.loads(self._content)
+        return super().json(**kwargs)
+
+
 class NetSession(requests.Session):
     """A Session that routes, bounds in time and scrubs every request (see the module doc)."""
 
@@ -213,6 +229,7 @@ class NetSession(requests.Session):
 
     @staticmethod
     def _consume(response: requests.Response, data: bytes) -> None:
+        response.__class__ = JsonResponse  # same fields; only json() differs
         response._content = data
         response._content_consumed = True
         with contextlib.suppress(Exception):

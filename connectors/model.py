@@ -10,6 +10,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import orjson
+
 Kind = Literal["profile", "post", "comment", "reply", "message", "video"]
 Direction = Literal["own", "incoming"]
 
@@ -103,6 +105,21 @@ canonical_json = _encoder(sort_keys=True)
 canonical_json.__doc__ = "Serialise a value as canonical JSON: sorted keys, no spaces, UTF-8 kept."
 compact_json = _encoder(sort_keys=False)
 compact_json.__doc__ = "Serialise a value compactly, keeping key order and UTF-8 text."
+
+
+def payload_json(value: Any) -> str:
+    """Serialise a decoded platform payload for storage: `compact_json`'s text, faster.
+
+    orjson writes the same text as the standard library for what platform JSON holds
+    (strings, integers, booleans, lists, objects) at a fraction of the cost; what it refuses
+    (a lone surrogate, an integer beyond 64 bits, a key that is not a string) goes the standard
+    way. A float may be written in another form of the same number (`1e16` for `1e+16`, NaN,
+    which JSON lacks, as null), so this is for stored payloads only, never for what is hashed.
+    """
+    try:
+        return orjson.dumps(value).decode("utf-8")
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return compact_json(value)
 
 
 @dataclass(frozen=True)

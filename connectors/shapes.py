@@ -13,7 +13,9 @@ from typing import Any
 
 def ident(value: Any, what: str = "id") -> str:
     """A platform id (a string, or an integer some endpoints send) as a string; else TypeError."""
-    if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
+    if type(value) is str and value:  # the common case first: a string id
+        return value
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
         raise TypeError(f"{what} is {type(value).__name__} {value!r:.60}, not an id")
     return str(value)
 

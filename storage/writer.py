@@ -22,6 +22,7 @@ from connectors.model import (
     canonical_content_of,
     canonical_json,
     compact_json,
+    payload_json,
     repair_text,
     utc_iso,
     valid_utf8,
@@ -196,7 +197,7 @@ def _prepare(record: Record, *, hashed: bool = True) -> Content:
     return (
         record.kind, record.parent_id, record.thread_id, record.direction, author.id,
         author.name, record.text, created, edited, record.url, sha256, extra,
-        _json(record.raw), _json([m.key for m in record.media]) if record.media else "[]",
+        payload_json(record.raw), _json([m.key for m in record.media]) if record.media else "[]",
     )  # fmt: skip
 
 

@@ -67,6 +67,19 @@ def test_every_body_is_scrubbed_before_a_client_library_parses_it(server):
     assert parsed["data"][0]["comments"]["paging"]["next"].endswith("access_token=***&after=QQ")
 
 
+def test_json_bodies_decode_as_the_standard_library_decodes_them(server):
+    bodies = {"plain": '{"a": [1, 2.5, "å\\u00e4\\n"], "b": {"c": null}}',
+              "nan": '{"x": NaN}', "surrogate": '{"t": "\\ud800 alone"}',
+              "latin1": ('{"t": "' + "\xe5" + '"}', "application/json; charset=iso-8859-1")}  # fmt: skip
+    for name, body in bodies.items():
+        text, kind = body if isinstance(body, tuple) else (body, "application/json")
+        server.route(rf"/{name}", lambda r, m, text=text, kind=kind: Response(
+            text.encode("latin-1" if "8859" in kind else "utf-8"), content_type=kind))
+        parsed = sessions(server.base_url).get(f"https://graph.facebook.com/{name}").json()
+        expected = json.loads(text)
+        assert json.dumps(parsed) == json.dumps(expected), name  # NaN too
+
+
 def test_redirects_are_followed_only_to_the_configured_endpoint(server):
     other = HostileServer("127.0.0.2")
     other_base = other.start()

@@ -17,6 +17,7 @@ from connectors.model import (
     canonical_json,
     compact_json,
     content_hash,
+    payload_json,
 )
 from storage import queries
 from storage.db import connect
@@ -116,6 +117,15 @@ def test_content_hash_and_json_text_are_those_archives_already_hold() -> None:
     stdlib = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
     assert canonical_json(tricky) == json.dumps(tricky, **stdlib)
     assert compact_json(tricky) == json.dumps(tricky, **{**stdlib, "sort_keys": False})
+
+
+def test_a_stored_payload_reads_back_as_the_payload_decoded():
+    compact = {"separators": (",", ":"), "ensure_ascii": False}
+    graph = {"id": "1_2", "message": 'Hej "där"\n– tack 👍 \u2028', "n": -(2**63),
+             "likes": {"summary": {"total_count": 3}}, "ok": True, "none": None, "e": []}  # fmt: skip
+    assert payload_json(graph) == json.dumps(graph, **compact)  # what platforms send: same text
+    odd = {"text": "\ud800 alone", "big": 2**70, 7: "int key", "f": 1e16}
+    assert json.loads(payload_json(odd)) == json.loads(json.dumps(odd, **compact))
 
 
 def test_a_batch_prepared_ahead_is_stored_like_one_given_as_records(tmp_path: Path) -> None:
