@@ -17,15 +17,14 @@ would take; somed overlaps fetching with storing, so it can beat that sum.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import store_ceiling
 from emulated import ACCOUNT, API_VERSION, PAGE_ID, PAGE_SIZE, TOKEN
 
 from connectors.facebook.normalize import (
@@ -35,7 +34,6 @@ from connectors.facebook.normalize import (
     post_fields,
 )
 from connectors.model import Record, canonical_content_of, canonical_json, compact_json, utc_iso
-from storage.db import connect
 
 Row = dict[str, Any]
 
@@ -162,30 +160,7 @@ def prepare_rows(pages: list[list[Record]], now: str) -> tuple[list[Rows], float
     return prepared, time.perf_counter() - started
 
 
-def _insert(conn: sqlite3.Connection, table: str, rows: Sequence[Row]) -> None:
-    """Multi-row INSERTs of `rows` (the columns the schema has), as many rows as SQLite binds."""
-    if not rows:
-        return
-    have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
-    columns = [c for c in rows[0] if c in have]
-    per = max(1, min(500, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(columns)))
-    marks = f"({', '.join('?' * len(columns))})"
-    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-    for start in range(0, len(rows), per):
-        chunk = rows[start : start + per]
-        conn.execute(head + ", ".join([marks] * len(chunk)), [r[c] for r in chunk for c in columns])
-
-
 def same_schema_insert(pages: list[Rows], path: Path) -> tuple[int, float]:
     """Insert the rows into a fresh database with somed's schema and pragmas, a page per commit."""
-    db = connect(path)  # somed's opener: WAL, synchronous=NORMAL, every migration
-    conn = db.conn
-    started = time.perf_counter()
-    for page in pages:
-        conn.execute("BEGIN IMMEDIATE")
-        _insert(conn, "items", page.items)
-        _insert(conn, "item_versions", page.versions)
-        conn.execute("COMMIT")
-    wall = time.perf_counter() - started
-    db.close()
+    wall = store_ceiling.insert_pages([(p.items, p.versions) for p in pages], path)
     return sum(len(p.items) for p in pages), wall

@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import store_ceiling  # noqa: E402
+
 from connectors.instagram.normalize import comment_fields, media_fields  # noqa: E402
 
 TOKEN = "EMU-bench-ig-token-0000"  # fake; nothing leaves loopback
@@ -157,6 +159,9 @@ def measure(work: Path, items: int) -> dict[str, Any]:
         wall = time.perf_counter() - started
         parent.send("log")
         first_calls = len(_api(parent.recv()))
+        ceilings = store_ceiling.measure(config.db_path, work / "ceiling.db", endpoint,
+                                         first.new, wall, first_calls, ceiling["items"],
+                                         ceiling["seconds"])  # fmt: skip
         parent.send("reset")
         parent.recv()
         idle = Runner(config).run_account(ACCOUNT)
@@ -175,7 +180,8 @@ def measure(work: Path, items: int) -> dict[str, Any]:
                           "requests_per_stream": round(sum(per_stream.values()) / STREAMS, 2),
                           "requests_by_stream": dict(per_stream)},
             "plain_fetch": ceiling,
-            "ratio": round(archive_rate / max(1e-9, ceiling["items_per_second"]), 2),
+            "ceilings": ceilings,
+            "ratio": round(ceilings["ratio"], 2),
         }  # fmt: skip
     finally:
         parent.send("stop")

@@ -8,7 +8,8 @@ plain fetch):
 2. an idle poll right after it: API requests per stream (target: at most 1);
 3. the plain-fetch ceiling: the same walk (timeline, mentions, recent search over the week's
    conversations, DM events) with plain `requests`, JSON decoded, nothing stored;
-4. the ratio of the archive rate to the ceiling (target: at least 0.5).
+4. the same-schema insert ceiling of the rows somed stored (`store_ceiling`);
+5. the ratio of the archive rate to the lower ceiling (target: at least 0.5).
 
     .venv/bin/python bench/platform_x.py [--items N] [--json]
 """
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import store_ceiling
 from child_emulator import ChildEmulator
 
 from somed.config import load_config
@@ -156,6 +158,9 @@ def measure(work: Path, items: int) -> dict[str, Any]:
         asked = emulated.ask("requests")
         if first.status != "ok":
             raise SystemExit(f"somed run failed: {first.status}: {first.message}")
+        ceilings = store_ceiling.measure(config.db_path, work / "ceiling.db", emulated.base_url,
+                                         first.new, wall, len(asked), ceiling["items"],
+                                         ceiling["wall_s"])  # fmt: skip
         emulated.ask("reset")
         idle = Runner(config).run_account(ACCOUNT)
         idle_asked = emulated.ask("requests")
@@ -171,7 +176,8 @@ def measure(work: Path, items: int) -> dict[str, Any]:
                       "streams": len(STREAMS), "by_endpoint": _count(idle_asked),
                       "requests_per_stream": len(idle_asked) / len(STREAMS), "target": 1.0},
         "plain_fetch": ceiling,
-        "ratio": rate / ceiling["items_per_s"] if ceiling["items_per_s"] else 0.0,
+        "ceilings": ceilings,
+        "ratio": ceilings["ratio"],
         "target_ratio": TARGET_RATIO,
     }  # fmt: skip
 
@@ -193,7 +199,8 @@ def main() -> None:
         f"{first['requests_per_1000_items']:.1f} requests per 1,000 items"
     )
     print(
-        f"plain fetch:   {results['plain_fetch']['items_per_s']:.0f} items/s; "
+        f"plain fetch:   {results['plain_fetch']['items_per_s']:.0f} items/s; same-schema insert "
+        f"{results['ceilings']['insert_items_per_s']:.0f} items/s; "
         f"ratio {results['ratio']:.2f} (target >= {TARGET_RATIO})"
     )
     print(f"idle poll:     {idle['api_requests']} requests for {idle['streams']} streams "

@@ -163,11 +163,21 @@ class JsonResponse(requests.Response):
         return super().json(**kwargs)
 
 
+class _NoNetrc(requests.auth.AuthBase):
+    """A session-wide auth that adds nothing. With one set, requests no longer looks for
+    `~/.netrc` on every request: two file lookups a request, and credentials from outside
+    somed's config. A client library's own auth on a request still applies."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+
 class NetSession(requests.Session):
     """A Session that routes, bounds in time and scrubs every request (see the module doc)."""
 
     def __init__(self, policy: NetPolicy, scrubber: Scrubber, hooks: dict[str, list[Any]]) -> None:
         super().__init__()
+        self.auth = _NoNetrc()
         self.policy = policy
         self.scrubber = scrubber
         self.headers["User-Agent"] = USER_AGENT

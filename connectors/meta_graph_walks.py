@@ -51,6 +51,18 @@ def later(a: str | None, b: str | None) -> str | None:
     return max(a, b)
 
 
+PART_RECORDS = 1_000  # a page's records are handed on in parts of about this many (see page_part)
+
+
+def page_part(records: list[Entry], at_page: Mapping[str, Any] | None, high: str | None) -> Batch:
+    """Records of a page before its end (a page of posts with all their comments can hold
+    thousands), so that storing them starts while the page's later posts are read. It resumes
+    at the same page (`at_page`: the paging parameters that asked for it, None for the first):
+    what was stored from it is found unchanged."""
+    return Batch(records, resume=json.dumps({"next": dict(at_page) if at_page else None,
+                                             "hw": high}))  # fmt: skip
+
+
 def page_batch(
     records: list[Entry], page: Page, high: str | None, *, last: bool,
     passed_over: tuple[str, ...] = (),

@@ -8,15 +8,16 @@ import mimetypes
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 MEDIA_DIR = "media"
 PARTIAL_DIR = ".partial"  # downloads under way, before their hash (and so their place) is known
 _CHUNK = 1 << 20
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class MediaStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._folders: set[Path] = set()  # made in this process: no mkdir per file for them
 
     def put(self, data: bytes, mime_type: str | None) -> StoredMedia:
         """Store `data` atomically (once per content) and return where it lives."""
@@ -85,8 +87,9 @@ class MediaStore:
     def incoming(self) -> Iterator[IncomingFile]:
         """A temporary file in the store to stream a download into; removed unless committed."""
         folder = self.root / MEDIA_DIR / PARTIAL_DIR
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".part")
+        fd, tmp_name = self._again_if_gone(
+            folder, lambda: tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".part")
+        )
         incoming = IncomingFile(Path(tmp_name), os.fdopen(fd, "wb"))
         try:
             yield incoming
@@ -102,12 +105,23 @@ class MediaStore:
         existing = target if _has_size(target, size) else self._existing(folder, digest, size)
         if existing is not None:
             return StoredMedia(digest, size, mime, self._relative(existing))
-        folder.mkdir(parents=True, exist_ok=True)
         os.chmod(incoming.path, 0o640)  # like the service's UMask=0027: owner and group only
-        os.replace(incoming.path, target)
+        self._again_if_gone(folder, lambda: os.replace(incoming.path, target))
         incoming.committed = True
         _fsync_dir(folder)
         return StoredMedia(digest, size, mime, self._relative(target))
+
+    def _again_if_gone(self, folder: Path, make: Callable[[], T]) -> T:
+        """`make()` a file in `folder`, making the folder first unless this store made it
+        already; once more after making it again should it have gone since (removed by hand)."""
+        if folder not in self._folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
+        try:
+            return make()
+        except FileNotFoundError:
+            folder.mkdir(parents=True, exist_ok=True)
+            return make()
 
     def remove_stale_temp(self, older_than: timedelta = timedelta(hours=1)) -> int:
         """Delete half-written files left by a killed process; return how many went.

@@ -5,6 +5,7 @@ takes every download, whoever asked."""
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 
@@ -71,3 +72,12 @@ def fetched_elsewhere(fetcher: MediaFetcher) -> dict[str, object]:
     thread.start()
     thread.join(10)
     return got
+
+
+def test_the_media_store_makes_its_folders_again_when_they_were_removed(tmp_path):
+    store = MediaStore(tmp_path)
+    first = store.put(b"\x89PNG\r\n\x1a\n first", "image/png")
+    shutil.rmtree(tmp_path / "media")  # by hand, while the daemon runs
+    second = store.put(b"\x89PNG\r\n\x1a\n second", "image/png")
+    assert not (tmp_path / first.path).exists()
+    assert (tmp_path / second.path).read_bytes().endswith(b"second")

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from urllib.parse import quote, quote_plus
 
 import pytest
+import requests
 from werkzeug.wrappers import Response
 
 from connectors.base import TransientError
@@ -78,6 +79,16 @@ def test_json_bodies_decode_as_the_standard_library_decodes_them(server):
         parsed = sessions(server.base_url).get(f"https://graph.facebook.com/{name}").json()
         expected = json.loads(text)
         assert json.dumps(parsed) == json.dumps(expected), name  # NaN too
+
+
+def test_no_credentials_come_from_a_netrc_file(server, tmp_path, monkeypatch):
+    (tmp_path / ".netrc").write_text("machine 127.0.0.1 login admin password hemligt\n")
+    (tmp_path / ".netrc").chmod(0o600)
+    monkeypatch.setenv("NETRC", str(tmp_path / ".netrc"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    server.route(r"/who", lambda r, m: json_response({"auth": r.headers.get("Authorization")}))
+    assert requests.get(f"{server.base_url}/who", timeout=10).json()["auth"]  # netrc is there
+    assert sessions(server.base_url).get("https://graph.facebook.com/who").json() == {"auth": None}
 
 
 def test_redirects_are_followed_only_to_the_configured_endpoint(server):

@@ -53,7 +53,15 @@ from connectors.meta_graph import (
     token_info,
 )
 from connectors.meta_graph_connector import MIN_PAGE_SIZE, GraphConnector
-from connectors.meta_graph_walks import Entry, created_of, later, nested_edge, page_batch
+from connectors.meta_graph_walks import (
+    PART_RECORDS,
+    Entry,
+    created_of,
+    later,
+    nested_edge,
+    page_batch,
+    page_part,
+)
 from connectors.model import (
     Batch,
     ItemRef,
@@ -282,10 +290,11 @@ class InstagramConnector(GraphConnector):
         params.update(state.get("next") or {})
         high: str | None = later(state.get("hw"), cursor)
         seen: set[str] = set()
+        at_page = state.get("next")  # the paging parameters of the page being read
         for page in self.client.pages(f"{self.user_id}/media", params, stream="posts"):
             records: list[Entry] = []
             reached = False
-            for raw in page.data:
+            for n, raw in enumerate(page.data, 1):
                 created = created_of(raw, "timestamp")
                 if cursor and created and created < cursor:
                     reached = True  # newest first: everything after this is archived
@@ -297,9 +306,13 @@ class InstagramConnector(GraphConnector):
                     seen.add(ident)
                 records.extend(self.post_with_comments(raw, ident))
                 high = later(high, created)
+                if len(records) >= PART_RECORDS and n < len(page.data):  # the page's end: below
+                    yield page_part(records, at_page, high)
+                    records = []
             yield page_batch(records, page, high, last=reached or page.next_params is None)
             if reached:
                 return
+            at_page = page.next_params
 
     def post_with_comments(self, raw: dict[str, Any], ident: str | None) -> list[Entry]:
         """A media object's record (with its change marker) followed by its comments."""

@@ -34,7 +34,7 @@ from storage.media import MediaStore
 log = logging.getLogger("somed.moderation")
 
 BATCH = 500
-HOOK_LIMIT = 20_000  # items one account's run checks at its end; the duty catches up the rest
+HOOK_LIMIT = 2_000  # what a poll brings; a first archive leaves the rest to the duty (its own lane)
 SYSTEM_ACTOR = "moderation"
 LONG_REPEAT = 60  # characters: shorter texts repeated by one author are ordinary comments
 
