@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+import time
 from collections import Counter
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
 from instagram_graph_setup import KEY, TOKEN, archived_items, expected_ids, ig_setup  # noqa: F401
 
 from connectors.emulation import FaultPlan
 from connectors.instagram.emulator import Comment, TokenInfo, generate_account
+from connectors.meta_graph_walks import PART_RECORDS
 from connectors.model import RECORD_FIELDS
 from somed.daemon import prepare_archive
 from somed.runner import Runner
@@ -193,3 +198,35 @@ def test_asked_for_less_data_the_walk_halves_its_pages_and_completes(ig_setup): 
     limits = [int(r.query["limit"]) for r in api_requests(setup.emulator, r".*/media$")
               if r.status == 200]  # fmt: skip
     assert limits and max(limits) <= 25  # 100, halved twice
+
+
+def test_pages_handed_on_in_parts_resume_without_gaps_or_duplicates(ig_setup):  # noqa: F811
+    # one page of 20 posts of 241 records each: stored in parts (PART_RECORDS) while the
+    # comments beyond each nested page are read; a fault once a part is stored makes the walk
+    # resume at that page, and what the part stored is found unchanged
+    account = generate_account(posts=20, comments_per_post=120, replies_per_comment=1)
+    setup = ig_setup(account, latency=0.01)
+    prepare_archive(setup.config)
+
+    def fault_once_a_part_is_stored() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with closing(sqlite3.connect(setup.config.db_path)) as db:
+                if db.execute("SELECT count(*) FROM items").fetchone()[0] >= PART_RECORDS:
+                    setup.emulator.fail_next(2, "server_error")
+                    return
+            time.sleep(0.005)
+
+    watcher = threading.Thread(target=fault_once_a_part_is_stored)
+    watcher.start()
+    outcome = Runner(setup.config).run_account(KEY)
+    watcher.join()
+    assert outcome.status == "ok", outcome.message
+    assert outcome.retries > 0
+    assert len(api_requests(setup.emulator, r"/media$")) >= 2  # the page, read again
+    archived = items(setup)
+    assert expected_ids(account) <= set(archived)
+    db = connect(setup.config.db_path)
+    versions = db.execute("SELECT count(*), count(DISTINCT item_id) FROM item_versions").fetchone()
+    assert versions[0] == versions[1] == len(archived)  # each item stored once
+    assert outcome.new == len(archived) > 4 * PART_RECORDS
