@@ -55,6 +55,10 @@ def test_every_platform_bench_runs_and_an_idle_poll_costs_one_request_per_stream
     for result in results:
         assert "error" not in result, result
         assert result["first_archive"]["items"] > 0, result["module"]
+        ceilings = result["ceilings"]  # both measured, the ratio against the lower
+        assert ceilings["insert_items_per_s"] > 0 and ceilings["fetch_items_per_s"] > 0
+        lower = min(ceilings["insert_items_per_s"], ceilings["fetch_items_per_s"])
+        assert ceilings["lower_items_per_s"] == lower, result["module"]
         per_stream = result["idle_poll"]["requests_per_stream"]
         assert per_stream <= 1.0, (result["module"], result["idle_poll"])
     assert done.returncode == 0, done.stderr[-3000:]
