@@ -152,6 +152,17 @@ def test_accounts_and_flags_as_an_unprivileged_user_with_no_token(server):
     assert (storage / "somed.db").stat().st_mtime_ns == before  # nothing written
 
 
+def test_the_quarantine_list_as_an_unprivileged_user_with_no_token(server):
+    storage: Path = server["storage"]  # type: ignore[assignment]
+    before = (storage / "somed.db").stat().st_mtime_ns
+    listed = as_reader(server, "quarantine", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout) == json.loads(as_root(server, "quarantine", "--json").stdout)
+    words = as_reader(server, "quarantine")
+    assert words.returncode == 0 and words.stdout.strip() and "Traceback" not in words.stderr
+    assert (storage / "somed.db").stat().st_mtime_ns == before  # nothing written
+
+
 def test_read_only_verbs_work_while_another_process_holds_a_write_transaction(server):
     db_path = server["storage"] / "somed.db"  # type: ignore[operator]
     committed = as_root(server, "export").stdout
