@@ -354,7 +354,7 @@ class _AccountRun:
             requests_made = connector.request_count() if connector else 0
             cost_units = connector.cost_units() if connector else None
             if connector:
-                connector.close()
+                _close_connector(connector, self.key, self.config.storage_dir)
         if message and sessions is not None:  # the network layer scrubbed; this is a backstop
             message = sessions.scrubber.text(message)
         duration = time.monotonic() - started
@@ -1075,6 +1075,19 @@ def _drain_quietly(bulk: WriterProcess) -> None:
         bulk.drain()
     except Exception:  # noqa: BLE001 - the error that stopped the walk is the one raised
         log.debug("a batch in flight failed after the walk had stopped", exc_info=True)
+
+
+def _close_connector(connector: Connector, key: str, storage_dir: Path) -> None:
+    """Close a run's connector; a failure to close (its state file on a full disk) is logged
+    and never replaces the run's own outcome, nor leaves the run unrecorded."""
+    try:
+        connector.close()
+    except Exception as exc:  # noqa: BLE001 - the run is over either way
+        trouble = storage_error(exc, storage_dir)
+        if trouble is None:
+            log.exception("%s: closing the connector failed", key, extra={"account": key})
+        else:
+            log.warning("%s: closing the connector: %s", key, trouble, extra={"account": key})
 
 
 def _close_bulk(bulk: WriterProcess) -> None:

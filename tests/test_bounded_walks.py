@@ -72,7 +72,7 @@ def test_the_request_budget_ends_the_run_partial_and_keeps_what_was_read(hostile
 def test_an_unexpected_error_in_one_stream_leaves_the_other_streams_done(hostile, tmp_path, caplog):
     others = [s for s in hostile.listings if s != "posts"]
     if not others:
-        pytest.skip(f"{hostile.platform} has no listing besides its posts")
+        pytest.skip(f"{type(hostile).__name__}: no stream but posts has a paged listing to break")
     broken = others[-1]
     hostile.plant_good(posts=4)
     hostile.break_paging(broken)

@@ -30,7 +30,7 @@ def test_one_malformed_item_never_stops_the_account(hostile, tmp_path, damage):
     hostile.plant_good()
     bad = hostile.plant_malformed(damage)
     if bad is None:
-        pytest.skip(f"{hostile.platform} has nothing that {damage} applies to")
+        pytest.skip(f"{type(hostile).__name__}: {hostile.platform} has nothing {damage} applies to")
     path = write_config(tmp_path, hostile)
     config = load_config(path)
 

@@ -7,7 +7,8 @@ account sets `mode = "instaloader"`; its account keys are `LoaderOptions`. The w
 - `posts`: the profile's timeline newest first (12 posts a page), each post with its comments
   and replies when a login session is given (`session_file`; Instagram shows comments only to
   logged-in visitors), a batch after each post whose comments cost requests and at each page's
-  end, the cursor the newest `taken_at` seen. Without a session only the
+  end, the cursor the newest `taken_at` seen; a post quarantined (damaged) but with a usable
+  id is kept under that id, and its comments are read all the same. Without a session only the
   timeline's first page is public: a walk that needs more ends `auth_failed`
   (`instagram.login_required`) after storing what it read. Pinned posts (first in the timeline,
   out of date order) never end an incremental walk: only an unpinned post at or before the
@@ -53,6 +54,7 @@ from connectors.instagram.loader_reads import (
     TIMELINE_KEY,
     VIEWER_QUERY,
     comment_raw,
+    comment_shell,
     listed_id,
     media_of,
     paging,
@@ -235,22 +237,28 @@ class LoaderWalk:
                 if index < skip:
                     continue
                 post = self.connector.normalised("posts", "post", raw, MODE)
-                if not isinstance(post, Record):
-                    records.append(post)
-                    continue
-                if post.id in seen:
-                    continue
-                seen.add(post.id)
-                old = since is not None and post.created_at is not None and post.created_at <= since
-                if old:
-                    reached = not is_pinned(raw)  # a pinned post is out of date order
-                    if reached:
-                        break
-                    continue
                 made = self.route.requests
-                records.append(_marked(post, raw))
-                records.extend(self.comments_of(raw, post.id))
-                high = _later(high, utc_iso(post.created_at))
+                if isinstance(post, Record):
+                    if post.id in seen:
+                        continue
+                    seen.add(post.id)
+                    old = (since is not None and post.created_at is not None
+                           and post.created_at <= since)  # fmt: skip
+                    if old:
+                        reached = not is_pinned(raw)  # a pinned post is out of date order
+                        if reached:
+                            break
+                        continue
+                    ident: str | None = post.id
+                    records.append(_marked(post, raw))
+                    high = _later(high, utc_iso(post.created_at))
+                else:  # quarantined: under the id the archive knows; its comments still read
+                    ident = listed_id(raw)
+                    records.append(replace(post, id=ident))
+                    if ident is None or ident in seen:
+                        continue
+                    seen.add(ident)
+                records.extend(self.comments_of(raw, ident))
                 if self.route.requests > made and index + 1 < len(nodes):
                     self.pace.save()
                     resume = {"after": after, "skip": index + 1, "hw": high}
@@ -320,15 +328,15 @@ class LoaderWalk:
 
     def comments_of(self, raw: dict[str, Any], post_id: str) -> list[Entry]:
         """A post's comments and replies (none without a session, or when it has none)."""
-        if not self.logged_in or not raw.get("comment_count"):
+        shell = comment_shell(raw, post_id)
+        if not self.logged_in or shell is None:
             return []
         records: list[Entry] = []
         context_ = {**MODE, "media_id": post_id, "user_id": self.user_id()}
         with self.calls() as context:
-            post = Post.from_iphone_struct(context, raw)
-            # the timeline's media object is the post page's (both are Instagram's media
-            # format): hand it to instaloader, which would otherwise read the page once more
-            post._full_metadata_dict = Post._normalize_post_data(raw)
+            # instaloader gets only what it reads comments by, so a post damaged elsewhere
+            # (quarantined) keeps its comments, and it reads no post page for them
+            post = Post(context, shell)
             for comment in post.get_comments():
                 item = comment_raw(comment)
                 records.append(self.connector.normalised("posts", "comment", item, context_))

@@ -89,7 +89,8 @@ def marker_of(raw: dict[str, Any]) -> str:
     """A post's change signal in a timeline listing: its caption and comment count."""
     caption = raw.get("caption") if isinstance(raw.get("caption"), dict) else {}
     signal = [caption.get("text"), raw.get("comment_count")]
-    return "il1:" + hashlib.sha256(canonical_json(signal).encode("utf-8")).hexdigest()[:32]
+    text = canonical_json(signal).encode("utf-8", "surrogatepass")  # lone surrogates happen
+    return "il1:" + hashlib.sha256(text).hexdigest()[:32]
 
 
 def normalize_post(raw: dict[str, Any], *, account: str) -> Record:

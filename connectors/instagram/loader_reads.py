@@ -52,6 +52,24 @@ def listed_id(raw: Any) -> str | None:
         return None
 
 
+def comment_shell(raw: Any, post_id: str) -> dict[str, Any] | None:
+    """What instaloader's `Post.get_comments` reads a post's comments by (id, shortcode, comment
+    count), taken from its media object; None when it has no comments (or no usable count)."""
+    count = raw.get("comment_count") if isinstance(raw, dict) else None
+    if isinstance(count, bool) or not isinstance(count, int) or count <= 0:
+        return None
+    code = raw.get("code")
+    if not isinstance(code, str) or not code:
+        code = Post.mediaid_to_shortcode(int(post_id))
+    return {
+        "id": post_id,
+        "shortcode": code,
+        "__typename": "GraphImage",
+        "edge_media_to_comment": {"count": count},
+        "edge_media_to_parent_comment": {"count": count, "edges": []},  # read page by page
+    }
+
+
 def comment_raw(comment: Any) -> dict[str, Any]:
     """A `PostComment` or `PostCommentAnswer` as the raw item kept (see loader_normalize)."""
     owner = comment.owner

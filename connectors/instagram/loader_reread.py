@@ -46,6 +46,8 @@ def refetch(walk: LoaderWalk, refs: Sequence[ItemRef], span: Span | None) -> Ite
         record = walk.connector.normalised("posts", "post", raw, {"mode": "instaloader"})
         if isinstance(record, Record):
             record = replace(record, marker=marker_of(raw))
+        else:  # quarantined under the id the archive knows (not the media object's `id`)
+            record = replace(record, id=post_id)
         entries: list[Entry] = [record]
         ref = posts.get(post_id)
         if ref is None or ref.marker != marker_of(raw):

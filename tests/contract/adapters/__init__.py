@@ -12,7 +12,9 @@ two hostile classes in `harness` (the `tests/hostile/harness.py` interface: plan
 items, endless and broken paging) and `hostile` (the `tests/hostile/platforms.py` interface:
 photos, token echoes, server overrides for redirects and media). The `hostile` fixtures of
 `tests/conftest.py` and `tests/test_hostile_network.py` take their platforms from here, so the
-hardening tests run for every platform that has an adapter.
+hardening tests run for every platform that has an adapter. Every adapter names both, its
+own (`test_coverage.py` holds it to that); a connector with modes (Instagram's `mode`
+account key) has one adapter per mode, each saying its `mode`.
 
 Optional, for platforms whose re-read of the recent window is driven by change (all but X,
 whose stored posts are read again by age, see `connectors/x/reread.py`): `comment_ids(post_id)`

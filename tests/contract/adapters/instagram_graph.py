@@ -33,6 +33,7 @@ class InstagramGraphAdapter:
 
     name = "instagram-graph"
     platform = "instagram"
+    mode = "graph"  # the `mode` account key (test_coverage: one adapter per mode)
     account = "contract-ig"
     token = TOKEN
     env = {TOKEN_ENV: TOKEN}

@@ -14,6 +14,7 @@ from connectors.emulation import FaultPlan
 from connectors.instagram.emulator.web import VALID_SESSION, WebEmulator
 from connectors.instagram.emulator.web_data import USER_PK, WebAccount, seeded
 from tests.hostile.instaloader import InstaloaderHostile
+from tests.hostile.instaloader_harness import InstaloaderHarness
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "instagram_loader"
 CSRF = "csrfContract0123456789"
@@ -24,12 +25,13 @@ class InstaloaderAdapter:
 
     name = "instagram-instaloader"
     platform = "instagram"
+    mode = "instaloader"  # the `mode` account key (test_coverage: one adapter per mode)
     account = "contract-il"
     token = VALID_SESSION  # the secret of this mode: the session file's sessionid cookie
     env: dict[str, str] = {}  # no token: the session file is named in the config
     streams = ("profile", "posts")
     posts_stream = "posts"
-    harness = None
+    harness = InstaloaderHarness
     hostile = InstaloaderHostile
 
     def __init__(self) -> None:
