@@ -272,3 +272,13 @@ def test_graph_api_versions_are_the_connectors_knowledge(tmp_path):
                     f"{account}")  # fmt: skip
     with pytest.raises(ConfigError, match="api_version"):
         load_config(path, {"X": "t"})
+
+
+def test_a_lone_surrogate_in_a_first_comment_still_gives_a_change_marker():
+    from connectors.facebook.normalize import change_marker
+
+    post = {"id": "1_2", "updated_time": "2026-11-01T10:00:00+0000",
+            "comments": {"summary": {"total_count": 1}}}  # fmt: skip
+    broken = change_marker(post, [{"id": "1_2_3", "message": "Trasig \ud800 text"}])
+    whole = change_marker(post, [{"id": "1_2_3", "message": "Hel text"}])
+    assert broken.startswith("fb1:") and broken != whole

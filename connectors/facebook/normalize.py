@@ -72,7 +72,8 @@ def change_marker(raw_post: dict[str, Any], comments: Iterable[dict[str, Any]]) 
             break
         firsts.append([str(comment.get("id")), comment.get("message"), comment.get("is_hidden")])
     signal = [raw_post.get("updated_time"), summary.get("total_count"), firsts]
-    return "fb1:" + hashlib.sha256(canonical_json(signal).encode("utf-8")).hexdigest()[:32]
+    text = canonical_json(signal).encode("utf-8", "surrogatepass")  # lone surrogates happen
+    return "fb1:" + hashlib.sha256(text).hexdigest()[:32]
 
 
 def conversation_fields(message_limit: int = 20) -> str:
