@@ -13,8 +13,8 @@ from typing import Any
 from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
 
+from somed.bundle.rendition.record_html import record_html
 from somed.bundle.rendition.threads import Node
 from somed.display import local_time
 from somed.i18n import Translator
@@ -43,13 +43,8 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals.update(css=css, csp=content_security_policy, local_time=local_time,
-                       time_tag=time_tag)  # fmt: skip
+                       record_html=record_html)  # fmt: skip
     return env
-
-
-def time_tag(iso: str | None) -> Markup:
-    """`<time datetime="…">` and the local time (what the `when` macro gives, cheaper)."""
-    return Markup('<time datetime="{}">{}</time>').format(iso, local_time(iso))
 
 
 def web_link(url: str | None) -> str | None:
