@@ -71,9 +71,10 @@ class Views:
         self.page_dir = page_dir  # the page's folder, relative to the payload
         self.media_sources = media_sources or {}  # sha256 -> the file in the archive's store
 
-    def media(self, items: list[dict[str, Any]], what: str) -> list[dict[str, Any]]:
+    def media(self, items: list[dict[str, Any]], what: _What | str) -> list[dict[str, Any]]:
         """Media of a record or version: relative link, image or not, alt text."""
         shown = []
+        what = str(what) if items else ""
         for n, media in enumerate(items, 1):
             digest = media.get("sha256") or ""
             path = self.media_paths.get(digest)
@@ -97,9 +98,7 @@ class Views:
         kind = (
             t(f"rendition.kind.{r['kind']}") if t.has(f"rendition.kind.{r['kind']}") else r["kind"]
         )
-        what = t(
-            "rendition.what", kind=kind.lower(), author=who, when=local_time(r.get("created_at"))
-        )
+        what = _What(t, kind, who, r.get("created_at"))
         disposal = r.get("disposal")
         return {
             "id": r["id"],
@@ -130,6 +129,19 @@ class Views:
             "depth": node.depth,
             "children": [self.node(child) for child in node.children],
         }
+
+
+class _What:
+    """What a record is, in words ("kommentar av X, <time>"), made only when a medium needs it."""
+
+    __slots__ = ("t", "kind", "author", "created")
+
+    def __init__(self, t: Translator, kind: str, author: str, created: str | None) -> None:
+        self.t, self.kind, self.author, self.created = t, kind, author, created
+
+    def __str__(self) -> str:
+        return self.t("rendition.what", kind=self.kind.lower(), author=self.author,
+                      when=local_time(self.created))  # fmt: skip
 
 
 def render(template: str, **values: Any) -> str:

@@ -25,7 +25,7 @@ def _get(values: Mapping[str, Any], key: str) -> Any:
 
 def time_tag(iso: str | None) -> Markup:
     """`<time datetime="…">` and the local time."""
-    return Markup('<time datetime="{}">{}</time>').format(iso, local_time(iso))
+    return Markup(f'<time datetime="{escape(iso)}">{escape(local_time(iso))}</time>')
 
 
 def record_html(t: Text, r: Mapping[str, Any], level: int) -> Markup:
