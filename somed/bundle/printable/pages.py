@@ -63,6 +63,14 @@ HEAD = Style(BOLD, 10.5, 14)
 BODY = Style(REGULAR, 10, 14)
 META = Style(REGULAR, 8.5, 11.5, GREY)
 MARKED = Style(BOLD, 10, 14, MARK)
+FOOT = Style(REGULAR, 8, 11, GREY)  # the running foot and the page numbers
+
+
+@cache
+def _style_ops(style: Style, link: bool) -> tuple[str, str]:
+    """The fill colour operator of a style's text (or a link's), and its font size and leading."""
+    colour = f"{fp_str(*(LINK if link else style.colour))} rg"
+    return colour, f" {fp_str(style.size)} Tf {fp_str(style.leading)} TL"
 
 
 @cache
@@ -213,7 +221,7 @@ class Pages:
         self.canvas = Canvas(out, pagesize=A4, invariant=1, pageCompression=1, pdfVersion=(1, 7),
                              initialFontName=REGULAR, initialFontSize=BODY.size)
         self.canvas.setTitle(title)
-        self.label = label  # the running foot: the part's title
+        self.label = drawable(label)  # the running foot: the part's title
         self.page = 1
         self.y = PAGE_H - TOP
         self.depth = 0  # the nesting the rules in the margin show
@@ -227,10 +235,9 @@ class Pages:
     def _end_page(self) -> None:
         self._rules(self.y)
         c = self.canvas
-        c.setFont(REGULAR, 8)
-        c.setFillColorRGB(*GREY)
-        c.drawString(LEFT, BOTTOM / 2, self.label)
-        c.drawRightString(PAGE_W - RIGHT - 12, BOTTOM / 2, f"{self.page} /")
+        self._string(LEFT, BOTTOM / 2, self.label, FOOT)
+        number = f"{self.page} /"
+        self._string(PAGE_W - RIGHT - 12 - text_width(number, FOOT), BOTTOM / 2, number, FOOT)
         c.doForm("pages")  # the page count, known only at the end
         c.showPage()
 
@@ -293,12 +300,10 @@ class Pages:
 
     def _lines(self, lines: list[str], style: Style, x: float, link: str | None) -> None:
         """Draw lines that fit on this page as one text object, moving the cursor below them."""
-        encoder = self._encoders.get(style.font)
-        if encoder is None:
-            encoder = self._encoders[style.font] = _Encoder(style.font, self.canvas._doc)
+        encoder = self._encoder(style.font)
+        colour, tail = _style_ops(style, bool(link))
         code = [f"BT 1 0 0 1 {fp_str(x, self.y - style.leading * 0.5 - style.size * 0.3)} Tm",
-                f"{fp_str(*(LINK if link else style.colour))} rg"]  # fmt: skip
-        tail = f" {fp_str(style.size)} Tf {fp_str(style.leading)} TL"
+                colour]  # fmt: skip
         subset = -1
         for line in lines:
             for part, data in encoder.encode(line):
@@ -313,6 +318,21 @@ class Pages:
             self.y -= style.leading
         code.append("ET")
         self.canvas._code.append(" ".join(code))  # what `Canvas.drawText` adds for a text object
+
+    def _string(self, x: float, y: float, text: str, style: Style) -> None:
+        """One line of `text` (drawable) beginning at `x`, `y` (what `Canvas.drawString` draws)."""
+        encoder = self._encoder(style.font)
+        code = [f"BT 1 0 0 1 {fp_str(x, y)} Tm", _style_ops(style, False)[0]]
+        for part, data in encoder.encode(text):
+            code.append(f"{encoder.name(part)} {fp_str(style.size)} Tf ({escapePDF(data)}) Tj")
+        code.append("ET")
+        self.canvas._code.append(" ".join(code))
+
+    def _encoder(self, font: str) -> _Encoder:
+        encoder = self._encoders.get(font)
+        if encoder is None:
+            encoder = self._encoders[font] = _Encoder(font, self.canvas._doc)
+        return encoder
 
     def _box(self, top: float) -> None:
         """A frame around what was drawn from `top` down to the cursor."""
