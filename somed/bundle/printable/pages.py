@@ -27,6 +27,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.rl_accel import escapePDF, fp_str
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfdoc import PDFObject
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
@@ -225,7 +226,7 @@ class Pages:
         self.page = 1
         self.y = PAGE_H - TOP
         self.depth = 0  # the nesting the rules in the margin show
-        self.links: list[tuple[int, tuple[float, float, float, float], str]] = []  # page, box, URL
+        self.links = 0  # link annotations made
         self._encoders: dict[str, _Encoder] = {}  # font name -> its coder for this document
         self._begin_page()
 
@@ -314,7 +315,7 @@ class Pages:
             code.append("T*")
             if link and line:
                 right = x + text_width(line, style)
-                self.links.append((self.page - 1, (x, self.y - style.leading, right, self.y), link))
+                self._link((x, self.y - style.leading, right, self.y), link)
             self.y -= style.leading
         code.append("ET")
         self.canvas._code.append(" ".join(code))  # what `Canvas.drawText` adds for a text object
@@ -327,6 +328,15 @@ class Pages:
             code.append(f"{encoder.name(part)} {fp_str(style.size)} Tf ({escapePDF(data)}) Tj")
         code.append("ET")
         self.canvas._code.append(" ".join(code))
+
+    def _link(self, box: tuple[float, float, float, float], url: str) -> None:
+        """A link annotation over `box` of this page (no border; printed, as PDF/A wants)."""
+        target = f"({escapePDF(url.encode('ascii'))})" if url.isascii() else (
+            "<FEFF" + url.encode("utf-16-be").hex().upper() + ">")  # fmt: skip
+        data = (f"<< /Type /Annot /Subtype /Link /Rect [ {fp_str(*box)} ] /Border [ 0 0 0 ]"
+                f" /F 4 /A << /S /URI /URI {target} >> >>")  # fmt: skip
+        self.canvas._addAnnotation(_Raw(data.encode("latin-1")))
+        self.links += 1
 
     def _encoder(self, font: str) -> _Encoder:
         encoder = self._encoders.get(font)
@@ -379,6 +389,17 @@ class Pages:
         c.endForm()
         c.showOutline()
         c.save()
+
+
+class _Raw(PDFObject):
+    """A PDF object given as its bytes (ReportLab's own objects cost far more to format)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def format(self, document: object) -> bytes:
+        """The object's bytes."""
+        return self.data
 
 
 class _Encoder:

@@ -34,24 +34,12 @@ def render_pdf(doc: PartDocument) -> bytes:
     drawn.seek(0)
     finished = io.BytesIO()
     with pikepdf.open(drawn) as pdf:
-        _add_links(pdf, pages.links)
         identify_pdfa(pdf, title=doc.title, author=doc.author, subject=None,
-                      created=datetime.fromisoformat(doc.created), producer=PRODUCER)  # fmt: skip
+                      created=datetime.fromisoformat(doc.created), producer=PRODUCER,
+                      flag_annotations=False)  # `Pages` makes its links printed  # fmt: skip
         save_pdfa(pdf, finished, stream_decode_level=pikepdf.StreamDecodeLevel.none,
                   compress_streams=False)  # ReportLab compressed them; the XMP stays plain
     return finished.getvalue()
-
-
-def _add_links(pdf: pikepdf.Pdf, links: list[tuple[int, tuple[float, ...], str]]) -> None:
-    """Link annotations (web addresses, no border) where `Pages` drew the permalinks."""
-    by_page: dict[int, list[pikepdf.Object]] = {}
-    for page, box, url in links:
-        by_page.setdefault(page, []).append(pdf.make_indirect(pikepdf.Dictionary(
-            Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=list(box),
-            Border=[0, 0, 0], A=pikepdf.Dictionary(S=pikepdf.Name.URI, URI=pikepdf.String(url)),
-        )))  # fmt: skip
-    for page, annots in by_page.items():
-        pdf.pages[page].obj.Annots = pikepdf.Array(annots)
 
 
 class PdfMaker:
