@@ -19,7 +19,7 @@ import reportlab
 
 from somed import __version__
 from somed.bundle.printable.document import PartDocument, draw_part
-from somed.bundle.printable.pages import Pages
+from somed.bundle.printable.pages import Pages, register_fonts
 from somed.pdfa import identify_pdfa, save_pdfa
 
 PRODUCER = f"somed {__version__} (ReportLab {reportlab.Version}, pikepdf {pikepdf.__version__})"
@@ -42,6 +42,11 @@ def render_pdf(doc: PartDocument) -> bytes:
     return finished.getvalue()
 
 
+def warm() -> None:
+    """Load what drawing needs (the fonts), in a worker that has just started."""
+    register_fonts()
+
+
 class PdfMaker:
     """Makes PDFs in `workers` child processes (0: in this process), a few at a time."""
 
@@ -56,6 +61,9 @@ class PdfMaker:
         self._pending: deque[tuple[concurrent.futures.Future[bytes], Callable[[bytes], None]]]
         self._pending = deque()
         self._limit = max(1, workers) + 1
+        # the workers start (and import ReportLab and pikepdf) now, beside what the caller does
+        # before its first part, not when that part is ready
+        self._warming = [self._pool.submit(warm) for _ in range(workers)] if self._pool else []
 
     def submit(self, doc: PartDocument, done: Callable[[bytes], None]) -> None:
         """Make the PDF of `doc`; `done(pdf)` is called in this process when it is made."""
@@ -73,6 +81,8 @@ class PdfMaker:
     def close(self) -> None:
         """Wait for every PDF and stop the workers."""
         try:
+            for future in self._warming:
+                future.result()
             while self._pending:
                 self._finish_one()
         finally:
