@@ -70,6 +70,12 @@ class Views:
         self.media_paths = media_paths
         self.page_dir = page_dir  # the page's folder, relative to the payload
         self.media_sources = media_sources or {}  # sha256 -> the file in the archive's store
+        self._kinds: dict[str, str] = {}  # a record kind -> its label
+        self._directions = {d: t(f"rendition.direction.{d}") for d in ("own", "incoming")}
+
+    def _label(self, prefix: str, name: str) -> str:
+        """The catalogue's label for `name` (a kind, a flag), or the name itself."""
+        return self.t(prefix + name) if self.t.has(prefix + name) else name
 
     def media(self, items: list[dict[str, Any]], what: _What | str) -> list[dict[str, Any]]:
         """Media of a record or version: relative link, image or not, alt text."""
@@ -95,17 +101,15 @@ class Views:
         r = node.record
         t = self.t
         who = (r.get("author") or {}).get("name") or t("rendition.unknown_author")
-        kind = (
-            t(f"rendition.kind.{r['kind']}") if t.has(f"rendition.kind.{r['kind']}") else r["kind"]
-        )
+        kind = self._kinds.get(r["kind"])
+        if kind is None:
+            kind = self._kinds[r["kind"]] = self._label("rendition.kind.", r["kind"])
         what = _What(t, kind, who, r.get("created_at"))
         disposal = r.get("disposal")
         return {
             "id": r["id"],
             "kind": kind,
-            "direction": t(f"rendition.direction.{r.get('direction')}")
-            if r.get("direction") in ("own", "incoming")
-            else "",
+            "direction": self._directions.get(r.get("direction"), ""),
             "author": who,
             "created": r.get("created_at"),
             "edited": r.get("edited_at"),
@@ -123,8 +127,7 @@ class Views:
             "media": self.media(r.get("media") or [], what),
             "numbers": r.get("registry_numbers") or [],
             "flags": [
-                {**f, "label": t(f"flag.{f['flag']}") if t.has(f"flag.{f['flag']}") else f["flag"]}
-                for f in r.get("flags") or []
+                {**f, "label": self._label("flag.", f["flag"])} for f in r.get("flags") or []
             ],
             "depth": node.depth,
             "children": [self.node(child) for child in node.children],
