@@ -88,7 +88,8 @@ def build_bundle(
         scope = keys[0] if len(keys) == 1 else "all"
         package_id = f"somed-{scope}-{uuid.uuid4()}"
         created = utc_iso(clock()) or ""
-        staging = Staging(request.out or default_out(config), package_id, now=created)
+        staging = Staging(request.out or default_out(config), package_id, now=created,
+                          sha512=fmt.sha512)  # fmt: skip
         try:
             info = _write_package(config, db, request, fmt, keys, staging, organisation,
                                   created, progress or _quiet)  # fmt: skip
