@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,7 @@ class HasTokenSource(Protocol):
     token_file: Any
 
 
+@lru_cache(maxsize=4096)  # a page or a bundle shows each time a few times over
 def local_time(iso: str | None) -> str:
     """A stored UTC timestamp in Swedish local time with its zone, e.g. `2026-12-01 10:15 CET`."""
     moment = parse_utc(iso)

@@ -45,8 +45,12 @@ def identify_pdfa(
     subject: str | None,
     created: datetime,
     producer: str,
+    flag_annotations: bool = True,
 ) -> None:
-    """Add the sRGB output intent, document information, XMP and annotation flags of PDF/A-2b."""
+    """Add the sRGB output intent, document information, XMP and annotation flags of PDF/A-2b.
+
+    `flag_annotations=False`: the annotations already have the Print flag (the maker set it).
+    """
     if created.tzinfo is None:
         raise ValueError("created must be timezone-aware")
     profile = pdf.make_stream(srgb_profile())
@@ -60,7 +64,7 @@ def identify_pdfa(
         DestOutputProfile=profile,
     )
     pdf.Root.OutputIntents = pikepdf.Array([pdf.make_indirect(intent)])
-    for page in pdf.pages:
+    for page in pdf.pages if flag_annotations else ():
         for annotation in page.obj.get("/Annots", []):
             annotation.F = int(annotation.get("/F", 0)) | PRINT_FLAG
     for key in list(pdf.docinfo.keys()):  # only what the XMP below repeats

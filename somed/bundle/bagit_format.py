@@ -34,6 +34,7 @@ class BagitFormat:
     """BagIt 1.0 with SHA-256 and SHA-512 manifests and tag manifests."""
 
     name: Format = "bagit"
+    sha512 = True  # manifest-sha512.txt, tagmanifest-sha512.txt
     payload_root = PAYLOAD
     documentation_root = ""
 

@@ -9,6 +9,7 @@ is complete; on any failure the partial package is removed.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,7 +88,8 @@ def build_bundle(
         scope = keys[0] if len(keys) == 1 else "all"
         package_id = f"somed-{scope}-{uuid.uuid4()}"
         created = utc_iso(clock()) or ""
-        staging = Staging(request.out or default_out(config), package_id, now=created)
+        staging = Staging(request.out or default_out(config), package_id, now=created,
+                          sha512=fmt.sha512)  # fmt: skip
         try:
             info = _write_package(config, db, request, fmt, keys, staging, organisation,
                                   created, progress or _quiet)  # fmt: skip
@@ -154,14 +156,16 @@ def _write_payload(
     """The payload: records, then the media (copied in a thread) beside the rest; the accounts.
 
     The records are spilled into threads while `records.jsonl` is written (the archive is read
-    once), and the rendition is made while the media are copied.
+    once), the PDF workers start meanwhile, and the rendition is made while the media are
+    copied.
     """
+    from somed.bundle.printable.worker import PdfMaker
     from somed.bundle.rendition import write_renditions
     from somed.bundle.rendition.spill import temporary_spill
 
     since, until = utc_iso(request.since), utc_iso(request.until)
     export_keys: list[str | None] = list(request.accounts) or [None]  # as `somed export` does
-    with temporary_spill() as spill:
+    with temporary_spill() as spill, contextlib.closing(PdfMaker()) as maker:
         records = _advance(progress, "records", None)
         content.write_records(staging, db, payload, export_keys, request.since, request.until,
                               found, records, also=spill.put)  # fmt: skip
@@ -179,7 +183,8 @@ def _write_payload(
             progress("rendition", 0, None)
             write_renditions(staging, db, accounts, since, until, payload=payload,
                              media_paths=found.media_paths, lang="sv", spill=spill,
-                             media_sources={c.digest: c.source for c in copies})  # fmt: skip
+                             media_sources={c.digest: c.source for c in copies},
+                             maker=maker)  # fmt: skip
     return accounts
 
 

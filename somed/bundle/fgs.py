@@ -39,6 +39,7 @@ class FgsFormat:
     """FGS 2.0 / E-ARK SIP: content under representations/rep1/data, READMEs in documentation."""
 
     name: Format = "fgs"
+    sha512 = False  # METS and PREMIS name SHA-256
     payload_root = f"{REP}/data"
     documentation_root = "documentation"
 

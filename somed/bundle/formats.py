@@ -17,6 +17,7 @@ class PackageFormat(Protocol):
     name: Format
     payload_root: str  # where the content goes, e.g. "representations/rep1/data" or "data"
     documentation_root: str  # where the README files go, e.g. "documentation" ("" : the root)
+    sha512: bool  # whether the format lists SHA-512 digests (else only SHA-256 is computed)
 
     def finish(self, staging: Staging, info: BundleInfo, db: Database) -> None:
         """Write the format's own files (METS, PREMIS, schemas; or the BagIt tag files) from

@@ -48,7 +48,8 @@ class BundleRequest:
 @dataclass(frozen=True)
 class PackedFile:
     """A file written into a package: its path (POSIX, relative to the package root), size,
-    SHA-256 and SHA-512 (computed while it was written), MIME type, creation time and role."""
+    SHA-256 and SHA-512 (computed while it was written; SHA-512 "" where the format lists only
+    SHA-256), MIME type, creation time and role."""
 
     path: str
     size: int

@@ -1,11 +1,12 @@
 """A package under construction: a hidden folder beside its destination, moved into place whole.
 
-Every file is hashed (SHA-256 and SHA-512) and counted while it is written, so no file is read
-twice to make the manifests. Media and snapshots are copied in chunks, never linked: a bundle
-handed to a registrar must not share its files (inodes) with the archive, or a change to the one
-would change the other. Until `finish`, the package lives in `.<id>.partial-<pid>-<random>` in
-the destination folder, so a build that is killed never leaves anything that looks finished; the
-next build removes partial folders whose process is gone.
+Every file is hashed (SHA-256, and SHA-512 for a format that lists it: BagIt) and counted while
+it is written, so no file is read twice to make the manifests. Media and snapshots are copied
+in chunks, never linked: a bundle handed to a registrar must not share its files (inodes) with
+the archive, or a change to the one would change the other. Until `finish`, the package lives
+in `.<id>.partial-<pid>-<random>` in the destination folder, so a build that is killed never
+leaves anything that looks finished; the next build removes partial folders whose process is
+gone.
 """
 
 from __future__ import annotations
@@ -53,15 +54,18 @@ class HashingWriter:
     write and the SHA-256 together).
     """
 
-    def __init__(self, handle: BinaryIO) -> None:
+    def __init__(self, handle: BinaryIO, *, sha512: bool = True) -> None:
         self._handle = handle
         self._sha256 = hashlib.sha256()
-        self._sha512 = hashlib.sha512()
+        self._sha512 = hashlib.sha512() if sha512 else None
         self.size = 0
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         """Write `data` and add it to the hashes."""
-        if len(data) >= PARALLEL_HASH:
+        if self._sha512 is None:
+            self._handle.write(data)
+            self._sha256.update(data)
+        elif len(data) >= PARALLEL_HASH:
             other = _second_hasher().submit(self._sha512.update, data)
             self._handle.write(data)
             self._sha256.update(data)
@@ -86,17 +90,20 @@ class HashingWriter:
         return False
 
     def digests(self) -> tuple[str, str]:
-        """The SHA-256 and SHA-512 of what was written so far (hex)."""
-        return self._sha256.hexdigest(), self._sha512.hexdigest()
+        """The SHA-256 and SHA-512 of what was written so far (hex; "" when not computed)."""
+        return self._sha256.hexdigest(), self._sha512.hexdigest() if self._sha512 else ""
 
 
 class Staging:
     """A package being built under `out_dir`, with the root folder `package_id`."""
 
-    def __init__(self, out_dir: Path, package_id: str, now: str | None = None) -> None:
+    def __init__(
+        self, out_dir: Path, package_id: str, now: str | None = None, *, sha512: bool = True
+    ) -> None:
         self.out_dir = Path(out_dir).absolute()
         self.package_id = package_id
         self.now = now
+        self.sha512 = sha512  # False: the files' SHA-512 is not computed (left "")
         self.out_dir.mkdir(parents=True, exist_ok=True)
         remove_stale_partials(self.out_dir)
         self._temp = Path(
@@ -125,7 +132,7 @@ class Staging:
         target = self.path(rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(target, "xb") as handle:
-            yield HashingWriter(handle)
+            yield HashingWriter(handle, sha512=self.sha512)
 
     def write_bytes(self, rel: str, data: bytes, mime_type: str, role: Role) -> PackedFile:
         """Write `data` as the file `rel`."""

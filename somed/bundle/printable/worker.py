@@ -19,7 +19,7 @@ import reportlab
 
 from somed import __version__
 from somed.bundle.printable.document import PartDocument, draw_part
-from somed.bundle.printable.pages import Pages
+from somed.bundle.printable.pages import Pages, register_fonts
 from somed.pdfa import identify_pdfa, save_pdfa
 
 PRODUCER = f"somed {__version__} (ReportLab {reportlab.Version}, pikepdf {pikepdf.__version__})"
@@ -34,24 +34,17 @@ def render_pdf(doc: PartDocument) -> bytes:
     drawn.seek(0)
     finished = io.BytesIO()
     with pikepdf.open(drawn) as pdf:
-        _add_links(pdf, pages.links)
         identify_pdfa(pdf, title=doc.title, author=doc.author, subject=None,
-                      created=datetime.fromisoformat(doc.created), producer=PRODUCER)  # fmt: skip
+                      created=datetime.fromisoformat(doc.created), producer=PRODUCER,
+                      flag_annotations=False)  # `Pages` makes its links printed  # fmt: skip
         save_pdfa(pdf, finished, stream_decode_level=pikepdf.StreamDecodeLevel.none,
                   compress_streams=False)  # ReportLab compressed them; the XMP stays plain
     return finished.getvalue()
 
 
-def _add_links(pdf: pikepdf.Pdf, links: list[tuple[int, tuple[float, ...], str]]) -> None:
-    """Link annotations (web addresses, no border) where `Pages` drew the permalinks."""
-    by_page: dict[int, list[pikepdf.Object]] = {}
-    for page, box, url in links:
-        by_page.setdefault(page, []).append(pdf.make_indirect(pikepdf.Dictionary(
-            Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=list(box),
-            Border=[0, 0, 0], A=pikepdf.Dictionary(S=pikepdf.Name.URI, URI=pikepdf.String(url)),
-        )))  # fmt: skip
-    for page, annots in by_page.items():
-        pdf.pages[page].obj.Annots = pikepdf.Array(annots)
+def warm() -> None:
+    """Load what drawing needs (the fonts), in a worker that has just started."""
+    register_fonts()
 
 
 class PdfMaker:
@@ -68,6 +61,9 @@ class PdfMaker:
         self._pending: deque[tuple[concurrent.futures.Future[bytes], Callable[[bytes], None]]]
         self._pending = deque()
         self._limit = max(1, workers) + 1
+        # the workers start (and import ReportLab and pikepdf) now, beside what the caller does
+        # before its first part, not when that part is ready
+        self._warming = [self._pool.submit(warm) for _ in range(workers)] if self._pool else []
 
     def submit(self, doc: PartDocument, done: Callable[[bytes], None]) -> None:
         """Make the PDF of `doc`; `done(pdf)` is called in this process when it is made."""
@@ -85,6 +81,8 @@ class PdfMaker:
     def close(self) -> None:
         """Wait for every PDF and stop the workers."""
         try:
+            for future in self._warming:
+                future.result()
             while self._pending:
                 self._finish_one()
         finally:

@@ -48,6 +48,7 @@ def write_renditions(
     pdf_workers: int = 2,
     media_sources: Mapping[str, Path] | None = None,
     spill: Spill | None = None,
+    maker: PdfMaker | None = None,
 ) -> None:
     """Write `rendition/<account>/` (index.html, <YYYY-MM>[-n].html and .pdf) under `payload`.
 
@@ -55,7 +56,8 @@ def write_renditions(
     images from `media_sources` (sha256 -> the file in the archive's store) when given, so the
     rendition need not wait for the media to be copied, else from the payload. `spill`: the
     period's records, already spilled (a bundle fills it while writing `records.jsonl`);
-    without it they are read from `db`.
+    without it they are read from `db`. `maker`: the PDF workers to use (the caller closes
+    them; a bundle starts them before it writes the records), else `pdf_workers` are started.
     """
     t = Translator(lang)
     with contextlib.ExitStack() as stack:
@@ -64,7 +66,10 @@ def write_renditions(
             for account in accounts:
                 spill.add(queries.export_items(db, account=account["key"], since=parse_utc(since),
                                                until=parse_utc(until)))  # fmt: skip
-        maker = stack.enter_context(contextlib.closing(PdfMaker(pdf_workers))) if pdf else None
+        if pdf and maker is None:
+            maker = stack.enter_context(contextlib.closing(PdfMaker(pdf_workers)))
+        elif not pdf:
+            maker = None
         for account in accounts:
             views = Views(t, media_paths, f"rendition/{account['key']}", media_sources)
             _account(staging, spill, account, payload, views, t, maker)

@@ -13,8 +13,8 @@ from typing import Any
 from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
 
+from somed.bundle.rendition.record_html import record_html
 from somed.bundle.rendition.threads import Node
 from somed.display import local_time
 from somed.i18n import Translator
@@ -43,13 +43,8 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals.update(css=css, csp=content_security_policy, local_time=local_time,
-                       time_tag=time_tag)  # fmt: skip
+                       record_html=record_html)  # fmt: skip
     return env
-
-
-def time_tag(iso: str | None) -> Markup:
-    """`<time datetime="…">` and the local time (what the `when` macro gives, cheaper)."""
-    return Markup('<time datetime="{}">{}</time>').format(iso, local_time(iso))
 
 
 def web_link(url: str | None) -> str | None:
@@ -75,10 +70,17 @@ class Views:
         self.media_paths = media_paths
         self.page_dir = page_dir  # the page's folder, relative to the payload
         self.media_sources = media_sources or {}  # sha256 -> the file in the archive's store
+        self._kinds: dict[str, str] = {}  # a record kind -> its label
+        self._directions = {d: t(f"rendition.direction.{d}") for d in ("own", "incoming")}
 
-    def media(self, items: list[dict[str, Any]], what: str) -> list[dict[str, Any]]:
+    def _label(self, prefix: str, name: str) -> str:
+        """The catalogue's label for `name` (a kind, a flag), or the name itself."""
+        return self.t(prefix + name) if self.t.has(prefix + name) else name
+
+    def media(self, items: list[dict[str, Any]], what: _What | str) -> list[dict[str, Any]]:
         """Media of a record or version: relative link, image or not, alt text."""
         shown = []
+        what = str(what) if items else ""
         for n, media in enumerate(items, 1):
             digest = media.get("sha256") or ""
             path = self.media_paths.get(digest)
@@ -99,19 +101,15 @@ class Views:
         r = node.record
         t = self.t
         who = (r.get("author") or {}).get("name") or t("rendition.unknown_author")
-        kind = (
-            t(f"rendition.kind.{r['kind']}") if t.has(f"rendition.kind.{r['kind']}") else r["kind"]
-        )
-        what = t(
-            "rendition.what", kind=kind.lower(), author=who, when=local_time(r.get("created_at"))
-        )
+        kind = self._kinds.get(r["kind"])
+        if kind is None:
+            kind = self._kinds[r["kind"]] = self._label("rendition.kind.", r["kind"])
+        what = _What(t, kind, who, r.get("created_at"))
         disposal = r.get("disposal")
         return {
             "id": r["id"],
             "kind": kind,
-            "direction": t(f"rendition.direction.{r.get('direction')}")
-            if r.get("direction") in ("own", "incoming")
-            else "",
+            "direction": self._directions.get(r.get("direction"), ""),
             "author": who,
             "created": r.get("created_at"),
             "edited": r.get("edited_at"),
@@ -129,12 +127,24 @@ class Views:
             "media": self.media(r.get("media") or [], what),
             "numbers": r.get("registry_numbers") or [],
             "flags": [
-                {**f, "label": t(f"flag.{f['flag']}") if t.has(f"flag.{f['flag']}") else f["flag"]}
-                for f in r.get("flags") or []
+                {**f, "label": self._label("flag.", f["flag"])} for f in r.get("flags") or []
             ],
             "depth": node.depth,
             "children": [self.node(child) for child in node.children],
         }
+
+
+class _What:
+    """What a record is, in words ("kommentar av X, <time>"), made only when a medium needs it."""
+
+    __slots__ = ("t", "kind", "author", "created")
+
+    def __init__(self, t: Translator, kind: str, author: str, created: str | None) -> None:
+        self.t, self.kind, self.author, self.created = t, kind, author, created
+
+    def __str__(self) -> str:
+        return self.t("rendition.what", kind=self.kind.lower(), author=self.author,
+                      when=local_time(self.created))  # fmt: skip
 
 
 def render(template: str, **values: Any) -> str:
