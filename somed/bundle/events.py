@@ -20,7 +20,7 @@ from sqlite_utils import Database
 # disposals of one plan on one account: one event (the items carry their tombstones)
 _DISPOSALS = """
 SELECT 'disposal' AS event, min(disposed_at) AS at, account, plan_id, disposed_by AS by,
-       count(*) AS items, json_group_object(rule, n) AS rules
+       sum(n) AS items, json_group_object(rule, n) AS rules
 FROM (SELECT plan_id, account, rule, disposed_by, min(disposed_at) AS disposed_at,
              count(*) AS n FROM disposals WHERE account IN (SELECT value FROM json_each(:keys))
       GROUP BY plan_id, account, rule, disposed_by)
