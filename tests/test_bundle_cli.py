@@ -36,3 +36,22 @@ def test_which_accounts_and_the_period_must_make_sense(fb_setup):
     one_line_usage_error(bundle(setup, "--all-accounts", "--from", "2026-05-01", "--to",
                                 "2026-01-01"), "--from 2026-05-01")  # fmt: skip
     one_line_usage_error(bundle(setup, "--all-accounts", "--from", "igår"), "--from")
+
+
+def test_the_package_goes_under_storage_bundles_by_default_and_its_id_is_printed(fb_setup):
+    setup = fb_setup(extra=ORGANISATION)
+    archived = subprocess.run([sys.executable, "-m", "somed", "archive"], env=setup.env,
+                              capture_output=True, text=True, cwd=ROOT, timeout=300)  # fmt: skip
+    assert archived.returncode == 0, archived.stdout + archived.stderr
+    env = {k: v for k, v in setup.env.items() if k != "SOMED_LANG"}  # the default language
+    result = subprocess.run([sys.executable, "-m", "somed", "bundle", "--account", "test-fb"],
+                            env=env, capture_output=True, text=True, cwd=ROOT, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    path, made = result.stdout.splitlines()
+    package = Path(path)
+    assert package.parent == setup.config.storage_dir / "bundles" and package.is_dir()
+    assert package.name.startswith("somed-test-fb-")
+    records = (package / "representations/rep1/data/records.jsonl").read_text(encoding="utf-8")
+    files = [p for p in package.rglob("*") if p.is_file()]
+    assert made.startswith(f"Paket {package.name}: {records.count(chr(10))} poster, ")
+    assert f" {len(files)} filer, " in made and made.endswith(" MB.")

@@ -13,7 +13,6 @@ from conftest import small_page
 from tests.test_bundle_cli import ORGANISATION
 from tests.test_bundle_logs import ACCOUNT, somed
 
-ROOT = Path(__file__).resolve().parent.parent
 BAGIT = Path(sys.executable).with_name("bagit.py")
 PERIOD = ("--from", "2020-01-01", "--to", "2030-01-01")
 
