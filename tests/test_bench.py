@@ -78,3 +78,16 @@ def test_retention_bench_plans_applies_and_deletes_the_same_items(tmp_path: Path
     assert results["delete"]["deleted"] == results["apply"]["disposed"]
     assert results["apply"]["files_removed"] > 0 and results["apply"]["peak_rss_mb"] > 0
     assert list(tmp_path.iterdir()) == []  # the temporary archives are gone
+
+
+def test_bundle_bench_builds_both_formats_beside_the_ceiling() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "bundle.py"), "--items", "200", "--media-mb", "2",
+         "--scale", "1"],
+        capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = [cells for cells in (line.split("|") for line in done.stdout.splitlines())
+            if len(cells) > 12 and cells[1].strip() == "200"]  # the bundles' table
+    assert sorted(r[3].strip() for r in rows) == ["bagit", "fgs"]  # both formats, each timed
+    assert all(float(r[8]) >= 0 and float(r[10]) >= 0 for r in rows)  # its ceiling, its ratio
