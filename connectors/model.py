@@ -64,6 +64,9 @@ def parse_utc(text: str | None) -> datetime | None:
         return None
     if not isinstance(text, str):
         raise TypeError(f"timestamp is {type(text).__name__} {text!r:.40}, not a string")
+    if text.endswith("+0000"):  # Graph's form, on every item: read as it is (Python >= 3.11)
+        moment = datetime.fromisoformat(text)
+        return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
     value = text.strip()
     if value.endswith("Z"):
         value = value[:-1] + "+00:00"
@@ -239,6 +242,45 @@ def canonical_content_fields(
     ))  # fmt: skip
 
 
+def content_digest(
+    platform: str, kind: str, item_id: str, parent_id: str | None, thread_id: str | None,
+    direction: str, author_id: str | None, author_name: str | None, text: str | None,
+    created: str | None, edited: str | None, url: str | None, media_keys: Sequence[str],
+    extra_json: str, *, errors: str = "strict",
+) -> str:  # fmt: skip
+    """The SHA-256 of `canonical_content_fields(...)` encoded as UTF-8 (`errors` as for
+    `str.encode`: "strict" raises UnicodeEncodeError on a lone surrogate).
+
+    orjson writes the same bytes as the stdlib's encoder for every character but lone
+    surrogates (a test holds them equal), in one call instead of one per field; what orjson
+    refuses (lone surrogates) goes the stdlib's way.
+    """
+    try:
+        data = orjson.dumps(
+            {
+                "author": {"id": author_id, "name": author_name},
+                "created_at": created,
+                "direction": direction,
+                "edited_at": edited,
+                "extra": orjson.Fragment(extra_json),
+                "id": item_id,
+                "kind": kind,
+                "media": list(media_keys),
+                "parent_id": parent_id,
+                "platform": platform,
+                "text": text,
+                "thread_id": thread_id,
+                "url": url,
+            }
+        )  # fmt: skip  (keys in sorted order, as canonical JSON has them)
+    except orjson.JSONEncodeError:
+        data = canonical_content_fields(
+            platform, kind, item_id, parent_id, thread_id, direction, author_id, author_name,
+            text, created, edited, url, media_keys, extra_json,
+        ).encode("utf-8", errors)  # fmt: skip
+    return hashlib.sha256(data).hexdigest()
+
+
 def content_hash(content: dict[str, Any]) -> str:
     """Return the SHA-256 of the canonical JSON of a record's `content()`."""
     return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
@@ -403,6 +445,38 @@ def record_problem(record: Record) -> str | None:
     Only the types are checked here, cheaply; what only encoding finds (text SQLite cannot
     store, `extra` that is not JSON) the writer finds while it encodes the record anyway.
     """
+    if _plainly_storable(record):  # every record of a normal walk: one pass, no messages
+        return None
+    return _record_problem(record)
+
+
+def _plainly_storable(record: Record) -> bool:
+    """True when `record` passes every check of `record_problem` by exact types (a str
+    subclass, or anything odd, goes to the full check, which names the problem)."""
+    rid, platform, account = record.id, record.platform, record.account
+    parent, thread, author = record.parent_id, record.thread_id, record.author
+    created, edited = record.created_at, record.edited_at
+    return (
+        type(rid) is str and type(platform) is str and type(account) is str
+        and bool(rid) and bool(platform) and bool(account)
+        and (parent is None or type(parent) is str) and (thread is None or type(thread) is str)
+        and (record.text is None or type(record.text) is str)
+        and (record.url is None or type(record.url) is str)
+        and type(author) is Author
+        and (author.id is None or type(author.id) is str)
+        and (author.name is None or type(author.name) is str)
+        and (created is None or (type(created) is datetime and created.tzinfo is not None))
+        and (edited is None or (type(edited) is datetime and edited.tzinfo is not None))
+        and type(record.extra) is dict
+        and (rid + platform + account + (parent or "") + (thread or "")).isascii()
+        and (not record.media or all(
+            type(ref) is MediaRef and type(ref.key) is str and type(ref.source_url) is str
+            for ref in record.media))
+    )  # fmt: skip
+
+
+def _record_problem(record: Record) -> str | None:
+    """`record_problem`, field by field, naming the first one that fails."""
     for name, value in (("id", record.id), ("platform", record.platform),
                         ("account", record.account)):  # fmt: skip
         if not isinstance(value, str) or not value or not valid_utf8(value):

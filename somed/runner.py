@@ -49,7 +49,7 @@ from storage.register import closed_accounts
 from storage.reserve import ensure_reserve, release_reserve
 from storage.runlog import RunLog, decode_reason
 from storage.writer import ArchiveWriter, PreparedBatch, WriteStats, prepare_batch
-from storage.writer_process import WriterProcess
+from storage.writer_process import WriterProcess, tune_gc
 
 log = logging.getLogger("somed.runner")
 
@@ -67,9 +67,11 @@ SWITCH_INTERVAL_SECONDS = 0.0005
 
 
 def tune_threads() -> None:
-    """Let the fetching and the storing thread of a run take turns quickly (process-wide)."""
+    """Let the fetching and the storing thread of a run take turns quickly, and the garbage
+    collector run seldom (`storage.writer_process.tune_gc`); process-wide."""
     if sys.getswitchinterval() > SWITCH_INTERVAL_SECONDS:
         sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
+    tune_gc()
 
 
 def utc_now() -> datetime:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import operator
 import sqlite3
@@ -18,10 +17,9 @@ from connectors.model import (
     Quarantined,
     Record,
     Tombstone,
-    canonical_content_fields,
-    canonical_content_of,
     canonical_json,
     compact_json,
+    content_digest,
     payload_json,
     repair_text,
     utc_iso,
@@ -44,7 +42,7 @@ _CONTENT_COLUMNS = (
     "created_at", "edited_at", "url", "sha256", "extra",
 )  # fmt: skip
 _ITEM_COLUMNS = ("platform", "id", "account", *_CONTENT_COLUMNS, "first_seen_at", "last_seen_at",
-                 "deleted_at", "version_count")  # fmt: skip
+                 "deleted_at", "version_count", "marker")  # fmt: skip
 # a prepared record's content (`_prepare`): its values in this order, a plain tuple (cheaper to
 # build, send to a writer process and read back than a dict)
 PREPARED_KEYS = (*_CONTENT_COLUMNS, "raw", "media")
@@ -101,6 +99,7 @@ class _State:
     seen: bool = False
     tombstoned: bool = False
     disposed: bool = False  # disposed of by a retention rule: never archived again
+    marker: str | None = None  # a new item's change marker, stored with its row
 
 
 # what sqlite3 raises for a value it cannot bind (a lone surrogate, a dict, a huge int)
@@ -188,9 +187,12 @@ def _prepare(record: Record, *, hashed: bool = True) -> Content:
     created, edited = utc_iso(record.created_at), utc_iso(record.edited_at)
     extra = canonical_json(record.extra) if record.extra else "{}"
     author = record.author
-    if hashed:
-        content = canonical_content_of(record, created, edited, extra)  # = canonical content()
-        sha256: str | None = hashlib.sha256(content.encode("utf-8")).hexdigest()
+    if hashed:  # = record.content_sha256(); raises UnicodeEncodeError on lone surrogates
+        sha256: str | None = content_digest(
+            record.platform, record.kind, record.id, record.parent_id, record.thread_id,
+            record.direction, author.id, author.name, record.text, created, edited, record.url,
+            sorted(m.key for m in record.media), extra,
+        )  # fmt: skip
     else:
         _encodable(author.id, author.name, record.text, record.url, extra, record.media)
         sha256 = None
@@ -217,10 +219,10 @@ def _hashed(platform: str, item_id: str, media: Sequence[MediaRef], c: Content) 
     The sender checked the text; should a lone surrogate still be here, it is hashed as is
     and SQLite's refusal of it quarantines the record (`_checked_stored`)."""
     kind, *fields = _HASHED_FIELDS(c)
-    text = canonical_content_fields(
-        platform, kind, item_id, *fields, sorted(m.key for m in media), c[_EXTRA]
-    )
-    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    digest = content_digest(
+        platform, kind, item_id, *fields, sorted(m.key for m in media), c[_EXTRA],
+        errors="surrogatepass",
+    )  # fmt: skip
     return (*c[:_SHA256], digest, *c[_SHA256 + 1 :])
 
 
@@ -439,7 +441,7 @@ class ArchiveWriter:
                 prepared = _without_disposed(prepared, states)
             stats, versions, links, audits = _classify(account, prepared, states, now)
             self._apply(account, states, versions, now)
-            self._store_markers(prepared, known)
+            self._store_markers(prepared, states, known)
             if held:
                 held = self._without_disposed_held(held)
             if held:
@@ -539,7 +541,8 @@ class ArchiveWriter:
         for (platform, item_id), state in states.items():
             if state.is_new:
                 inserts.append((platform, item_id, account, *state.content[:_N_CONTENT],
-                                now, now, state.deleted_at, state.version_count))  # fmt: skip
+                                now, now, state.deleted_at, state.version_count,
+                                state.marker))  # fmt: skip
             elif state.content is not None:
                 values = state.content[:_N_CONTENT]
                 content_updates.append(
@@ -570,9 +573,11 @@ class ArchiveWriter:
     def _store_markers(
         self,
         prepared: Sequence[tuple[Record | Tombstone, Content | None]],
+        states: Mapping[tuple[str, str], _State],
         stored: Collection[tuple[str, str]] | None = None,
     ) -> None:
-        """Keep each record's change marker (not content: it never makes a version).
+        """Keep each record's change marker (not content: it never makes a version); an item
+        this batch stores first got its marker with its row (`_apply`).
 
         A marker says the archive matched the platform when the connector computed it, and
         the window's re-read reads in full only the items whose marker moved. A re-read can
@@ -589,6 +594,7 @@ class ArchiveWriter:
             if content is not None
             and getattr(entry, "marker", None) is not None
             and (stored is None or (entry.platform, entry.id) not in stored)
+            and not _is_new(states, entry.platform, entry.id)
         ]
         if rows:
             self.db.conn.executemany(
@@ -625,6 +631,12 @@ class ArchiveWriter:
             " AND items.account = ?)",
             [(stored.sha256, key, account) for key, stored in media.items()],
         )
+
+
+def _is_new(states: Mapping[tuple[str, str], _State], platform: str, item_id: str) -> bool:
+    """True when the batch stores the item first (its row, marker included, is inserted)."""
+    state = states.get((platform, item_id))
+    return state is not None and state.is_new
 
 
 def _without_disposed(
@@ -664,6 +676,7 @@ def _classify(
         if state is None:
             state = states[key] = _State(content[_SHA256], None, 1, is_new=True)
             state.content = content
+            state.marker = getattr(entry, "marker", None)
             versions.append(_version_row(key, 1, content, now))
             stats.new += 1
         else:
@@ -682,6 +695,8 @@ def _classify(
                 state.content = content
                 versions.append(_version_row(key, state.version_count, content, now))
                 stats.changed += 1
+            if state.is_new:  # twice in the batch that stores it first: the later read wins
+                state.marker = getattr(entry, "marker", None)
         state.seen = True
         for position, ref in enumerate(cast(Record, entry).media):
             links[(*key, ref.key)] = {

@@ -16,6 +16,7 @@ exits; a batch it had received but not committed is rolled back by SQLite.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import subprocess
@@ -33,6 +34,18 @@ from storage.media import StoredMedia
 from storage.writer import ArchiveWriter, PreparedBatch, WriteStats
 
 OnStored = Callable[[WriteStats], None]
+
+# A walk allocates millions of small containers (a page of records at a time) that die young
+# and hardly ever form cycles. With Python's default first-generation threshold (700) the
+# cyclic collector ran some 650 times in a first archive of 110,000 items and took about a
+# tenth of the fetching process's CPU; at this one it does not run during such a walk.
+GC_THRESHOLDS = (50_000, 20, 20)
+
+
+def tune_gc() -> None:
+    """Let the cyclic garbage collector run seldom (process-wide): bulk work makes few cycles."""
+    if gc.get_threshold()[0] < GC_THRESHOLDS[0]:
+        gc.set_threshold(*GC_THRESHOLDS)
 
 
 class WriterProcessFailed(StorageError):
@@ -52,6 +65,7 @@ class _InFlight:
 def main(argv: list[str]) -> None:
     """Child process entry (`python -m storage.writer_process DB`): batches on stdin, answers
     on the original stdout; anything printed goes to stderr, never into the answers."""
+    tune_gc()
     answers = os.dup(1)
     os.dup2(2, 1)
     code = 0

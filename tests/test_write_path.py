@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlite_utils
@@ -16,8 +18,10 @@ from connectors.model import (
     canonical_content,
     canonical_json,
     compact_json,
+    content_digest,
     content_hash,
     payload_json,
+    utc_iso,
 )
 from storage import queries
 from storage.db import connect
@@ -156,3 +160,41 @@ def test_canonical_content_is_the_canonical_json_of_content() -> None:
     for record in records:
         assert canonical_content(record) == canonical_json(record.content())
         assert record.content_sha256() == content_hash(record.content())
+
+
+def _digest_of(record: Record, errors: str = "strict") -> str:
+    """The writer's content hash of `record` (one orjson call, the stdlib's where it refuses)."""
+    return content_digest(*_fields(record), errors=errors)
+
+
+def test_the_writers_content_hash_is_the_hash_of_the_canonical_json_for_every_character() -> None:
+    """Stored hashes decide what is a new version: a faster encoder must give the same bytes
+    as the canonical JSON for every character a platform can send, or every item of an
+    archive would get a spurious version on its next read."""
+    every = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    for start in range(0, len(every), 2048):
+        text = "".join(every[start : start + 2048])
+        record = Record(platform="facebook", account="a", kind="comment", id="1_2",
+                        parent_id="1", thread_id="1", direction="incoming",
+                        author=Author("7", text[:40]), text=text, created_at=None,
+                        url=f"https://fb.test/{text[:8]}", extra={"t": text[-40:]},
+                        media=(MediaRef(text[:5], "u"),))  # fmt: skip
+        assert _digest_of(record) == content_hash(record.content()), hex(start)
+
+
+def test_a_lone_surrogate_is_hashed_the_stdlib_way_or_refused() -> None:
+    record = post("1", "a\ud800b")
+    with pytest.raises(UnicodeEncodeError):
+        _digest_of(record)
+    passed = _digest_of(record, errors="surrogatepass")
+    text = canonical_json(record.content()).encode("utf-8", "surrogatepass")
+    assert passed == hashlib.sha256(text).hexdigest()
+
+
+def _fields(record: Record) -> tuple[Any, ...]:
+    return (
+        record.platform, record.kind, record.id, record.parent_id, record.thread_id,
+        record.direction, record.author.id, record.author.name, record.text,
+        utc_iso(record.created_at), utc_iso(record.edited_at), record.url,
+        sorted(m.key for m in record.media), canonical_json(record.extra) if record.extra else "{}",
+    )  # fmt: skip

@@ -22,7 +22,8 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from bisect import bisect_right, insort
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ class PaceFile:
     def __init__(self, path: Path | None, wall: Wall = time.time) -> None:
         self.path = path
         self.wall = wall
-        self.queries: dict[str, list[float]] = {}  # wall-clock seconds
+        self.queries: dict[str, list[float]] = {}  # wall-clock seconds, each list sorted
         self.not_before = 0.0
         self.saved_at = float("-inf")
         self.load()
@@ -66,7 +67,9 @@ class PaceFile:
         queries = data.get("queries")
         if isinstance(queries, dict):
             self.queries = {
-                str(kind): [float(t) for t in times if isinstance(t, int | float) and t > horizon]
+                str(kind): sorted(
+                    float(t) for t in times if isinstance(t, int | float) and t > horizon
+                )
                 for kind, times in queries.items()
                 if isinstance(times, list)
             }
@@ -98,9 +101,24 @@ class PaceFile:
     def record(self, query_type: str) -> None:
         """Note one request of `query_type` now; save when the last save is a while ago."""
         now = self.wall()
-        self.queries.setdefault(query_type, []).append(now)
+        times = self.queries.setdefault(query_type, [])
+        insort(times, now)  # sorted even if the clock steps back
+        if times[0] <= now - HOUR:  # older than any window: forget
+            del times[: bisect_right(times, now - HOUR)]
         if now - self.saved_at >= SAVE_EVERY:
             self.save()
+
+    def within(self, kinds: Iterable[str], seconds: float, now: float) -> tuple[int, float | None]:
+        """How many requests of `kinds` the `seconds` before `now` saw, and the first's time."""
+        since = now - seconds
+        count, first = 0, None
+        for kind in kinds:
+            times = self.queries.get(kind, ())
+            start = bisect_right(times, since)  # the sorted times after `since`
+            if start < len(times):
+                count += len(times) - start
+                first = times[start] if first is None else min(first, times[start])
+        return count, first
 
     def hold_off(self, seconds: float) -> None:
         """Instagram asked us to stay away `seconds`: no request before then, even after a
@@ -138,22 +156,20 @@ class PacedController(RateController):
         """Seconds to wait before a `query_type` request (`current_time` is ignored: the
         durable times are wall-clock)."""
         now = self.pace.wall()
-        times = self.pace.queries
-        waits = [self.pace.not_before - now]
-        mine = [t for t in times.get(query_type, ()) if t > now - PER_TYPE_WINDOW]
-        if len(mine) >= self.count_per_sliding_window(query_type):
-            waits.append(min(mine) + PER_TYPE_WINDOW + 6 - now)
+        pace = self.pace
+        waits = [pace.not_before - now]
+        mine, first = pace.within((query_type,), PER_TYPE_WINDOW, now)
+        if first is not None and mine >= self.count_per_sliding_window(query_type):
+            waits.append(first + PER_TYPE_WINDOW + 6 - now)
         if query_type not in UNTRACKED:
-            graphql = [
-                t for kind, ts in times.items() if kind not in UNTRACKED for t in ts
-                if t > now - GRAPHQL_WINDOW
-            ]  # fmt: skip
-            if len(graphql) >= self._scaled(GRAPHQL_COUNT):
-                waits.append(min(graphql) + GRAPHQL_WINDOW - now)
+            kinds = [kind for kind in pace.queries if kind not in UNTRACKED]
+            graphql, first = pace.within(kinds, GRAPHQL_WINDOW, now)
+            if first is not None and graphql >= self._scaled(GRAPHQL_COUNT):
+                waits.append(first + GRAPHQL_WINDOW - now)
         if query_type == "iphone":
-            phone = [t for t in times.get("iphone", ()) if t > now - IPHONE_WINDOW]
-            if len(phone) >= self._scaled(IPHONE_COUNT):
-                waits.append(min(phone) + IPHONE_WINDOW + 18 - now)
+            phone, first = pace.within(("iphone",), IPHONE_WINDOW, now)
+            if first is not None and phone >= self._scaled(IPHONE_COUNT):
+                waits.append(first + IPHONE_WINDOW + 18 - now)
         return max(0.0, *waits)
 
     def wait_before_query(self, query_type: str) -> None:
