@@ -272,13 +272,24 @@ def content_digest(
                 "thread_id": thread_id,
                 "url": url,
             }
-        )  # fmt: skip  (keys in sorted order, as canonical JSON has them)
+        )  # keys in sorted order, as canonical JSON has them
     except orjson.JSONEncodeError:
         data = canonical_content_fields(
             platform, kind, item_id, parent_id, thread_id, direction, author_id, author_name,
             text, created, edited, url, media_keys, extra_json,
         ).encode("utf-8", errors)  # fmt: skip
     return hashlib.sha256(data).hexdigest()
+
+
+def content_digest_of(record: Record, created: str | None, edited: str | None,
+                      extra_json: str, *, errors: str = "strict") -> str:  # fmt: skip
+    """`content_digest` from a record and the parts the caller has made already."""
+    author = record.author
+    return content_digest(
+        record.platform, record.kind, record.id, record.parent_id, record.thread_id,
+        record.direction, author.id, author.name, record.text, created, edited, record.url,
+        sorted(m.key for m in record.media), extra_json, errors=errors,
+    )  # fmt: skip
 
 
 def content_hash(content: dict[str, Any]) -> str:

@@ -20,6 +20,7 @@ from connectors.model import (
     canonical_json,
     compact_json,
     content_digest,
+    content_digest_of,
     payload_json,
     repair_text,
     utc_iso,
@@ -188,11 +189,7 @@ def _prepare(record: Record, *, hashed: bool = True) -> Content:
     extra = canonical_json(record.extra) if record.extra else "{}"
     author = record.author
     if hashed:  # = record.content_sha256(); raises UnicodeEncodeError on lone surrogates
-        sha256: str | None = content_digest(
-            record.platform, record.kind, record.id, record.parent_id, record.thread_id,
-            record.direction, author.id, author.name, record.text, created, edited, record.url,
-            sorted(m.key for m in record.media), extra,
-        )  # fmt: skip
+        sha256: str | None = content_digest_of(record, created, edited, extra)
     else:
         _encodable(author.id, author.name, record.text, record.url, extra, record.media)
         sha256 = None
