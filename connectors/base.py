@@ -337,6 +337,12 @@ class Connector:
         """
         raise NotImplementedError
 
+    def plain_downloads(self) -> bool:
+        """True when `download()` is nothing but `connectors.download.download` of the ref's URL
+        through this connector's session: the runner may then download in a child process with
+        the same network rules (`somed.media_process`)."""
+        return False
+
     def request_count(self) -> int:
         """Return how many HTTP requests this connector has made so far."""
         return 0

@@ -55,6 +55,10 @@ class GraphConnector(Connector):
             media.source_url, sink, kind=media.kind, declared=media.mime_type, limits=limits
         )
 
+    def plain_downloads(self) -> bool:
+        """Graph media are plain GETs through the session's rules."""
+        return True
+
     def still_readable(self, owner_id: str, unreadable: ConnectorError) -> None:
         """Raise `unreadable` unless the owner (page, account) itself can be read: Graph
         answers "does not exist" for every object of a hidden or unlinked owner, which is no

@@ -204,6 +204,7 @@ class RunnerConfig(_Model):
     max_requests_per_run: int = Field(20_000, ge=1)  # per account and run: a fuse, not a pace
     max_repeated_pages: int = Field(10, ge=1, le=1000)  # pages in a row that bring nothing new
     writer_process: bool = True  # a first walk of a stream stores in a child process
+    media_process: bool = True  # a run with many files downloads them in a child process
     streams_beside: bool = True  # streams a connector marks `beside` walk in threads of their own
 
     @model_validator(mode="after")

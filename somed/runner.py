@@ -35,9 +35,9 @@ from connectors.http import ThreadSessions
 from connectors.model import Batch, Entry, Span, parse_utc, utc_iso
 from connectors.registry import connector_class
 from somed.config import Config, TokenError
-from somed.media_fetch import MediaFetcher, media_refs
+from somed.media_fetch import MediaFetcher, media_refs, retry_waits
 from somed.moderation import scan as moderation
-from somed.netsetup import media_limits, sessions_for
+from somed.netsetup import download_plan, media_limits, sessions_for
 from somed.prefetch import prefetched
 from somed.progress import Progress, Reason
 from somed.reasons import PARTIAL, reason_of
@@ -321,14 +321,7 @@ class _AccountRun:
             sessions = sessions_for(self.config, self.key, cls)
             connector = cls(spec, self.settings, sessions, self.runner.clock)
             self.connector = connector
-            self.media = media = MediaFetcher(
-                connector,
-                self.runner.media_store,
-                account=self.key,
-                sleep=self.runner.sleep,
-                backoff=self._backoff,
-                limits=media_limits(self.config, self.account.platform),
-            )
+            self.media = media = self._media_fetcher(connector, sessions)
             status, message, reason = self._work(cls.streams)
         except AuthError as exc:
             status, message, reason = "auth_failed", str(exc), reason_of(exc)
@@ -440,6 +433,18 @@ class _AccountRun:
             self.key, self.account.platform, "failed", message=message, reason=code,
             reason_params=params,
         )  # fmt: skip
+
+    def _media_fetcher(self, connector: Connector, sessions: ThreadSessions) -> MediaFetcher:
+        """The run's downloads: in threads, and in a child process for a run with many files
+        when the connector downloads plainly."""
+        limits = media_limits(self.config, self.account.platform)
+        plan = None
+        if connector.plain_downloads():
+            waits = retry_waits(self._backoff)
+            plan = download_plan(self.config, self.key, sessions, limits, waits)
+        return MediaFetcher(connector, self.runner.media_store, account=self.key,
+                            sleep=self.runner.sleep, backoff=self._backoff, limits=limits,
+                            plan=plan)  # fmt: skip
 
     def _record_end(self, run_id: int, status: str, **counts: Any) -> None:
         """Close the run and set health; on a full disk retry briefly, then leave it for later.

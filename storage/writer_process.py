@@ -17,11 +17,9 @@ exits; a batch it had received but not committed is rolled back by SQLite.
 from __future__ import annotations
 
 import gc
-import os
 import pickle
 import subprocess
 import sys
-import traceback
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -29,6 +27,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from storage.child_process import run_child, start_child
 from storage.errors import StorageError, storage_error
 from storage.media import StoredMedia
 from storage.writer import ArchiveWriter, PreparedBatch, WriteStats
@@ -66,18 +65,8 @@ def main(argv: list[str]) -> None:
     """Child process entry (`python -m storage.writer_process DB`): batches on stdin, answers
     on the original stdout; anything printed goes to stderr, never into the answers."""
     tune_gc()
-    answers = os.dup(1)
-    os.dup2(2, 1)
-    code = 0
-    try:
-        _serve(Connection(0, writable=False), Connection(answers, readable=False), argv[0])
-    except BaseException:  # noqa: BLE001 - said on stderr; the parent sees the pipe close
-        traceback.print_exc()
-        code = 1
-    # every batch is committed and answered and the database closed: skip the interpreter's
-    # teardown, which the parent would otherwise wait for at the end of every walk
-    sys.stderr.flush()
-    os._exit(code)
+    # every batch is committed and answered and the database closed before it exits
+    run_child(lambda inbox, conn: _serve(inbox, conn, argv[0]))
 
 
 def _serve(inbox: Connection, conn: Connection, db_path: str) -> None:
@@ -133,16 +122,7 @@ class WriterProcess:
     """A child process that stores prepared batches in order, `depth` of them in flight."""
 
     def __init__(self, db_path: Path, *, depth: int = 2) -> None:
-        # a fresh interpreter, not a fork: the daemon has threads
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "storage.writer_process", str(db_path)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True,
-        )  # fmt: skip
-        assert self._process.stdin is not None and self._process.stdout is not None
-        self._out = Connection(os.dup(self._process.stdin.fileno()), readable=False)
-        self._in = Connection(os.dup(self._process.stdout.fileno()), writable=False)
-        self._process.stdin.close()
-        self._process.stdout.close()
+        self._process, self._out, self._in = start_child("storage.writer_process", str(db_path))
         self._depth = max(1, depth)
         self._inflight: deque[_InFlight] = deque()
         self._seq = 0

@@ -118,7 +118,10 @@ def edge_data(raw: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
 
 
 def without_edges(raw: Mapping[str, Any], *edges: str) -> dict[str, Any]:
-    """An item as it is normalised (and quarantined): nested comments/replies are items too."""
+    """An item as it is normalised (and quarantined): nested comments/replies are items too
+    (an item without them is returned as it is, not copied)."""
+    if isinstance(raw, dict) and not any(edge in raw for edge in edges):
+        return raw
     return {k: v for k, v in raw.items() if k not in edges}
 
 

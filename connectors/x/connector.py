@@ -206,6 +206,10 @@ class XConnector(Connector):
             media.source_url, sink, kind=media.kind, declared=media.mime_type, limits=limits
         )
 
+    def plain_downloads(self) -> bool:
+        """X media are plain GETs through the session's rules."""
+        return True
+
     # --- streams -----------------------------------------------------------------------------
 
     def tweet_params(self) -> dict[str, Any]:

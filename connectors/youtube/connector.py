@@ -160,6 +160,10 @@ class YouTubeConnector(Connector):
             media.source_url, sink, kind=media.kind, declared=media.mime_type, limits=limits
         )
 
+    def plain_downloads(self) -> bool:
+        """Thumbnails, avatars and video files are plain GETs through the session's rules."""
+        return True
+
     # --- the channel -------------------------------------------------------------------------
 
     def _channel(self, parts: str) -> dict[str, Any]:
