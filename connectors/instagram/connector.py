@@ -241,10 +241,6 @@ class InstagramConnector(GraphConnector):
             return self.loader.download(media, sink, limits)  # type: ignore[no-any-return]
         return super().download(media, sink, limits)
 
-    def plain_downloads(self) -> bool:
-        """Graph mode downloads plainly; instaloader mode through the library's own session."""
-        return self.loader is None
-
     # --- the account -------------------------------------------------------------------------
 
     def _resolve_user(self) -> None:
