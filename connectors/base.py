@@ -210,6 +210,10 @@ class Connector:
     # The platform's own hosts (shell patterns such as "*.fbcdn.net"): without a configured
     # endpoint, requests and redirects may go nowhere else (see connectors/netpolicy.py).
     hosts: ClassVar[tuple[str, ...]] = ()
+    # True when `download()` is nothing but `connectors.download.download` of the ref's URL
+    # through the connector's session: the runner may then download in a child process with
+    # the same network rules (`somed.media_process`)
+    plain_downloads: ClassVar[bool] = False
     normalisers: ClassVar[Mapping[str, Normaliser]] = {}
     # The connector's own account keys (a pydantic model, strict, extra="forbid", a default for
     # every field), written at the top level of `[[accounts]]`; validated values reach
@@ -336,12 +340,6 @@ class Connector:
         Connectors use `connectors.download.download`, which streams, caps and checks the type.
         """
         raise NotImplementedError
-
-    def plain_downloads(self) -> bool:
-        """True when `download()` is nothing but `connectors.download.download` of the ref's URL
-        through this connector's session: the runner may then download in a child process with
-        the same network rules (`somed.media_process`)."""
-        return False
 
     def request_count(self) -> int:
         """Return how many HTTP requests this connector has made so far."""

@@ -22,6 +22,7 @@ class GraphConnector(Connector):
 
     default_api_version: ClassVar[str | None] = "v21.0"
     api_version_pattern: ClassVar[str | None] = r"^v\d+\.\d+$"
+    plain_downloads: ClassVar[bool] = True  # Graph media are plain GETs through the session
     client: GraphClient
     slow_down_at: float = 80.0  # usage percent from which requests are paced
     page_size: int = 100
@@ -54,10 +55,6 @@ class GraphConnector(Connector):
         return self.client.download(
             media.source_url, sink, kind=media.kind, declared=media.mime_type, limits=limits
         )
-
-    def plain_downloads(self) -> bool:
-        """Graph media are plain GETs through the session's rules."""
-        return True
 
     def still_readable(self, owner_id: str, unreadable: ConnectorError) -> None:
         """Raise `unreadable` unless the owner (page, account) itself can be read: Graph

@@ -26,11 +26,6 @@ ATTEMPTS = 3
 PROCESS_AFTER = 8  # files a run asks for before the rest go to a child process (with a plan)
 
 
-def retry_waits(backoff: Callable[[int], float]) -> tuple[float, ...]:
-    """The waits before each download attempt after the first."""
-    return tuple(backoff(attempt) for attempt in range(1, ATTEMPTS))
-
-
 def media_refs(entries: Iterable[Record | Tombstone]) -> dict[str, MediaRef]:
     """The distinct media refs of a batch's records, by key."""
     refs: dict[str, MediaRef] = {}
@@ -71,7 +66,7 @@ class MediaFetcher:
         self.limits = limits or MediaLimits()
         self.account = account
         self.sleep = sleep
-        self.waits = retry_waits(backoff)
+        self.waits = tuple(backoff(attempt) for attempt in range(1, ATTEMPTS))
         self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="somed-media")
         self._pending: dict[str, Future[Outcome]] = {}
         self.failures: dict[str, str] = {}  # media key -> why, for item_media.last_error
@@ -134,7 +129,7 @@ class MediaFetcher:
             return self._process
         if self._process is None:
             try:
-                self._process = MediaProcess(self._plan)
+                self._process = MediaProcess(self._plan, self.waits)
                 log.info(
                     "%s: downloading the run's further media in a child process",
                     self.account,

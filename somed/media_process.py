@@ -8,7 +8,7 @@ them were left for after it. `MediaProcess` runs them in a fresh interpreter ins
 same network rules (the account's `NetPolicy` and scrubber, so its endpoint, host list,
 deadline, redirects, caps and type checks hold as they do in the run's own process) and the same
 media store; only connectors whose `download()` is a plain GET of the ref's URL through their
-session (`Connector.plain_downloads()`) are downloaded so.
+session (`Connector.plain_downloads`) are downloaded so.
 
 The parent sends `(seq, ref)` and gets `(seq, outcome)` back: a stored file, a skipped one
 (why, and whether a later run may try again) or an error to raise. The plan (with the secrets
@@ -35,6 +35,7 @@ from connectors.base import AuthError, ConnectorError, RateLimited, TransientErr
 from connectors.download import MediaLimits
 from connectors.http import NetPolicy
 from connectors.model import MediaRef
+from connectors.scrub import Scrubber
 from storage.child_process import run_child, start_child
 from storage.media import StoredMedia
 
@@ -51,15 +52,13 @@ class Skipped:
 
 @dataclass(frozen=True)
 class DownloadPlan:
-    """Everything the child needs: the network rules, the secrets to scrub, where to store,
-    the caps, and the waits between attempts (one fewer than the attempts)."""
+    """What the child downloads with: the run's network rules and scrubber (its secrets as
+    they are when the child starts), where to store, and the caps."""
 
     policy: NetPolicy
-    secrets: tuple[str, ...]
+    scrubber: Scrubber
     storage_dir: str
     limits: MediaLimits
-    waits: tuple[float, ...]
-    workers: int
 
 
 @dataclass(frozen=True)
@@ -98,14 +97,15 @@ def picklable(policy: NetPolicy) -> bool:
 class MediaProcess:
     """The parent's handle on the child: `submit()` returns a future of the ref's outcome."""
 
-    def __init__(self, plan: DownloadPlan) -> None:
+    def __init__(self, plan: DownloadPlan, waits: tuple[float, ...]) -> None:
+        """Start the child with `plan`; `waits` are the pauses before each retry of a file."""
         self._process, self._out, self._in = start_child("somed.media_process")
         self._lock = threading.Lock()
         self._futures: dict[int, Future[Outcome]] = {}
         self._seq = 0
         self._ready = threading.Event()
         self._ended = False
-        self._out.send_bytes(pickle.dumps(plan))
+        self._out.send_bytes(pickle.dumps((plan, waits)))
         self._reader = threading.Thread(target=self._read, name="somed-media-answers",
                                         daemon=True)  # fmt: skip
         self._reader.start()
@@ -222,8 +222,10 @@ def _serve(inbox: Connection, conn: Connection) -> None:
     from connectors.http import SessionFactory, ThreadSessions
     from storage.media import MediaStore
 
-    plan: DownloadPlan = pickle.loads(inbox.recv_bytes())
-    sessions = ThreadSessions(SessionFactory(plan.policy, plan.secrets))
+    plan: DownloadPlan
+    waits: tuple[float, ...]
+    plan, waits = pickle.loads(inbox.recv_bytes())
+    sessions = ThreadSessions(SessionFactory(plan.policy, plan.scrubber.secrets))
     store = MediaStore(Path(plan.storage_dir))
     stopping = threading.Event()
     sending = threading.Lock()
@@ -242,7 +244,7 @@ def _serve(inbox: Connection, conn: Connection) -> None:
 
     def job(seq: int, ref: MediaRef) -> None:
         try:
-            outcome: Any = fetch_with_retries(plain, store, ref, plan.limits, waits=plan.waits,
+            outcome: Any = fetch_with_retries(plain, store, ref, plan.limits, waits=waits,
                                               sleep=pause)  # fmt: skip
         except _Stopping:
             outcome = _ended()
@@ -259,7 +261,7 @@ def _serve(inbox: Connection, conn: Connection) -> None:
         except OSError:
             stopping.set()  # the parent is gone
 
-    pool = ThreadPoolExecutor(max_workers=max(1, plan.workers), thread_name_prefix="somed-media")
+    pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="somed-media")
     answer(0, None)  # ready
     try:
         while True:

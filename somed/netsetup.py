@@ -6,7 +6,7 @@ from connectors.base import Connector
 from connectors.download import MB, MediaLimits
 from connectors.http import NetPolicy, SessionFactory, ThreadSessions
 from somed.config import Config, PlatformConfig
-from somed.media_process import WORKERS, DownloadPlan, picklable
+from somed.media_process import DownloadPlan, picklable
 
 
 def sessions_for(config: Config, key: str, connector: type[Connector]) -> ThreadSessions:
@@ -24,19 +24,14 @@ def sessions_for(config: Config, key: str, connector: type[Connector]) -> Thread
 
 
 def download_plan(
-    config: Config,
-    key: str,
-    sessions: ThreadSessions,
-    limits: MediaLimits,
-    waits: tuple[float, ...],
+    config: Config, sessions: ThreadSessions, limits: MediaLimits
 ) -> DownloadPlan | None:
-    """How a child process downloads this account's media with the run's own network rules,
-    or None when `[runner] media_process` is off or the rules cannot travel."""
+    """How a child process downloads an account's media with the run's own network rules and
+    scrubber, or None when `[runner] media_process` is off or the rules cannot travel."""
     policy = sessions.factory.policy
     if not config.runner.media_process or not picklable(policy):
         return None
-    return DownloadPlan(policy, tuple(_secrets(config, key)), str(config.storage_dir), limits,
-                        waits, WORKERS)  # fmt: skip
+    return DownloadPlan(policy, sessions.scrubber, str(config.storage_dir), limits)
 
 
 def _secrets(config: Config, key: str) -> list[str]:

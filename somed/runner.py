@@ -35,7 +35,7 @@ from connectors.http import ThreadSessions
 from connectors.model import Batch, Entry, Span, parse_utc, utc_iso
 from connectors.registry import connector_class
 from somed.config import Config, TokenError
-from somed.media_fetch import MediaFetcher, media_refs, retry_waits
+from somed.media_fetch import MediaFetcher, media_refs
 from somed.moderation import scan as moderation
 from somed.netsetup import download_plan, media_limits, sessions_for
 from somed.prefetch import prefetched
@@ -438,10 +438,7 @@ class _AccountRun:
         """The run's downloads: in threads, and in a child process for a run with many files
         when the connector downloads plainly."""
         limits = media_limits(self.config, self.account.platform)
-        plan = None
-        if connector.plain_downloads():
-            waits = retry_waits(self._backoff)
-            plan = download_plan(self.config, self.key, sessions, limits, waits)
+        plan = download_plan(self.config, sessions, limits) if connector.plain_downloads else None
         return MediaFetcher(connector, self.runner.media_store, account=self.key,
                             sleep=self.runner.sleep, backoff=self._backoff, limits=limits,
                             plan=plan)  # fmt: skip

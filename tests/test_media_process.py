@@ -24,10 +24,13 @@ CDN = "https://scontent.xx.fbcdn.net/media"
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def plan_for(setup, waits: tuple[float, ...] = (0.0, 0.0)) -> DownloadPlan:
+WAITS = (0.0, 0.0)  # two retries, at once
+
+
+def plan_for(setup) -> DownloadPlan:
     config = setup.config
     sessions = sessions_for(config, "test-fb", connector_class("facebook"))
-    plan = download_plan(config, "test-fb", sessions, media_limits(config, "facebook"), waits)
+    plan = download_plan(config, sessions, media_limits(config, "facebook"))
     assert plan is not None
     return plan
 
@@ -39,7 +42,7 @@ def photo(name: str, ext: str = "png", kind: str = "image") -> MediaRef:
 def test_the_child_stores_files_as_the_run_would_and_says_why_one_failed(fb_setup) -> None:
     setup = fb_setup()
     plan = plan_for(setup)
-    process = MediaProcess(plan)
+    process = MediaProcess(plan, WAITS)
     try:
         good = [process.submit(photo(f"p{n}")) for n in range(12)]
         wrong = process.submit(photo("clip", ext="mp4"))  # a video served where a photo is due
@@ -57,7 +60,7 @@ def test_the_child_stores_files_as_the_run_would_and_says_why_one_failed(fb_setu
 
 
 def test_a_closed_child_answers_every_download_it_was_given(fb_setup) -> None:
-    process = MediaProcess(plan_for(fb_setup()))
+    process = MediaProcess(plan_for(fb_setup()), WAITS)
     futures = [process.submit(photo(f"q{n}")) for n in range(30)]
     process.close()  # at once: some may not have started
     outcomes = [future.result(timeout=60) for future in futures]
@@ -74,11 +77,11 @@ def test_the_child_ends_when_its_run_is_killed_and_never_sees_the_token_on_its_c
         "import sys, time\n"
         f"sys.path.insert(0, {str(ROOT)!r})\n"
         "from somed.config import load_config\n"
-        "from tests.test_media_process import photo, plan_for\n"
+        "from tests.test_media_process import WAITS, photo, plan_for\n"
         "from somed.media_process import MediaProcess\n"
         "class S: pass\n"
         "setup = S(); setup.config = load_config(sys.argv[1])\n"
-        "process = MediaProcess(plan_for(setup))\n"
+        "process = MediaProcess(plan_for(setup), WAITS)\n"
         "process.submit(photo('k1')).result(timeout=60)\n"
         "print(process._process.pid, flush=True)\n"
         "time.sleep(600)\n",

@@ -65,6 +65,7 @@ class XConnector(Connector):
 
     platform: ClassVar[str] = "x"
     display_name: ClassVar[str] = "X"
+    plain_downloads: ClassVar[bool] = True  # X media are plain GETs through the session
     streams: ClassVar[tuple[StreamSpec, ...]] = (
         StreamSpec("profile", "none", INTERVAL),
         StreamSpec("posts", "id", INTERVAL),
@@ -205,10 +206,6 @@ class XConnector(Connector):
         return self.client.download(
             media.source_url, sink, kind=media.kind, declared=media.mime_type, limits=limits
         )
-
-    def plain_downloads(self) -> bool:
-        """X media are plain GETs through the session's rules."""
-        return True
 
     # --- streams -----------------------------------------------------------------------------
 

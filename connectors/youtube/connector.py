@@ -64,6 +64,7 @@ class YouTubeConnector(Connector):
     display_name: ClassVar[str] = "YouTube"
     default_api_version: ClassVar[str | None] = "v3"
     api_version_pattern: ClassVar[str | None] = r"^v3$"
+    plain_downloads: ClassVar[bool] = True  # files are plain GETs through the session
     streams: ClassVar[tuple[StreamSpec, ...]] = (
         StreamSpec("profile", "none", timedelta(hours=6)),
         StreamSpec("posts", "timestamp", timedelta(hours=1)),  # quota: hourly, not every 15 min
@@ -159,10 +160,6 @@ class YouTubeConnector(Connector):
         return self.client.download(
             media.source_url, sink, kind=media.kind, declared=media.mime_type, limits=limits
         )
-
-    def plain_downloads(self) -> bool:
-        """Thumbnails, avatars and video files are plain GETs through the session's rules."""
-        return True
 
     # --- the channel -------------------------------------------------------------------------
 
