@@ -9,7 +9,9 @@
 - every body that is not streamed is read here and scrubbed of the account's secrets
   (`connectors.scrub`) before any client library parses it;
 - hooks registered on the factory (usage headers, request counting) run on every session;
-- the bodies read here decode with orjson when a client library calls `response.json()`.
+- the bodies read here decode with orjson when a client library calls `response.json()`;
+- proxy and CA settings come from the environment, read once per session
+  (`connectors.proxyenv`); nothing else does (no `~/.netrc`).
 
 `ThreadSessions` is the `requests.Session` a connector is given: each thread that uses it
 (the walk's prefetch thread, the download threads, the runner's own) gets its own `NetSession`
@@ -32,6 +34,7 @@ import requests
 from connectors.base import TransientError
 from connectors.headerwatch import WatchedAdapter, watching
 from connectors.netpolicy import NetPolicy, NetworkRefused
+from connectors.proxyenv import ProxyEnvironment
 from connectors.scrub import Scrubber
 
 __all__ = [
@@ -163,21 +166,16 @@ class JsonResponse(requests.Response):
         return super().json(**kwargs)
 
 
-class _NoNetrc(requests.auth.AuthBase):
-    """A session-wide auth that adds nothing. With one set, requests no longer looks for
-    `~/.netrc` on every request: two file lookups a request, and credentials from outside
-    somed's config. A client library's own auth on a request still applies."""
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        return request
-
-
 class NetSession(requests.Session):
     """A Session that routes, bounds in time and scrubs every request (see the module doc)."""
 
     def __init__(self, policy: NetPolicy, scrubber: Scrubber, hooks: dict[str, list[Any]]) -> None:
         super().__init__()
-        self.auth = _NoNetrc()
+        # nothing from the environment on each request (no ~/.netrc credentials, no proxy
+        # variables read five times over): its proxy and CA settings are read once, here
+        self.trust_env = False
+        self.environment = ProxyEnvironment()
+        self.verify = self.environment.ca_bundle or True
         self.policy = policy
         self.scrubber = scrubber
         self.headers["User-Agent"] = USER_AGENT
@@ -191,6 +189,8 @@ class NetSession(requests.Session):
         """Send one request (and follow its redirects) within one total deadline."""
         hop = bool(getattr(self._chain, "active", False))
         request.url = self.policy.route(str(request.url), hop=hop)
+        if not kwargs.get("proxies"):  # a client library's own proxies stand
+            kwargs["proxies"] = self.environment.proxies_for(request.url)
         if hop:
             return self._send_within(request, self._chain.deadline, **kwargs)
         deadline = getattr(self._chain, "preset", None) or Deadline(

@@ -306,3 +306,33 @@ def test_a_connection_goes_to_the_address_that_was_checked_not_to_a_fresh_lookup
     finally:
         session.close()
         listener.close()
+
+
+def test_the_proxy_variables_are_honoured_and_no_proxy_goes_direct(server, monkeypatch):
+    platform = HostileServer("127.0.0.2")  # what the endpoint names; the proxy is `server`
+    platform_base = platform.start()
+    try:
+        platform.route(r"/who", lambda r, m: json_response({"via": "direct"}))
+        server.route(r"/who", lambda r, m: json_response({"via": "proxy"}))
+        monkeypatch.setenv("HTTP_PROXY", server.base_url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        through = sessions(platform_base)
+        assert through.get("https://graph.facebook.com/who").json() == {"via": "proxy"}
+        assert through.get("https://graph.facebook.com/who").json() == {"via": "proxy"}
+        assert [s.host for s in server.requests_to("/who")] == [platform_base.split("//")[1]] * 2
+        monkeypatch.setenv("NO_PROXY", "127.0.0.2")
+        assert sessions(platform_base).get("https://graph.facebook.com/who").json() == {
+            "via": "direct"}  # fmt: skip
+    finally:
+        platform.stop()
+
+
+def test_a_ca_bundle_named_in_the_environment_verifies_tls(monkeypatch, tmp_path):
+    bundle = tmp_path / "municipal-ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    assert SessionFactory(NetPolicy()).new().verify == str(bundle)
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    assert SessionFactory(NetPolicy()).new().verify is True
