@@ -23,6 +23,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from as_deployed import compile_sources
+
 HERE = Path(__file__).resolve().parent
 TARGET_RATIO = 0.5
 
@@ -126,6 +128,7 @@ def _n(value: Any, digits: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    compile_sources()  # as installed (see as_deployed)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=20000, help="items per account (20000)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")

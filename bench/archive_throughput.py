@@ -40,6 +40,7 @@ import overheads
 import polls
 import probes
 import report
+from as_deployed import compile_sources
 from emulated import TOKEN, TOKEN_ENV, EmulatorProcess, PageSpec, run_somed, write_config
 
 from connectors.model import utc_iso
@@ -175,6 +176,7 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    compile_sources()  # as installed (see as_deployed)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=10_000, help="posts on the page (10000)")
     parser.add_argument("--comments", type=int, default=10, help="comments per post (10)")

@@ -16,9 +16,11 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from as_deployed import daemon_runner
+
 from somed.config import Config, load_config
 from somed.daemon import prepare_archive
-from somed.runner import Runner, RunOutcome, tune_threads
+from somed.runner import RunOutcome, tune_threads
 
 PAGE_ID = "555000555"
 ACCOUNT = "bench-fb"
@@ -190,7 +192,7 @@ def run_somed(emulator: EmulatorProcess, config: Config, profile: Any = None) ->
     prepare_archive(config)
     tune_threads()  # as `somed` does when it starts
     emulator.call("reset_log")
-    runner = Runner(config)
+    runner = daemon_runner(config)
     started, cpu = time.perf_counter(), _cpu_seconds()
     if profile is not None:
         profile.enable()

@@ -32,6 +32,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import store_ceiling  # noqa: E402
+from as_deployed import compile_sources, daemon_runner  # noqa: E402
 
 from connectors.instagram.normalize import comment_fields, media_fields  # noqa: E402
 
@@ -139,7 +140,6 @@ def measure(work: Path, items: int) -> dict[str, Any]:
     """First archive, idle poll and plain-fetch ceiling for an account of about `items`."""
     from somed.config import load_config
     from somed.daemon import prepare_archive
-    from somed.runner import Runner
 
     work.mkdir(parents=True, exist_ok=True)
     posts = max(1, items // (1 + COMMENTS * (1 + REPLIES)))
@@ -155,7 +155,7 @@ def measure(work: Path, items: int) -> dict[str, Any]:
         config = load_config(_config(work, endpoint, user_id))
         prepare_archive(config)
         started = time.perf_counter()
-        first = Runner(config).run_account(ACCOUNT)
+        first = daemon_runner(config).run_account(ACCOUNT)
         wall = time.perf_counter() - started
         parent.send("log")
         first_calls = len(_api(parent.recv()))
@@ -164,7 +164,7 @@ def measure(work: Path, items: int) -> dict[str, Any]:
                                          ceiling["seconds"])  # fmt: skip
         parent.send("reset")
         parent.recv()
-        idle = Runner(config).run_account(ACCOUNT)
+        idle = daemon_runner(config).run_account(ACCOUNT)
         parent.send("log")
         per_stream = Counter(_stream_of(p) for _, p in _api(parent.recv()))
         stored = first.new
@@ -192,6 +192,7 @@ def measure(work: Path, items: int) -> dict[str, Any]:
 if __name__ == "__main__":
     import tempfile
 
+    compile_sources()  # as installed (see as_deployed)
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 7000
     with tempfile.TemporaryDirectory() as folder:
         print(json.dumps(measure(Path(folder), count), indent=2))

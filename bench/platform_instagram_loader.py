@@ -30,6 +30,7 @@ from typing import Any
 
 import requests
 import store_ceiling
+from as_deployed import compile_sources, daemon_runner
 from child_emulator import ChildEmulator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,12 +90,11 @@ def _config(work: Path, endpoint: str) -> Any:
 
 def _run(config: Any, emulator: _Emulator) -> tuple[Any, float, dict[str, int]]:
     from somed.daemon import prepare_archive
-    from somed.runner import Runner
 
     prepare_archive(config)
     emulator.call("reset")
     started = time.perf_counter()
-    outcome = Runner(config).run_account(ACCOUNT)
+    outcome = daemon_runner(config).run_account(ACCOUNT)
     wall = time.perf_counter() - started
     if outcome.status != "ok":
         raise SystemExit(f"somed run failed: {outcome.status}: {outcome.message}")
@@ -205,6 +205,7 @@ def measure(work: Path, items: int) -> dict[str, Any]:
 
 def main() -> None:
     """Run the measurement and print it (JSON with --json)."""
+    compile_sources()  # as installed (see as_deployed)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=3000)
     parser.add_argument("--json", action="store_true")

@@ -29,11 +29,11 @@ from typing import Any
 
 import requests
 import store_ceiling
+from as_deployed import compile_sources, daemon_runner
 from child_emulator import ChildEmulator
 
 from somed.config import load_config
 from somed.daemon import prepare_archive
-from somed.runner import Runner
 
 USER_ID = "1700000000000000001"
 ACCOUNT = "bench-x"
@@ -153,7 +153,7 @@ def measure(work: Path, items: int) -> dict[str, Any]:
         ceiling = plain_fetch(emulated.base_url)
         emulated.ask("reset")
         started = time.perf_counter()
-        first = Runner(config).run_account(ACCOUNT)
+        first = daemon_runner(config).run_account(ACCOUNT)
         wall = time.perf_counter() - started
         asked = emulated.ask("requests")
         if first.status != "ok":
@@ -162,7 +162,7 @@ def measure(work: Path, items: int) -> dict[str, Any]:
                                          first.new, wall, len(asked), ceiling["items"],
                                          ceiling["wall_s"])  # fmt: skip
         emulated.ask("reset")
-        idle = Runner(config).run_account(ACCOUNT)
+        idle = daemon_runner(config).run_account(ACCOUNT)
         idle_asked = emulated.ask("requests")
     finally:
         emulated.close()
@@ -183,6 +183,7 @@ def measure(work: Path, items: int) -> dict[str, Any]:
 
 
 def main() -> None:
+    compile_sources()  # as installed (see as_deployed)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--json", action="store_true")

@@ -262,7 +262,7 @@ class Connector:
         A normaliser bug or an unexpected shape (a dict where text belongs, a time in words)
         must not stop the walk: the item is kept raw with the error, and the walk goes on.
         """
-        given = dict(context or {})
+        given: Mapping[str, Any] = context or {}  # read-only: normalisers never change it
         try:
             record = self.normalisers[kind](raw, given, self.account.key)
             problem = record_problem(record)

@@ -88,7 +88,7 @@ class Daemon(RequestServer):
         self._hup_signalled = False
         self.reload_error: str | None = None
         self.notifier = sdnotify.SystemdNotifier()
-        self.runner = Runner(config, stop=self.stop)
+        self.runner = Runner(config, stop=self.stop, moderate=False)
         # the scheduler only ticks; the duties' tasks run in the dispatcher's lanes
         self.scheduler = Scheduler(
             workers=1, misfire_grace_seconds=config.daemon.misfire_grace_seconds
@@ -135,7 +135,10 @@ class Daemon(RequestServer):
             self._notify(f"STATUS={self.status_line()}")
 
     def _record(self, key: str, outcome: RunOutcome) -> None:
-        """Keep a run's outcome for the status line, and pace an account whose token failed."""
+        """Keep a run's outcome for the status line, pace an account whose token failed, and
+        have the moderation lane check what the run stored."""
+        if outcome.new or outcome.changed:
+            self.dispatcher.ask_now(ModerationDuty.name)
         with self._lock:
             self.last[key] = outcome
         if outcome.status == "auth_failed":
@@ -303,7 +306,7 @@ class Daemon(RequestServer):
             return
         self.reload_error = None
         self.config = fresh
-        self.runner = Runner(fresh, stop=self.stop)
+        self.runner = Runner(fresh, stop=self.stop, moderate=False)
         self.auth_paused.clear()  # a reload may bring a fixed config: try every account now
         update_secrets(fresh.secret_values())
         self._schedule(reload=True)

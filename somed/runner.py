@@ -32,7 +32,7 @@ from connectors.base import (
     TransientError,
 )
 from connectors.http import ThreadSessions
-from connectors.model import Batch, Entry, Span, parse_utc, utc_iso
+from connectors.model import Batch, Entry, Record, Span, parse_utc, utc_iso
 from connectors.registry import connector_class
 from somed.config import Config, TokenError
 from somed.media_fetch import MediaFetcher, media_refs
@@ -154,8 +154,12 @@ class Runner:
         stop: threading.Event | None = None,
         rng: random.Random | None = None,
         progress: Progress | None = None,
+        moderate: bool = True,
     ) -> None:
+        """`moderate`: check a run's new items for moderation right after it (the CLI); the
+        daemon leaves that to its moderation lane, so the next poll need not wait for it."""
         self.config = config
+        self.moderate = moderate
         self.clock = clock
         self.stop = stop or threading.Event()
         self.rng = rng or random.Random()
@@ -184,7 +188,8 @@ class Runner:
             return RunOutcome(key, account.platform, "busy", message=message, reason="run.busy")
         try:
             outcome = _AccountRun(self, key).run(trigger)
-            moderation.after_run(self.config, key, clock=self.clock)  # never raises
+            if self.moderate:
+                moderation.after_run(self.config, key, clock=self.clock)  # never raises
             return outcome
         finally:
             lock.release()
@@ -1020,7 +1025,8 @@ class _AccountRun:
         refs = media_refs(entries)
         if refs:  # a disposed item's attachments are not fetched again
             platform = self.account.platform
-            gone = queries.disposed_ids(self.db, platform, (e.id for e in entries))
+            with_media = (e.id for e in entries if isinstance(e, Record) and e.media)
+            gone = queries.disposed_ids(self.db, platform, with_media)
             if gone:
                 refs = media_refs(e for e in entries if e.id not in gone)
             have = queries.downloaded_media_keys(self.db, platform, refs)

@@ -486,3 +486,24 @@ def test_an_account_whose_token_was_rejected_is_retried_hourly_not_every_poll(fb
     daemon.scheduler.shutdown()
     daemon._poll("test-fb")
     assert setup.emulator.http_requests() != []
+
+
+def test_the_moderation_lane_checks_what_a_poll_stored_right_after_it(fb_setup, start_daemon):
+    from storage import moderated
+
+    setup = fb_setup(extra=FAST)
+    daemon = start_daemon(setup)
+    daemon.wait_for_runs("test-fb", "ok")
+
+    def checked() -> bool:
+        db = connect(setup.config.db_path)
+        try:
+            return moderated.pending_count(db) == 0 and bool(
+                db.execute("SELECT count(*) FROM moderated").fetchone()[0])
+        finally:
+            db.close()
+
+    # within seconds of the poll, not at the duty's next turn (every 10 minutes) or tick
+    daemon.wait_for(checked, "the poll's incoming items checked by the moderation lane")
+    daemon.wait_for(lambda: daemon.log_lines("moderation:", "items checked"), "its log line")
+    assert daemon.terminate()[0] == 0

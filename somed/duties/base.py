@@ -117,6 +117,21 @@ class Dispatcher:
             if duty.name == finished.duty and owed is not None and owed(finished.accounts):
                 self._start(duty, self._due(duty, datetime.now(UTC)))
 
+    def ask_now(self, name: str) -> list[Task]:
+        """Ask the duty `name` at once, not at its next turn (a run just stored items it owes
+        work for); a duty already busy is asked again at the next tick."""
+        for duty in list(self.duties):
+            if duty.name != name:
+                continue
+            wake = getattr(duty, "wake", None)  # optional: a duty with a rhythm of its own
+            if wake is not None:
+                wake()
+            started = self._start(duty, self._due(duty, datetime.now(UTC)))
+            if not started and wake is not None:
+                wake()
+            return started
+        return []
+
     def busy(self, duty: str | None = None) -> list[str]:
         """The accounts with a task queued or running (of one duty, or of any)."""
         with self._lock:
@@ -128,9 +143,10 @@ class Dispatcher:
             lane.shutdown(wait=False, cancel_futures=True)
 
     def _lane(self, name: str) -> ThreadPoolExecutor:
-        if name not in self._lanes:
-            self._lanes[name] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
-        return self._lanes[name]
+        with self._lock:  # asked from the scheduler's tick and from a lane (`ask_now`)
+            if name not in self._lanes:
+                self._lanes[name] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+            return self._lanes[name]
 
     def _keys(self, task: Task) -> set[tuple[str, str]]:
         return {(task.duty, a) for a in task.accounts} or {(task.duty, "")}

@@ -1,7 +1,9 @@
-"""Moderation as a duty: catch up on incoming items no run has checked (at start, then often).
+"""Moderation as a duty: check incoming items no run has checked (at start, then often).
 
-The runner checks an account's items right after its run; this duty finds whatever is left (an
-archive from before moderation existed, a run's leftovers beyond its limit, a hook that failed)
+In the daemon, each run that stored items wakes this duty (`Dispatcher.ask_now`), so its items
+are checked in the moderation lane right after it, while the next poll goes on; the CLI's runs
+check their own items at their end instead. The duty also finds whatever is left (an archive
+from before moderation existed, a run's leftovers beyond a task's limit, a check that failed)
 from the `moderated` table, so a server that was down catches up.
 """
 
@@ -33,6 +35,10 @@ class ModerationDuty:
         self.config = config
         self.clock = clock
         self.every = Every(CHECK_EVERY)
+
+    def wake(self) -> None:
+        """Be due at the next ask (the daemon's run just stored items), not in 10 minutes."""
+        self.every.last = None
 
     def due(self, now: datetime) -> list[Task]:
         """A task when moderation is on and the archive has unchecked incoming items."""
