@@ -5,7 +5,9 @@
   child process a run starts (writer, media) compiled every module it imports again, 30-40 ms
   each. The benchmarks compile the sources once before they measure.
 - `daemon_runner(config)`: the runner as the daemon builds it, which leaves checking a run's
-  new items for moderation to its own lane (`bench/flags.py` measures that check).
+  new items for moderation to its own lane (`bench/flags.py` measures that check), in a
+  process tuned as `somed` tunes itself when it starts (`somed.runner.tune_threads`: quick
+  thread switches, a garbage collector that runs seldom).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import compileall
 from pathlib import Path
 
 from somed.config import Config
-from somed.runner import Runner
+from somed.runner import Runner, tune_threads
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("somed", "connectors", "storage")
@@ -28,4 +30,5 @@ def compile_sources() -> None:
 
 def daemon_runner(config: Config) -> Runner:
     """A runner as `somed run` builds it (moderation in its own lane, not after each run)."""
+    tune_threads()  # process-wide, as the CLI does at its start
     return Runner(config, moderate=False)
