@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import requests
 from sqlite_utils import Database
 
-from somed.media_fetch import WORKERS
+from somed.config import DEFAULT_PARALLEL_DOWNLOADS
 from storage.db import connect, insert_rows
 
 Row = dict[str, Any]
@@ -84,7 +84,8 @@ def same_schema_insert(archive_db: Path, scratch: Path, per_commit: int) -> dict
 
 def media_fetch(archive_db: Path, base_url: str) -> dict[str, Any]:
     """Fetch every media file somed stored again from `base_url` (same path and query), as
-    many at once as somed downloads (`somed.media_fetch.WORKERS`), a session per thread."""
+    many at once as somed downloads (`[media] parallel_downloads`, its default in the
+    benchmarks), a session per thread."""
     with closing(sqlite3.connect(f"file:{archive_db}?mode=ro", uri=True)) as conn:
         stored = "SELECT source_url FROM item_media WHERE sha256 IS NOT NULL GROUP BY sha256"
         urls = [url for (url,) in conn.execute(stored)]
@@ -100,7 +101,7 @@ def media_fetch(archive_db: Path, base_url: str) -> dict[str, Any]:
         return len(response.content)
 
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+    with ThreadPoolExecutor(max_workers=DEFAULT_PARALLEL_DOWNLOADS) as pool:
         fetched = sum(pool.map(get, urls))
     wall = time.perf_counter() - started
     return {"files": len(urls), "bytes": fetched, "wall_s": wall}

@@ -282,13 +282,20 @@ class PlatformConfig(_Model):
         return None if value is None else _check_url(value, base=True).rstrip("/")
 
 
+DEFAULT_PARALLEL_DOWNLOADS = 2
+
+
 class MediaConfig(_Model):
-    """`[media]`: size caps of downloaded attachments, per kind, and a download's deadline."""
+    """`[media]`: size caps of downloaded attachments, per kind, a download's deadline, and
+    how many files are downloaded at once."""
 
     max_image_mb: int = Field(50, ge=1, le=100_000)
     max_video_mb: int = Field(2048, ge=1, le=100_000)
     max_other_mb: int = Field(200, ge=1, le=100_000)
     deadline_seconds: float = Field(1800.0, gt=0, le=86_400)
+    # files of one run downloaded at once; each more costs CPU on a busy 2-core server (the
+    # threads take turns with the interpreter lock), each fewer costs time on a slow CDN
+    parallel_downloads: int = Field(DEFAULT_PARALLEL_DOWNLOADS, ge=1, le=16)
 
 
 class AccountConfig(AccountNotifyKeys, _Model):

@@ -10,8 +10,8 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from connectors.base import Connector
 from connectors.download import MediaLimits
 from connectors.model import MediaRef, Record, Tombstone
+from somed.config import DEFAULT_PARALLEL_DOWNLOADS
 from somed.media_process import (
-    WORKERS,
     DownloadPlan,
     MediaProcess,
     Outcome,
@@ -60,6 +60,7 @@ class MediaFetcher:
         limits: MediaLimits | None = None,
         plan: DownloadPlan | None = None,
         process_after: int = PROCESS_AFTER,
+        workers: int = DEFAULT_PARALLEL_DOWNLOADS,
     ) -> None:
         self.connector = connector
         self.store = store
@@ -67,7 +68,8 @@ class MediaFetcher:
         self.account = account
         self.sleep = sleep
         self.waits = tuple(backoff(attempt) for attempt in range(1, ATTEMPTS))
-        self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="somed-media")
+        self.workers = workers  # files downloaded at once ([media] parallel_downloads)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="somed-media")
         self._pending: dict[str, Future[Outcome]] = {}
         self.failures: dict[str, str] = {}  # media key -> why, for item_media.last_error
         self.retryable: set[str] = set()  # failures that may pass: later runs try them again

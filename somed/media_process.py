@@ -39,8 +39,6 @@ from connectors.scrub import Scrubber
 from storage.child_process import run_child, start_child
 from storage.media import StoredMedia
 
-WORKERS = 4  # CDN downloads are latency-bound; a few in flight hide most of it
-
 
 @dataclass(frozen=True)
 class Skipped:
@@ -53,12 +51,13 @@ class Skipped:
 @dataclass(frozen=True)
 class DownloadPlan:
     """What the child downloads with: the run's network rules and scrubber (its secrets as
-    they are when the child starts), where to store, and the caps."""
+    they are when the child starts), where to store, the caps, and how many files at once."""
 
     policy: NetPolicy
     scrubber: Scrubber
     storage_dir: str
     limits: MediaLimits
+    workers: int
 
 
 @dataclass(frozen=True)
@@ -261,7 +260,7 @@ def _serve(inbox: Connection, conn: Connection) -> None:
         except OSError:
             stopping.set()  # the parent is gone
 
-    pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="somed-media")
+    pool = ThreadPoolExecutor(max_workers=plan.workers, thread_name_prefix="somed-media")
     answer(0, None)  # ready
     try:
         while True:

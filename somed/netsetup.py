@@ -31,7 +31,8 @@ def download_plan(
     policy = sessions.factory.policy
     if not config.runner.media_process or not picklable(policy):
         return None
-    return DownloadPlan(policy, sessions.scrubber, str(config.storage_dir), limits)
+    return DownloadPlan(policy, sessions.scrubber, str(config.storage_dir), limits,
+                        config.media.parallel_downloads)  # fmt: skip
 
 
 def _secrets(config: Config, key: str) -> list[str]:

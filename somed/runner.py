@@ -446,7 +446,7 @@ class _AccountRun:
         plan = download_plan(self.config, sessions, limits) if connector.plain_downloads else None
         return MediaFetcher(connector, self.runner.media_store, account=self.key,
                             sleep=self.runner.sleep, backoff=self._backoff, limits=limits,
-                            plan=plan)  # fmt: skip
+                            plan=plan, workers=self.config.media.parallel_downloads)  # fmt: skip
 
     def _record_end(self, run_id: int, status: str, **counts: Any) -> None:
         """Close the run and set health; on a full disk retry briefly, then leave it for later.

@@ -128,3 +128,44 @@ def test_a_first_archive_with_many_photos_downloads_them_beside_the_walk(fb_setu
     finally:
         db.close()
     assert os.listdir(setup.config.storage_dir / "media" / ".partial") == []
+
+
+def test_parallel_downloads_bounds_how_many_files_are_fetched_at_once(tmp_path) -> None:
+    import threading
+
+    from werkzeug.wrappers import Response
+
+    from connectors.download import MediaLimits
+    from connectors.emulation import png_image
+    from connectors.http import NetPolicy
+    from connectors.scrub import Scrubber
+    from tests.hostile.server import HostileServer
+
+    server = HostileServer()
+    base = server.start()
+    lock, now, most = threading.Lock(), [0], [0]
+
+    def slow_photo(request, match):
+        with lock:
+            now[0] += 1
+            most[0] = max(most[0], now[0])
+        time.sleep(0.15)
+        with lock:
+            now[0] -= 1
+        return Response(png_image(match.group(1)), content_type="image/png")
+
+    server.route(r"/media/(\w+)\.png", slow_photo)
+    try:
+        for workers in (1, 3):
+            most[0] = 0
+            plan = DownloadPlan(NetPolicy(endpoint=base), Scrubber([]), str(tmp_path / f"w{workers}"),
+                                MediaLimits(), workers)  # fmt: skip
+            process = MediaProcess(plan, WAITS)
+            try:
+                futures = [process.submit(photo(f"w{workers}n{n}")) for n in range(6)]
+                assert all(isinstance(f.result(timeout=60), StoredMedia) for f in futures)
+            finally:
+                process.close()
+            assert most[0] == workers  # never more at once than configured, and that many
+    finally:
+        server.stop()
