@@ -20,7 +20,7 @@ from as_deployed import daemon_runner
 
 from somed.config import Config, load_config
 from somed.daemon import prepare_archive
-from somed.runner import RunOutcome, tune_threads
+from somed.runner import RunOutcome
 
 PAGE_ID = "555000555"
 ACCOUNT = "bench-fb"
@@ -190,7 +190,6 @@ def _cpu_seconds() -> float:
 def run_somed(emulator: EmulatorProcess, config: Config, profile: Any = None) -> Measured:
     """Run one archive pass of the bench account and count the HTTP requests it made."""
     prepare_archive(config)
-    tune_threads()  # as `somed` does when it starts
     emulator.call("reset_log")
     runner = daemon_runner(config)
     started, cpu = time.perf_counter(), _cpu_seconds()

@@ -68,7 +68,6 @@ class MediaFetcher:
         self.account = account
         self.sleep = sleep
         self.waits = tuple(backoff(attempt) for attempt in range(1, ATTEMPTS))
-        self.workers = workers  # files downloaded at once ([media] parallel_downloads)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="somed-media")
         self._pending: dict[str, Future[Outcome]] = {}
         self.failures: dict[str, str] = {}  # media key -> why, for item_media.last_error
